@@ -1,0 +1,31 @@
+"""attachpath: structural equation models of nested psychotherapy data.
+
+Write the model in lavaan syntax, fit it with semopy as the engine and get
+numbers that agree with lavaan, with corrections for clients nested in
+therapists.
+
+    >>> import attachpath as ap
+    >>> clients = ap.datasets.load_example_clients()
+    >>> res = ap.fit("specs/serial_anx.lav", clients, cluster="therapist", se="robust")  # doctest: +SKIP
+    >>> print(res.summary())                                                          # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+from .errors import (AttachpathError, DataError, EstimationError, ModelError,  # noqa: E402
+                     SpecError)
+from .fitting import check, fit  # noqa: E402
+from .partable import ParTable  # noqa: E402
+from .result import Result  # noqa: E402
+
+
+def __getattr__(name):
+    # heavy or optional parts load on first use, keeping `import attachpath` fast
+    import importlib
+    if name in ("datasets", "simulate", "diagram", "report", "compare"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(name)
+
+
+__all__ = ["fit", "check", "Result", "ParTable", "AttachpathError", "SpecError",
+           "DataError", "ModelError", "EstimationError", "__version__"]

@@ -1,0 +1,277 @@
+"""The data an estimator gets: numeric, finite, non-degenerate, clusters known.
+
+`model_frame` runs once before every fit (the bootstrap does not call it) and
+turns any problem with the data into a DataError that names the culprit:
+the column, the row (index label and 1-based position) and the value.
+
+Example::
+
+    >>> from attachpath.data.checks import model_frame
+    >>> X, info = model_frame(clients, ["ecr_anx", "cats_secure", "tds_ge"],
+    ...                       cluster="therapist")              # doctest: +SKIP
+    >>> X.dtypes.unique(), info["n_clusters"], info["dropped_rows"]  # doctest: +SKIP
+    (array([dtype('float64')], dtype=object), 44, 0)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from attachpath.data._messages import row_name, show
+from attachpath.errors import DataError, DataWarning, closest
+
+#: Missing-data modes: "listwise" drops incomplete rows; "fiml" keeps them
+#: (NaN stays in the frame) and drops only rows with every variable missing.
+MISSING_MODES = ("listwise", "fiml")
+
+# Singular-value ratio (smallest / largest, standardized data) below which the
+# variables are taken as exactly collinear, and below which a warning says
+# they are nearly so (about R^2 > 0.99999999 of one on the others).
+_EXACT = 1e-9
+_NEAR = 1e-4
+
+
+def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
+                missing: str = "listwise"):
+    """Return (float64 DataFrame of `variables`, info) ready for an estimator.
+
+    Checks, each a DataError naming the culprit: a variable not in the data
+    (with the closest column name as a hint), a non-numeric value (column,
+    first bad row and the value), an infinite value, a constant variable,
+    perfectly collinear variables (a minimal dependent set is named), and,
+    when `cluster` is given, a cluster column that is absent, has missing
+    ids, or has fewer than two clusters among the rows kept.  Booleans
+    become 0.0/1.0; numeric text ("3.5") is accepted.
+
+    With missing="listwise" rows with a missing value in any variable are
+    dropped (DataWarning; count in info["dropped_rows"]).  With
+    missing="fiml" they are kept and only rows missing on every variable are
+    dropped.  Nearly collinear variables give a DataWarning.
+
+    info keys: variables, n_rows_in, n_rows, dropped_rows,
+    missing_by_variable, kept (bool array over the input rows), missing,
+    and with a cluster: cluster, clusters (ids of the kept rows),
+    cluster_codes (0..G-1 per kept row), n_clusters, cluster_sizes.
+
+    Example::
+
+        >>> X, info = model_frame(df, ["x", "y"], cluster="therapist")   # doctest: +SKIP
+        >>> info["clusters"][:3]                                         # doctest: +SKIP
+        array([1, 1, 1])
+    """
+    if missing not in MISSING_MODES:
+        raise DataError(f"missing must be one of {', '.join(MISSING_MODES)}, not "
+                        f"{show(missing)}.")
+    if isinstance(variables, str):
+        variables = [variables]
+    variables = list(dict.fromkeys(variables))
+    if not variables:
+        raise DataError("The model uses no observed variables, so there is no data to check.")
+    for v in variables:
+        _require(frame, v, "variable")
+    if cluster is not None:
+        _require(frame, cluster, "cluster column")
+
+    n = len(frame)
+    X = _as_float(frame, variables)
+    inf = np.isinf(X)
+    if inf.any():
+        j = int(np.flatnonzero(inf.any(axis=0))[0])
+        i = int(np.flatnonzero(inf[:, j])[0])
+        raise DataError(
+            f"Variable '{variables[j]}' has an infinite value ({show(X[i, j])}) at "
+            f"{row_name(frame, i)}.", column=variables[j], row=frame.index[i],
+            value=float(X[i, j]))
+
+    ids = None
+    if cluster is not None:
+        ids = frame[cluster]
+        miss_id = ids.isna().to_numpy()
+        if miss_id.any():
+            i = int(np.flatnonzero(miss_id)[0])
+            raise DataError(
+                f"The cluster column '{cluster}' has a missing id at {row_name(frame, i)} "
+                f"({int(miss_id.sum())} rows in all); every row needs its cluster.",
+                column=cluster, row=frame.index[i])
+
+    nan = np.isnan(X)
+    by_var = dict(zip(variables, nan.sum(axis=0).tolist()))
+    keep = ~nan.any(axis=1) if missing == "listwise" else ~nan.all(axis=1)
+    n_kept = int(keep.sum())
+    dropped = n - n_kept
+    if n_kept == 0:
+        raise DataError(
+            f"No rows are left: every one of the {n} rows has a missing value in "
+            f"{'at least one' if missing == 'listwise' else 'every one'} of the variables "
+            f"({_counts(by_var)}).")
+    if dropped:
+        how = "a missing value" if missing == "listwise" else "no observed value"
+        warnings.warn(
+            f"Dropped {dropped} of {n} rows with {how} in the model variables "
+            f"({_counts(by_var)}).", DataWarning, stacklevel=2)
+    if dropped:
+        X = X[keep]
+
+    _check_constant(X, variables)
+    _check_collinear(X, variables)
+
+    info = {"variables": variables, "n_rows_in": n, "n_rows": n_kept,
+            "dropped_rows": dropped, "missing_by_variable": by_var, "kept": keep,
+            "missing": missing}
+    if ids is not None:
+        kept_ids = ids.to_numpy()[keep] if dropped else ids.to_numpy()
+        codes, uniques = pd.factorize(kept_ids)
+        if len(uniques) < 2:
+            raise DataError(
+                f"The cluster column '{cluster}' has only one cluster "
+                f"({show(uniques[0])}) among the {n_kept} rows used; cluster-robust "
+                f"standard errors need at least two.", column=cluster)
+        info.update(cluster=cluster, clusters=kept_ids, cluster_codes=codes,
+                    n_clusters=int(len(uniques)),
+                    cluster_sizes=np.bincount(codes, minlength=len(uniques)))
+    index = frame.index[keep] if dropped else frame.index
+    return pd.DataFrame(X, index=index, columns=variables, copy=False), info
+
+
+def _require(frame, col, what) -> None:
+    if col not in frame.columns:
+        names = [str(c) for c in frame.columns]
+        hint = closest(col, names)
+        msg = f"The {what} '{col}' is not in the data."
+        if hint:
+            msg += f" Did you mean '{hint}'?"
+        else:
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            msg += f" The data have: {shown}."
+        raise DataError(msg, column=col)
+
+
+def _counts(by_var: dict) -> str:
+    parts = [f"{v}: {k}" for v, k in by_var.items() if k]
+    return "missing " + ", ".join(parts) if parts else "none missing"
+
+
+def _as_float(frame: pd.DataFrame, variables) -> np.ndarray:
+    """The columns as one float64 array; DataError at the first non-numeric value."""
+    X = np.empty((len(frame), len(variables)), dtype=float)
+    for j, v in enumerate(variables):
+        X[:, j] = _column_as_float(frame, v)
+    return X
+
+
+def _column_as_float(frame: pd.DataFrame, v: str) -> np.ndarray:
+    s = frame[v]
+    dt = s.dtype
+    if isinstance(dt, pd.CategoricalDtype):
+        s = s.astype(object)
+        dt = s.dtype
+    if pd.api.types.is_bool_dtype(dt) or (pd.api.types.is_numeric_dtype(dt)
+                                          and not pd.api.types.is_complex_dtype(dt)):
+        return s.to_numpy(dtype=float, na_value=np.nan)
+    if pd.api.types.is_datetime64_any_dtype(dt) or pd.api.types.is_timedelta64_dtype(dt):
+        i = int(np.flatnonzero(s.notna().to_numpy())[0]) if s.notna().any() else 0
+        raise DataError(
+            f"Variable '{v}' holds dates or times (e.g. {show(s.iloc[i])} at "
+            f"{row_name(frame, i)}), not numbers.", column=v, row=frame.index[i],
+            value=s.iloc[i])
+    if pd.api.types.is_complex_dtype(dt):
+        raise DataError(f"Variable '{v}' holds complex numbers.", column=v)
+    try:
+        coerced = pd.to_numeric(s, errors="coerce")
+    except (TypeError, ValueError):  # e.g. lists or dicts in cells
+        coerced = pd.Series(np.nan, index=s.index)
+    bad = s.notna().to_numpy() & coerced.isna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        x = s.iloc[i]
+        raise DataError(
+            f"Variable '{v}' has a non-numeric value {show(x)} at {row_name(frame, i)}; "
+            f"model variables must be numbers (missing values may be empty or NA).",
+            column=v, row=frame.index[i], value=x)
+    return coerced.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _check_constant(X: np.ndarray, variables) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        lo, hi = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+    for j, v in enumerate(variables):
+        if np.isnan(lo[j]):
+            raise DataError(f"Variable '{v}' has no observed values in the rows used.",
+                            column=v)
+        if lo[j] == hi[j]:
+            raise DataError(
+                f"Variable '{v}' is constant (every row used has the value "
+                f"{show(lo[j])}), so it carries no information for the model.",
+                column=v, value=float(lo[j]))
+
+
+def _check_collinear(X: np.ndarray, variables) -> None:
+    p = X.shape[1]
+    if p < 2:
+        return
+    complete = ~np.isnan(X).any(axis=1)
+    Z = X if complete.all() else X[complete]
+    m = Z.shape[0]
+    if m <= p:
+        if complete.all():
+            raise DataError(f"The {p} variables need more than {p} rows, but only {m} "
+                            f"are left: {', '.join(variables)}.")
+        return  # fiml with few complete rows: nothing reliable to check
+    Z = Z - Z.mean(axis=0)
+    sd = np.sqrt((Z * Z).sum(axis=0))
+    if (sd == 0).any():
+        return  # constant among complete rows only (fiml); the estimator will see it
+    Z = Z / sd
+    s = np.linalg.svd(Z, compute_uv=False)
+    ratio = s[-1] / s[0]
+    if ratio >= _NEAR:
+        return
+    exact = ratio < _EXACT
+    names = _dependent_set(Z, variables, 1e-6 if exact else 1e-3)
+    if exact:
+        if len(names) == 2:
+            raise DataError(
+                f"Variables '{names[0]}' and '{names[1]}' are perfectly collinear (one is "
+                f"a linear function of the other), so the model cannot separate them; "
+                f"drop one.", column=names[-1])
+        raise DataError(
+            f"Variables {_join(names)} are perfectly collinear: '{names[-1]}' is a linear "
+            f"combination of {_join(names[:-1])}, so the model cannot separate them; "
+            f"drop one.", column=names[-1])
+    warnings.warn(
+        f"Variables {_join(names)} are nearly collinear (one is almost a linear "
+        f"combination of the others; smallest/largest singular value {ratio:.1e}); "
+        f"estimates involving them will be unstable.", DataWarning, stacklevel=3)
+
+
+def _dependent_set(Z: np.ndarray, variables, tol: float) -> list[str]:
+    """A minimal set of (nearly) linearly dependent columns of standardized Z.
+
+    Columns are added in order to an independent basis; the first column whose
+    residual on the basis is below `tol` (relative norm) is dependent, and it
+    with the basis columns it needs is a minimal dependent set (the
+    representation on an independent basis is unique).
+    """
+    basis: list[int] = []
+    for j in range(Z.shape[1]):
+        if basis:
+            B = Z[:, basis]
+            coef, *_ = np.linalg.lstsq(B, Z[:, j], rcond=None)
+            resid = Z[:, j] - B @ coef
+            if np.linalg.norm(resid) < tol:  # columns have unit norm
+                used = [basis[k] for k in np.flatnonzero(np.abs(coef) > 1e-3 * np.abs(coef).max())]
+                return [variables[k] for k in sorted(used)] + [variables[j]]
+        basis.append(j)
+    # Fallback: the columns loading on the smallest right singular vector.
+    _, _, vt = np.linalg.svd(Z, full_matrices=False)
+    v = np.abs(vt[-1])
+    return [variables[k] for k in np.flatnonzero(v > 1e-3 * v.max())]
+
+
+def _join(names) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]

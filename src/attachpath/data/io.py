@@ -1,0 +1,256 @@
+"""Reading data files into a `Dataset`, and writing CSV files atomically.
+
+`read_data` reads .csv, .tsv, .parquet and .sav (SPSS) files.  The file is
+read once, as bytes: the SHA-256 recorded in the `Dataset` is the hash of
+exactly the bytes that were parsed, and the file is never written to.
+
+Example::
+
+    >>> from attachpath.data.io import read_data
+    >>> ds = read_data("sessions.sav")                      # doctest: +SKIP
+    >>> ds.frame.shape, ds.labels["ecr_anx"]                # doctest: +SKIP
+    ((2077, 14), 'ECR anxiety (item mean)')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from attachpath.errors import DataError, OutputError
+
+#: File extensions `read_data` understands (lower case, with the dot).
+SUPPORTED_FORMATS = (".csv", ".tsv", ".parquet", ".sav")
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A data file as read: the table, its labels and where it came from.
+
+    Attributes:
+        frame: the data, one row per line / case of the file.
+        labels: column -> variable label (SPSS variable labels; empty for
+            CSV, TSV and Parquet files).
+        source: the path the data were read from.
+        sha256: hex SHA-256 of the file's bytes (for provenance in reports).
+        value_labels: column -> {code: label} (SPSS value labels; the codes
+            stay in `frame`, they are not replaced by their labels).
+
+    Example::
+
+        >>> ds = read_data("clients.csv")                   # doctest: +SKIP
+        >>> ds.sha256[:12]                                  # doctest: +SKIP
+        '3f0c9a1e2b7d'
+    """
+
+    frame: pd.DataFrame
+    labels: dict[str, str]
+    source: Path
+    sha256: str
+    value_labels: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        """The same as `source` (the path the data were read from)."""
+        return self.source
+
+
+def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
+    """Read a .csv, .tsv, .parquet or .sav file into a `Dataset`.
+
+    CSV and TSV files are read as UTF-8 (a byte-order mark is allowed) unless
+    `encoding` says otherwise; the usual missing-value codes (empty cell,
+    NA, NaN, null, ...) become NaN.  SPSS files keep their variable labels
+    (`Dataset.labels`) and value labels (`Dataset.value_labels`); user-defined
+    missing values become NaN.
+
+    Raises DataError, with a full sentence naming the file, when the file is
+    missing, is a directory, has an extension not in SUPPORTED_FORMATS, cannot
+    be parsed, or holds no rows.
+
+    Example::
+
+        >>> ds = read_data("sessions.csv")                  # doctest: +SKIP
+        >>> list(ds.frame.columns)[:3]                      # doctest: +SKIP
+        ['therapist', 'client', 'session']
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"The data file '{path}' does not exist.")
+    if path.is_dir():
+        raise DataError(f"'{path}' is a directory, not a data file.")
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED_FORMATS:
+        shown = f"extension '{path.suffix}'" if path.suffix else "no extension"
+        raise DataError(
+            f"Cannot read '{path}': it has {shown}, and the supported formats are "
+            f"{', '.join(SUPPORTED_FORMATS)}.")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"Cannot read '{path}': {exc.strerror or exc}.") from exc
+    if not raw.strip():
+        raise DataError(f"The data file '{path}' is empty.")
+
+    labels: dict[str, str] = {}
+    value_labels: dict[str, dict] = {}
+    if ext in (".csv", ".tsv"):
+        frame = _read_delimited(raw, path, "," if ext == ".csv" else "\t", encoding)
+    elif ext == ".parquet":
+        frame = _read_parquet(raw, path)
+    else:
+        frame, labels, value_labels = _read_sav(raw, path)
+
+    if len(frame) == 0:
+        raise DataError(f"The data file '{path}' has column names but no rows of data.")
+    return Dataset(frame=frame, labels=labels, source=path,
+                   sha256=hashlib.sha256(raw).hexdigest(), value_labels=value_labels)
+
+
+def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str) -> pd.DataFrame:
+    kind = "CSV" if sep == "," else "TSV"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"Cannot read '{path}' as {kind}: the byte at position {exc.start} is not "
+            f"valid {encoding}; save the file as UTF-8 or pass the file's encoding "
+            f"(e.g. encoding='cp1252').") from exc
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataError(f"Cannot read '{path}' as {kind}: {_first_line(exc)}.") from exc
+    if sep == "," and frame.shape[1] == 1 and ";" in str(frame.columns[0]):
+        raise DataError(
+            f"Cannot read '{path}' as CSV: its header '{frame.columns[0]}' looks "
+            f"semicolon-separated; save it with commas as separators and '.' as the "
+            f"decimal mark.")
+    return frame
+
+
+def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(io.BytesIO(raw))
+    except Exception as exc:  # pyarrow raises several unrelated types
+        raise DataError(f"Cannot read '{path}' as Parquet: {_first_line(exc)}.") from exc
+
+
+def _read_sav(raw: bytes, path: Path):
+    import pyreadstat
+
+    try:
+        frame, meta = pyreadstat.read_sav(io.BytesIO(raw))
+    except Exception as exc:  # ReadstatError, PyreadstatError, OSError ...
+        raise DataError(f"Cannot read '{path}' as an SPSS .sav file: "
+                        f"{_first_line(exc)}.") from exc
+    labels = {col: lab for col, lab in meta.column_names_to_labels.items()
+              if lab not in (None, "")}
+    value_labels = {col: dict(vl) for col, vl in meta.variable_value_labels.items()}
+    return frame, labels, value_labels
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__
+
+
+def write_csv_atomic(frame: pd.DataFrame, path, *, index: bool = False,
+                     float_format: str | None = None) -> Path:
+    """Write `frame` as CSV to `path` so that readers never see half a file.
+
+    The CSV goes to a temporary file in the same directory, which then
+    replaces `path` with os.replace (atomic on POSIX and Windows).  Lines end
+    in '\\n' on every platform.  Raises OutputError when the directory does
+    not exist.  Returns the path written.
+
+    Example::
+
+        >>> write_csv_atomic(prepared.clients, "clients.csv")  # doctest: +SKIP
+        PosixPath('clients.csv')
+    """
+    text = frame.to_csv(index=index, float_format=float_format, lineterminator="\n")
+    return write_text_atomic(text, path)
+
+
+def write_text_atomic(text: str, path) -> Path:
+    """Write `text` (UTF-8) to `path` through a temporary file and os.replace.
+
+    Example::
+
+        >>> write_text_atomic('{"a": 1}\\n', "truth.json")     # doctest: +SKIP
+        PosixPath('truth.json')
+    """
+    return replace_all([(_write_temp(text, Path(path)), Path(path))])[0]
+
+
+def _write_temp(text: str, path: Path) -> Path:
+    """Write `text` to a new temporary file beside `path`; return its path."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise OutputError(f"Cannot write '{path}': the directory '{parent}' does not exist.")
+    if path.is_dir():
+        raise OutputError(f"Cannot write '{path}': it is a directory.")
+    tmp = parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        # os.open with mode 0o666 lets the umask decide the final permissions.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise OutputError(f"Cannot write into '{parent}': {exc.strerror or exc}.") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
+        raise
+    return tmp
+
+
+def replace_all(pairs) -> list[Path]:
+    """Move each (temporary, final) pair into place with os.replace.
+
+    Used to commit several outputs only after all of them were written; on a
+    failure the temporary files not yet moved are removed.
+    """
+    pairs = list(pairs)
+    done = []
+    try:
+        for tmp, final in pairs:
+            try:
+                os.replace(tmp, final)
+            except OSError as exc:
+                raise OutputError(f"Cannot write '{final}': {exc.strerror or exc}.") from exc
+            done.append(Path(final))
+    finally:
+        for tmp, _ in pairs[len(done):]:
+            Path(tmp).unlink(missing_ok=True)
+    return done
+
+
+def write_texts_atomic(items) -> list[Path]:
+    """Write several (text, path) outputs: all temporary files first, then replace.
+
+    If writing any temporary file fails, nothing is replaced.
+
+    Example::
+
+        >>> write_texts_atomic([("a\\n", "a.csv"), ("b\\n", "b.csv")])  # doctest: +SKIP
+    """
+    temps = []
+    try:
+        for text, path in items:
+            temps.append((_write_temp(text, Path(path)), Path(path)))
+    except BaseException:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+    return replace_all(temps)

@@ -1,0 +1,109 @@
+"""Errors and warnings a user can meet, each naming its culprit.
+
+Every error the user can cause derives from AttachpathError; the CLI turns
+these into a message on stderr and an exit code (2 for bad input, 1 for a
+failed estimation) without a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+
+class AttachpathError(Exception):
+    """Base class of every error attachpath raises on purpose."""
+
+    exit_code = 2
+
+
+class SpecError(AttachpathError):
+    """A model specification that cannot be read.
+
+    Carries the file, 1-based line and column, the offending text and, where
+    one exists, the closest valid name, and renders them with a caret under
+    the culprit.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int = 0,
+                 col: int = 0, text: str = "", source_line: str = "",
+                 suggestion: str | None = None):
+        self.message = message
+        self.file = file
+        self.line = line
+        self.col = col
+        self.text = text
+        self.source_line = source_line
+        self.suggestion = suggestion
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = self.file or "<spec>"
+        if self.line:
+            where += f":{self.line}:{self.col}"
+        out = f"{where}: {self.message}"
+        if self.suggestion:
+            out += f" Did you mean '{self.suggestion}'?"
+        if self.source_line:
+            out += f"\n    {self.source_line}\n    {' ' * max(self.col - 1, 0)}^"
+        return out
+
+
+class DataError(AttachpathError):
+    """Data that cannot be used as asked: names the column, row and value."""
+
+    def __init__(self, message: str, *, column: str | None = None,
+                 row: object = None, value: object = None):
+        self.column = column
+        self.row = row
+        self.value = value
+        super().__init__(message)
+
+
+class ModelError(AttachpathError):
+    """A model that parses but cannot be estimated as written (e.g. not identified)."""
+
+
+class EstimationError(AttachpathError):
+    """The optimizer did not reach a trustworthy solution."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, iterations: int | None = None,
+                 gradient_norm: float | None = None):
+        self.iterations = iterations
+        self.gradient_norm = gradient_norm
+        super().__init__(message)
+
+
+class OutputError(AttachpathError):
+    """An output location that would overwrite or lose something."""
+
+
+class AttachpathWarning(UserWarning):
+    """Base class of attachpath's warnings; each is also kept in the Result."""
+
+
+class ClusterWarning(AttachpathWarning):
+    """Few clusters, singleton clusters, or a rank-deficient cluster-robust vcov."""
+
+
+class DataWarning(AttachpathWarning):
+    """Rows dropped, constant or nearly collinear columns, and the like."""
+
+
+class AdmissibilityWarning(AttachpathWarning):
+    """Negative variances or correlations beyond +/-1 in the solution."""
+
+
+class SpecWarning(AttachpathWarning):
+    """A spec that parses but probably does not say what was meant."""
+
+
+def closest(name: str, candidates) -> str | None:
+    """The candidate most like `name` (for 'did you mean' hints), or None."""
+    hits = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    if not hits:
+        lowered = {c.lower(): c for c in candidates}
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+    return hits[0] if hits else None

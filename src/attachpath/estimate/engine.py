@@ -1,0 +1,221 @@
+"""Point estimates: semopy's optimizer, then a verified finish.
+
+semopy fits the covariance structure (objective MLW, the ML discrepancy with
+divisor N).  Its default SLSQP tolerance leaves estimates up to 0.5% off
+lavaan, and its variance bounds clamp Heywood cases at zero where lavaan
+reports the negative estimate, so attachpath finishes with Fisher scoring on
+its own analytic gradient and accepts the solution only when that gradient
+vanishes.  Intercepts of a saturated mean structure have a closed form.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EstimationError, ModelError
+from ..partable import ParTable
+from . import ml
+from .ram import RAM
+
+GRAD_TOL = 1e-6      # max |dF/dθ| accepted as converged (lavaan-tight)
+MAX_SCORING = 100
+
+
+@dataclass(frozen=True)
+class Solution:
+    theta: np.ndarray
+    values: np.ndarray       # fixed values per table row, covariates filled in
+    iterations: int
+    gradient_norm: float
+    discrepancy: float
+
+
+def fixed_values(pt: ParTable, ram: RAM, mom: ml.Moments) -> np.ndarray:
+    """The table's fixed values with the fixed.x rows taken from the sample."""
+    values = ram.fixed_values.copy()
+    pos = {v: i for i, v in enumerate(pt.observed)}
+    for k, r in enumerate(pt.rows):
+        if r.exo:
+            if r.op == "~~":
+                values[k] = mom.cov[pos[r.lhs], pos[r.rhs]]
+            else:
+                values[k] = mom.mean[pos[r.lhs]]
+    return values
+
+
+def check_mean_structure(pt: ParTable) -> None:
+    """Only a saturated mean structure is supported: every observed
+    intercept free and on its own."""
+    counts: dict[int, int] = {}
+    for r in pt.rows:
+        if r.free:
+            counts[r.free] = counts.get(r.free, 0) + 1
+    for r in pt.rows:
+        if r.op != "~1" or r.exo or r.lhs in pt.latent:
+            continue
+        if not r.free or counts[r.free] > 1:
+            raise ModelError(
+                f"The intercept of '{r.lhs}' is fixed or constrained (line {r.line}); "
+                f"attachpath supports only freely estimated intercepts so far. "
+                f"Remove the modifier on '{r.lhs} ~ 1'.")
+    for r in pt.rows:
+        if r.free and r.op != "~1" and any(
+                o.free == r.free and o.op == "~1" for o in pt.rows):
+            raise ModelError(f"The label '{r.label}' joins an intercept with another "
+                             f"parameter; that is not supported.")
+
+
+def semopy_description(pt: ParTable) -> tuple[str, dict[str, str]]:
+    """semopy syntax for the covariance structure, with safe names.
+
+    Every variable is renamed (v0, v1, ...) and every free parameter gets the
+    label p<k>, so semopy's parser sees nothing it could misread (dots in
+    names, labels equal to variable names, NA*).  Covariate moments are left
+    out: semopy fixes them at the sample values itself."""
+    names = {v: f"v{i}" for i, v in enumerate(pt.variables)}
+    lines = []
+    for r in pt.rows:
+        if r.op not in ("~", "=~", "~~") or r.exo:
+            continue
+        mult = f"p{r.free}" if r.free else repr(float(r.value))
+        lines.append(f"{names[r.lhs]} {r.op} {mult}*{names[r.rhs]}")
+    for lv in pt.latent:
+        if not any(r.op == "=~" and r.lhs == lv for r in pt.rows):
+            raise ModelError(f"'{lv}' is latent but has no indicators.")
+    return "\n".join(lines), names
+
+
+def _start_theta(pt: ParTable, model, npar: int) -> np.ndarray:
+    theta = np.full(npar, np.nan)
+    index = {name: i for i, name in enumerate(
+        n for n, p in model.parameters.items() if p.active)}
+    for r in pt.rows:
+        if r.free and r.op != "~1":
+            name = f"p{r.free}"
+            if name not in index:
+                raise EstimationError(f"Internal error: semopy lost parameter {r.name}.")
+            theta[r.free - 1] = model.param_vals[index[name]]
+    extra = set(index) - {f"p{r.free}" for r in pt.rows if r.free}
+    if extra:
+        raise EstimationError(
+            f"Internal error: semopy added parameters the model does not have "
+            f"({len(extra)}); please report this spec.")
+    return theta
+
+
+def saturated_intercepts(pt: ParTable, ram: RAM, theta, values, mom) -> np.ndarray:
+    """θ with the free intercepts set so that the implied means equal the
+    sample means (the ML solution of a saturated mean structure)."""
+    if not pt.meanstructure:
+        return theta
+    theta = theta.copy()
+    A, S, m = ram.matrices(np.nan_to_num(theta), values)
+    B = np.linalg.inv(np.eye(ram.n_all) - A)
+    p = ram.n_obs
+    m_obs = np.linalg.solve(B[:p, :p], mom.mean - B[:p, p:] @ m[p:])
+    for i, k in zip(ram.m_i, ram.m_free):
+        if k >= 0:
+            theta[k] = m_obs[i]
+    return theta
+
+
+def fit_semopy(pt: ParTable, ram: RAM, mom: ml.Moments, values) -> tuple[np.ndarray, int]:
+    import semopy
+
+    desc, names = semopy_description(pt)
+    logger = logging.getLogger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)   # semopy logs warnings we check ourselves
+    try:
+        model = semopy.Model(desc)
+    finally:
+        logger.setLevel(level)
+    # semopy's start rule for loadings loops forever on a factor with no fixed
+    # loading (NA* with a fixed variance), so such loadings get a start here
+    unscaled = {lv for lv in pt.latent
+                if not any(r.op == "=~" and r.lhs == lv and not r.free for r in pt.rows)}
+    sd = dict(zip(pt.observed, np.sqrt(np.diag(mom.cov))))
+    for r in pt.rows:
+        if not r.free or r.op == "~1":
+            continue
+        if np.isfinite(r.start):
+            model.parameters[f"p{r.free}"].start = float(r.start)
+        elif r.op == "=~" and r.lhs in unscaled:
+            model.parameters[f"p{r.free}"].start = 0.7 * sd.get(r.rhs, 1.0)
+    data = pd.DataFrame(mom.X, columns=[names[v] for v in pt.observed])
+    logger = logging.getLogger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)   # semopy logs non-convergence; we check ourselves
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = model.fit(data, obj="MLW", solver="SLSQP", options={"ftol": 1e-12})
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError) as exc:
+        raise EstimationError(f"semopy could not fit the model: {exc}. Check that "
+                              f"the variables are not collinear and that the model "
+                              f"is identified.") from None
+    finally:
+        logger.setLevel(level)
+    theta = _start_theta(pt, model, pt.npar)
+    return saturated_intercepts(pt, ram, theta, values, mom), int(res.n_it)
+
+
+def fisher_scoring(ram: RAM, theta, mom, values, max_iter=MAX_SCORING):
+    """Polish θ with Fisher scoring and step halving; returns (θ, iterations, |g|)."""
+    f = ml.discrepancy(ram, theta, mom, values)
+    g = ml.gradient(ram, theta, mom, values)
+    it = 0
+    while it < max_iter and np.max(np.abs(g)) > 1e-11:
+        it += 1
+        info = ml.expected_information(ram, theta, values)
+        try:
+            step = -np.linalg.solve(2.0 * info, g)
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(2.0 * info, g, rcond=None)[0]
+        t = 1.0
+        while t > 1e-6:
+            cand = theta + t * step
+            fc = ml.discrepancy(ram, cand, mom, values)
+            if np.isfinite(fc) and fc <= f + 1e-14:
+                break
+            t /= 2
+        else:
+            break
+        theta, f = cand, fc
+        g = ml.gradient(ram, theta, mom, values)
+        if np.max(np.abs(t * step)) < 1e-12:
+            break
+    return theta, it, float(np.max(np.abs(g))) if len(g) else 0.0
+
+
+def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
+             start: np.ndarray | None = None) -> Solution:
+    """ML estimates of the model on complete data, verified converged.
+
+    `start` (a previous θ̂) skips semopy and warm-starts the scoring, as the
+    bootstrap does."""
+    ram = ram or RAM.from_partable(pt)
+    check_mean_structure(pt)
+    values = fixed_values(pt, ram, mom)
+    if start is None:
+        theta, n_it = fit_semopy(pt, ram, mom, values)
+    else:
+        theta, n_it = saturated_intercepts(pt, ram, start, values, mom), 0
+    if not np.all(np.isfinite(theta)):
+        raise EstimationError("The optimizer returned non-finite estimates; the model "
+                              "is probably not identified.", iterations=n_it)
+    theta, it, gnorm = fisher_scoring(ram, theta, mom, values)
+    f = ml.discrepancy(ram, theta, mom, values)
+    if not np.isfinite(f) or gnorm > GRAD_TOL:
+        raise EstimationError(
+            f"The estimation did not converge: after {n_it} optimizer and {it} "
+            f"scoring iterations the gradient norm is {gnorm:.2e} (needs < "
+            f"{GRAD_TOL:.0e}). Check the model is identified, rescale variables "
+            f"with very different variances, or give start values with start().",
+            iterations=n_it + it, gradient_norm=gnorm)
+    return Solution(theta, values, n_it + it, gnorm, f)

@@ -1,0 +1,146 @@
+"""Fit measures under lavaan's fitMeasures() names and definitions.
+
+With fixed.x covariates the log-likelihoods are conditional on them (the
+joint value minus the covariates' marginal), the covariates' moments are not
+counted as data, and the baseline model keeps their block fixed: all as in
+lavaan 0.6.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, stats
+
+from ..partable import ParTable
+from . import ml
+from .ram import RAM
+
+
+def counts(pt: ParTable) -> tuple[int, int]:
+    """(sample moments, covariate moments) as lavaan counts them."""
+    p, q = len(pt.observed), len(pt.covariates)
+    data = p * (p + 1) // 2 + (p if pt.meanstructure else 0)
+    fixed = q * (q + 1) // 2 + (q if pt.meanstructure else 0)
+    return data, fixed
+
+
+def covariate_loglik(pt: ParTable, mom: ml.Moments) -> float:
+    idx = [pt.observed.index(v) for v in pt.covariates]
+    if not idx:
+        return 0.0
+    return ml.loglik_saturated(mom.cov[np.ix_(idx, idx)], mom.n)
+
+
+def baseline_chisq(pt: ParTable, mom: ml.Moments) -> tuple[float, int]:
+    """Independence model: free variances (and means) of the non-covariates,
+    covariates' block at its sample values.  Its ML solution is closed form."""
+    x = [pt.observed.index(v) for v in pt.covariates]
+    y = [i for i in range(len(pt.observed)) if i not in x]
+    _, logdet_s = np.linalg.slogdet(mom.cov)
+    logdet_b = float(np.sum(np.log(np.diag(mom.cov)[y])))
+    if x:
+        logdet_b += np.linalg.slogdet(mom.cov[np.ix_(x, x)])[1]
+    chisq = mom.n * (logdet_b - logdet_s)
+    p, q = len(pt.observed), len(x)
+    df = p * (p + 1) // 2 - q * (q + 1) // 2 - (p - q)
+    return float(chisq), df
+
+
+def rmsea(chisq, df, n, c_hat=1.0):
+    if df <= 0:
+        return 0.0
+    return math.sqrt(max((chisq / n) / df - c_hat / n, 0.0))
+
+
+def rmsea_ci(chisq, df, n, level=0.90, c_hat=1.0):
+    """lavaan's noncentral chi-square interval for the RMSEA."""
+    if df < 1 or not np.isfinite(chisq):
+        return 0.0, 0.0
+    hi_p, lo_p = 1 - (1 - level) / 2, (1 - level) / 2
+
+    def cdf(lam):
+        return stats.ncx2.cdf(chisq, df, lam) if lam > 0 else stats.chi2.cdf(chisq, df)
+
+    if cdf(0) - hi_p < 0:
+        lower = 0.0
+    else:
+        lam = optimize.brentq(lambda l: cdf(l) - hi_p, 0, chisq, xtol=1e-10)
+        lower = math.sqrt(c_hat * lam / (n * df))
+    n_max = max(n, chisq * 4)
+    if cdf(n_max) - lo_p > 0 or cdf(0) - lo_p < 0:
+        upper = 0.0
+    else:
+        lam = optimize.brentq(lambda l: cdf(l) - lo_p, 0, n_max, xtol=1e-10)
+        upper = math.sqrt(c_hat * lam / (n * df))
+    return lower, upper
+
+
+def cfi(chisq, df, b_chisq, b_df):
+    t1 = max(chisq - df, 0.0)
+    t2 = max(chisq - df, b_chisq - b_df, 0.0)
+    return 1.0 if t2 == 0 else 1.0 - t1 / t2
+
+
+def tli(chisq, df, b_chisq, b_df):
+    if df <= 0:
+        return 1.0
+    t1 = b_chisq / b_df - chisq / df
+    t2 = b_chisq / b_df - 1.0
+    return 1.0 if t2 == 0 else t1 / t2
+
+
+def srmr(pt: ParTable, mom: ml.Moments, sigma: np.ndarray, mu: np.ndarray) -> float:
+    """Bentler's SRMR (lavaan's "srmr"): residuals scaled by the sample SDs,
+    means included when the model has a mean structure."""
+    sd = np.sqrt(np.diag(mom.cov))
+    r = (mom.cov - sigma) / np.outer(sd, sd)
+    p = len(sd)
+    li, lj = np.tril_indices(p)
+    total = float(np.sum(r[li, lj] ** 2))
+    nel = len(li)
+    if pt.meanstructure:
+        total += float(np.sum(((mom.mean - mu) / sd) ** 2))
+        nel += p
+    return math.sqrt(total / nel)
+
+
+def fit_measures(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments) -> dict:
+    sigma, mu, *_ = ram.implied(theta, values)
+    n = mom.n
+    npar = pt.npar
+    data, fixed = counts(pt)
+    df = data - fixed - npar
+    fmin = ml.discrepancy(ram, theta, mom, values)
+    chisq = n * fmin
+    lx = covariate_loglik(pt, mom)
+    logl = ml.loglik(ram, theta, mom, values) - lx
+    ulogl = ml.loglik_saturated(mom.cov, n) - lx
+    b_chisq, b_df = baseline_chisq(pt, mom)
+    lo, hi = rmsea_ci(chisq, df, n)
+    out = {
+        "npar": npar,
+        "fmin": fmin / 2.0,
+        "chisq": chisq,
+        "df": df,
+        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan"),
+        "baseline.chisq": b_chisq,
+        "baseline.df": b_df,
+        "baseline.pvalue": float(stats.chi2.sf(b_chisq, b_df)) if b_df > 0 else float("nan"),
+        "cfi": cfi(chisq, df, b_chisq, b_df),
+        "tli": tli(chisq, df, b_chisq, b_df),
+        "logl": logl,
+        "unrestricted.logl": ulogl,
+        "aic": -2 * logl + 2 * npar,
+        "bic": -2 * logl + npar * math.log(n),
+        "bic2": -2 * logl + npar * math.log((n + 2) / 24),
+        "ntotal": n,
+        "rmsea": rmsea(chisq, df, n),
+        "rmsea.ci.lower": lo,
+        "rmsea.ci.upper": hi,
+        "rmsea.ci.level": 0.90,
+        "rmsea.pvalue": float(stats.ncx2.sf(chisq, df, n * df * 0.05 ** 2)) if df > 0 else float("nan"),
+        "srmr": srmr(pt, mom, sigma, mu),
+    }
+    return out

@@ -1,0 +1,102 @@
+"""The Yuan-Bentler scaled test (Mplus variant, lavaan's MLR default) and the
+robust fit indices built on it (lavaan 0.6 definitions).
+
+c = [tr(A1⁻¹B1) − tr(E⁻¹B0)] / df, with A1 the saturated model's unit
+information at the sample moments and B1 its first-order information (both
+without the covariates' fixed moments), E the model's unit observed
+information and B0 its first-order information; with clusters every B sums
+the casewise scores within clusters and carries G/(G−1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from ..partable import ParTable, baseline
+from . import fitmeasures, ml, vcov
+from .ram import RAM, vech_indices
+
+
+def _h1_kept(pt: ParTable) -> np.ndarray:
+    """Positions of the saturated moments that are not fixed covariate moments."""
+    p = len(pt.observed)
+    x = {pt.observed.index(v) for v in pt.covariates}
+    li, lj = vech_indices(p)
+    keep_cov = [not (i in x and j in x) for i, j in zip(li, lj)]
+    keep = ([i not in x for i in range(p)] if pt.meanstructure else []) + keep_cov
+    return np.flatnonzero(keep)
+
+
+def h1_trace(pt: ParTable, mom: ml.Moments, clusters) -> float:
+    keep = _h1_kept(pt)
+    A1 = ml.weight(np.linalg.inv(mom.cov), pt.meanstructure)[np.ix_(keep, keep)]
+    B1 = vcov.meat(ml.h1_moment_scores(mom, pt.meanstructure)[:, keep], clusters)
+    return float(np.trace(np.linalg.solve(A1, B1)))
+
+
+def h0_trace(A: np.ndarray, B: np.ndarray) -> float:
+    return float(np.trace(np.linalg.solve(A, B)))
+
+
+def scaling_factor(trace_h1, trace_h0, df) -> float:
+    if df <= 0:
+        return float("nan")
+    c = (trace_h1 - trace_h0) / df
+    return c if c > 0 else float("nan")
+
+
+def baseline_scaling(pt: ParTable, mom: ml.Moments, clusters, trace_h1) -> float:
+    bpt = baseline(pt)
+    bram = RAM.from_partable(bpt)
+    theta = np.zeros(bpt.npar)
+    pos = {v: i for i, v in enumerate(bpt.observed)}
+    for r in bpt.rows:
+        if r.free:
+            i = pos[r.lhs]
+            theta[r.free - 1] = mom.cov[i, i] if r.op == "~~" else mom.mean[i]
+    from .engine import fixed_values
+    values = fixed_values(bpt, bram, mom)
+    A = ml.observed_information(bram, theta, mom, values)
+    B = vcov.meat(ml.casewise_scores(bram, theta, mom, values), clusters)
+    _, b_df = fitmeasures.baseline_chisq(pt, mom)
+    return scaling_factor(trace_h1, h0_trace(A, B), b_df)
+
+
+def scaled_fit(pt: ParTable, ram: RAM, theta, values, mom, clusters, fit: dict,
+               A: np.ndarray, B: np.ndarray) -> dict:
+    """fitMeasures' scaled and robust entries for MLR (with or without clusters)."""
+    t1 = h1_trace(pt, mom, clusters)
+    df, chisq, n = fit["df"], fit["chisq"], mom.n
+    c = scaling_factor(t1, h0_trace(A, B), df)
+    b_chisq, b_df = fit["baseline.chisq"], fit["baseline.df"]
+    c_b = baseline_scaling(pt, mom, clusters, t1)
+    t_s = chisq / c if df > 0 else float("nan")
+    tb_s = b_chisq / c_b
+    out = {
+        "chisq.scaled": t_s,
+        "df.scaled": df,
+        "pvalue.scaled": float(stats.chi2.sf(t_s, df)) if df > 0 else float("nan"),
+        "chisq.scaling.factor": c,
+        "baseline.chisq.scaled": tb_s,
+        "baseline.df.scaled": b_df,
+        "baseline.pvalue.scaled": float(stats.chi2.sf(tb_s, b_df)),
+        "baseline.chisq.scaling.factor": c_b,
+        "cfi.scaled": fitmeasures.cfi(t_s, df, tb_s, b_df) if df > 0 else 1.0,
+        "tli.scaled": fitmeasures.tli(t_s, df, tb_s, b_df) if df > 0 else 1.0,
+        "rmsea.scaled": fitmeasures.rmsea(t_s, df, n) if df > 0 else 0.0,
+    }
+    if df > 0 and np.isfinite(c):
+        t1_ = max(chisq - c * df, 0.0)
+        t2_ = max(chisq - c * df, b_chisq - c_b * b_df, 0.0)
+        out["cfi.robust"] = 1.0 if t2_ == 0 else 1.0 - t1_ / t2_
+        den = (b_chisq - c_b * b_df) * df
+        out["tli.robust"] = 1.0 - ((chisq - c * df) * b_df) / den if den != 0 else 1.0
+        out["rmsea.robust"] = math.sqrt(max((chisq / n) / df - c / n, 0.0))
+        lo, hi = fitmeasures.rmsea_ci(t_s, df, n, c_hat=c)
+        out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
+    else:
+        out.update({"cfi.robust": 1.0, "tli.robust": 1.0, "rmsea.robust": 0.0})
+    return out

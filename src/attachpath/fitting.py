@@ -1,0 +1,319 @@
+"""fit() and check(): from spec text and data to a Result.
+
+    >>> import attachpath as ap
+    >>> data = ap.datasets.load_example_clients()
+    >>> res = ap.fit("tds_ge ~ cats_secure + ecr_anx", data, cluster="therapist", se="robust")
+    >>> round(res.fit["chisq"], 6)          # a saturated model
+    0.0
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import effects
+from .errors import (AttachpathError, ClusterWarning, DataError, ModelError,
+                     SpecError, closest)
+from .estimate import engine, fitmeasures, ml, vcov as vc
+from .estimate.ram import RAM
+from .partable import ParTable, build, check_identification
+from .result import COLUMNS, Result
+from .syntax import parse
+
+SE_KINDS = ("standard", "robust", "bootstrap", "none")
+
+
+# -- spec ----------------------------------------------------------------------
+
+def read_spec(spec) -> tuple[str, str | None]:
+    """(text, file name) from spec text or a path to a .lav file."""
+    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and "\n" not in spec
+                                          and spec.strip().endswith(".lav")):
+        path = Path(spec)
+        if not path.exists():
+            raise SpecError(f"The spec file '{path}' does not exist.", file=str(path))
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except UnicodeDecodeError:
+            raise SpecError(f"The spec file '{path}' is not UTF-8 text.", file=str(path)) from None
+        except OSError as exc:
+            raise SpecError(f"The spec file '{path}' cannot be read: {exc.strerror}.",
+                            file=str(path)) from None
+    if not isinstance(spec, str):
+        raise SpecError(f"A spec must be lavaan model syntax text or a path to a .lav "
+                        f"file, not {type(spec).__name__}.")
+    return spec, None
+
+
+def partable_of(spec, *, meanstructure: bool = False) -> ParTable:
+    if isinstance(spec, ParTable):
+        return spec
+    text, file = read_spec(spec)
+    pt = build(parse(text, file=file), meanstructure=meanstructure, text=text, file=file)
+    check_identification(pt)
+    return pt
+
+
+def check_columns(pt: ParTable, columns) -> None:
+    """Every observed variable is a data column; else a SpecError at the
+    first statement that names the missing variable."""
+    cols = [str(c) for c in columns]
+    for v in pt.observed:
+        if v in cols:
+            continue
+        row = next((r for r in pt.rows if r.user and v in (r.lhs, r.rhs)), None)
+        source = ""
+        if row is not None and pt.text:
+            lines = pt.text.splitlines()
+            if 0 < row.line <= len(lines):
+                source = lines[row.line - 1]
+        col = row.col if row else 0
+        if row is not None and source:
+            where = source.find(v)
+            col = where + 1 if where >= 0 else col
+        raise SpecError(f"The variable '{v}' is not a column of the data.",
+                        file=pt.file, line=row.line if row else 0, col=col,
+                        source_line=source, suggestion=closest(v, cols))
+
+
+def check(spec, data=None) -> ParTable:
+    """Validate a spec (and its variables against the data) without fitting."""
+    pt = partable_of(spec)
+    if data is not None:
+        frame, _ = _load_data(data)
+        check_columns(pt, frame.columns)
+    return pt
+
+
+# -- data ----------------------------------------------------------------------
+
+def _load_data(data) -> tuple[pd.DataFrame, dict]:
+    if isinstance(data, pd.DataFrame):
+        return data, {"source": "DataFrame", "labels": dict(data.attrs.get("labels", {}))}
+    from .data.io import read_data
+    ds = read_data(data)
+    return ds.frame, {"source": str(ds.path), "sha256": ds.sha256, "labels": ds.labels}
+
+
+def icc1(values: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
+    """ICC(1) from a one-way ANOVA (unbalanced n0) and the design effect."""
+    _, inv, sizes = np.unique(clusters, return_inverse=True, return_counts=True)
+    g, n = len(sizes), len(values)
+    means = np.bincount(inv, weights=values) / sizes
+    grand = values.mean()
+    ssb = float(np.sum(sizes * (means - grand) ** 2))
+    ssw = float(np.sum((values - means[inv]) ** 2))
+    msb, msw = ssb / (g - 1), ssw / (n - g) if n > g else np.nan
+    n0 = (n - np.sum(sizes ** 2) / n) / (g - 1)
+    icc = (msb - msw) / (msb + (n0 - 1) * msw)
+    return float(icc), float(1 + (n / g - 1) * icc)
+
+
+def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
+    ids, sizes = np.unique(clusters, return_counts=True)
+    g = len(ids)
+    info = {"name": name, "n": int(g), "min": int(sizes.min()), "max": int(sizes.max()),
+            "mean": float(sizes.mean())}
+    notes = []
+    if g < 30:
+        notes.append(f"Only {g} clusters in '{name}': cluster-robust standard errors "
+                     f"and tests are unreliable with fewer than about 30 clusters.")
+    single = int(np.sum(sizes == 1))
+    if single:
+        notes.append(f"{single} cluster(s) of '{name}' hold a single case.")
+    if g <= npar:
+        notes.append(f"The {g} clusters do not exceed the {npar} free parameters: the "
+                     f"cluster-robust covariance matrix is rank deficient, so SEs and "
+                     f"the scaled test are not trustworthy.")
+    iccs = {v: icc1(X[:, i], clusters) for i, v in enumerate(names)}
+    return info, notes, iccs
+
+
+# -- fitting -------------------------------------------------------------------
+
+def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
+        level: float = 0.95, mc_draws: int = 0, bootstrap: int = 1000,
+        seed: int | None = None, progress: bool = False,
+        meanstructure: bool | None = None) -> Result:
+    """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
+
+    spec: model text or a path to a .lav file.  data: a DataFrame or a path
+    (CSV, Parquet, SPSS).  cluster: the column of cluster ids (e.g. therapist);
+    it switches on the mean structure, as lavaan's cluster= does.  se:
+    "standard" (expected information), "robust" (MLR sandwich; cluster-robust
+    with `cluster`), "bootstrap" (case or cluster bootstrap) or "none".
+    mc_draws > 0 gives Monte Carlo CIs for := parameters from the chosen vcov.
+    meanstructure: estimate intercepts (default: when clustered or when the
+    spec has `~1`, as lavaan).
+    """
+    if se not in SE_KINDS:
+        raise AttachpathError(f"se must be one of {', '.join(SE_KINDS)}, not '{se}'.")
+    if meanstructure is None:
+        meanstructure = cluster is not None
+    pt = partable_of(spec, meanstructure=meanstructure)
+    frame, source = _load_data(data)
+    check_columns(pt, frame.columns)
+    from .data.checks import model_frame
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model_df, info = model_frame(frame, list(pt.observed), cluster=cluster)
+    notes = [str(w.message) for w in caught] + list(pt.notes)
+    X = model_df.to_numpy(dtype=float)
+    if X.shape[0] <= len(pt.observed):
+        raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
+                        f"variables; ML needs more cases than variables.")
+    clusters = None if cluster is None else np.asarray(info["clusters"])
+    mom = ml.Moments.from_array(X)
+    ram = RAM.from_partable(pt)
+
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1):
+        sol = engine.estimate(pt, mom, ram)
+        out = _inference(pt, ram, mom, sol, se=se, clusters=clusters, level=level,
+                         mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
+                         progress=progress, model_df=model_df)
+    data_info = {"n": mom.n, "dropped_rows": int(info.get("dropped_rows", 0)),
+                 "source": source.get("source"), "labels": source.get("labels", {})}
+    if cluster is not None:
+        cinfo, cnotes, iccs = cluster_info(cluster, clusters, X, pt.observed, pt.npar)
+        data_info["cluster"] = cinfo
+        data_info["icc"] = iccs
+        for n in cnotes:
+            warnings.warn(n, ClusterWarning, stacklevel=2)
+        notes += cnotes
+    notes += out.pop("notes")
+    prov = provenance(pt, model_df, source, dict(cluster=cluster, se=se, level=level,
+                                                 meanstructure=pt.meanstructure,
+                                                 mc_draws=mc_draws, bootstrap=bootstrap,
+                                                 seed=seed))
+    return Result(partable=pt, data_info=data_info, provenance=prov,
+                  warnings=tuple(dict.fromkeys(notes)), **out)
+
+
+def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
+               progress, model_df) -> dict:
+    theta, values = sol.theta, sol.values
+    notes: list[str] = []
+    fit = fitmeasures.fit_measures(pt, ram, theta, values, mom)
+    fit["converged"] = True
+    fit["iterations"] = sol.iterations
+    se_kind = se
+    draws: dict = {}
+    if se in ("standard", "none"):
+        V = vc.standard(ram, theta, mom, values)
+    elif se == "robust":
+        from .estimate import robust_test
+        V, A, B = vc.robust(ram, theta, mom, values, clusters)
+        se_kind = "robust.cluster" if clusters is not None else "robust"
+        fit.update(robust_test.scaled_fit(pt, ram, theta, values, mom, clusters, fit, A, B))
+    else:  # bootstrap
+        from .estimate import bootstrap as boot
+        V = vc.standard(ram, theta, mom, values)
+        draws = boot.run(pt, ram, mom, sol, clusters=clusters, n=bootstrap, seed=seed,
+                         progress=progress)
+        se_kind = "bootstrap.cluster" if clusters is not None else "bootstrap"
+    if clusters is not None:
+        fit["nclusters"] = int(len(np.unique(clusters)))
+    if se == "none":
+        V = np.full_like(V, np.nan)
+    defined = effects.Defined.from_partable(pt)
+    row_est = effects.row_values(pt, theta, values)
+    row_std = effects.standardized(pt, ram, theta, values)
+    def_est = defined.evaluate(theta) if len(defined) else np.zeros(0)
+    def_std = effects.standardized_defined(pt, defined, row_std)
+    def_V = defined.vcov(theta, V) if len(defined) else np.zeros((0, 0))
+
+    z_crit = float(stats.norm.ppf(0.5 + level / 2))
+    free_se = np.sqrt(np.where(np.diag(V) >= 0, np.diag(V), np.nan))
+    def_se = np.sqrt(np.where(np.diag(def_V) >= 0, np.diag(def_V), np.nan)) if len(defined) else np.zeros(0)
+    ci = {"level": level, "parameters": "normal (Wald)", "defined": "normal (delta method)"}
+    if draws:
+        free_se, def_se = draws["se"], draws["def_se"]
+        ci["parameters"] = ci["defined"] = f"{draws['interval']} bootstrap ({draws['ok']} of {draws['n']} draws)"
+        notes += draws.get("notes", [])
+
+    rows = []
+    for k, r in enumerate(pt.rows):
+        if not r.free:
+            continue
+        i = r.free - 1
+        est, s = theta[i], free_se[i]
+        lo, hi = est - z_crit * s, est + z_crit * s
+        if draws:
+            lo, hi = draws["ci"][i]
+        rows.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, lo, hi, row_std[k]))
+    mc = None
+    if mc_draws and len(defined) and se != "bootstrap":
+        from .estimate import montecarlo
+        mc = montecarlo.intervals(defined, theta, V, n=mc_draws, seed=seed, level=level)
+        ci["defined"] = f"Monte Carlo ({mc_draws} draws from the {se_kind} vcov, seed {seed})"
+    for j, r in enumerate(pt.defined()):
+        est, s = def_est[j], def_se[j]
+        lo, hi = est - z_crit * s, est + z_crit * s
+        if draws:
+            lo, hi = draws["def_ci"][j]
+        elif mc is not None:
+            lo, hi = mc[j]
+        rows.append(_row(r.lhs, ":=", r.rhs, r.lhs, est, s, lo, hi, def_std[j]))
+    ci["description"] = (f"{int(level * 100)}%: parameters {ci['parameters']}; "
+                         f"defined {ci['defined']}" if len(defined) else
+                         f"{int(level * 100)}%: {ci['parameters']}")
+    est_df = pd.DataFrame(rows, columns=COLUMNS)
+    names = list(pt.free_names)
+    notes += admissibility(pt, ram, theta, values)
+    return dict(estimates=est_df, fit=fit,
+                vcov=pd.DataFrame(V, index=names, columns=names),
+                r2=effects.r_squared(pt, ram, theta, values), theta=theta, values=values,
+                row_est=row_est, row_std=row_std, se_kind=se_kind, ci=ci, draws=draws,
+                notes=notes)
+
+
+def _row(lhs, op, rhs, label, est, se, lo, hi, std):
+    z = est / se if se and np.isfinite(se) and se > 0 else np.nan
+    p = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
+    return dict(zip(COLUMNS, (lhs, op, rhs, label, float(est), float(se), float(z), p,
+                              float(lo), float(hi), float(std))))
+
+
+def admissibility(pt, ram, theta, values) -> list[str]:
+    """Negative variances and correlations beyond ±1 in the solution."""
+    *_, full, A, S, m = ram.implied(theta, values)
+    out = []
+    names = pt.variables
+    for i, v in enumerate(names):
+        if S[i, i] < 0:
+            out.append(f"Inadmissible solution: the (residual) variance of '{v}' is "
+                       f"negative ({S[i, i]:.4g}).")
+    for i in range(len(names)):
+        for j in range(i):
+            if S[i, i] > 0 and S[j, j] > 0 and abs(S[i, j]) > np.sqrt(S[i, i] * S[j, j]) * (1 + 1e-9):
+                out.append(f"Inadmissible solution: the (residual) correlation of "
+                           f"'{names[j]}' and '{names[i]}' is beyond ±1.")
+    return out
+
+
+def provenance(pt: ParTable, model_df: pd.DataFrame, source: dict, options: dict) -> dict:
+    from . import __version__
+    import scipy
+    import semopy
+    data_hash = hashlib.sha256(np.ascontiguousarray(model_df.to_numpy(dtype=float)).tobytes()).hexdigest()
+    return {
+        "spec": pt.text,
+        "spec_file": pt.file,
+        "spec_sha256": hashlib.sha256(pt.text.encode()).hexdigest(),
+        "data_source": source.get("source"),
+        "data_file_sha256": source.get("sha256"),
+        "data_sha256": data_hash,
+        "options": options,
+        "versions": {"attachpath": __version__, "semopy": semopy.__version__,
+                     "numpy": np.__version__, "pandas": pd.__version__,
+                     "scipy": scipy.__version__, "python": platform.python_version()},
+    }

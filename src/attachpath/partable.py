@@ -1,0 +1,446 @@
+"""The parameter table: the one representation of a model.
+
+`build(statements)` turns the parser's statements into a ParTable the way
+lavaan's `sem()` does (its `lavaanify(auto = TRUE)` defaults):
+
+* residual variances of every observed non-covariate variable and variances
+  of every latent variable are added, free;
+* the first loading of each latent variable is fixed to 1 (unless written
+  with NA* or another modifier);
+* covariances among exogenous latent variables are added, free;
+* residual covariances among the "pure" endogenous variables (regressed on
+  something, predicting nothing, measured by nothing: lavaan's ov.y and
+  lv.y) are added, free (auto.cov.y);
+* the variances and covariances of observed exogenous covariates (lavaan's
+  ov.x) are fixed at their sample values (fixed.x) and are not parameters;
+* with a mean structure, intercepts of observed variables are free, latent
+  means are fixed to 0 and covariate means are fixed at the sample means.
+
+Every module (estimator, effects, diagram, comparison) reads variable roles
+from here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import pandas as pd
+
+from .errors import ModelError, SpecError, closest
+from .syntax.statement import Statement
+
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One row of the parameter table (lavaan's partable, one group)."""
+
+    id: int
+    lhs: str
+    op: str
+    rhs: str
+    label: str = ""
+    free: int = 0          # 0: fixed; k > 0: position k in the free vector θ
+    value: float = NAN     # the fixed value (NaN while free or set from data)
+    start: float = NAN     # a user start value
+    user: int = 1          # 1: written in the spec; 0: added by default
+    exo: int = 0           # 1: a fixed.x covariate moment, taken from the sample
+    line: int = 0
+    col: int = 0
+
+    @property
+    def is_free(self) -> bool:
+        return self.free > 0
+
+    @property
+    def name(self) -> str:
+        """lavaan-style name: 'y~x', 'f=~x1', 'a~~b', 'y~1', or the := name."""
+        if self.op == ":=":
+            return self.lhs
+        if self.op == "~1":
+            return f"{self.lhs}~1"
+        return f"{self.lhs}{self.op}{self.rhs}"
+
+
+@dataclass(frozen=True)
+class ParTable:
+    """The model: parameter rows plus the variable roles derived from them."""
+
+    rows: tuple[Param, ...]
+    observed: tuple[str, ...]      # lavaan's ov order: indicators, y, x, others
+    latent: tuple[str, ...]
+    covariates: tuple[str, ...]    # ov.x: fixed.x exogenous observed variables
+    meanstructure: bool
+    text: str = ""
+    file: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    # -- views -------------------------------------------------------------
+    @property
+    def npar(self) -> int:
+        """Number of free parameters (shared labels count once)."""
+        return max((r.free for r in self.rows), default=0)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Observed then latent: the order of the model matrices."""
+        return self.observed + self.latent
+
+    def model_rows(self) -> tuple[Param, ...]:
+        """Rows that live in the model matrices (not := or constraints)."""
+        return tuple(r for r in self.rows if r.op in ("~", "=~", "~~", "~1"))
+
+    def defined(self) -> tuple[Param, ...]:
+        return tuple(r for r in self.rows if r.op == ":=")
+
+    @cached_property
+    def free_names(self) -> tuple[str, ...]:
+        """A name per free parameter: its label if it has one, else lhs-op-rhs."""
+        names: dict[int, str] = {}
+        for r in self.rows:
+            if r.free and r.free not in names:
+                names[r.free] = r.label or r.name
+        return tuple(names[k] for k in range(1, self.npar + 1))
+
+    @cached_property
+    def label_index(self) -> dict[str, int]:
+        """label -> 0-based position in θ (for := expressions)."""
+        out: dict[str, int] = {}
+        for r in self.rows:
+            if r.label and r.free:
+                out[r.label] = r.free - 1
+        return out
+
+    @cached_property
+    def label_fixed(self) -> dict[str, float]:
+        """label -> value for labelled parameters that are fixed."""
+        return {r.label: r.value for r in self.rows
+                if r.label and not r.free and r.op in ("~", "=~", "~~", "~1")}
+
+    @cached_property
+    def endogenous(self) -> tuple[str, ...]:
+        """Variables with a residual: regressed on something or an indicator."""
+        ys = {r.lhs for r in self.rows if r.op == "~"}
+        ys |= {r.rhs for r in self.rows if r.op == "=~"}
+        return tuple(v for v in self.variables if v in ys)
+
+    @cached_property
+    def stages(self) -> dict[str, int]:
+        """Causal stage of every variable: 0 for exogenous, 1 + max stage of
+        its causes otherwise (indicators share their factor's stage)."""
+        causes: dict[str, set[str]] = {v: set() for v in self.variables}
+        for r in self.rows:
+            if r.op == "~":
+                causes[r.lhs].add(r.rhs)
+        stage: dict[str, int] = {}
+
+        def visit(v: str, trail: tuple[str, ...]) -> int:
+            if v in stage:
+                return stage[v]
+            if v in trail:  # a feedback loop: stop climbing
+                return 0
+            s = 0
+            for c in causes[v]:
+                s = max(s, visit(c, trail + (v,)) + 1)
+            stage[v] = s
+            return s
+
+        for v in self.variables:
+            visit(v, ())
+        return stage
+
+    @cached_property
+    def is_recursive(self) -> bool:
+        import networkx as nx
+        g = nx.DiGraph()
+        g.add_nodes_from(self.variables)
+        g.add_edges_from((r.rhs, r.lhs) for r in self.rows if r.op == "~")
+        g.add_edges_from((r.lhs, r.rhs) for r in self.rows if r.op == "=~")
+        return nx.is_directed_acyclic_graph(g)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([r.__dict__ for r in self.rows])
+
+    def with_exo_values(self, values: dict[tuple[str, str, str], float]) -> "ParTable":
+        """A copy whose fixed.x rows hold the given sample moments."""
+        rows = tuple(replace(r, value=values[(r.lhs, r.op, r.rhs)]) if r.exo else r
+                     for r in self.rows)
+        return replace(self, rows=rows)
+
+
+# -- building ----------------------------------------------------------------
+
+def _ordered_unique(items) -> list[str]:
+    seen: dict[str, None] = {}
+    for it in items:
+        seen.setdefault(it, None)
+    return list(seen)
+
+
+def _roles(stmts: list[Statement]):
+    latent = _ordered_unique(s.lhs for s in stmts if s.op == "=~")
+    indicators = _ordered_unique(s.rhs for s in stmts if s.op == "=~")
+    eqs_y = _ordered_unique(s.lhs for s in stmts if s.op == "~")
+    eqs_x = _ordered_unique(s.rhs for s in stmts if s.op == "~")
+    lat = set(latent)
+    ov_ind = [v for v in indicators if v not in lat]
+    ov_y = [v for v in eqs_y if v not in lat and v not in ov_ind]
+    ov_x = [v for v in eqs_x if v not in lat and v not in ov_ind and v not in ov_y]
+    orphans = _ordered_unique(
+        [v for s in stmts if s.op == "~~" for v in (s.lhs, s.rhs)]
+        + [s.lhs for s in stmts if s.op == "~1"])
+    observed = _ordered_unique(ov_ind + ov_y + ov_x + [v for v in orphans if v not in lat])
+    # a covariate mentioned in a ~~ or ~1 statement becomes random (lavaan warns)
+    mentioned = {v for s in stmts if s.op in ("~~",) for v in (s.lhs, s.rhs)}
+    mentioned |= {s.lhs for s in stmts if s.op == "~1"}
+    random_x = [v for v in ov_x if v in mentioned]
+    ov_x = [v for v in ov_x if v not in mentioned]
+    ind_set, y_set, x_set = set(indicators), set(eqs_y), set(eqs_x)
+    lv_x = [v for v in latent if v not in ind_set and v not in y_set]
+    pure_y = [v for v in eqs_y if v not in ind_set and v not in x_set]
+    lv_y = [v for v in pure_y if v in lat]
+    ov_y_pure = [v for v in observed if v in pure_y]
+    return latent, observed, ov_x, lv_x, lv_y, ov_y_pure, random_x
+
+
+def build(statements, *, meanstructure: bool = False, text: str = "",
+          file: str | None = None) -> ParTable:
+    """Build lavaan sem()'s parameter table from parsed statements.
+
+    `meanstructure` adds intercept rows (lavaan does this when the spec has a
+    `~1` statement or the data are clustered).
+    """
+    stmts = list(statements)
+    model = [s for s in stmts if s.op in ("=~", "~", "~~", "~1")]
+    if not model:
+        raise SpecError("The spec has no model statements (=~, ~, ~~ or ~1); "
+                        "write at least one regression, loading or covariance.",
+                        file=file)
+    meanstructure = meanstructure or any(s.op == "~1" for s in model)
+    latent, observed, ov_x, lv_x, lv_y, ov_y, random_x = _roles(model)
+    notes = tuple(
+        f"'{v}' is a predictor but also has a variance, covariance or intercept "
+        f"in the spec, so it is treated as a random variable, not a fixed covariate."
+        for v in random_x)
+    lat = set(latent)
+    for s in model:
+        if s.op == "=~" and s.lhs in observed:
+            raise SpecError(f"'{s.lhs}' is measured by indicators (=~) but is also "
+                            f"used as an observed variable; a latent variable "
+                            f"needs a name that is not a data column.",
+                            file=file, line=s.line, col=s.col, source_line=s.source)
+        if s.op == "~1" and s.lhs in lat and s.fixed is None:
+            raise SpecError(f"A free mean of the latent variable '{s.lhs}' is "
+                            f"not supported yet (latent means are fixed to 0).",
+                            file=file, line=s.line, col=s.col, source_line=s.source)
+
+    # user rows: (lhs, op, rhs) -> statement; the lavaan orientation of "~~"
+    user: dict[tuple[str, str, str], Statement] = {}
+    for s in model:
+        key = (s.lhs, s.op, s.rhs)
+        if s.op == "~~" and (s.rhs, s.op, s.lhs) in user:
+            key = (s.rhs, s.op, s.lhs)
+        user[key] = s
+
+    x_set = set(ov_x)
+    nox = [v for v in observed if v not in x_set]
+    defaults: list[tuple[str, str, str]] = []
+    defaults += [(v, "~~", v) for v in nox + latent]
+    defaults += [(a, "~~", b) for i, a in enumerate(lv_x) for b in lv_x[i + 1:]]
+    ys = lv_y + ov_y
+    defaults += [(a, "~~", b) for i, a in enumerate(ys) for b in ys[i + 1:]]
+    defaults += [(ov_x[j], "~~", ov_x[i]) for i in range(len(ov_x)) for j in range(i, len(ov_x))]
+    if meanstructure:
+        defaults += [(v, "~1", "") for v in observed + latent]
+
+    def present(key):
+        lhs, op, rhs = key
+        return key in user or (op == "~~" and (rhs, op, lhs) in user)
+
+    rows: list[dict] = []
+    for key, s in user.items():
+        rows.append(dict(lhs=key[0], op=key[1], rhs=key[2], user=1, stmt=s))
+    for key in defaults:
+        if not present(key):
+            rows.append(dict(lhs=key[0], op=key[1], rhs=key[2], user=0, stmt=None))
+
+    # free/fixed as lavaan's auto defaults say, then the user's modifiers
+    first_loading: set[int] = set()
+    seen_lv: set[str] = set()
+    for i, r in enumerate(rows):
+        if r["op"] == "=~" and r["lhs"] not in seen_lv:
+            seen_lv.add(r["lhs"])
+            first_loading.add(i)
+    single = {lv for lv in latent
+              if sum(1 for r in rows if r["op"] == "=~" and r["lhs"] == lv) == 1}
+    single_ind = {r["rhs"] for r in rows if r["op"] == "=~" and r["lhs"] in single}
+
+    table: list[dict] = []
+    for i, r in enumerate(rows):
+        s: Statement | None = r["stmt"]
+        free, value, exo = True, NAN, 0
+        lhs, op, rhs = r["lhs"], r["op"], r["rhs"]
+        if op == "=~" and i in first_loading:
+            free, value = False, 1.0
+        if op == "~~" and not r["user"] and lhs == rhs and lhs in single_ind:
+            free, value = False, 0.0
+        if op == "~1" and lhs in lat and not r["user"]:
+            free, value = False, 0.0
+        if lhs in x_set and (op == "~1" or (op == "~~" and rhs in x_set)) and not r["user"]:
+            free, exo = False, 1
+        label, start = "", NAN
+        if s is not None:
+            if s.fixed is not None:
+                free, value = False, float(s.fixed)
+            elif s.free:
+                free, value = True, NAN
+            label = s.label or ""
+            start = NAN if s.start is None else float(s.start)
+        table.append(dict(lhs=lhs, op=op, rhs=rhs, label=label, free=free,
+                          value=value, start=start, user=r["user"], exo=exo,
+                          line=s.line if s else 0, col=s.col if s else 0))
+
+    _apply_constraints(stmts, table, file)
+
+    # number the free parameters; shared labels share a number
+    index: dict[str, int] = {}
+    k = 0
+    for row in table:
+        if not row["free"]:
+            row["free"] = 0
+            continue
+        if row["label"] and row["label"] in index:
+            row["free"] = index[row["label"]]
+            continue
+        k += 1
+        row["free"] = k
+        if row["label"]:
+            index[row["label"]] = k
+    _check_shared_fixed(table, stmts, file)
+
+    params = [Param(id=i + 1, **row) for i, row in enumerate(table)]
+    n = len(params)
+    for s in stmts:
+        if s.op == ":=":
+            params.append(Param(id=n + 1, lhs=s.lhs, op=":=", rhs=s.rhs,
+                                label=s.lhs, line=s.line, col=s.col))
+            n += 1
+    return ParTable(rows=tuple(params), observed=tuple(observed), latent=tuple(latent),
+                    covariates=tuple(ov_x), meanstructure=meanstructure,
+                    text=text, file=file, notes=notes)
+
+
+def _label_rows(table, label):
+    return [row for row in table if row["label"] == label]
+
+
+def _apply_constraints(stmts, table, file) -> None:
+    """Fold `==` constraints into the table: label == label shares one
+    parameter, label == number fixes it.  Other constraints are refused."""
+    for s in stmts:
+        if s.op not in ("==", "<", ">"):
+            continue
+        labels = {row["label"] for row in table if row["label"]}
+        if s.op != "==":
+            raise SpecError(f"Inequality constraints ('{s.lhs} {s.op} {s.rhs}') are not "
+                            f"supported yet; remove the line or fix the parameter.",
+                            file=file, line=s.line, col=s.col, source_line=s.source)
+        lhs, rhs = s.lhs.strip(), s.rhs.strip()
+        if lhs in labels and rhs in labels:
+            for row in _label_rows(table, rhs):
+                row["label"] = lhs
+            continue
+        for name, other in ((lhs, rhs), (rhs, lhs)):
+            if name in labels and _is_number(other):
+                for row in _label_rows(table, name):
+                    row["free"], row["value"] = False, float(other)
+                break
+        else:
+            bad = lhs if lhs not in labels and not _is_number(lhs) else rhs
+            hint = closest(bad, labels) if not _is_number(bad) else None
+            raise SpecError(f"Only constraints of the form 'label == label' or "
+                            f"'label == number' are supported; '{s.lhs} == {s.rhs}' "
+                            f"is not (is '{bad}' a label defined in the spec?).",
+                            file=file, line=s.line, col=s.col, source_line=s.source,
+                            suggestion=hint)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _check_shared_fixed(table, stmts, file) -> None:
+    """A label on a fixed and a free parameter at once is ambiguous."""
+    by_label: dict[str, set[bool]] = {}
+    for row in table:
+        if row["label"]:
+            by_label.setdefault(row["label"], set()).add(bool(row["free"]))
+    for label, kinds in by_label.items():
+        if len(kinds) > 1:
+            where = next((s for s in stmts if s.label == label), None)
+            raise SpecError(f"The label '{label}' is on a fixed and on a free "
+                            f"parameter; give the fixed one its own label or fix both.",
+                            file=file, line=where.line if where else 0,
+                            col=where.col if where else 0,
+                            source_line=where.source if where else "")
+
+
+def check_identification(pt: ParTable) -> None:
+    """Refuse models that cannot be identified by counting alone."""
+    p = len(pt.observed)
+    q = len(pt.covariates)
+    moments = p * (p + 1) // 2 - q * (q + 1) // 2
+    if pt.meanstructure:
+        moments += p - q
+    if pt.npar > moments:
+        raise ModelError(
+            f"The model has {pt.npar} free parameters but the data give only "
+            f"{moments} means, variances and covariances to estimate them from "
+            f"(df = {moments - pt.npar}); it is not identified. Fix or remove "
+            f"{pt.npar - moments} parameter(s).")
+    for lv in pt.latent:
+        n_ind = sum(1 for r in pt.rows if r.op == "=~" and r.lhs == lv)
+        scaled = any(r.op == "=~" and r.lhs == lv and not r.free and r.value != 0
+                     for r in pt.rows) or any(
+            r.op == "~~" and r.lhs == lv and r.rhs == lv and not r.free for r in pt.rows)
+        if not scaled:
+            raise ModelError(f"The latent variable '{lv}' has no scale: fix one "
+                             f"loading (e.g. 1*{lv}'s first indicator) or its variance.")
+        if n_ind < 2 and not any(r.op == "~" and r.rhs == lv for r in pt.rows):
+            pass  # single-indicator factors get their residual fixed to 0
+
+
+def baseline(pt: ParTable) -> ParTable:
+    """lavaan's independence (baseline) model of the same observed variables:
+    free variances (and intercepts) of the non-covariates, the covariates'
+    block fixed at the sample values."""
+    x = set(pt.covariates)
+    rows: list[Param] = []
+
+    def add(**kw):
+        rows.append(Param(id=len(rows) + 1, user=0, **kw))
+
+    k = 0
+    for v in pt.observed:
+        if v not in x:
+            k += 1
+            add(lhs=v, op="~~", rhs=v, free=k)
+    cov = list(pt.covariates)
+    for i in range(len(cov)):
+        for j in range(i, len(cov)):
+            add(lhs=cov[j], op="~~", rhs=cov[i], exo=1)
+    if pt.meanstructure:
+        for v in pt.observed:
+            if v in x:
+                add(lhs=v, op="~1", rhs="", exo=1)
+            else:
+                k += 1
+                add(lhs=v, op="~1", rhs="", free=k)
+    return ParTable(rows=tuple(rows), observed=pt.observed, latent=(),
+                    covariates=pt.covariates, meanstructure=pt.meanstructure)

@@ -1,0 +1,170 @@
+"""The fitted model as a value: estimates, fit measures, vcov, provenance.
+
+A Result never refits; every writer (CSV, JSON, text, HTML, diagrams) reads
+one.  Column names follow lavaan's parameterEstimates(standardized=TRUE) and
+fit measure names follow fitMeasures().
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .partable import ParTable
+
+COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
+           "ci.lower", "ci.upper", "std.all"]
+
+SE_NAMES = {
+    "standard": "standard (expected information)",
+    "robust": "robust (Huber-White sandwich, observed information)",
+    "robust.cluster": "cluster-robust (sandwich, scores summed within clusters)",
+    "bootstrap": "bootstrap",
+    "bootstrap.cluster": "cluster bootstrap (clusters resampled)",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One fitted model.
+
+    >>> import attachpath as ap
+    >>> res = ap.fit("y ~ x", ap.datasets.load_example_clients())  # doctest: +SKIP
+    >>> res.estimates[["lhs", "op", "rhs", "est", "se"]]            # doctest: +SKIP
+    """
+
+    partable: ParTable
+    estimates: pd.DataFrame          # lavaan's columns, one row per free parameter and :=
+    fit: dict                        # fitMeasures names
+    vcov: pd.DataFrame               # free parameters, named
+    r2: dict
+    theta: np.ndarray
+    values: np.ndarray               # fixed values per table row (covariates filled)
+    row_est: np.ndarray              # value of every table row
+    row_std: np.ndarray              # std.all of every table row
+    se_kind: str
+    ci: dict                         # how ci.lower/ci.upper were made
+    data_info: dict                  # N, dropped rows, clusters, ICCs
+    provenance: dict
+    warnings: tuple[str, ...] = field(default=())
+    draws: dict = field(default_factory=dict)   # bootstrap/MC draw summaries
+
+    # -- views ---------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        return int(self.fit["ntotal"])
+
+    def defined(self) -> pd.DataFrame:
+        return self.estimates[self.estimates["op"] == ":="].reset_index(drop=True)
+
+    def params(self) -> pd.Series:
+        """Estimates indexed by lavaan-style names ('y~x', 'ab', ...)."""
+        e = self.estimates
+        names = [r.lhs if r.op == ":=" else (f"{r.lhs}~1" if r.op == "~1" else f"{r.lhs}{r.op}{r.rhs}")
+                 for r in e.itertuples()]
+        return pd.Series(e["est"].to_numpy(), index=names)
+
+    # -- text ----------------------------------------------------------------
+    def summary(self) -> str:
+        f = self.fit
+        d = self.data_info
+        lines = []
+        lines.append(f"attachpath {self.provenance.get('versions', {}).get('attachpath', '')}: "
+                     f"ML estimation, {len(self.partable.observed)} observed variables")
+        lines.append(f"  Observations used: {d['n']}" +
+                     (f" ({d['dropped_rows']} rows with missing values dropped, listwise)"
+                      if d.get("dropped_rows") else ""))
+        if d.get("cluster"):
+            c = d["cluster"]
+            lines.append(f"  Clusters ({c['name']}): {c['n']} (sizes {c['min']}-{c['max']}, "
+                         f"mean {c['mean']:.1f})")
+        lines.append(f"  Standard errors: {SE_NAMES.get(self.se_kind, self.se_kind)}")
+        lines.append(f"  Confidence intervals: {self.ci.get('description', '')}")
+        lines.append("")
+        lines.append("Model test and fit")
+        lines.append(f"  chisq = {f['chisq']:.3f}, df = {f['df']}, p = {_p(f['pvalue'])}" +
+                     (f"; scaled chisq = {f['chisq.scaled']:.3f} (scaling factor "
+                      f"{f['chisq.scaling.factor']:.3f}), p = {_p(f['pvalue.scaled'])}"
+                      if "chisq.scaled" in f else ""))
+        lines.append(f"  CFI = {f['cfi']:.3f}  TLI = {f['tli']:.3f}  RMSEA = {f['rmsea']:.3f} "
+                     f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}]  SRMR = {f['srmr']:.3f}")
+        if "cfi.robust" in f:
+            lines.append(f"  robust: CFI = {_num(f['cfi.robust'])}  TLI = {_num(f['tli.robust'])}  "
+                         f"RMSEA = {_num(f['rmsea.robust'])}")
+        lines.append(f"  logL = {f['logl']:.3f}  AIC = {f['aic']:.3f}  BIC = {f['bic']:.3f}  "
+                     f"npar = {f['npar']}")
+        lines.append("")
+        lines.append(_table_text(self.estimates))
+        if self.r2:
+            lines.append("")
+            lines.append("R-squared")
+            for v, r in self.r2.items():
+                lines.append(f"  {v:<20} {r:7.3f}")
+        if d.get("icc"):
+            lines.append("")
+            lines.append(f"Intraclass correlations by {d['cluster']['name']} (ICC(1), design effect)")
+            for v, (icc, deff) in d["icc"].items():
+                lines.append(f"  {v:<20} {icc:7.3f} {deff:7.3f}")
+        if self.warnings:
+            lines.append("")
+            lines.append("Warnings")
+            for w in self.warnings:
+                lines.append(f"  - {w}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from .report.tables import estimates_html, fit_html
+        return fit_html(self) + estimates_html(self)
+
+
+def _p(p) -> str:
+    if p is None or not np.isfinite(p):
+        return "NA"
+    return "< .001" if p < 0.001 else f"{p:.3f}"
+
+
+def _num(x) -> str:
+    return "NA" if x is None or not np.isfinite(x) else f"{x:.3f}"
+
+
+OP_TITLES = {"=~": "Latent variables", "~": "Regressions", "~~": "Variances and covariances",
+             "~1": "Intercepts", ":=": "Defined parameters"}
+
+
+def _table_text(est: pd.DataFrame) -> str:
+    out = []
+    for op in ("=~", "~", "~~", "~1", ":="):
+        part = est[est["op"] == op]
+        if part.empty:
+            continue
+        out.append(OP_TITLES[op])
+        out.append(f"  {'':<30}{'est':>9}{'se':>9}{'z':>8}{'p':>8}{'ci.lower':>10}"
+                   f"{'ci.upper':>10}{'std.all':>9}")
+        for r in part.to_dict("records"):
+            if op == ":=":
+                name = f"{r['lhs']} := {r['rhs']}"
+            elif op == "~1":
+                name = r["lhs"]
+            else:
+                name = f"{r['lhs']} {op} {r['rhs']}"
+            if r["label"] and op != ":=":
+                name += f" ({r['label']})"
+            out.append(f"  {name[:30]:<30}{_f(r['est'], 9)}{_f(r['se'], 9)}{_f(r['z'], 8, 2)}"
+                       f"{_pf(r['pvalue'])}{_f(r['ci.lower'], 10)}{_f(r['ci.upper'], 10)}"
+                       f"{_f(r['std.all'], 9)}")
+    return "\n".join(out)
+
+
+def _f(x, w, d=3):
+    return f"{'':>{w}}" if x is None or not np.isfinite(x) else f"{x:>{w}.{d}f}"
+
+
+def _pf(p):
+    if p is None or not np.isfinite(p):
+        return f"{'':>8}"
+    return f"{'<.001':>8}" if p < 0.001 else f"{p:>8.3f}"
