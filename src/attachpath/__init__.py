@@ -19,13 +19,20 @@ from .partable import ParTable  # noqa: E402
 from .result import Result  # noqa: E402
 
 
+def compare(specs, data, **options):
+    """Fit alternative specs to the same cases and compare them; see
+    attachpath.comparison.compare."""
+    from .comparison import compare as _compare
+    return _compare(specs, data, **options)
+
+
 def __getattr__(name):
     # heavy or optional parts load on first use, keeping `import attachpath` fast
     import importlib
-    if name in ("datasets", "simulate", "diagram", "report", "compare"):
+    if name in ("datasets", "simulate", "diagram", "report", "comparison"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(name)
 
 
-__all__ = ["fit", "check", "Result", "ParTable", "AttachpathError", "SpecError",
+__all__ = ["fit", "check", "compare", "Result", "ParTable", "AttachpathError", "SpecError",
            "DataError", "ModelError", "EstimationError", "__version__"]

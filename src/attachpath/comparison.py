@@ -1,0 +1,266 @@
+"""Comparing alternative structures fitted to the same cases.
+
+    >>> import attachpath as ap
+    >>> cmp = ap.compare(["specs/serial_esat_anx.lav", "specs/serial_esat_anx_partial.lav"],
+    ...                  ap.datasets.load_example_clients(), cluster="therapist")  # doctest: +SKIP
+    >>> cmp.tests                                                                    # doctest: +SKIP
+
+How nesting is detected (the NET method of Bentler & Satorra 2010, as in
+semTools::net): model A is nested in model B when both have the same
+observed variables and covariates, A has more degrees of freedom, and B
+reproduces A's fitted means and covariances exactly (B fitted to A's
+implied moments reaches a discrepancy of zero).  This covers fixed paths,
+equality constraints and reparameterisations, not just dropped arrows.  Two
+models with equal df that reproduce each other are equivalent.  Every other
+pair is non-nested and gets AIC/BIC differences and Akaike weights instead of
+a test.
+
+Tests: the likelihood-ratio (chi-square difference) test for ML; for robust
+or clustered fits lavaan's default, the Satorra-Bentler (2001) scaled
+difference, falling back to the 2010 version (the larger model evaluated at
+the smaller model's solution) when the 2001 scaling factor is not positive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import AttachpathError, DataError
+from .estimate import engine, ml, robust_test, vcov as vc
+from .estimate.ram import RAM
+from .fitting import fit, _load_data
+from .result import Result
+
+NET_TOL = 1e-8       # N·F below this: B reproduces A's moments
+
+
+@dataclass(frozen=True)
+class Comparison:
+    results: dict                 # name -> Result, in the order given
+    table: pd.DataFrame           # one row per model
+    tests: pd.DataFrame           # one row per nested pair
+    information: pd.DataFrame     # AIC/BIC differences and Akaike weights
+    effects: pd.DataFrame         # defined parameters side by side
+    notes: tuple[str, ...] = field(default=())
+
+    def summary(self) -> str:
+        out = ["Model comparison", self.table.to_string(index=False, float_format=lambda x: f"{x:.3f}")]
+        if not self.tests.empty:
+            out += ["", "Nested-model tests", self.tests.to_string(index=False, float_format=lambda x: f"{x:.4f}")]
+        if not self.information.empty:
+            out += ["", "Information criteria", self.information.to_string(index=False, float_format=lambda x: f"{x:.3f}")]
+        if not self.effects.empty:
+            out += ["", "Defined effects across models", self.effects.to_string(index=False, float_format=lambda x: f"{x:.4f}")]
+        if self.notes:
+            out += ["", "Notes"] + [f"  - {n}" for n in self.notes]
+        return "\n".join(out)
+
+
+def _names(specs) -> list[tuple[str, object]]:
+    if isinstance(specs, dict):
+        return list(specs.items())
+    out = []
+    for s in specs:
+        name = Path(s).stem if isinstance(s, (str, Path)) and str(s).endswith(".lav") else f"model{len(out) + 1}"
+        out.append((name, s))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise AttachpathError(f"Two specs have the same name ({', '.join(names)}); "
+                              f"give them distinct file names.")
+    return out
+
+
+def _check_same_cases(results: dict, frame: pd.DataFrame, cluster) -> None:
+    from .data.checks import model_frame
+    kept = {}
+    for name, res in results.items():
+        _, info = model_frame(frame, list(res.partable.observed), cluster=cluster)
+        kept[name] = tuple(np.asarray(info["kept"]).tolist()) if "kept" in info else None
+    ref_name, ref = next(iter(kept.items()))
+    for name, k in kept.items():
+        if k != ref:
+            raise DataError(
+                f"The models are not fitted on the same cases: listwise deletion keeps "
+                f"{len(ref)} rows for '{ref_name}' but {len(k)} for '{name}', because "
+                f"their variables have different missing values. Compare models on "
+                f"the same rows: drop incomplete rows from the data first.")
+
+
+def _reproduce(res_b: Result, target: ml.Moments) -> tuple[np.ndarray, float]:
+    """Fit model B to target moments from B's estimates: (θ, N·F)."""
+    pt = res_b.partable
+    ram = RAM.from_partable(pt)
+    values = engine.fixed_values(pt, ram, target)
+    theta = engine.saturated_intercepts(pt, ram, res_b.theta, values, target)
+    theta, _, _ = engine.fisher_scoring(ram, theta, target, values, max_iter=200)
+    return theta, target.n * ml.discrepancy(ram, theta, target, values)
+
+
+def _implied_moments(res: Result, X: np.ndarray) -> ml.Moments:
+    ram = RAM.from_partable(res.partable)
+    sigma, mu, *_ = ram.implied(res.theta, res.values)
+    mean = mu if res.partable.meanstructure else X.mean(axis=0)
+    return ml.Moments(X, mean, sigma, X.shape[0])
+
+
+def nested_in(res_a: Result, res_b: Result, X_a: np.ndarray) -> bool:
+    """True when A's fitted moments are reproduced exactly by B (NET)."""
+    if (set(res_a.partable.observed) != set(res_b.partable.observed)
+            or set(res_a.partable.covariates) != set(res_b.partable.covariates)):
+        return False
+    order = [res_a.partable.observed.index(v) for v in res_b.partable.observed]
+    target = _implied_moments(res_a, X_a)
+    target = ml.Moments(X_a[:, order], target.mean[order],
+                        target.cov[np.ix_(order, order)], target.n)
+    try:
+        _, nf = _reproduce(res_b, target)
+    except (np.linalg.LinAlgError, ValueError):
+        return False
+    return bool(np.isfinite(nf) and nf < NET_TOL * max(1.0, target.n))
+
+
+def _scaling_at(res_b: Result, theta, X, clusters) -> float:
+    """Yuan-Bentler scaling factor of model B at θ (for SB2010)."""
+    pt = res_b.partable
+    ram = RAM.from_partable(pt)
+    mom = ml.Moments.from_array(X)
+    values = engine.fixed_values(pt, ram, mom)
+    A = ml.observed_information(ram, theta, mom, values)
+    B = vc.meat(ml.casewise_scores(ram, theta, mom, values), clusters)
+    return robust_test.scaling_factor(robust_test.h1_trace(pt, mom, clusters),
+                                      robust_test.h0_trace(A, B), res_b.fit["df"])
+
+
+def difference_test(res0: Result, res1: Result, X, clusters, robust: bool,
+                    X0=None, method: str = "auto") -> dict:
+    """Model 0 (restricted) against model 1: lavaan's lavTestLRT default.
+
+    method (robust fits): "auto" (2001, then 2010 if not positive), "2001"
+    or "2010"."""
+    f0, f1 = res0.fit, res1.fit
+    t0, t1, r0, r1 = f0["chisq"], f1["chisq"], f0["df"], f1["df"]
+    m = r0 - r1
+    out = {"df_diff": m, "chisq_diff": t0 - t1, "method": "likelihood ratio (ML)"}
+    if robust:
+        c0, c1 = f0["chisq.scaling.factor"], f1["chisq.scaling.factor"]
+        if r1 == 0:
+            c1 = 1.0
+        cd = (r0 * c0 - r1 * c1) / m
+        out["method"] = "Satorra-Bentler 2001 scaled difference"
+        if method == "2010" or (method == "auto" and not (cd > 0)):
+            target = _implied_moments(res0, X0 if X0 is not None else X)
+            order = [res0.partable.observed.index(v) for v in res1.partable.observed]
+            target = ml.Moments(target.X[:, order], target.mean[order],
+                                target.cov[np.ix_(order, order)], target.n)
+            theta10, _ = _reproduce(res1, target)
+            c10 = 1.0 if r1 == 0 else _scaling_at(res1, theta10, X, clusters)
+            cd = (r0 * c0 - r1 * c10) / m
+            out["method"] = ("Satorra-Bentler 2010 scaled difference" + 
+                             (" (2001 not positive)" if method == "auto" else ""))
+        out["scaling_factor"] = cd
+        out["chisq_diff"] = (t0 - t1) / cd if cd > 0 else float("nan")
+    out["pvalue"] = float(stats.chi2.sf(out["chisq_diff"], m)) if np.isfinite(out["chisq_diff"]) else float("nan")
+    return out
+
+
+TABLE_COLS = ["npar", "df", "chisq", "pvalue", "chisq.scaled", "chisq.scaling.factor",
+              "cfi", "tli", "rmsea", "srmr", "aic", "bic",
+              "cfi.robust", "tli.robust", "rmsea.robust"]
+
+
+def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
+            mc_draws: int = 0, seed: int | None = None, level: float = 0.95) -> Comparison:
+    """Fit every spec to the same cases and compare them.
+
+    specs: a list of .lav paths (named by file stem) or a dict name -> spec.
+    se defaults to "robust" when clustered, else "standard"."""
+    named = _names(specs)
+    if len(named) < 2:
+        raise AttachpathError("compare needs at least two specs.")
+    se = se or ("robust" if cluster else "standard")
+    frame, _ = _load_data(data)
+    results = {name: fit(spec, frame, cluster=cluster, se=se, mc_draws=mc_draws,
+                         seed=seed, level=level) for name, spec in named}
+    _check_same_cases(results, frame, cluster)
+    from .data.checks import model_frame
+    mats = {}
+    clusters = None
+    for name, res in results.items():
+        df, info = model_frame(frame, list(res.partable.observed), cluster=cluster)
+        mats[name] = df.to_numpy(dtype=float)
+        if cluster:
+            clusters = np.asarray(info["clusters"])
+
+    rows = []
+    for name, res in results.items():
+        row = {"model": name}
+        row.update({k: res.fit.get(k, np.nan) for k in TABLE_COLS})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if "cfi.robust" in table and table["cfi.robust"].isna().all():
+        table = table.drop(columns=["chisq.scaled", "chisq.scaling.factor", "cfi.robust",
+                                    "tli.robust", "rmsea.robust"], errors="ignore")
+
+    robust = se == "robust"
+    tests, info_rows, notes = [], [], []
+    for (na, ra), (nb, rb) in combinations(results.items(), 2):
+        # the restricted model has more df
+        (n0, r0), (n1, r1) = ((na, ra), (nb, rb)) if ra.fit["df"] >= rb.fit["df"] else ((nb, rb), (na, ra))
+        X0, X1 = mats[n0], mats[n1]
+        if r0.fit["df"] > r1.fit["df"] and nested_in(r0, r1, X0):
+            t = difference_test(r0, r1, X1, clusters, robust, X0=X0)
+            tests.append({"model_a": n0, "model_b": n1, "df_diff": t["df_diff"],
+                          "chisq_diff": t["chisq_diff"], "pvalue": t["pvalue"],
+                          "method": t["method"]})
+            continue
+        if set(ra.partable.observed) != set(rb.partable.observed):
+            notes.append(f"'{na}' and '{nb}' model different variables, so neither a "
+                         f"test nor information criteria compare them.")
+            continue
+        equivalent = (r0.fit["df"] == r1.fit["df"] and nested_in(r0, r1, X0)
+                      and nested_in(r1, r0, X1))
+        info_rows.append({"model_a": na, "model_b": nb,
+                          "aic_diff": ra.fit["aic"] - rb.fit["aic"],
+                          "bic_diff": ra.fit["bic"] - rb.fit["bic"],
+                          "relation": "equivalent" if equivalent else "non-nested"})
+    tests_df = pd.DataFrame(tests, columns=["model_a", "model_b", "df_diff", "chisq_diff",
+                                            "pvalue", "method"])
+    info_df = pd.DataFrame(info_rows, columns=["model_a", "model_b", "aic_diff", "bic_diff",
+                                               "relation"])
+    # Akaike weights over the models that share the first model's variables
+    base_vars = set(next(iter(results.values())).partable.observed)
+    same = [n for n, r in results.items() if set(r.partable.observed) == base_vars]
+    aic = np.array([results[n].fit["aic"] for n in same])
+    w = np.exp(-0.5 * (aic - aic.min()))
+    weights = dict(zip(same, w / w.sum()))
+    table["akaike.weight"] = [weights.get(n, np.nan) for n in table["model"]]
+    return Comparison(results=results, table=table, tests=tests_df, information=info_df,
+                      effects=effects_side_by_side(results), notes=tuple(notes))
+
+
+def effects_side_by_side(results: dict) -> pd.DataFrame:
+    """Defined parameters that share a name, one row per name, est and CI per model."""
+    names: dict[str, None] = {}
+    for res in results.values():
+        for n in res.defined()["lhs"]:
+            names.setdefault(n, None)
+    rows = []
+    for n in names:
+        row = {"effect": n}
+        present = 0
+        for model, res in results.items():
+            d = res.defined().set_index("lhs")
+            if n in d.index:
+                present += 1
+                row[f"{model}.est"] = d.at[n, "est"]
+                row[f"{model}.ci.lower"] = d.at[n, "ci.lower"]
+                row[f"{model}.ci.upper"] = d.at[n, "ci.upper"]
+        if present >= 2:
+            rows.append(row)
+    return pd.DataFrame(rows)
