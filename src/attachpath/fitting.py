@@ -142,7 +142,7 @@ def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
 def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
         level: float = 0.95, mc_draws: int = 0, bootstrap: int = 1000,
         seed: int | None = None, progress: bool = False,
-        meanstructure: bool | None = None) -> Result:
+        meanstructure: bool | None = None, engine_method: str = "auto") -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -152,7 +152,9 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     with `cluster`), "bootstrap" (case or cluster bootstrap) or "none".
     mc_draws > 0 gives Monte Carlo CIs for := parameters from the chosen vcov.
     meanstructure: estimate intercepts (default: when clustered or when the
-    spec has `~1`, as lavaan).
+    spec has `~1`, as lavaan).  engine_method: "auto" uses the closed form of
+    recursive path models where it applies (verified by the gradient) and
+    semopy otherwise; "semopy" always fits with semopy.
     """
     if se not in SE_KINDS:
         raise AttachpathError(f"se must be one of {', '.join(SE_KINDS)}, not '{se}'.")
@@ -176,7 +178,7 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
 
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1):
-        sol = engine.estimate(pt, mom, ram)
+        sol = engine.estimate(pt, mom, ram, method=engine_method)
         out = _inference(pt, ram, mom, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
                          progress=progress, model_df=model_df)
@@ -190,8 +192,10 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
             warnings.warn(n, ClusterWarning, stacklevel=2)
         notes += cnotes
     notes += out.pop("notes")
+    estimation = out.pop("estimation")
     prov = provenance(pt, model_df, source, dict(cluster=cluster, se=se, level=level,
                                                  meanstructure=pt.meanstructure,
+                                                 estimation=estimation,
                                                  mc_draws=mc_draws, bootstrap=bootstrap,
                                                  seed=seed))
     return Result(partable=pt, data_info=data_info, provenance=prov,
@@ -205,6 +209,8 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
     fit = fitmeasures.fit_measures(pt, ram, theta, values, mom)
     fit["converged"] = True
     fit["iterations"] = sol.iterations
+    estimation = {"method": sol.method, "iterations": sol.iterations,
+                  "gradient_norm": sol.gradient_norm}
     se_kind = se
     draws: dict = {}
     if se in ("standard", "none"):
@@ -273,7 +279,7 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
                 vcov=pd.DataFrame(V, index=names, columns=names),
                 r2=effects.r_squared(pt, ram, theta, values), theta=theta, values=values,
                 row_est=row_est, row_std=row_std, se_kind=se_kind, ci=ci, draws=draws,
-                notes=notes)
+                notes=notes, estimation=estimation)
 
 
 def _row(lhs, op, rhs, label, est, se, lo, hi, std):

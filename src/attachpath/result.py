@@ -80,6 +80,12 @@ class Result:
             c = d["cluster"]
             lines.append(f"  Clusters ({c['name']}): {c['n']} (sizes {c['min']}-{c['max']}, "
                          f"mean {c['mean']:.1f})")
+        est = self.provenance.get("options", {}).get("estimation", {})
+        if est:
+            how = ("closed form (per-equation least squares, recursive path model)"
+                   if est["method"] == "closed-form" else
+                   f"semopy SLSQP + Fisher scoring, {est['iterations']} iterations")
+            lines.append(f"  Estimates: {how}; gradient norm {est['gradient_norm']:.1e}")
         lines.append(f"  Standard errors: {SE_NAMES.get(self.se_kind, self.se_kind)}")
         lines.append(f"  Confidence intervals: {self.ci.get('description', '')}")
         lines.append("")

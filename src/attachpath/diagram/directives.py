@@ -166,7 +166,7 @@ def _tokens(line: str, start: int, *, file, lineno) -> list[Tok]:
             i = j
         elif is_name_start(ch, nxt):
             j = i + 1
-            while j < n and (is_name_char(line[j]) or line[j] == "-"):
+            while j < n and is_name_char(line[j]):
                 j += 1
             out.append(Tok("name", line[i:j], i + 1))
             i = j

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import EstimationError
-from . import engine, ml
+from . import closedform, engine, ml
 
 
 def _units(n: int, clusters):
@@ -34,6 +34,27 @@ def _refit(pt, ram, X, start):
     mom = ml.Moments.from_array(X)
     sol = engine.estimate(pt, mom, ram, start=start)
     return sol.theta
+
+
+def _closed_form_draws(pt, plan, X, units, picks):
+    """All replicates at once: moments of each draw from the units' sums
+    (weights = how often each unit was drawn), then the closed form."""
+    centre = X.mean(axis=0)             # centring keeps raw moments accurate
+    Xc = X - centre
+    g = len(units)
+    n_u = np.array([len(u) for u in units], dtype=float)
+    s_u = np.stack([Xc[u].sum(axis=0) for u in units])
+    q_u = np.stack([Xc[u].T @ Xc[u] for u in units])
+    W = np.zeros((len(picks), g))
+    np.add.at(W, (np.repeat(np.arange(len(picks)), g), picks.ravel()), 1.0)
+    n = W @ n_u
+    mean = (W @ s_u) / n[:, None]
+    cov = np.einsum("rg,gij->rij", W, q_u) / n[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    theta = closedform.solve(plan, mean + centre, cov, pt.npar)
+    variances = [eq.var for eq in plan.equations]
+    bad = ~np.all(np.isfinite(theta), axis=1) | np.any(theta[:, variances] <= 0, axis=1)
+    theta[bad] = np.nan
+    return theta, int(bad.sum())
 
 
 class _Progress:
@@ -58,12 +79,15 @@ def replicates(pt, ram, X, theta, *, clusters=None, n=1000, seed=None, progress=
     rng = np.random.default_rng(seed)
     units = _units(X.shape[0], clusters)
     g = len(units)
+    picks = rng.integers(0, g, size=(n, g))
+    plan = closedform.plan(pt)
+    if plan is not None:
+        return _closed_form_draws(pt, plan, X, units, picks)
     out = np.full((n, len(theta)), np.nan)
     failed = 0
     bar = _Progress(n, progress)
     for r in range(n):
-        pick = rng.integers(0, g, size=g)
-        rows = np.concatenate([units[i] for i in pick])
+        rows = np.concatenate([units[i] for i in picks[r]])
         try:
             out[r] = _refit(pt, ram, X[rows], theta)
         except (EstimationError, np.linalg.LinAlgError, ValueError):

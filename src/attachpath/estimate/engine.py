@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import EstimationError, ModelError
 from ..partable import ParTable
-from . import ml
+from . import closedform, ml
 from .ram import RAM
 
 GRAD_TOL = 1e-6      # max |dF/dθ| accepted as converged (lavaan-tight)
@@ -33,6 +33,7 @@ class Solution:
     iterations: int
     gradient_norm: float
     discrepancy: float
+    method: str = "semopy"   # "semopy" (SLSQP + Fisher scoring) or "closed-form"
 
 
 def fixed_values(pt: ParTable, ram: RAM, mom: ml.Moments) -> np.ndarray:
@@ -194,14 +195,25 @@ def fisher_scoring(ram: RAM, theta, mom, values, max_iter=MAX_SCORING):
 
 
 def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
-             start: np.ndarray | None = None) -> Solution:
+             start: np.ndarray | None = None, method: str = "auto") -> Solution:
     """ML estimates of the model on complete data, verified converged.
 
+    method "auto" uses the closed form where the model allows it
+    (closedform.plan) and semopy otherwise; "semopy" always uses semopy.
     `start` (a previous θ̂) skips semopy and warm-starts the scoring, as the
     bootstrap does."""
     ram = ram or RAM.from_partable(pt)
     check_mean_structure(pt)
     values = fixed_values(pt, ram, mom)
+    plan = closedform.plan(pt) if method == "auto" else None
+    if plan is not None:
+        theta = closedform.solve(plan, mom.mean, mom.cov, pt.npar)
+        if np.all(np.isfinite(theta)):
+            g = ml.gradient(ram, theta, mom, values)
+            gnorm = float(np.max(np.abs(g))) if len(g) else 0.0
+            if gnorm <= GRAD_TOL:
+                return Solution(theta, values, 0, gnorm,
+                                ml.discrepancy(ram, theta, mom, values), "closed-form")
     if start is None:
         theta, n_it = fit_semopy(pt, ram, mom, values)
     else:

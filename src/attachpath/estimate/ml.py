@@ -62,33 +62,38 @@ def weight(sigma_inv: np.ndarray, meanstructure: bool) -> np.ndarray:
     return W
 
 
-def discrepancy(ram: RAM, theta, mom: Moments, values=None) -> float:
+def _residual_mean(ram: RAM, mu, mom: Moments):
+    return mom.mean - mu if ram.meanstructure else np.zeros_like(mu)
+
+
+def discrepancy(ram: RAM, theta, mom: Moments, values=None):
+    """F_ML at θ (θ may carry batch dimensions; inf where Σ is not positive definite)."""
     sigma, mu, *_ = ram.implied(theta, values)
     sign, logdet = np.linalg.slogdet(sigma)
-    if sign <= 0:
-        return np.inf
     inv = np.linalg.inv(sigma)
-    d = mom.mean - mu if ram.meanstructure else 0.0 * mu
+    d = _residual_mean(ram, mu, mom)
     _, logdet_s = np.linalg.slogdet(mom.cov)
-    p = sigma.shape[0]
-    return float(logdet + np.trace(mom.cov @ inv) - logdet_s - p + d @ inv @ d)
+    p = sigma.shape[-1]
+    tr = np.einsum("ij,...ji->...", mom.cov, inv)
+    quad = np.einsum("...i,...ij,...j->...", d, inv, d)
+    f = logdet + tr - logdet_s - p + quad
+    f = np.where(sign > 0, f, np.inf)
+    return float(f) if np.ndim(f) == 0 else f
 
 
 def gradient(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
-    """dF/dθ (analytic)."""
+    """dF/dθ (analytic; vectorised over leading batch dimensions of θ)."""
     sigma, mu, *_ = ram.implied(theta, values)
     inv = np.linalg.inv(sigma)
     J = ram.jacobian(theta, values)
-    p = sigma.shape[0]
-    d = mom.mean - mu if ram.meanstructure else np.zeros(p)
-    G = inv - inv @ (mom.cov + np.outer(d, d)) @ inv
+    p = sigma.shape[-1]
+    d = _residual_mean(ram, mu, mom)
+    G = inv - inv @ (mom.cov + d[..., :, None] * d[..., None, :]) @ inv
     li, lj = vech_indices(p)
-    g_sigma = np.where(li == lj, 1.0, 2.0) * G[li, lj]
+    g = np.where(li == lj, 1.0, 2.0) * G[..., li, lj]
     if ram.meanstructure:
-        g = np.concatenate([-2.0 * inv @ d, g_sigma])
-    else:
-        g = g_sigma
-    return J.T @ g
+        g = np.concatenate([-2.0 * (inv @ d[..., None])[..., 0], g], axis=-1)
+    return np.einsum("...mk,...m->...k", J, g)
 
 
 def expected_information(ram: RAM, theta, values=None) -> np.ndarray:
@@ -101,14 +106,12 @@ def expected_information(ram: RAM, theta, values=None) -> np.ndarray:
 def observed_information(ram: RAM, theta, mom: Moments, values=None,
                          h: float = 1e-6) -> np.ndarray:
     """Unit observed information: ½ × Hessian of F, by central differences
-    of the analytic gradient (as lavaan differentiates its gradient)."""
+    of the analytic gradient (as lavaan differentiates its gradient); all
+    2k gradients in one vectorised call."""
     k = len(theta)
-    H = np.empty((k, k))
-    for j in range(k):
-        step = np.zeros(k)
-        step[j] = h
-        H[:, j] = (gradient(ram, theta + step, mom, values)
-                   - gradient(ram, theta - step, mom, values)) / (2 * h)
+    steps = h * np.eye(k)
+    g = gradient(ram, np.vstack([theta + steps, theta - steps]), mom, values)
+    H = ((g[:k] - g[k:]) / (2 * h)).T
     return 0.25 * (H + H.T)
 
 

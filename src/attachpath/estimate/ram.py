@@ -9,16 +9,41 @@ of the observed rows:
 
 Everything the estimator needs beyond semopy's point estimates (gradients,
 information matrices, casewise scores, standardized values) is computed from
-these closed forms, vectorised with numpy.
+these closed forms.  Every function accepts θ with leading batch dimensions
+(..., k), so a numerical Hessian or a set of bootstrap replicates is one
+vectorised call rather than a Python loop.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from ..partable import ParTable
+
+
+@lru_cache(maxsize=64)
+def vech_indices(p: int):
+    """Row and column indices of the lower triangle, column by column."""
+    cols, rows = np.triu_indices(p)   # the upper triangle of the transpose
+    rows.setflags(write=False)
+    cols.setflags(write=False)
+    return rows, cols
+
+
+def vech(M: np.ndarray) -> np.ndarray:
+    li, lj = vech_indices(M.shape[-1])
+    return M[..., li, lj]
+
+
+def _scatter(free: np.ndarray, k: int) -> np.ndarray:
+    """0/1 matrix mapping matrix entries to free parameters (fixed rows zero)."""
+    M = np.zeros((len(free), k))
+    on = free >= 0
+    M[np.flatnonzero(on), free[on]] = 1.0
+    return M
 
 
 @dataclass(frozen=True)
@@ -27,10 +52,9 @@ class RAM:
 
     n_obs: int
     n_all: int
-    # per matrix: row positions in the table, matrix coordinates, free index (-1 fixed)
-    a_rows: np.ndarray
-    a_ij: np.ndarray
-    a_free: np.ndarray
+    a_rows: np.ndarray     # table row of each A entry
+    a_ij: np.ndarray       # (i, j) of each A entry
+    a_free: np.ndarray     # 0-based free index, -1 when fixed
     s_rows: np.ndarray
     s_ij: np.ndarray
     s_free: np.ndarray
@@ -69,30 +93,50 @@ class RAM:
                    s_rows, s_ij, s_free, m_rows, m_ij[:, 0], m_free, values,
                    pt.npar, pt.meanstructure)
 
+    def _entries(self, theta, free, rows, values):
+        fixed = values[rows]
+        if not len(free):
+            return np.zeros(theta.shape[:-1] + (0,))
+        return np.where(free >= 0, theta[..., np.maximum(free, 0)], fixed)
+
     # -- matrices ------------------------------------------------------------
     def matrices(self, theta: np.ndarray, values: np.ndarray | None = None):
         """A, S, m at θ (fixed entries from `values`, the table's fixed values)."""
         vals = self.fixed_values if values is None else values
+        theta = np.asarray(theta, dtype=float)
+        batch = theta.shape[:-1]
         n = self.n_all
-        A = np.zeros((n, n))
-        S = np.zeros((n, n))
-        m = np.zeros(n)
-        a = np.where(self.a_free >= 0, theta[self.a_free], vals[self.a_rows])
-        A[self.a_ij[:, 0], self.a_ij[:, 1]] = a
-        s = np.where(self.s_free >= 0, theta[self.s_free], vals[self.s_rows])
-        S[self.s_ij[:, 0], self.s_ij[:, 1]] = s
-        S[self.s_ij[:, 1], self.s_ij[:, 0]] = s
+        A = np.zeros(batch + (n, n))
+        S = np.zeros(batch + (n, n))
+        m = np.zeros(batch + (n,))
+        A[..., self.a_ij[:, 0], self.a_ij[:, 1]] = self._entries(theta, self.a_free, self.a_rows, vals)
+        s = self._entries(theta, self.s_free, self.s_rows, vals)
+        S[..., self.s_ij[:, 0], self.s_ij[:, 1]] = s
+        S[..., self.s_ij[:, 1], self.s_ij[:, 0]] = s
         if len(self.m_rows):
-            m[self.m_i] = np.where(self.m_free >= 0, theta[self.m_free], vals[self.m_rows])
+            m[..., self.m_i] = self._entries(theta, self.m_free, self.m_rows, vals)
         return A, S, m
 
     def implied(self, theta, values=None):
-        """(Sigma, mu, B, total covariance of all variables)."""
+        """(Sigma, mu, B, total covariance of all variables, A, S, m)."""
         A, S, m = self.matrices(theta, values)
         B = np.linalg.inv(np.eye(self.n_all) - A)
-        full = B @ S @ B.T
+        full = B @ S @ np.swapaxes(B, -1, -2)
         p = self.n_obs
-        return full[:p, :p], (B @ m)[:p], B, full, A, S, m
+        Bm = (B @ m[..., None])[..., 0]
+        return full[..., :p, :p], Bm[..., :p], B, full, A, S, m
+
+    @property
+    def _scatters(self):
+        # cached on first use; frozen dataclass, so store via object.__setattr__
+        cache = self.__dict__.get("_scatter_cache")
+        if cache is None:
+            k = self.npar
+            cache = (_scatter(self.a_free, k), _scatter(self.s_free, k),
+                     _scatter(self.m_free, k),
+                     np.where(self.s_ij[:, 0] == self.s_ij[:, 1], 0.5, 1.0))
+            object.__setattr__(self, "_scatter_cache", cache)
+        return cache
 
     def jacobian(self, theta, values=None) -> np.ndarray:
         """d(moments)/dθ: rows are mu (if meanstructure) then vech(Sigma)
@@ -100,43 +144,24 @@ class RAM:
         A, S, m = self.matrices(theta, values)
         B = np.linalg.inv(np.eye(self.n_all) - A)
         p = self.n_obs
-        FB = B[:p]                       # p x n
-        full_F = (B @ S @ B.T)[:, :p]    # n x p : total cov with the observed
-        Bm = B @ m
+        Bt = np.swapaxes(B, -1, -2)
+        FB = B[..., :p, :]                          # (..., p, n)
+        full_F = (B @ S @ Bt)[..., :, :p]           # (..., n, p)
+        Bm = (B @ m[..., None])[..., 0]
         li, lj = vech_indices(p)
-        nmom = (p if self.meanstructure else 0) + len(li)
-        J = np.zeros((nmom, self.npar))
-        off = p if self.meanstructure else 0
+        MA, MS, Mm, s_diag = self._scatters
 
-        # paths A[i, j]: dSigma = FB[:, i] (full_F[j])' + transpose
-        for (i, j), k in zip(self.a_ij, self.a_free):
-            if k < 0:
-                continue
-            u, w = FB[:, i], full_F[j]
-            J[off:, k] += u[li] * w[lj] + u[lj] * w[li]
-            if self.meanstructure:
-                J[:p, k] += u * Bm[j]
-        for (i, j), k in zip(self.s_ij, self.s_free):
-            if k < 0:
-                continue
-            u, w = FB[:, i], FB[:, j]
-            if i == j:
-                J[off:, k] += u[li] * u[lj]
-            else:
-                J[off:, k] += u[li] * w[lj] + w[li] * u[lj]
-        if self.meanstructure:
-            for i, k in zip(self.m_i, self.m_free):
-                if k >= 0:
-                    J[:p, k] += FB[:, i]
-        return J
-
-
-def vech_indices(p: int):
-    """Row and column indices of the lower triangle, column by column."""
-    cols, rows = np.triu_indices(p)   # upper of the transpose = lower, by column
-    return rows, cols
-
-
-def vech(M: np.ndarray) -> np.ndarray:
-    li, lj = vech_indices(M.shape[0])
-    return M[li, lj]
+        ai, aj = self.a_ij[:, 0], self.a_ij[:, 1]
+        U = FB[..., :, ai]                          # (..., p, nA)
+        W = np.swapaxes(full_F[..., aj, :], -1, -2)   # (..., p, nA)
+        dA = U[..., li, :] * W[..., lj, :] + U[..., lj, :] * W[..., li, :]
+        si, sj = self.s_ij[:, 0], self.s_ij[:, 1]
+        U1, U2 = FB[..., :, si], FB[..., :, sj]
+        dS = (U1[..., li, :] * U2[..., lj, :] + U2[..., li, :] * U1[..., lj, :]) * s_diag
+        J_cov = dA @ MA + dS @ MS
+        if not self.meanstructure:
+            return J_cov
+        J_mu = (U * Bm[..., aj][..., None, :]) @ MA
+        if len(self.m_i):
+            J_mu = J_mu + FB[..., :, self.m_i] @ Mm
+        return np.concatenate([J_mu, J_cov], axis=-2)

@@ -1,0 +1,200 @@
+"""Graphviz DOT source from the diagram content, and rendering through `dot`.
+
+The DOT is written for the `dot` engine: rankdir=LR, one `rank=same`
+subgraph per column, covariances as curved double-headed edges with
+constraint=false (they do not move the columns), indicators of a factor in a
+column of their own beside it, edge labels as real labels (dot reserves room
+for them, so they cannot overlap).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from html import escape
+
+from attachpath.errors import AttachpathError
+
+from . import fmt
+from .themes import DOT_FONT, Theme, edge_style
+
+PT = 72.0
+
+
+def dot_binary() -> str | None:
+    """The path of Graphviz's `dot`, or None when it is not installed."""
+    return shutil.which("dot")
+
+
+class GraphvizMissingError(AttachpathError):
+    """PDF or PNG asked for but Graphviz's `dot` program is not installed."""
+
+    exit_code = 2
+
+
+def q(text: str) -> str:
+    """A DOT double-quoted string."""
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def html_runs(line: str) -> str:
+    out = []
+    for text, it in fmt.runs(line):
+        t = escape(text, quote=False)
+        out.append(f"<I>{t}</I>" if it else t)
+    return "".join(out)
+
+
+def html_label(lines: list[str], sub: list[str] | None = None, sub_size: float = 9.0,
+               color: str | None = None) -> str:
+    parts = [html_runs(x) for x in lines]
+    body = "<BR/>".join(parts)
+    if sub:
+        small = "<BR/>".join(html_runs(x) for x in sub)
+        body += f'<BR/><FONT POINT-SIZE="{sub_size:g}">{small}</FONT>'
+    if color:
+        body = f'<FONT COLOR="{color}">{body}</FONT>'
+    return "<" + body + ">"
+
+
+def _side(g, f) -> str:
+    return g.nodes[f].get("side_used") or "left"
+
+
+def columns(content) -> dict[str, int]:
+    """DOT rank of every node: structural columns are 2*rank+1, so indicator
+    columns fit on either side at 2*rank and 2*rank+2."""
+    g = content.graph
+    col = {}
+    for v, a in g.nodes(data=True):
+        if a["rank"] is not None:
+            col[v] = 2 * a["rank"] + 1
+    for v, a in g.nodes(data=True):
+        if a["factor"] is not None:
+            f = a["factor"]
+            side = _side(g, f)
+            col[v] = col[f] - 1 if side == "left" else col[f] + 1
+    return col
+
+
+def choose_sides(content) -> None:
+    """Where the indicators of each factor go (for DOT: left or right)."""
+    g = content.graph
+    ranks = [a["rank"] for _, a in g.nodes(data=True) if a["rank"] is not None]
+    lo = min(ranks, default=0)
+    for v, a in g.nodes(data=True):
+        if a["kind"] != "latent":
+            continue
+        side = a.get("side")
+        if side in ("above", "below"):
+            side = None      # dot cannot stack a row beside a column; fall back
+        if side is None:
+            side = "left" if a["rank"] == lo else "right"
+        a["side_used"] = side
+
+
+def to_dot(content, theme: Theme, *, title: str = "attachpath") -> str:
+    g = content.graph
+    s = content.settings
+    choose_sides(content)
+    col = columns(content)
+    lines = [f"// attachpath path diagram. {fmt.plain(content.note)}".replace("\n", " "),
+             f"digraph {q(title)} {{"]
+    ga = dict(rankdir="LR", splines="true", nodesep="0.28", ranksep="0.75",
+              newrank="true", bgcolor="white", pad="0.2", fontname=DOT_FONT,
+              fontsize=f"{theme.font_size:g}", outputorder="edgesfirst")
+    lines.append("  graph [" + ", ".join(f"{k}={q(v)}" for k, v in ga.items()) + "];")
+    lines.append(f"  node [fontname={q(DOT_FONT)}, fontsize={theme.font_size:g}, "
+                 f"fontcolor={q(theme.text)}, color={q(theme.node_line)}, "
+                 f"penwidth={theme.node_width:g}, style=filled, margin=\"0.10,0.05\", "
+                 f"height=0.36];")
+    lines.append(f"  edge [fontname={q(DOT_FONT)}, fontsize={theme.label_size:g}, "
+                 f"arrowsize=0.7, color={q(theme.edge)}, fontcolor={q(theme.text)}];")
+
+    for v, a in g.nodes(data=True):
+        shape = "ellipse" if a["kind"] == "latent" else "box"
+        fill = theme.latent_fill if a["kind"] == "latent" else theme.node_fill
+        label = html_label(a["label"].split("\n"), a["sub"], theme.sub_size)
+        extra = ", penwidth=1.6" if a["emph"] else ""
+        lines.append(f"  {q(v)} [shape={shape}, fillcolor={q(fill)}, label={label}{extra}];")
+        res = a["residual"]
+        if res is not None:
+            rid = f"__res_{v}"
+            if res["kind"] == "residual":
+                lines.append(f"  {q(rid)} [shape=circle, label=\"\", width=0.2, height=0.2, "
+                             f"fixedsize=true, fillcolor={q(theme.node_fill)}];")
+
+    # columns
+    by_col: dict[int, list[str]] = {}
+    for v, c in col.items():
+        by_col.setdefault(c, []).append(v)
+    for c in sorted(by_col):
+        members = by_col[c]
+        lines.append("  { rank=same; " + " ".join(q(v) + ";" for v in members) + " }")
+    # user order within a column: invisible flat edges top -> bottom
+    for group in s.order:
+        seq = [v for v in group if v in col]
+        for x, y in zip(seq, seq[1:]):
+            if col[x] == col[y]:
+                lines.append(f"  {q(x)} -> {q(y)} [style=invis];")
+
+    for u, v, k, a in g.edges(keys=True, data=True):
+        st = edge_style(theme, a, s.nonsig)
+        attrs = {"color": st.color, "penwidth": f"{st.width:g}", "fontcolor": st.text}
+        if st.dashed:
+            attrs["style"] = "dashed"
+        label = a["label"]
+        tail, head = u, v
+        if a["kind"] == "covariance":
+            attrs.update(dir="both", constraint="false", arrowsize="0.6")
+        elif col.get(u, 0) > col.get(v, 0) or (a["kind"] == "loading"
+                                                 and col.get(v, 0) < col.get(u, 0)):
+            tail, head = v, u
+            attrs["dir"] = "back"
+        elif col.get(u, 0) == col.get(v, 0):
+            attrs["constraint"] = "false"
+        text = "<" + "<BR/>".join(html_runs(x) for x in label) + ">" if label else None
+        body = ", ".join(f"{key}={q(val)}" for key, val in attrs.items())
+        if text:
+            body += f", label={text}"
+        lines.append(f"  {q(tail)} -> {q(head)} [{body}];")
+
+    for v, a in g.nodes(data=True):
+        res = a["residual"]
+        if res is None:
+            continue
+        text = "<" + html_runs(res["text"]) + ">" if res["text"] else '""'
+        if res["kind"] == "residual":
+            rid = f"__res_{v}"
+            lines.append(f"  {q(rid)} -> {q(v)} [xlabel={text}, arrowsize=0.6, "
+                         f"constraint=false];")
+            lines.append("  { rank=same; " + q(rid) + "; " + q(v) + "; }")
+        else:
+            lines.append(f"  {q(v)}:n -> {q(v)}:n [dir=both, arrowsize=0.6, "
+                         f"color={q(theme.cov_edge)}, label={text}];")
+
+    if s.show.get("note"):
+        note = "<" + html_runs(content.note) + ">"
+        lines.append(f"  label={note}; labelloc=b; labeljust=l;")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def run_dot(source: str, fmt_name: str, *, dpi: int | None = None) -> bytes:
+    """Render DOT source with Graphviz's dot to svg, pdf or png bytes."""
+    exe = dot_binary()
+    if exe is None:
+        raise GraphvizMissingError(
+            f"Writing {fmt_name.upper()} needs Graphviz's 'dot' program, which is not "
+            f"installed. Install Graphviz (https://graphviz.org/download/: e.g. "
+            f"'apt install graphviz', 'brew install graphviz', 'conda install graphviz') "
+            f"or write .svg or .dot instead.")
+    cmd = [exe, f"-T{fmt_name}"]
+    if dpi:
+        cmd.append(f"-Gdpi={dpi}")
+    proc = subprocess.run(cmd, input=source.encode("utf-8"), capture_output=True,
+                          timeout=120)
+    if proc.returncode != 0:
+        raise AttachpathError(f"Graphviz's dot failed ({proc.returncode}): "
+                              f"{proc.stderr.decode('utf-8', 'replace').strip()}")
+    return proc.stdout
