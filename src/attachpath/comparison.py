@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .estimate.distributions import chi2_sf
 
 from .errors import AttachpathError, DataError
 from .estimate import engine, ml, robust_test, vcov as vc
@@ -165,7 +165,7 @@ def difference_test(res0: Result, res1: Result, X, clusters, robust: bool,
                              (" (2001 not positive)" if method == "auto" else ""))
         out["scaling_factor"] = cd
         out["chisq_diff"] = (t0 - t1) / cd if cd > 0 else float("nan")
-    out["pvalue"] = float(stats.chi2.sf(out["chisq_diff"], m)) if np.isfinite(out["chisq_diff"]) else float("nan")
+    out["pvalue"] = chi2_sf(out["chisq_diff"], m)
     return out
 
 

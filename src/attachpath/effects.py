@@ -9,6 +9,7 @@ replicates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -28,6 +29,10 @@ class Defined:
 
     @classmethod
     def from_partable(cls, pt: ParTable) -> "Defined":
+        return _defined(pt)
+
+    @classmethod
+    def _build(cls, pt: ParTable) -> "Defined":
         rows = pt.defined()
         return cls(tuple(r.lhs for r in rows), tuple(Expression(r.rhs) for r in rows),
                    dict(pt.label_index), dict(pt.label_fixed))
@@ -63,6 +68,11 @@ class Defined:
     def vcov(self, theta, V) -> np.ndarray:
         J = self.jacobian(theta)
         return J @ V @ J.T
+
+
+@lru_cache(maxsize=256)
+def _defined(pt: ParTable) -> Defined:
+    return Defined._build(pt)
 
 
 def standardized(pt: ParTable, ram: RAM, theta, values) -> np.ndarray:

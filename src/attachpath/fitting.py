@@ -13,11 +13,12 @@ import hashlib
 import os
 import platform
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .estimate.distributions import norm_ppf, norm_sf
 
 from . import effects
 from .errors import (AttachpathError, ClusterWarning, DataError, ModelError,
@@ -57,6 +58,13 @@ def partable_of(spec, *, meanstructure: bool = False) -> ParTable:
     if isinstance(spec, ParTable):
         return spec
     text, file = read_spec(spec)
+    return _partable(text, file, meanstructure)
+
+
+@lru_cache(maxsize=256)
+def _partable(text: str, file: str | None, meanstructure: bool) -> ParTable:
+    # ParTables are immutable, so refits of the same spec (bootstrap
+    # replicates, simulation studies, compare) parse it once
     pt = build(parse(text, file=file), meanstructure=meanstructure, text=text, file=file)
     check_identification(pt)
     return pt
@@ -106,6 +114,10 @@ def _load_data(data) -> tuple[pd.DataFrame, dict]:
 def icc1(values: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
     """ICC(1) from a one-way ANOVA (unbalanced n0) and the design effect."""
     _, inv, sizes = np.unique(clusters, return_inverse=True, return_counts=True)
+    return _icc1(values, inv, sizes)
+
+
+def _icc1(values, inv, sizes) -> tuple[float, float]:
     g, n = len(sizes), len(values)
     means = np.bincount(inv, weights=values) / sizes
     grand = values.mean()
@@ -133,11 +145,24 @@ def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
         notes.append(f"The {g} clusters do not exceed the {npar} free parameters: the "
                      f"cluster-robust covariance matrix is rank deficient, so SEs and "
                      f"the scaled test are not trustworthy.")
-    iccs = {v: icc1(X[:, i], clusters) for i, v in enumerate(names)}
+    _, inv = np.unique(clusters, return_inverse=True)
+    iccs = {v: _icc1(X[:, i], inv, sizes) for i, v in enumerate(names)}
     return info, notes, iccs
 
 
 # -- fitting -------------------------------------------------------------------
+
+_controller = None
+
+
+def single_thread_blas():
+    """One BLAS thread inside a fit: with OpenBLAS' default threads on a
+    2-core machine some fits took 40x longer.  The library scan is done once."""
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
 
 def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
         level: float = 0.95, mc_draws: int = 0, bootstrap: int = 1000,
@@ -176,8 +201,7 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     mom = ml.Moments.from_array(X)
     ram = RAM.from_partable(pt)
 
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1):
+    with single_thread_blas():
         sol = engine.estimate(pt, mom, ram, method=engine_method)
         out = _inference(pt, ram, mom, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
@@ -237,7 +261,7 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
     def_std = effects.standardized_defined(pt, defined, row_std)
     def_V = defined.vcov(theta, V) if len(defined) else np.zeros((0, 0))
 
-    z_crit = float(stats.norm.ppf(0.5 + level / 2))
+    z_crit = norm_ppf(0.5 + level / 2)
     free_se = np.sqrt(np.where(np.diag(V) >= 0, np.diag(V), np.nan))
     def_se = np.sqrt(np.where(np.diag(def_V) >= 0, np.diag(def_V), np.nan)) if len(defined) else np.zeros(0)
     ci = {"level": level, "parameters": "normal (Wald)", "defined": "normal (delta method)"}
@@ -284,7 +308,7 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
 
 def _row(lhs, op, rhs, label, est, se, lo, hi, std):
     z = est / se if se and np.isfinite(se) and se > 0 else np.nan
-    p = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
+    p = 2 * norm_sf(abs(z)) if np.isfinite(z) else np.nan
     return dict(zip(COLUMNS, (lhs, op, rhs, label, float(est), float(se), float(z), p,
                               float(lo), float(hi), float(std))))
 

@@ -14,6 +14,7 @@ and on random models.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -37,6 +38,7 @@ class Plan:
     exo_means: tuple[tuple[int, int], ...]              # (i, θ index)
 
 
+@lru_cache(maxsize=256)
 def plan(pt: ParTable) -> Plan | None:
     """The closed form of this model, or None when it does not apply."""
     if pt.latent or not pt.is_recursive:

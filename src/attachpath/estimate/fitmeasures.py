@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
+
+from .distributions import chi2_cdf, chi2_sf
 
 from ..partable import ParTable
 from . import ml
@@ -61,7 +63,7 @@ def rmsea_ci(chisq, df, n, level=0.90, c_hat=1.0):
     hi_p, lo_p = 1 - (1 - level) / 2, (1 - level) / 2
 
     def cdf(lam):
-        return stats.ncx2.cdf(chisq, df, lam) if lam > 0 else stats.chi2.cdf(chisq, df)
+        return chi2_cdf(chisq, df, lam)
 
     if cdf(0) - hi_p < 0:
         lower = 0.0
@@ -124,10 +126,10 @@ def fit_measures(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments) -> dict
         "fmin": fmin / 2.0,
         "chisq": chisq,
         "df": df,
-        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan"),
+        "pvalue": chi2_sf(chisq, df),
         "baseline.chisq": b_chisq,
         "baseline.df": b_df,
-        "baseline.pvalue": float(stats.chi2.sf(b_chisq, b_df)) if b_df > 0 else float("nan"),
+        "baseline.pvalue": chi2_sf(b_chisq, b_df),
         "cfi": cfi(chisq, df, b_chisq, b_df),
         "tli": tli(chisq, df, b_chisq, b_df),
         "logl": logl,
@@ -140,7 +142,7 @@ def fit_measures(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments) -> dict
         "rmsea.ci.lower": lo,
         "rmsea.ci.upper": hi,
         "rmsea.ci.level": 0.90,
-        "rmsea.pvalue": float(stats.ncx2.sf(chisq, df, n * df * 0.05 ** 2)) if df > 0 else float("nan"),
+        "rmsea.pvalue": 1.0 - chi2_cdf(chisq, df, n * df * 0.05 ** 2) if df > 0 else float("nan"),
         "srmr": srmr(pt, mom, sigma, mu),
     }
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from .distributions import chi2_sf
 
 from ..partable import ParTable, baseline
 from . import fitmeasures, ml, vcov
@@ -78,11 +78,11 @@ def scaled_fit(pt: ParTable, ram: RAM, theta, values, mom, clusters, fit: dict,
     out = {
         "chisq.scaled": t_s,
         "df.scaled": df,
-        "pvalue.scaled": float(stats.chi2.sf(t_s, df)) if df > 0 else float("nan"),
+        "pvalue.scaled": chi2_sf(t_s, df),
         "chisq.scaling.factor": c,
         "baseline.chisq.scaled": tb_s,
         "baseline.df.scaled": b_df,
-        "baseline.pvalue.scaled": float(stats.chi2.sf(tb_s, b_df)),
+        "baseline.pvalue.scaled": chi2_sf(tb_s, b_df),
         "baseline.chisq.scaling.factor": c_b,
         "cfi.scaled": fitmeasures.cfi(t_s, df, tb_s, b_df) if df > 0 else 1.0,
         "tli.scaled": fitmeasures.tli(t_s, df, tb_s, b_df) if df > 0 else 1.0,

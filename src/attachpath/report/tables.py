@@ -32,6 +32,18 @@ SE_SHORT = {
 }
 
 
+_SUP = dict(zip("abcdefghijklmnoprstuvwxyz",
+                "\u1d43\u1d47\u1d9c\u1d48\u1d49\u1da0\u1d4d\u02b0\u2071\u02b2\u1d4f\u02e1\u1d50"
+                "\u207f\u1d52\u1d56\u02b3\u02e2\u1d57\u1d58\u1d5b\u02b7\u02e3\u02b8\u1dbb"))
+
+
+def supmark(i: int) -> Rich:
+    """Footnote mark number i (0 -> a) as a superscript."""
+    letters = "abcdefghijklmnoprstuvwxyz"
+    letter = letters[i % len(letters)] * (1 + i // len(letters))
+    return Rich(f"<sup>{letter}</sup>", "".join(_SUP[c] for c in letter))
+
+
 def sym(text: str) -> Rich:
     """An italic statistical symbol (b, SE, p, N, R²...)."""
     return italic(text)
@@ -177,7 +189,7 @@ def estimates_table(res, title="Parameter estimates", decimals: int = 3) -> Tabl
         rows.append(Row([gname], group=True))
         for e in part:
             any_fixed |= e["fixed"]
-            b = F.num(e["est"], decimals) if not e["fixed"] else F.num(e["est"], decimals) + "\u1d43"
+            b = F.num(e["est"], decimals) if not e["fixed"] else join([F.num(e["est"], decimals), supmark(0)])
             rows.append([param_name(e["lhs"], e["op"], e["rhs"]), e["label"] or "",
                          b, F.num(e["se"], decimals), F.ci(e["ci.lower"], e["ci.upper"], decimals),
                          F.std(e["std.all"], decimals), F.p_value(e["pvalue"])])
@@ -185,7 +197,7 @@ def estimates_table(res, title="Parameter estimates", decimals: int = 3) -> Tabl
             " = fully standardized estimate (std.all); CI: ", res.ci.get("parameters", ""),
             "; standard errors ", se_phrase(res), ". Paths read predictor ", ARROW, " outcome."]
     if any_fixed:
-        note += [" \u1d43Fixed in the specification (no standard error)."]
+        note += [" ", supmark(0), "Fixed in the specification (no standard error)."]
     return Table(title=title, header=["Parameter", "Label", sym("b"), sym("SE"), ci_header(res),
                                       BETA, sym("p")],
                  rows=rows, note=join(note), align="llrrrrr")
@@ -385,8 +397,7 @@ def effects_table(cmp, title="Defined effects across models") -> Table | None:
     defs = {m: {r["lhs"]: r["rhs"] for r in cmp.results[m].defined().to_dict("records")}
             for m in models}
     rows = []
-    footnotes: list[str] = []
-    marks = "\u1d43\u1d47\u1d9c\u1d48\u1d49\u1da0\u1d4d\u02b0\u2071\u02b2\u1d4f\u02e1\u1d50\u207f\u1d52\u1d56\u02b3\u02e2\u1d57\u1d58\u1d5b\u02b7\u02e3\u02b8\u1dbb"
+    footnotes: list = []
     for r in e.to_dict("records"):
         name = r["effect"]
         base = next((defs[m][name] for m in models if name in defs[m]), None)
@@ -398,19 +409,17 @@ def effects_table(cmp, title="Defined effects across models") -> Table | None:
                 continue
             cell = f"{F.num(est, dec)} {F.ci(r.get(f'{m}.ci.lower'), r.get(f'{m}.ci.upper'), dec)}"
             if defs[m].get(name) != base:
-                k = len(footnotes)
-                mark = marks[k % len(marks)]
-                footnotes.append(f"{mark}In {m}, {name} = {definition_text(defs[m][name])} "
-                                 f"(elsewhere {definition_text(base)}).")
-                cell += mark
+                mark = supmark(len(footnotes))
+                footnotes.append(join([mark, f"In {m}, {name} = {definition_text(defs[m][name])} "
+                                             f"(elsewhere {definition_text(base)}). "]))
+                cell = join([cell, mark])
             row.append(cell)
         rows.append(row)
     first = cmp.results[models[0]]
     note = ["Estimate [", ci_header(first), "] of each defined effect in every model that "
             "defines it (", F.DASH, ": not in the model). CIs: ", first.ci.get("defined", ""), "."]
     if footnotes:
-        note += [" Effects of the same name are defined differently in some models: "] + \
-                [" ".join(footnotes)]
+        note += [" Effects of the same name are defined differently in some models: "] + footnotes
     return Table(title=title, header=["Effect"] + [wrap_name(m) for m in models], rows=rows,
                  note=join(note), align="l" + "r" * len(models), wide=True)
 
