@@ -14,9 +14,19 @@ __version__ = "0.1.0"
 
 from .errors import (AttachpathError, DataError, EstimationError, ModelError,  # noqa: E402
                      SpecError)
-from .fitting import check, fit  # noqa: E402
 from .partable import ParTable  # noqa: E402
-from .result import Result  # noqa: E402
+
+
+def fit(spec, data, **options):
+    """Fit a lavaan-syntax model; see attachpath.fitting.fit for the options."""
+    from .fitting import fit as _fit
+    return _fit(spec, data, **options)
+
+
+def check(spec, data=None):
+    """Validate a spec (and its variables against data) without fitting."""
+    from .fitting import check as _check
+    return _check(spec, data)
 
 
 def compare(specs, data, **options):
@@ -29,7 +39,10 @@ def compare(specs, data, **options):
 def __getattr__(name):
     # heavy or optional parts load on first use, keeping `import attachpath` fast
     import importlib
-    if name in ("datasets", "simulate", "diagram", "report", "comparison"):
+    if name == "Result":
+        from .result import Result
+        return Result
+    if name in ("datasets", "simulate", "diagram", "report", "comparison", "fitting"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(name)
 

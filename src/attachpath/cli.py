@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     try:
-        from .data.commands import add_commands
+        from .commands_data import add_commands
         add_commands(sub)
     except ImportError:
         pass
@@ -80,8 +80,12 @@ def cmd_fit(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .fitting import check
-    pt = check(args.spec, args.data)
+    if args.data:
+        from .fitting import check
+        pt = check(args.spec, args.data)
+    else:
+        from .spec import partable_of
+        pt = partable_of(args.spec)
     print(f"{args.spec}: OK: {len(pt.observed)} observed and {len(pt.latent)} latent "
           f"variables, {pt.npar} free parameters, {len(pt.defined())} defined parameters"
           + (f"; all variables found in {args.data}" if args.data else ""))

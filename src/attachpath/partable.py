@@ -26,8 +26,6 @@ import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-import pandas as pd
-
 from .errors import ModelError, SpecError, closest
 from .syntax.statement import Statement
 
@@ -161,7 +159,9 @@ class ParTable:
         g.add_edges_from((r.lhs, r.rhs) for r in self.rows if r.op == "=~")
         return nx.is_directed_acyclic_graph(g)
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self):
+        """The table as a pandas DataFrame (lavaan's parTable layout)."""
+        import pandas as pd
         return pd.DataFrame([r.__dict__ for r in self.rows])
 
     def with_exo_values(self, values: dict[tuple[str, str, str], float]) -> "ParTable":
@@ -276,6 +276,7 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
             first_loading.add(i)
     single = {lv for lv in latent
               if sum(1 for r in rows if r["op"] == "=~" and r["lhs"] == lv) == 1}
+    # a factor with one indicator is that indicator: its residual is fixed to 0
     single_ind = {r["rhs"] for r in rows if r["op"] == "=~" and r["lhs"] in single}
 
     table: list[dict] = []
@@ -405,15 +406,12 @@ def check_identification(pt: ParTable) -> None:
             f"(df = {moments - pt.npar}); it is not identified. Fix or remove "
             f"{pt.npar - moments} parameter(s).")
     for lv in pt.latent:
-        n_ind = sum(1 for r in pt.rows if r.op == "=~" and r.lhs == lv)
         scaled = any(r.op == "=~" and r.lhs == lv and not r.free and r.value != 0
                      for r in pt.rows) or any(
             r.op == "~~" and r.lhs == lv and r.rhs == lv and not r.free for r in pt.rows)
         if not scaled:
             raise ModelError(f"The latent variable '{lv}' has no scale: fix one "
                              f"loading (e.g. 1*{lv}'s first indicator) or its variance.")
-        if n_ind < 2 and not any(r.op == "~" and r.rhs == lv for r in pt.rows):
-            pass  # single-indicator factors get their residual fixed to 0
 
 
 def baseline(pt: ParTable) -> ParTable:

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from attachpath.data.commands import add_commands
+from attachpath.commands_data import add_commands
 from attachpath.datasets import example_path, load_example
 from attachpath.errors import DataError, OutputError
 

@@ -46,14 +46,18 @@ def esc(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-
-
 def md_esc(text) -> str:
-    """Escape Markdown inline syntax (and raw HTML) in plain text."""
-    text = str(text).replace("&", "&amp;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return text.replace("\n", " ")
+    """Escape what Markdown (CommonMark/GFM) would read as syntax or raw HTML in
+    plain text, leaving ordinary punctuation alone for readability."""
+    t = str(text).replace("\n", " ")
+    t = t.replace("\\", "\\\\")
+    t = re.sub(r"&(?=#|[A-Za-z0-9]+;)", "&amp;", t)
+    t = re.sub(r"([`*~|])", r"\\\1", t)
+    t = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", t)
+    t = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", t)
+    t = re.sub(r"\]([(\[:])", r"]\\\1", t)
+    t = re.sub(r"^([#>+=-])", r"\\\1", t)
+    return t
 
 
 def italic(text: str) -> Rich:
@@ -437,7 +441,7 @@ def _md_block(b) -> str:
     if isinstance(b, Table):
         return table_md(b)
     if isinstance(b, Figure):
-        title = f"**Figure {b.number}**  \n*{to_md(b.title)}*"
+        title = f"**Figure {b.number}.** {to_md(b.title)}"
         art = (f"![Figure {b.number}: {to_md(b.title)}](<{b.src}>)" if b.src
                else "(diagram not available)")
         note = f"\n\n*Note.* {to_md(b.note)}" if b.note is not None else ""
@@ -448,7 +452,7 @@ def _md_block(b) -> str:
 def table_md(t: Table) -> str:
     align = t._align()
     sep = {"l": ":---", "r": "---:", "c": ":---:"}
-    lines = [f"**Table {t.number}**  \n*{to_md(t.title)}*", ""]
+    lines = [f"**Table {t.number}.** {to_md(t.title)}", ""]
     lines.append("| " + " | ".join(_md_cell(c) for c in t.header) + " |")
     lines.append("|" + "|".join(sep[a] for a in align) + "|")
     n = len(t.header)

@@ -1,0 +1,164 @@
+"""The main job on the bundled example, end to end: `attachpath demo`.
+
+    >>> from attachpath.demo import run_demo
+    >>> run_demo("attachpath-demo")          # doctest: +SKIP
+
+1. prepare: the example sessions (330 clients of 44 therapists, simulated)
+   are aggregated to client means with ESAT scores (data/clients.csv; a copy
+   of the sessions is kept as data/sessions.csv);
+2. fit: the study's two main models (serial_esat_anx, serial_esat_avoid)
+   with therapist-cluster-robust SEs, the scaled test and Monte Carlo CIs
+   (20000 draws, seed 1) for the indirect effects (models/<name>/);
+3. compare: the alternative structures of the ESAT-anx model
+   (comparison/: tables and one folder per model);
+4. draw: each model's path diagram (Graphviz when installed, else the
+   built-in layout);
+5. report: report.html (self-contained) and report.md, holding all of it
+   and the simulation's population values for reference.
+
+The specs are the package's copies of the repository's specs/ folder, so
+the demo works the same from a clone and from an installed package.  Every
+file is replaced atomically and other files in the output folder are left
+alone, so running it twice into the same folder is fine.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+OUT_DEFAULT = "attachpath-demo"
+CLUSTER = "therapist"
+SE = "robust"
+MC_DRAWS = 20000
+SEED = 1
+MAIN = ("serial_esat_anx", "serial_esat_avoid")
+ALTERNATIVES = ("serial_esat_anx", "serial_esat_anx_partial", "parallel_esat_anx",
+                "reversed_esat_anx", "engagement_only_esat_anx", "autonomy_only_esat_anx")
+STEPS = 5
+
+
+def spec_text(name: str) -> str:
+    """The text of one of the study's specs (specs/<name>.lav), from the
+    package data, or from the repository's specs/ folder in a clone that
+    was not synced."""
+    res = resources.files("attachpath").joinpath("specs", f"{name}.lav")
+    if res.is_file():
+        return res.read_text(encoding="utf-8")
+    repo = Path(__file__).resolve().parents[2] / "specs" / f"{name}.lav"
+    if repo.is_file():
+        return repo.read_text(encoding="utf-8")
+    from .errors import AttachpathError
+    raise AttachpathError(f"The bundled spec '{name}.lav' is missing from this installation "
+                          f"of attachpath; reinstall it.")
+
+
+def spec_label(name: str) -> str:
+    return f"specs/{name}.lav (bundled with attachpath)"
+
+
+@dataclass
+class DemoResult:
+    out: Path
+    files: list
+    seconds: float
+    clients: object = None
+    prepared: dict = field(default_factory=dict)
+    main: dict = field(default_factory=dict)       # name -> Result
+    comparison: object = None
+
+
+def _progress_printer(stream=None):
+    stream = stream or sys.stderr
+
+    def show(step: int, text: str) -> None:
+        print(f"[{step}/{STEPS}] {text} ...", file=stream, flush=True)
+    return show
+
+
+def run_demo(out=OUT_DEFAULT, *, progress=True, mc_draws: int = MC_DRAWS,
+             seed: int = SEED) -> DemoResult:
+    """Run the demo into `out`; returns what was fitted and written.
+
+    progress: True prints "[k/5] ..." lines to stderr, a callable(step, text)
+    receives them, False is silent."""
+    from .comparison import compare
+    from .data.prepare import esat_scores, prepare
+    from .datasets import SESSIONS_FILE, load_example
+    from .fitting import fit
+    from .outputs import check_out_dir, write_bytes_atomic, write_fit_outputs, write_text_atomic
+    from .report import write_comparison
+    from .report.figures import comparison_figures, model_figure
+
+    say = _progress_printer() if progress is True else (progress or (lambda *a: None))
+    t0 = time.perf_counter()
+    out = check_out_dir(out)
+    for sub in ("data", "models", "comparison"):
+        check_out_dir(out / sub)
+
+    # 1. sessions -> clients
+    say(1, "preparing client scores from the example sessions")
+    raw = resources.files("attachpath.datasets").joinpath(SESSIONS_FILE).read_bytes()
+    sessions = load_example()
+    prep = prepare(sessions, client="client", therapist=CLUSTER, session="session")
+    clients = esat_scores(prep.clients, level="client", client="client")
+    clients_csv = clients.to_csv(index=False, lineterminator="\n")
+    write_bytes_atomic(out / "data" / "sessions.csv", raw)
+    write_text_atomic(out / "data" / "clients.csv", clients_csv)
+    data_path = out / "data" / "clients.csv"
+    files = ["data/sessions.csv", "data/clients.csv"]
+
+    # 2. the main models
+    say(2, f"fitting {' and '.join(MAIN)} (therapist-cluster-robust SEs, Monte Carlo CIs "
+           f"from {mc_draws} draws, seed {seed})")
+    main = {n: fit(spec_text(n), str(data_path), cluster=CLUSTER, se=SE, mc_draws=mc_draws,
+                   seed=seed) for n in MAIN}
+
+    # 3. the alternatives
+    say(3, f"comparing {len(ALTERNATIVES)} alternative structures")
+    cmp = compare({n: spec_text(n) for n in ALTERNATIVES}, str(data_path), cluster=CLUSTER,
+                  se=SE, mc_draws=mc_draws, seed=seed)
+
+    # 4. diagrams
+    say(4, "drawing the path diagrams")
+    main_figs = {n: model_figure(r) for n, r in main.items()}
+    cmp_figs = comparison_figures(cmp.results)
+
+    # 5. report
+    say(5, "writing the report")
+    from .report.demo_report import demo_report
+    for n, r in main.items():
+        files += [f"models/{n}/{f}" for f in write_fit_outputs(r, out / "models" / n)]
+    files += [f"comparison/{f}" for f in write_comparison(
+        cmp, out / "comparison", report=False, figures=cmp_figs,
+        spec_display={n: spec_label(n) for n in cmp.results})]
+    cmp_srcs = {n: (f"comparison/{n}/diagram-compare.svg" if d.shared_layout
+                    else f"comparison/{n}/diagram.svg")
+                for n, d in cmp_figs.items() if d is not None}
+    main_srcs = {n: f"models/{n}/diagram.svg" for n, d in main_figs.items() if d is not None}
+    doc = demo_report(prep.report, main, cmp, main_figs=main_figs, main_srcs=main_srcs,
+                      cmp_figs=cmp_figs, cmp_srcs=cmp_srcs, mc_draws=mc_draws, seed=seed,
+                      files=files + ["report.html", "report.md"])
+    write_text_atomic(out / "report.html", doc.html())
+    write_text_atomic(out / "report.md", doc.markdown())
+    files += ["report.html", "report.md"]
+    return DemoResult(out=out, files=files, seconds=time.perf_counter() - t0, clients=clients,
+                      prepared=prep.report, main=main, comparison=cmp)
+
+
+def headline(res, effect: str) -> str:
+    """One line per model for the terminal."""
+    from .report import format as F
+    f = res.fit
+    d = res.defined().set_index("lhs")
+    line = (f"scaled chi2({F.integer(f.get('df'))}) = {F.num(f.get('chisq.scaled'), 2)}, "
+            f"{F.p_text(f.get('pvalue.scaled'))}, robust CFI = {F.num(f.get('cfi.robust'), 3, bounded=True)}, "
+            f"RMSEA = {F.num(f.get('rmsea.robust'), 3, bounded=True)}")
+    if effect in d.index:
+        r = d.loc[effect]
+        line += (f"; {effect} = {F.num(r['est'], 4)} "
+                 f"{F.ci(r['ci.lower'], r['ci.upper'], 4)}")
+    return line.replace(F.MINUS, "-")
