@@ -54,7 +54,10 @@ def _svg(res):
                             if k.endswith(".svg"))
     if hasattr(diagram, "svg"):
         return lambda: diagram.svg(res)
-    return lambda: diagram.render(res, format="svg")
+    if hasattr(diagram, "render"):
+        return lambda: diagram.render(res, format="svg")
+    raise RuntimeError("attachpath.diagram offers no renderer yet "
+                       "(render_for_result, svg or render)")
 
 
 def make_item(name: str):
@@ -148,6 +151,7 @@ def machine(r_info: dict | None) -> list[str]:
                if line.startswith("MemTotal")) / 2**20
     from threadpoolctl import threadpool_info
     import numpy  # noqa: F401  (so its BLAS shows in threadpool_info)
+    import scipy.linalg  # noqa: F401
     blas = ", ".join(f"{p.get('internal_api')} {p.get('version')} ({p['num_threads']} threads)"
                      for p in threadpool_info()) or "none found"
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
@@ -156,8 +160,10 @@ def machine(r_info: dict | None) -> list[str]:
              f"- Python {platform.python_version()}, attachpath {metadata.version('attachpath')} "
              f"(git {commit}), numpy {metadata.version('numpy')}, scipy {metadata.version('scipy')}, "
              f"semopy {metadata.version('semopy')}",
-             f"- BLAS (numpy): {blas}; in-process items run under threadpoolctl limits=1, "
-             f"CLI runs with the default environment"]
+             f"- BLAS (numpy, scipy): {blas}; in-process items run under threadpoolctl limits=1, "
+             f"CLI runs with the inherited environment"
+             + ("; PYTHONDONTWRITEBYTECODE is set (no .pyc cache for the editable source)"
+                if os.environ.get("PYTHONDONTWRITEBYTECODE") else "")]
     if r_info:
         lines.append(f"- R {r_info['R']}, lavaan {r_info['lavaan']}, BLAS {r_info['blas']}")
     else:
@@ -183,11 +189,12 @@ def table(rows: list[dict]) -> list[str]:
 
 # --- the run ---------------------------------------------------------------------
 
+R_REPS, BOOT_REPS = (50, 10), (5, 1)  # lavaan fits; every bootstrap run (full, quick)
 ITEMS = [  # key, label, kind (in/cli), reps (full, quick)
     ("fit_robust", "cluster-robust fit (MLR), in process", "in", (30, 5)),
     ("fit_ml", "standard (ML) fit, in process", "in", (30, 5)),
-    ("bootstrap", "cluster bootstrap 1,000 draws, in process", "in", (5, 1)),
-    ("cli_bootstrap", "cluster bootstrap 1,000 draws, CLI whole process", "cli", (5, 1)),
+    ("bootstrap", "cluster bootstrap 1,000 draws, in process", "in", BOOT_REPS),
+    ("cli_bootstrap", "cluster bootstrap 1,000 draws, CLI whole process", "cli", BOOT_REPS),
     ("cli_rss", "peak RSS of the CLI bootstrap", None, None),
     ("montecarlo", "Monte Carlo draws, 20,000, in process", "in", (30, 5)),
     ("cli_help", "`attachpath --help`, whole process", "cli", (5, 2)),
@@ -203,7 +210,7 @@ def targets(rows: dict) -> None:
         r = rows[key]
         r["target"] = text
         if "error" in r:
-            r["result"] = "ERROR" if key != "diagram" else "n/a"
+            r["result"] = "ERROR"
             return
         ok, missing = [], False
         if time_max is not None:
@@ -234,6 +241,53 @@ def lavaan_available() -> bool:
         ["Rscript", "-e", "library(lavaan)"], capture_output=True).returncode == 0
 
 
+def measure_attachpath(data_csv: Path, pick: int) -> tuple[dict, list]:
+    cli = {"cli_bootstrap": [CLI, "fit", str(SPEC), "--data", str(data_csv), "--cluster", "therapist",
+                             "--se", "bootstrap", "--bootstrap", "1000", "--seed", "1"],
+           "cli_help": [CLI, "--help"],
+           "cli_check": [CLI, "check", str(SPEC)]}
+    rows, errors = {}, []
+    for key, label, kind, reps in ITEMS:
+        rows[key] = {"label": label}
+        if kind is None:
+            continue
+        print(f"  {label} ...", file=sys.stderr, flush=True)
+        try:
+            rows[key].update(in_process(key, reps[pick]) if kind == "in"
+                             else whole_process(cli[key], reps[pick]))
+        except Exception as exc:
+            rows[key]["error"] = str(exc) if isinstance(exc, RuntimeError) else traceback.format_exc()
+            errors.append((label, rows[key]["error"]))
+    boot = rows["cli_bootstrap"]
+    rows["cli_rss"].update({k: boot[k] for k in ("rss_mb", "error") if k in boot})
+    return rows, errors
+
+
+def measure_lavaan(rows: dict, data_csv: Path, pick: int) -> dict:
+    """Runs lavaan_bench.R, adds lavaan medians and ratios to rows; R's facts."""
+    print("  lavaan ...", file=sys.stderr, flush=True)
+    r = json.loads(run_once(["Rscript", str(R_BENCH), "fits", str(SPEC), str(data_csv),
+                             str(R_REPS[pick])])[2])
+    boot = whole_process(["Rscript", str(R_BENCH), "bootstrap", str(SPEC), str(data_csv), "1000"],
+                         BOOT_REPS[pick])
+    lavaan = {"fit_robust": statistics.median(r["mlr_cluster"]), "fit_ml": statistics.median(r["ml"]),
+              "bootstrap": json.loads(boot["stdout"])["bootstrap"][0],
+              "cli_bootstrap": statistics.median(boot["times"])}
+    for key, value in lavaan.items():
+        rows[key]["lavaan"] = value
+        if rows[key].get("times"):
+            rows[key]["ratio"] = value / statistics.median(rows[key]["times"])
+    return {**r, "boot_rss": boot["rss_mb"], "boot_reps": len(boot["times"])}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8",
+                                     suffix=".tmp") as fh:
+        fh.write(text)
+    os.replace(fh.name, path)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -245,90 +299,46 @@ def main() -> int:
         return 0
 
     command = "python benchmarks/run.py" + " --quick" * args.quick + " --no-r" * args.no_r
-    pick = 1 if args.quick else 0
-    use_r = not args.no_r and lavaan_available()
-    rows, errors = {}, []
+    pick = int(args.quick)
+    r_info = None
     with tempfile.TemporaryDirectory() as tmp:
-        import attachpath as ap_pkg
+        import attachpath
         data_csv = Path(tmp) / "clients.csv"
-        ap_pkg.datasets.load_example_clients().to_csv(data_csv, index=False)
-        cli_cmds = {
-            "cli_bootstrap": [CLI, "fit", str(SPEC), "--data", str(data_csv), "--cluster",
-                              "therapist", "--se", "bootstrap", "--bootstrap", "1000", "--seed", "1"],
-            "cli_help": [CLI, "--help"],
-            "cli_check": [CLI, "check", str(SPEC)],
-        }
-        for key, label, kind, reps in ITEMS:
-            rows[key] = {"label": label}
-            if kind is None:
-                continue
-            print(f"  {label} ...", file=sys.stderr, flush=True)
+        attachpath.datasets.load_example_clients().to_csv(data_csv, index=False)
+        rows, errors = measure_attachpath(data_csv, pick)
+        if not args.no_r and lavaan_available():
             try:
-                if kind == "in":
-                    rows[key].update(in_process(key, reps[pick]))
-                else:
-                    rows[key].update(whole_process(cli_cmds[key], reps[pick]))
-            except Exception as exc:
-                rows[key]["error"] = str(exc) if isinstance(exc, RuntimeError) else traceback.format_exc()
-                errors.append((label, rows[key]["error"]))
-        rows["cli_rss"].update(rss_mb=rows["cli_bootstrap"].get("rss_mb"))
-        if "error" in rows["cli_bootstrap"]:
-            rows["cli_rss"]["error"] = rows["cli_bootstrap"]["error"]
-
-        r_info = None
-        if use_r:
-            print("  lavaan ...", file=sys.stderr, flush=True)
-            try:
-                r_fits = json.loads(run_once(["Rscript", str(R_BENCH), "fits", str(SPEC), str(data_csv),
-                                              str(50 if pick == 0 else 10)])[2])
-                boot = whole_process(["Rscript", str(R_BENCH), "bootstrap", str(SPEC), str(data_csv),
-                                      "1000"], 5 if pick == 0 else 1)
-                r_info = r_fits
-                r_boot = json.loads(boot["stdout"])
-                lav = {"fit_robust": statistics.median(r_fits["mlr_cluster"]),
-                       "fit_ml": statistics.median(r_fits["ml"]),
-                       "bootstrap": r_boot["bootstrap"][0],
-                       "cli_bootstrap": statistics.median(boot["times"]),
-                       "cli_rss": None}
-                for key, value in lav.items():
-                    rows[key]["lavaan"] = value
-                    if value and rows[key].get("times"):
-                        rows[key]["ratio"] = value / statistics.median(rows[key]["times"])
-                rows["cli_rss"]["lavaan_rss"] = boot["rss_mb"]
-                r_info["boot_rss"] = boot["rss_mb"]
-                r_info["fits_rss"] = r_fits["peak_rss_mb"]
+                r_info = measure_lavaan(rows, data_csv, pick)
             except Exception:
                 errors.append(("lavaan", traceback.format_exc()))
-
     targets(rows)
-    lines = [f"# attachpath performance benchmarks", "",
+
+    lines = ["# attachpath performance benchmarks", "",
              f"Run {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} with `{command}`.", "",
              *machine(r_info), "", *table(list(rows.values())), "", "Notes:", "",
              "- In-process items: median/min/max over the timed reps after one warm-up call; "
              "peak RSS is the worker process's own (imports included).",
              "- Whole-process items: wall time from spawn to exit; peak RSS is the largest "
              "of the runs (os.wait4).",
-             "- lavaan: `sem(..., cluster=\"therapist\", estimator=\"MLR\")` and plain `sem()`, "
-             "median per-rep elapsed inside one R session after a warm-up; the bootstrap "
-             "rows compare with `sem(model, data, se=\"bootstrap\", bootstrap=1000)` timed "
-             "inside R (in-process row) and as a whole `Rscript` run (CLI row). lavaan 0.6 "
-             "cannot resample clusters, so its bootstrap is an ordinary case bootstrap, "
-             "while attachpath's resamples therapists.",
-             "- ratio = lavaan median / attachpath median."]
+             "- ratio = lavaan median / attachpath median. Specs compared: those of specs/ "
+             "with the observed variables of serial_esat_anx.lav."]
     if r_info:
-        lines.append(f"- lavaan peak RSS: {r_info['fits_rss']:.0f} MB (R session of the fits), "
-                     f"{r_info['boot_rss']:.0f} MB (whole Rscript bootstrap run).")
+        lines += [
+            f"- lavaan: `sem(..., cluster=\"therapist\", estimator=\"MLR\")` and plain `sem()`, "
+            f"median of {len(r_info['ml'])} reps inside one R session after a warm-up. "
+            f"Bootstrap: `sem(model, data, se=\"bootstrap\", bootstrap=1000)`, timed inside R "
+            f"(in-process row) and as {r_info['boot_reps']} whole `Rscript` runs (CLI row). "
+            f"lavaan 0.6 cannot resample clusters, so its bootstrap is an ordinary case "
+            f"bootstrap, while attachpath's resamples therapists.",
+            f"- lavaan peak RSS: {r_info['peak_rss_mb']:.0f} MB (R session of the fits), "
+            f"{r_info['boot_rss']:.0f} MB (whole Rscript bootstrap run)."]
     if errors:
         lines += ["", "## Errors", ""]
         for label, err in errors:
             lines += [f"### {label}", "", "```", err.strip(), "```", ""]
     text = "\n".join(lines).rstrip() + "\n"
     print(text)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=REPORT.parent, delete=False, encoding="utf-8",
-                                     suffix=".tmp") as fh:
-        fh.write(text)
-    os.replace(fh.name, REPORT)
+    write_atomic(REPORT, text)
     return 1 if any(r.get("result") == "ERROR" for r in rows.values()) else 0
 
 

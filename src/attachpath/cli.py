@@ -41,8 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("check", help="validate a spec (and its variables) without fitting")
-    p.add_argument("spec")
+    p.add_argument("spec", help="model spec (.lav, lavaan syntax)")
     p.add_argument("--data", help="data file to check the variables against")
+    p.add_argument("--cluster", help="column of cluster ids to check (with --data)")
     p.set_defaults(func=cmd_check)
 
     try:
@@ -69,29 +70,65 @@ def cmd_fit(args) -> int:
     from .fitting import fit
     from .outputs import check_out_dir, write_fit_outputs
     if args.out:
-        check_out_dir(args.out)
-    res = fit(args.spec, args.data, cluster=args.cluster, se=_se(args), level=args.level,
-              mc_draws=args.mc, bootstrap=args.bootstrap, seed=args.seed, progress=True)
+        check_out_dir(args.out)     # refuse a bad --out before a long fit
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # every one is kept in res.warnings
+        res = fit(args.spec, args.data, cluster=args.cluster, se=_se(args),
+                  level=args.level, mc_draws=args.mc, bootstrap=args.bootstrap,
+                  seed=args.seed, progress=True)
+    written = write_fit_outputs(res, args.out) if args.out else None
+    # outputs first: a closed pipe (| head) or a full terminal cannot lose them
     print(res.summary())
-    if args.out:
-        written = write_fit_outputs(res, args.out)
+    if written:
         print(f"\nWrote {', '.join(written)} to {args.out}")
+    for w in res.warnings:
+        print(f"attachpath: warning: {w}", file=sys.stderr)
     return 0
 
 
 def cmd_check(args) -> int:
+    if args.cluster and not args.data:
+        from .errors import AttachpathError
+        raise AttachpathError("--cluster needs --data (the file holding the cluster column).")
     if args.data:
         from .fitting import check
-        pt = check(args.spec, args.data)
+        pt = check(args.spec, args.data, cluster=args.cluster)
     else:
         from .spec import partable_of
         pt = partable_of(args.spec)
     print(f"{args.spec}: OK: {len(pt.observed)} observed and {len(pt.latent)} latent "
           f"variables, {pt.npar} free parameters, {len(pt.defined())} defined parameters"
-          + (f"; all variables found in {args.data}" if args.data else ""))
+          + (f"; all variables found in {args.data} and the data pass the checks"
+             if args.data else ""))
     for note in pt.notes:
         print(f"note: {note}")
     return 0
+
+
+def _usage_problems(args) -> list[str]:
+    """Option values every command refuses before doing any work."""
+    out = []
+    seed = getattr(args, "seed", None)
+    if seed is not None and seed < 0:
+        out.append(f"--seed must be a whole number of 0 or more, not {seed}.")
+    level = getattr(args, "level", None)
+    if level is not None and not 0 < level < 1:       # also catches nan
+        hint = f" For a {level:g}% interval write {level / 100:g}." if 1 < level < 100 else ""
+        out.append(f"--level must be a confidence level between 0 and 1 (e.g. 0.95), "
+                   f"not {level:g}.{hint}")
+    mc = getattr(args, "mc", None)
+    if mc is not None and mc < 0:
+        out.append(f"--mc must be 0 or a positive number of draws, not {mc}.")
+    boot = getattr(args, "bootstrap", None)
+    if boot is not None and (boot < 0 or (getattr(args, "se", None) == "bootstrap" and boot < 2)):
+        out.append(f"--bootstrap must be a number of draws of at least 2, not {boot}.")
+    return out
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one plain line on stderr (no source file or code line)."""
+    print(f"attachpath: warning: {message}", file=sys.stderr)
 
 
 def main(argv=None) -> int:
@@ -107,9 +144,34 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    problems = _usage_problems(args)
+    if problems:
+        print(f"attachpath {args.command}: error: {problems[0]}", file=sys.stderr)
+        return 2
     from .errors import AttachpathError
+    import warnings
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            if args.debug:
+                warnings.simplefilter("default")
+            else:
+                # users see attachpath's own warnings, once each, as plain lines;
+                # numerical noise of the libraries only with --debug
+                warnings.simplefilter("ignore")
+                from .errors import AttachpathWarning
+                warnings.simplefilter("default", AttachpathWarning)
+                warnings.showwarning = _show_warning
+            code = int(args.func(args) or 0)
+            sys.stdout.flush()
+            return code
+    except BrokenPipeError:
+        # the reader of stdout went away (e.g. `| head`); files are already written
+        import os
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
     except AttachpathError as exc:
         if args.debug:
             traceback.print_exc()

@@ -5,7 +5,8 @@
 
 1. prepare: the example sessions (330 clients of 44 therapists, simulated)
    are aggregated to client means with ESAT scores (data/clients.csv; a copy
-   of the sessions is kept as data/sessions.csv);
+   of the sessions is kept as data/sessions.csv, and of the specs used as
+   specs/*.lav, so the report's commands can be rerun from the folder);
 2. fit: the study's two main models (serial_esat_anx, serial_esat_avoid)
    with therapist-cluster-robust SEs, the scaled test and Monte Carlo CIs
    (20000 draws, seed 1) for the indirect effects (models/<name>/);
@@ -57,7 +58,7 @@ def spec_text(name: str) -> str:
 
 
 def spec_label(name: str) -> str:
-    return f"specs/{name}.lav (bundled with attachpath)"
+    return f"specs/{name}.lav (a copy of the spec bundled with attachpath)"
 
 
 @dataclass
@@ -96,7 +97,7 @@ def run_demo(out=OUT_DEFAULT, *, progress=True, mc_draws: int = MC_DRAWS,
     say = _progress_printer() if progress is True else (progress or (lambda *a: None))
     t0 = time.perf_counter()
     out = check_out_dir(out)
-    for sub in ("data", "models", "comparison"):
+    for sub in ("data", "specs", "models", "comparison"):
         check_out_dir(out / sub)
 
     # 1. sessions -> clients
@@ -105,11 +106,15 @@ def run_demo(out=OUT_DEFAULT, *, progress=True, mc_draws: int = MC_DRAWS,
     sessions = load_example()
     prep = prepare(sessions, client="client", therapist=CLUSTER, session="session")
     clients = esat_scores(prep.clients, level="client", client="client")
-    clients_csv = clients.to_csv(index=False, lineterminator="\n")
+    clients_csv = clients.to_csv(index=False, lineterminator="\n", float_format="%.15g")  # as `attachpath prepare`
     write_bytes_atomic(out / "data" / "sessions.csv", raw)
     write_text_atomic(out / "data" / "clients.csv", clients_csv)
     data_path = out / "data" / "clients.csv"
     files = ["data/sessions.csv", "data/clients.csv"]
+    # the specs too, so that the report's commands run from the output folder
+    for n in dict.fromkeys(MAIN + ALTERNATIVES):
+        write_text_atomic(out / "specs" / f"{n}.lav", spec_text(n))
+        files.append(f"specs/{n}.lav")
 
     # 2. the main models
     say(2, f"fitting {' and '.join(MAIN)} (therapist-cluster-robust SEs, Monte Carlo CIs "

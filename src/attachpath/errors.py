@@ -69,9 +69,10 @@ class EstimationError(AttachpathError):
     exit_code = 1
 
     def __init__(self, message: str, *, iterations: int | None = None,
-                 gradient_norm: float | None = None):
+                 gradient_norm: float | None = None, theta=None):
         self.iterations = iterations
         self.gradient_norm = gradient_norm
+        self.theta = theta          # the last iterate, for a diagnosis (or None)
         super().__init__(message)
 
 
@@ -101,9 +102,12 @@ class SpecWarning(AttachpathWarning):
 
 def closest(name: str, candidates) -> str | None:
     """The candidate most like `name` (for 'did you mean' hints), or None."""
-    hits = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    if not hits:
-        lowered = {c.lower(): c for c in candidates}
-        if name.lower() in lowered:
-            return lowered[name.lower()]
+    candidates = [str(c) for c in candidates]
+    # the same name but for case or surrounding spaces beats any near-miss
+    # ('TDS_GE' for 'tds_ge', not 'tds_ge_n')
+    key = str(name).strip().lower()
+    for c in candidates:
+        if c.strip().lower() == key and c != name:
+            return c
+    hits = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return hits[0] if hits else None

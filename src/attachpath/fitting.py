@@ -20,8 +20,8 @@ import pandas as pd
 from .estimate.distributions import norm_ppf, norm_sf
 
 from . import effects
-from .errors import (AttachpathError, ClusterWarning, DataError, ModelError,
-                     SpecError, closest)
+from .errors import (AttachpathError, ClusterWarning, DataError, EstimationError,
+                     ModelError, SpecError, closest)
 from .estimate import engine, fitmeasures, ml, vcov as vc
 from .estimate.ram import RAM
 from .partable import ParTable
@@ -31,12 +31,37 @@ from .spec import check_columns, partable_of, read_spec  # noqa: F401 (re-export
 SE_KINDS = ("standard", "robust", "bootstrap", "none")
 
 
-def check(spec, data=None) -> ParTable:
-    """Validate a spec (and its variables against the data) without fitting."""
-    pt = partable_of(spec)
+def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
+    """Validate a spec without fitting.  With data: its variables are columns,
+    the data pass the checks a fit makes (numbers, no infinite, constant or
+    collinear variables, a usable cluster column) and the model is
+    identified; problems raise the error a fit would raise.  Notes (dropped
+    rows, few clusters, ...) are added to the returned table's notes."""
+    pt = partable_of(spec, meanstructure=cluster is not None)
     if data is not None:
+        from dataclasses import replace
+        from .data.checks import model_frame
         frame, _ = _load_data(data)
         check_columns(pt, frame.columns)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model_df, info = model_frame(frame, list(pt.observed), cluster=cluster)
+        notes = [str(w.message) for w in caught] + _latent_column_notes(pt, frame.columns)
+        if model_df.shape[0] <= len(pt.observed):
+            raise DataError(f"Only {model_df.shape[0]} complete cases for "
+                            f"{len(pt.observed)} variables; ML needs more cases than "
+                            f"variables.")
+        if cluster is not None:
+            g = int(info["n_clusters"])
+            if g < 30:
+                notes.append(f"Only {g} clusters in '{cluster}': cluster-robust standard "
+                             f"errors and tests are unreliable with fewer than about 30 "
+                             f"clusters.")
+        mom = ml.Moments.from_array(model_df.to_numpy(dtype=float))
+        ram = RAM.from_partable(pt)
+        check_rank(pt, ram, engine.fixed_values(pt, ram, mom))
+        if notes:
+            pt = replace(pt, notes=tuple(dict.fromkeys(pt.notes + tuple(notes))))
     return pt
 
 
@@ -120,8 +145,8 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     recursive path models where it applies (verified by the gradient) and
     semopy otherwise; "semopy" always fits with semopy.
     """
-    if se not in SE_KINDS:
-        raise AttachpathError(f"se must be one of {', '.join(SE_KINDS)}, not '{se}'.")
+    level = check_options(se=se, level=level, mc_draws=mc_draws, bootstrap=bootstrap,
+                          seed=seed)
     if meanstructure is None:
         meanstructure = cluster is not None
     pt = partable_of(spec, meanstructure=meanstructure)
@@ -132,6 +157,7 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
         warnings.simplefilter("always")
         model_df, info = model_frame(frame, list(pt.observed), cluster=cluster)
     notes = [str(w.message) for w in caught] + list(pt.notes)
+    notes += _latent_column_notes(pt, frame.columns)
     X = model_df.to_numpy(dtype=float)
     if X.shape[0] <= len(pt.observed):
         raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
@@ -141,7 +167,12 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     ram = RAM.from_partable(pt)
 
     with single_thread_blas():
-        sol = engine.estimate(pt, mom, ram, method=engine_method)
+        check_rank(pt, ram, engine.fixed_values(pt, ram, mom))
+        try:
+            sol = engine.estimate(pt, mom, ram, method=engine_method)
+        except EstimationError as exc:
+            raise _estimation_failed(exc, pt, ram, engine.fixed_values(pt, ram, mom)) from None
+        notes += check_information(pt, ram, sol)
         out = _inference(pt, ram, mom, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
                          progress=progress, model_df=model_df)
@@ -237,7 +268,10 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
                          f"{int(level * 100)}%: {ci['parameters']}")
     est_df = pd.DataFrame(rows, columns=COLUMNS)
     names = list(pt.free_names)
-    notes += admissibility(pt, ram, theta, values)
+    inadmissible = admissibility(pt, ram, theta, values)
+    estimation["admissible"] = not inadmissible
+    estimation["inadmissible"] = inadmissible
+    notes += inadmissible
     return dict(estimates=est_df, fit=fit,
                 vcov=pd.DataFrame(V, index=names, columns=names),
                 r2=effects.r_squared(pt, ram, theta, values), theta=theta, values=values,
@@ -250,6 +284,247 @@ def _row(lhs, op, rhs, label, est, se, lo, hi, std):
     p = 2 * norm_sf(abs(z)) if np.isfinite(z) else np.nan
     return dict(zip(COLUMNS, (lhs, op, rhs, label, float(est), float(se), float(z), p,
                               float(lo), float(hi), float(std))))
+
+
+# -- checks around estimation ----------------------------------------------------
+
+def check_options(*, se="standard", level=0.95, mc_draws=0, bootstrap=1000,
+                  seed=None) -> float:
+    """Refuse option values that would give meaningless numbers; returns the
+    level as a float."""
+    if se not in SE_KINDS:
+        raise AttachpathError(f"se must be one of {', '.join(SE_KINDS)}, not '{se}'.")
+    try:
+        level = float(level)
+    except (TypeError, ValueError):
+        raise AttachpathError(f"The confidence level must be a number between 0 and 1 "
+                              f"(e.g. 0.95), not {level!r}.") from None
+    if not 0 < level < 1:
+        hint = (f" For a {level:g}% interval write {level / 100:g}."
+                if 1 < level < 100 else "")
+        raise AttachpathError(f"The confidence level must be between 0 and 1 (e.g. "
+                              f"0.95), not {level:g}.{hint}")
+    for name, value, low in (("The number of Monte Carlo draws (--mc)", mc_draws, 0),
+                             ("The number of bootstrap draws (--bootstrap)", bootstrap,
+                              2 if se == "bootstrap" else 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise AttachpathError(f"{name} must be a whole number of at least {low}, "
+                                  f"not {value!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or seed < 0):
+        raise AttachpathError(f"The seed must be a whole number of 0 or more, not {seed!r}.")
+    return level
+
+
+def _latent_column_notes(pt: ParTable, columns) -> list[str]:
+    cols = {str(c) for c in columns}
+    return [f"The latent variable '{lv}' has the name of a data column; the column is "
+            f"not used (a latent variable is not observed). Rename the latent "
+            f"variable if you meant the observed one."
+            for lv in pt.latent if lv in cols]
+
+
+def describe_parameters(pt: ParTable) -> list[str]:
+    """A readable name per free parameter: 'y ~ x (a)', 'f =~ x2', 'y ~ 1'."""
+    names: dict[int, str] = {}
+    for r in pt.rows:
+        if r.free and r.free not in names:
+            if r.op == "~1":
+                text = f"{r.lhs} ~ 1"
+            else:
+                text = f"{r.lhs} {r.op} {r.rhs}"
+            if r.label:
+                text += f" ({r.label})"
+            names[r.free] = text
+    return [names[k] for k in range(1, pt.npar + 1)]
+
+
+def _generic_point(pt: ParTable, rng) -> np.ndarray:
+    """Random parameter values away from 0 and from each other (for a rank
+    check that holds almost everywhere if it holds at such a point)."""
+    theta = np.zeros(pt.npar)
+    seen: set[int] = set()
+    for r in pt.rows:
+        k = r.free - 1
+        if not r.free or k in seen:
+            continue
+        seen.add(k)
+        u = rng.uniform(0.15, 0.45) * rng.choice((-1.0, 1.0))
+        if r.op == "~~" and r.lhs == r.rhs:
+            theta[k] = rng.uniform(0.8, 1.6)
+        elif r.op == "~~":
+            theta[k] = u / 3
+        elif r.op == "=~":
+            theta[k] = rng.uniform(0.6, 1.4)
+        elif r.op == "~1":
+            theta[k] = rng.uniform(-1, 1)
+        else:
+            theta[k] = u
+    return theta
+
+
+def _null_parameters(vectors, names, k_zero=()) -> list[str]:
+    picked: dict[int, None] = {k: None for k in k_zero}
+    for v in vectors:
+        v = np.abs(v)
+        for k in np.flatnonzero(v > 0.1 * v.max()):
+            picked[int(k)] = None
+    return [names[k] for k in sorted(picked)]
+
+
+def _where(pt: ParTable) -> str:
+    return f"{pt.file}: " if pt.file else ""
+
+
+def check_rank(pt: ParTable, ram: RAM, values, *, tol: float = 1e-9) -> None:
+    """Refuse a model that is not (locally) identified, before fitting.
+
+    The implied moments are differentiated at random parameter values: if
+    the Jacobian has full column rank at one such point the model is
+    identified almost everywhere; if it is rank deficient at two, some
+    combination of parameters can change without changing any implied mean,
+    variance or covariance, and those parameters are named.
+    """
+    if pt.npar == 0:
+        return
+    names = describe_parameters(pt)
+    rng = np.random.default_rng(20240701)
+    deficient, singular = [], 0
+    for _ in range(8):
+        theta = _generic_point(pt, rng)
+        with np.errstate(all="ignore"):
+            try:
+                sigma = ram.implied(theta, values)[0]
+                J = ram.jacobian(theta, values)
+            except np.linalg.LinAlgError:
+                continue
+        if not (np.all(np.isfinite(sigma)) and np.all(np.isfinite(J))):
+            continue
+        sd = np.sqrt(np.clip(np.diag(sigma), 0, None))
+        if np.any(sd <= 0) or np.linalg.eigvalsh(sigma / np.outer(sd, sd))[0] <= 1e-10:
+            singular += 1
+            continue
+        norms = np.linalg.norm(J, axis=0)
+        zero = np.flatnonzero(~(norms > 0))
+        Jn = J / np.where(norms > 0, norms, 1.0)
+        if J.shape[0] >= J.shape[1]:
+            _, sv, vt = np.linalg.svd(Jn, full_matrices=False)
+            null = [vt[i] for i in range(len(sv)) if sv[i] <= tol * sv[0]]
+        else:   # fewer moments than parameters (counting caught it already)
+            _, sv, vt = np.linalg.svd(Jn, full_matrices=True)
+            null = [vt[i] for i in range(len(sv), J.shape[1])] + \
+                   [vt[i] for i in range(len(sv)) if sv[i] <= tol * sv[0]]
+        if not null and not len(zero):
+            return
+        deficient.append((null, zero))
+        if len(deficient) >= 2:
+            break
+    if len(deficient) >= 2:
+        null, zero = deficient[-1]
+        culprits = _null_parameters(null, names, zero)
+        shown = "; ".join(f"'{c}'" for c in culprits[:8]) + (
+            f" and {len(culprits) - 8} more" if len(culprits) > 8 else "")
+        raise ModelError(
+            f"{_where(pt)}The model is not identified although df = "
+            f"{_df(pt)} >= 0: the parameters {shown} can change together without "
+            f"changing any implied variance, covariance or mean, so the data cannot "
+            f"determine them. Fix one of them (e.g. 0*x or 1*x), constrain them equal, "
+            f"or add indicators or instruments.")
+    if singular >= 4 and not deficient:
+        zero = [r for r in pt.rows if r.op == "~~" and r.lhs == r.rhs and not r.free
+                and not r.exo and r.value == 0 and r.lhs in pt.observed]
+        why = (" The residual variance of " + ", ".join(f"'{r.lhs}'" for r in zero) +
+               " is fixed at 0, which makes it an exact combination of other observed "
+               "variables; free it or fix it at a positive value." if zero else
+               " Check variances fixed at 0 and loadings or paths fixed at values "
+               "that make variables exact copies of each other.")
+        raise ModelError(f"{_where(pt)}The model implies a singular covariance matrix "
+                         f"of the observed variables whatever the parameter values, so "
+                         f"it cannot be fitted by ML.{why}")
+
+
+def _df(pt: ParTable) -> int:
+    p, q = len(pt.observed), len(pt.covariates)
+    moments = p * (p + 1) // 2 - q * (q + 1) // 2 + ((p - q) if pt.meanstructure else 0)
+    return moments - pt.npar
+
+
+def check_information(pt: ParTable, ram: RAM, sol, *, singular: float = 1e-10,
+                      near: float = 1e-7) -> list[str]:
+    """After estimation: the expected information at the estimates, scaled
+    to unit diagonal, must not be (nearly) singular.  Singular: ModelError
+    naming the parameters in the null direction (the estimates are not
+    unique: empirical under-identification).  Nearly singular: a note."""
+    if sol.method == "closed-form" or pt.npar == 0:
+        return []   # recursive path models on non-collinear data are identified
+    names = describe_parameters(pt)
+    with np.errstate(all="ignore"):
+        try:
+            info = ml.expected_information(ram, sol.theta, sol.values)
+        except np.linalg.LinAlgError:
+            return []
+    if not np.all(np.isfinite(info)):
+        return []
+    d = np.sqrt(np.clip(np.diag(info), 0, None))
+    zero = np.flatnonzero(~(d > 0))     # exactly no information (scale-free test)
+    R = info / np.outer(np.where(d > 0, d, 1.0), np.where(d > 0, d, 1.0))
+    w, V = np.linalg.eigh(0.5 * (R + R.T))
+    top = max(w[-1], 1e-300)
+    null = [V[:, i] for i in range(len(w)) if w[i] <= singular * top]
+    if len(zero) or null:
+        culprits = _null_parameters(null, names, zero)
+        shown = "; ".join(f"'{c}'" for c in culprits[:8]) + (
+            f" and {len(culprits) - 8} more" if len(culprits) > 8 else "")
+        raise ModelError(
+            f"{_where(pt)}The model is not identified at the estimates (empirical "
+            f"under-identification): the information matrix is singular in the "
+            f"direction of {shown}, so these estimates are not unique and have no "
+            f"standard errors. This happens when a loading or path that identifies "
+            f"them is estimated near 0; fix one of them, constrain them, or simplify "
+            f"the model.")
+    nearly = [V[:, i] for i in range(len(w)) if w[i] <= near * top]
+    if nearly:
+        culprits = _null_parameters(nearly, names)
+        return [f"The model is nearly not identified at the estimates (information "
+                f"matrix condition {w[0] / top:.1e}): the standard errors of "
+                + ", ".join(f"'{c}'" for c in culprits[:8])
+                + " are unreliable."]
+    return []
+
+
+def _estimation_failed(exc: EstimationError, pt: ParTable | None = None, ram=None,
+                       values=None) -> EstimationError:
+    """The engine's error with iterations, gradient norm, a diagnosis at the
+    last iterate when the engine gives it, and what to try."""
+    msg = str(exc)
+    parts = []
+    if exc.iterations is not None and "iteration" not in msg:
+        parts.append(f"{exc.iterations} iterations")
+    if exc.gradient_norm is not None and "gradient" not in msg:
+        parts.append(f"gradient norm {exc.gradient_norm:.2e}")
+    if parts:
+        msg += f" ({', '.join(parts)})"
+    theta = getattr(exc, "theta", None)
+    if theta is not None and pt is not None and np.all(np.isfinite(theta)):
+        class _Last:
+            method = "last iterate"
+        last = _Last()
+        last.theta, last.values = np.asarray(theta, dtype=float), values
+        try:
+            diagnosis = check_information(pt, ram, last, near=1e-6)
+        except ModelError as err:
+            diagnosis = [str(err)]
+        except (np.linalg.LinAlgError, ValueError):
+            diagnosis = []
+        if diagnosis:
+            msg += (" At the last iterate: " + diagnosis[0].replace(_where(pt), "")
+                    .replace("at the estimates ", ""))
+    if "start(" not in msg and "try" not in msg.lower():
+        msg += (" What to try: check the model is identified, rescale variables with "
+                "very different variances (e.g. divide by 10), give start values "
+                "with start(), or simplify the model.")
+    return EstimationError(msg, iterations=exc.iterations,
+                           gradient_norm=exc.gradient_norm, theta=theta)
 
 
 def admissibility(pt, ram, theta, values) -> list[str]:
@@ -270,9 +545,10 @@ def admissibility(pt, ram, theta, values) -> list[str]:
 
 
 def provenance(pt: ParTable, model_df: pd.DataFrame, source: dict, options: dict) -> dict:
+    from importlib.metadata import version
+
     from . import __version__
     import scipy
-    import semopy
     data_hash = hashlib.sha256(np.ascontiguousarray(model_df.to_numpy(dtype=float)).tobytes()).hexdigest()
     return {
         "spec": pt.text,
@@ -282,7 +558,7 @@ def provenance(pt: ParTable, model_df: pd.DataFrame, source: dict, options: dict
         "data_file_sha256": source.get("sha256"),
         "data_sha256": data_hash,
         "options": options,
-        "versions": {"attachpath": __version__, "semopy": semopy.__version__,
+        "versions": {"attachpath": __version__, "semopy": version("semopy"),
                      "numpy": np.__version__, "pandas": pd.__version__,
                      "scipy": scipy.__version__, "python": platform.python_version()},
     }

@@ -19,39 +19,111 @@ from .errors import OutputError
 
 
 def check_out_dir(path) -> Path:
+    """The --out directory, checked before any work is done: not an existing
+    file, and creatable and writable (its nearest existing ancestor is a
+    writable directory).  Nothing is created here."""
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out '{out}' is an existing file; give a directory "
                           f"(it is created if missing).")
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise OutputError(f"Cannot create the output directory '{out}': '{probe}' is a "
+                          f"file, not a directory.")
+    if probe.exists() and not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"Cannot write into '{probe}': permission denied; choose "
+                          f"another --out.")
     return out
+
+
+def _mkdir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"Cannot create the output directory '{path}': "
+                          f"{exc.strerror or exc}.") from None
+
+
+def _temp_for(path: Path, data, binary: bool) -> str:
+    """Write `data` to a new temporary file beside `path`; return its name."""
+    if path.is_dir():
+        raise OutputError(f"Cannot write '{path}': it is a directory.")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"Cannot write into '{path.parent}': {exc.strerror or exc}.") from None
+    try:
+        if binary:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+    except BaseException as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OutputError(f"Cannot write '{path}': {exc.strerror or exc}.") from None
+        raise
+    return tmp
+
+
+def _commit(pairs) -> None:
+    """Move (temporary, final) pairs into place; on any failure remove the
+    temporary files not yet moved."""
+    done = 0
+    try:
+        for tmp, final in pairs:
+            try:
+                os.replace(tmp, final)
+            except OSError as exc:
+                raise OutputError(f"Cannot write '{final}': {exc.strerror or exc}.") from None
+            done += 1
+    finally:
+        for tmp, _ in pairs[done:]:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    _mkdir(path.parent)
+    _commit([(_temp_for(path, text, False), path)])
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _mkdir(path.parent)
+    _commit([(_temp_for(path, data, True), path)])
+
+
+def write_files_atomic(out: Path, files: dict) -> list[str]:
+    """Write {relative name: text or bytes} into `out`, all or nothing as far
+    as a file system allows: every file goes to a temporary file first, and
+    only when all are written are they renamed over the old ones.  A failure
+    before that leaves every previous output untouched and no temporary file."""
+    out = Path(out)
+    pairs: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        for name, content in files.items():
+            path = out / name
+            _mkdir(path.parent)
+            pairs.append((_temp_for(path, content, isinstance(content, bytes)), path))
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for tmp, _ in pairs:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
         raise
+    _commit(pairs)
+    return list(files)
 
 
 def _clean(x):
@@ -77,15 +149,19 @@ def fit_json(res) -> dict:
     out["data"] = {k: v for k, v in res.data_info.items() if k != "labels"}
     if res.draws:
         out["bootstrap"] = {k: res.draws[k] for k in ("n", "ok", "failed", "seed", "interval", "unit")}
+    est = res.provenance.get("options", {}).get("estimation", {})
+    if "admissible" in est:
+        out["admissible"] = bool(est["admissible"])
+        out["inadmissible"] = list(est.get("inadmissible", []))
     out["warnings"] = list(res.warnings)
     out["provenance"] = res.provenance
     return _clean(out)
 
 
 def write_fit_outputs(res, out_dir) -> list[str]:
-    """estimates.csv and fit.json (plus the diagram when available)."""
+    """estimates.csv and fit.json (plus the diagram when available), all
+    written before any is moved into place."""
     out = check_out_dir(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     files = {
         "estimates.csv": res.estimates.to_csv(index=False, float_format="%.10g"),
         "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
@@ -95,9 +171,5 @@ def write_fit_outputs(res, out_dir) -> list[str]:
         files.update(render_for_result(res))
     except ImportError:
         pass
-    for name, content in files.items():
-        if isinstance(content, bytes):
-            write_bytes_atomic(out / name, content)
-        else:
-            write_text_atomic(out / name, content)
-    return list(files)
+    _mkdir(out)
+    return write_files_atomic(out, files)

@@ -227,6 +227,17 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
         for v in random_x)
     lat = set(latent)
     for s in model:
+        if s.op in ("~", "=~") and s.lhs == s.rhs:
+            what = "regressed on itself" if s.op == "~" else "its own indicator"
+            raise SpecError(f"'{s.lhs}' is {what} ('{s.lhs} {s.op} {s.rhs}'); a "
+                            f"variable cannot cause or measure itself. Remove the "
+                            f"term or name another variable.",
+                            file=file, line=s.line, col=s.col, source_line=s.source)
+        if s.op == "~~" and s.lhs == s.rhs and s.fixed is not None and s.fixed < 0:
+            raise SpecError(f"The variance of '{s.lhs}' is fixed at {s.fixed:g}; a "
+                            f"variance cannot be negative. Fix it at a positive value "
+                            f"or leave it free.",
+                            file=file, line=s.line, col=s.col, source_line=s.source)
         if s.op == "=~" and s.lhs in observed:
             raise SpecError(f"'{s.lhs}' is measured by indicators (=~) but is also "
                             f"used as an observed variable; a latent variable "
@@ -393,25 +404,40 @@ def _check_shared_fixed(table, stmts, file) -> None:
 
 
 def check_identification(pt: ParTable) -> None:
-    """Refuse models that cannot be identified by counting alone."""
+    """Refuse models that cannot be identified by counting alone (and
+    latent variables without a scale), naming what is wrong."""
+    where = f"{pt.file}: " if pt.file else ""
+    for lv in pt.latent:
+        scaled = any(r.op == "=~" and r.lhs == lv and not r.free and r.value != 0
+                     for r in pt.rows) or any(
+            r.op == "~~" and r.lhs == lv and r.rhs == lv and not r.free for r in pt.rows)
+        if not scaled:
+            first = next((r for r in pt.rows if r.op == "=~" and r.lhs == lv), None)
+            example = f"'{lv} =~ 1*{first.rhs} + ...'" if first else f"'{lv} ~~ 1*{lv}'"
+            raise ModelError(f"{where}The latent variable '{lv}' has no scale: every "
+                             f"loading is free and its variance is free. Fix one loading "
+                             f"(as in {example}) or its variance ('{lv} ~~ 1*{lv}').")
     p = len(pt.observed)
     q = len(pt.covariates)
     moments = p * (p + 1) // 2 - q * (q + 1) // 2
     if pt.meanstructure:
         moments += p - q
     if pt.npar > moments:
+        hints = []
+        for lv in pt.latent:
+            n_ind = sum(1 for r in pt.rows if r.op == "=~" and r.lhs == lv)
+            related = any(r.op in ("~", "~~") and lv in (r.lhs, r.rhs) and r.lhs != r.rhs
+                          for r in pt.rows)
+            if n_ind < 3 and not related:
+                hints.append(f"'{lv}' has only {n_ind} indicator(s) and no relation to "
+                             f"another variable (a factor on its own needs 3 indicators, "
+                             f"or fix its loadings)")
+        hint = (" " + "; ".join(hints) + ".") if hints else ""
         raise ModelError(
-            f"The model has {pt.npar} free parameters but the data give only "
+            f"{where}The model has {pt.npar} free parameters but the data give only "
             f"{moments} means, variances and covariances to estimate them from "
-            f"(df = {moments - pt.npar}); it is not identified. Fix or remove "
-            f"{pt.npar - moments} parameter(s).")
-    for lv in pt.latent:
-        scaled = any(r.op == "=~" and r.lhs == lv and not r.free and r.value != 0
-                     for r in pt.rows) or any(
-            r.op == "~~" and r.lhs == lv and r.rhs == lv and not r.free for r in pt.rows)
-        if not scaled:
-            raise ModelError(f"The latent variable '{lv}' has no scale: fix one "
-                             f"loading (e.g. 1*{lv}'s first indicator) or its variance.")
+            f"(df = {moments - pt.npar}); it is not identified. Fix or remove at least "
+            f"{pt.npar - moments} parameter(s).{hint}")
 
 
 def baseline(pt: ParTable) -> ParTable:

@@ -14,20 +14,62 @@ from .errors import SpecError, closest
 from .partable import ParTable, build, check_identification
 from .syntax import parse
 
+_DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".sav", ".xlsx", ".xls")
+
+
+def _looks_like_path(text: str) -> bool:
+    """A one-line string that names a file rather than holding model syntax:
+    a .lav name, an existing file or directory, or something with a path
+    separator or a file suffix and none of lavaan's operator characters."""
+    t = text.strip()
+    if not t or "\n" in t:
+        return False
+    if t.endswith(".lav"):
+        return True
+    try:
+        if Path(t).exists():
+            return True
+    except (OSError, ValueError):
+        return False
+    if any(c in t for c in "~=<>:;+*"):
+        return False
+    return ("/" in t or "\\" in t
+            or Path(t).suffix.lower() in (".txt", ".r", ".model") + _DATA_SUFFIXES)
+
+
 def read_spec(spec) -> tuple[str, str | None]:
-    """(text, file name) from spec text or a path to a .lav file."""
-    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and "\n" not in spec
-                                          and spec.strip().endswith(".lav")):
-        path = Path(spec)
+    """(text, file name) from spec text or a path to a spec file."""
+    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and _looks_like_path(spec)):
+        path = Path(spec.strip() if isinstance(spec, str) else spec)
         if not path.exists():
             raise SpecError(f"The spec file '{path}' does not exist.", file=str(path))
+        if path.is_dir():
+            raise SpecError(f"'{path}' is a directory; give the path of a spec file "
+                            f"(.lav) in it.", file=str(path))
+        if path.suffix.lower() in _DATA_SUFFIXES:
+            raise SpecError(f"'{path}' looks like a data file, not a model spec; the "
+                            f"spec comes first and the data after --data, as in: "
+                            f"attachpath fit model.lav --data {path.name}", file=str(path))
         try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except UnicodeDecodeError:
-            raise SpecError(f"The spec file '{path}' is not UTF-8 text.", file=str(path)) from None
+            raw = path.read_bytes()
         except OSError as exc:
             raise SpecError(f"The spec file '{path}' cannot be read: {exc.strerror}.",
                             file=str(path)) from None
+        try:
+            return raw.decode("utf-8-sig"), str(path)
+        except UnicodeDecodeError as exc:
+            if b"\x00" in raw[:4096]:
+                raise SpecError(f"The spec file '{path}' is a binary file, not lavaan "
+                                f"model syntax (text).", file=str(path)) from None
+            line = raw[:exc.start].count(b"\n") + 1
+            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            shown = raw.splitlines()[line - 1].decode("utf-8", "replace")
+            raise SpecError(f"The spec file '{path}' is not UTF-8 text: this line holds "
+                            f"the byte 0x{raw[exc.start:exc.start + 1].hex()}; save the "
+                            f"file as UTF-8 (or use only plain ASCII characters).",
+                            file=str(path), line=line, col=col,
+                            text=f"0x{raw[exc.start:exc.start + 1].hex()}",
+                            source_line=shown) from None
     if not isinstance(spec, str):
         raise SpecError(f"A spec must be lavaan model syntax text or a path to a .lav "
                         f"file, not {type(spec).__name__}.")
@@ -67,6 +109,11 @@ def check_columns(pt: ParTable, columns) -> None:
         if row is not None and source:
             where = source.find(v)
             col = where + 1 if where >= 0 else col
-        raise SpecError(f"The variable '{v}' is not a column of the data.",
-                        file=pt.file, line=row.line if row else 0, col=col,
-                        source_line=source, suggestion=closest(v, cols))
+        hint = closest(v, cols)
+        msg = f"The variable '{v}' is not a column of the data."
+        if hint is None:
+            shown = ", ".join(cols[:15]) + (f" and {len(cols) - 15} more" if len(cols) > 15 else "")
+            msg += (f" The data have: {shown}. If '{v}' is meant to be a latent "
+                    f"variable, define it with '{v} =~ indicator1 + indicator2 + ...'.")
+        raise SpecError(msg, file=pt.file, line=row.line if row else 0, col=col,
+                        text=v, source_line=source, suggestion=hint)

@@ -230,7 +230,10 @@ DATA <- list(
   political_democracy = read_data("political_democracy.csv"),
   holzinger           = read_data("holzinger.csv"),
   clients_a           = read_data("clients_a.csv"),
-  clients_b           = read_data("clients_b.csv")
+  clients_b           = read_data("clients_b.csv"),
+  # attachpath's bundled example, client level (written by Python:
+  # attachpath.datasets.load_example_clients()); the study's specs are fitted on it
+  example_clients     = read_data("example_clients.csv")
 )
 
 ## ---------------------------------------------------------------------------
@@ -617,3 +620,16 @@ if (length(LOG)) {
 } else {
   cat("no warnings\n")
 }
+
+## ---------------------------------------------------------------------------
+## the study's specs (specs/*.lav) on the bundled example, as a user of lavaan
+## would fit them: sem(..., cluster = "therapist", estimator = "MLR")
+## ---------------------------------------------------------------------------
+SPEC_DIR <- file.path(dirname(REF_DIR), "..", "specs")
+for (f in sort(Sys.glob(file.path(SPEC_DIR, "*.lav")))) {
+  spec <- paste(readLines(f), collapse = "\n")
+  name <- paste0("spec_", sub("\\.lav$", "", basename(f)))
+  run_case(name, spec, "example_clients",
+           args = list(cluster = "therapist", estimator = "MLR"))
+}
+

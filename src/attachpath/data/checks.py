@@ -117,6 +117,7 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
 
     _check_constant(X, variables)
     _check_collinear(X, variables)
+    _check_scales(X, variables)
 
     info = {"variables": variables, "n_rows_in": n, "n_rows": n_kept,
             "dropped_rows": dropped, "missing_by_variable": by_var, "kept": keep,
@@ -246,6 +247,29 @@ def _check_collinear(X: np.ndarray, variables) -> None:
         f"Variables {_join(names)} are nearly collinear (one is almost a linear "
         f"combination of the others; smallest/largest singular value {ratio:.1e}); "
         f"estimates involving them will be unstable.", DataWarning, stacklevel=3)
+
+
+#: Ratio of the largest to the smallest variance above which a DataWarning
+#: says to rescale (lavaan warns at 1000; ML optimizers struggle far beyond).
+_SCALE_RATIO = 1e6
+
+
+def _check_scales(X: np.ndarray, variables) -> None:
+    if X.shape[1] < 2:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        var = np.nanvar(X, axis=0)
+    hi, lo = int(np.nanargmax(var)), int(np.nanargmin(var))
+    if not var[lo] > 0 or var[hi] / var[lo] <= _SCALE_RATIO:
+        return
+    factor = 10 ** int(round(np.log10(np.sqrt(var[hi] / var[lo]))))
+    warnings.warn(
+        f"The variances of the model variables differ by a factor of "
+        f"{var[hi] / var[lo]:.0e} ('{variables[hi]}': {var[hi]:.3g}, '{variables[lo]}': "
+        f"{var[lo]:.3g}); the estimation may fail to converge. Rescale, e.g. divide "
+        f"'{variables[hi]}' by {factor:g} or multiply '{variables[lo]}' by {factor:g}.",
+        DataWarning, stacklevel=3)
 
 
 def _dependent_set(Z: np.ndarray, variables, tol: float) -> list[str]:

@@ -88,9 +88,16 @@ def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
     ext = path.suffix.lower()
     if ext not in SUPPORTED_FORMATS:
         shown = f"extension '{path.suffix}'" if path.suffix else "no extension"
+        hint = ""
+        if ext in (".xlsx", ".xls", ".xlsm", ".ods"):
+            hint = (" Save the sheet as CSV (in Excel: File > Save As > 'CSV UTF-8') "
+                    "and give that file.")
+        elif ext in (".lav", ".txt", ".r"):
+            hint = (" Is it the model spec? The spec comes first and the data "
+                    "after --data, as in: attachpath fit model.lav --data clients.csv.")
         raise DataError(
             f"Cannot read '{path}': it has {shown}, and the supported formats are "
-            f"{', '.join(SUPPORTED_FORMATS)}.")
+            f"{', '.join(SUPPORTED_FORMATS)}.{hint}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -118,20 +125,51 @@ def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str) -> pd.DataF
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        bad = raw[exc.start:exc.start + 1]
         raise DataError(
-            f"Cannot read '{path}' as {kind}: the byte at position {exc.start} is not "
-            f"valid {encoding}; save the file as UTF-8 or pass the file's encoding "
-            f"(e.g. encoding='cp1252').") from exc
+            f"Cannot read '{path}' as {kind}: line {line} holds the byte "
+            f"0x{bad.hex()}, which is not {encoding.replace('-sig', '')} text (the file "
+            f"was probably saved as Latin-1/Windows-1252). Save it as UTF-8 (in Excel: "
+            f"'CSV UTF-8'), or from Python pass encoding='cp1252' to read_data.") from exc
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise DataError(f"Cannot read '{path}' as {kind}: {_first_line(exc)}.") from exc
-    if sep == "," and frame.shape[1] == 1 and ";" in str(frame.columns[0]):
-        raise DataError(
-            f"Cannot read '{path}' as CSV: its header '{frame.columns[0]}' looks "
-            f"semicolon-separated; save it with commas as separators and '.' as the "
-            f"decimal mark.")
+    if frame.shape[1] == 1:
+        header = str(frame.columns[0])
+        other = {";": "semicolon", "\t": "tab", ",": "comma"}
+        for mark, name in other.items():
+            if mark != sep and mark in header:
+                fix = ("save it with commas as separators and '.' as the decimal mark"
+                       if mark == ";" else
+                       "give it the extension .tsv" if mark == "\t" else
+                       "give it the extension .csv")
+                raise DataError(
+                    f"Cannot read '{path}' as {kind}: it has a single column whose "
+                    f"header {header[:60]!r} looks {name}-separated; {fix}.")
+    _check_header(frame, path, text, sep)
     return frame
+
+
+def _check_header(frame: pd.DataFrame, path: Path, text: str, sep: str) -> None:
+    """Strip spaces around column names; refuse empty or repeated names
+    (pandas would silently rename a repeat 'x' to 'x.1')."""
+    import csv
+    first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    names = [c.strip() for c in first] if len(first) == frame.shape[1] else \
+        [str(c).strip() for c in frame.columns]
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names, start=1):
+        if not name:
+            continue
+        if name in seen:
+            raise DataError(
+                f"The column name '{name}' appears twice in the header of '{path}' "
+                f"(columns {seen[name]} and {k}); rename one of them.", column=name)
+        seen[name] = k
+    if len(names) == frame.shape[1]:
+        frame.columns = [n if n else str(c) for n, c in zip(names, frame.columns)]
 
 
 def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:

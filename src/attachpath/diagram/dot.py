@@ -198,3 +198,83 @@ def run_dot(source: str, fmt_name: str, *, dpi: int | None = None) -> bytes:
         raise AttachpathError(f"Graphviz's dot failed ({proc.returncode}): "
                               f"{proc.stderr.decode('utf-8', 'replace').strip()}")
     return proc.stdout
+
+
+# -- the built-in layout, drawn by Graphviz -------------------------------------------
+
+def _pt(p, height) -> str:
+    return f"{p[0]:.2f},{height - p[1]:.2f}"
+
+
+def pinned_dot(lay, theme: Theme, content, *, title: str = "attachpath") -> str:
+    """DOT with every position fixed (nodes, edge splines, label boxes), for
+    `dot -Kneato -n2`: Graphviz then draws exactly the built-in layout (this
+    is how PDF and PNG are made)."""
+    H = lay.height + (lay.note_block if getattr(lay, "note_block", 0) else 0)
+    out = ["// attachpath path diagram with fixed positions.",
+           "// Render this exact layout with: dot -Kneato -n2 -Tpdf THIS.dot -o diagram.pdf",
+           f"digraph {q(title)} {{",
+           f"  graph [splines=true, outputorder=edgesfirst, pad=0.17, bgcolor=white, "
+           f"bb=\"0,0,{lay.width:.2f},{H:.2f}\", fontname={q(DOT_FONT)}];",
+           f"  node [fontname={q(DOT_FONT)}, fixedsize=true, style=filled, "
+           f"fontcolor={q(theme.text)}, color={q(theme.node_line)}];",
+           f"  edge [arrowsize=0.75, arrowhead=normal, arrowtail=normal];"]
+    for n in lay.nodes.values():
+        s = n.shape
+        w, h = s.w / PT, s.h / PT
+        if n.kind == "residual":
+            out.append(f"  {q(n.name)} [shape=circle, label=\"\", width={w:.4f}, height={h:.4f}, "
+                       f"pos={q(_pt((s.cx, s.cy), H))}, fillcolor={q(theme.node_fill)}, "
+                       f"penwidth={theme.cov_width:g}];")
+            continue
+        shape = "ellipse" if n.kind == "latent" else "box"
+        fill = theme.latent_fill if n.kind == "latent" else theme.node_fill
+        label = html_label(n.lines, n.sub, theme.sub_size)
+        pw = theme.node_width * (1.6 if n.emph else 1.0)
+        out.append(f"  {q(n.name)} [shape={shape}, label={label}, fontsize={theme.font_size:g}, "
+                   f"width={w:.4f}, height={h:.4f}, pos={q(_pt((s.cx, s.cy), H))}, "
+                   f"fillcolor={q(fill)}, penwidth={pw:g}];")
+    for i, lab in enumerate(lay.labels):
+        b = lab.box
+        cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
+        label = html_label(lab.lines, None, color=lab.color)
+        out.append(f"  {q(f'~label{i}')} [shape=box, label={label}, fontsize={lab.size:g}, "
+                   f"width={b.w / PT:.4f}, height={b.h / PT:.4f}, margin=0, penwidth=0, "
+                   f"color=white, fillcolor=white, pos={q(_pt((cx, cy), H))}];")
+    for e in lay.edges:
+        st = e.style
+        pts = [e.path[0][0]] + [p for seg in e.path for p in seg[1:]]
+        spline = " ".join(_pt(p, H) for p in pts)
+        start, end = e.tips
+        pos = (f"s,{_pt(start, H)} " if start is not None else "") + f"e,{_pt(end, H)} " + spline
+        attrs = [f"pos={q(pos)}", f"color={q(st.color)}", f"penwidth={st.width:g}"]
+        if start is not None:
+            attrs.append("dir=both")
+        if st.dashed:
+            attrs.append("style=dashed")
+        out.append(f"  {q(e.u)} -> {q(e.v)} [{', '.join(attrs)}];")
+    if lay.note_lines:
+        lines = '<BR ALIGN="LEFT"/>'.join(html_runs(x) for x in lay.note_lines)
+        y = lay.note_top
+        hh = len(lay.note_lines) * lay.note_size * 1.22
+        out.append(f"  \"~note\" [shape=plaintext, style=\"\", margin=0, fixedsize=true, "
+                   f"fontsize={lay.note_size:g}, width={(lay.width - 24) / PT:.4f}, "
+                   f"height={hh / PT:.4f}, pos={q(_pt((lay.width / 2, y + hh / 2 + 2), H))}, "
+                   f"label=<{lines}<BR ALIGN=\"LEFT\"/>>];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def render_pinned(source: str, fmt_name: str, *, dpi: int | None = None) -> bytes:
+    """Graphviz output of a pinned DOT (neato -n2 keeps every position)."""
+    exe = dot_binary()
+    if exe is None:
+        return run_dot(source, fmt_name)      # raises the clear error
+    cmd = [exe, "-Kneato", "-n2", f"-T{fmt_name}"]
+    if dpi:
+        cmd.append(f"-Gdpi={dpi}")
+    proc = subprocess.run(cmd, input=source.encode("utf-8"), capture_output=True, timeout=120)
+    if proc.returncode != 0:
+        raise AttachpathError(f"Graphviz failed ({proc.returncode}): "
+                              f"{proc.stderr.decode('utf-8', 'replace').strip()}")
+    return proc.stdout

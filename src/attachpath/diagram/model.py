@@ -190,12 +190,12 @@ def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
                    emph=False)
 
     # -- per-row text ------------------------------------------------------------
-    def value_text(k, r) -> tuple[list[str], bool | None]:
+    def value_text(k, r, stars=True) -> tuple[list[str], bool | None]:
         """Label lines and significance of row k."""
         if not fitted:
             parts = []
             if r.label:
-                parts.append(r.label)
+                parts.append(fmt.italic(r.label))
             if not r.free and fmt.finite(r.value) and not r.exo:
                 parts.append(fmt.fixed_value(r.value))
             return ([" = ".join(parts)] if parts else []), None
@@ -209,7 +209,7 @@ def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
         p = rec["pvalue"]
         sig = bool(p < 0.05) if fmt.finite(p) else None
         first = fmt.num(val, d, bounded=bounded)
-        if show["stars"]:
+        if show["stars"] and stars:
             first += fmt.stars(p)
         lines = [first]
         if not std and show["se"] and fmt.finite(rec["se"]):
@@ -221,14 +221,15 @@ def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
     for k, r in enumerate(pt.rows):
         if not shown_row(r):
             continue
-        lines, sig = value_text(k, r)
         if r.op == "~~" and r.lhs == r.rhs:
             if not show["residuals"]:
                 continue
+            lines, sig = value_text(k, r, stars=False)   # (residual) variances: no stars
             kind = "residual" if r.lhs in pt.endogenous else "variance"
             g.nodes[r.lhs]["residual"] = {"text": lines[0] if lines else "", "kind": kind,
                                           "row": k, "lines": lines}
             continue
+        lines, sig = value_text(k, r, stars=r.op != "~1")
         if r.op == "~1":
             if not show["intercepts"] or (r.lhs in pt.latent and not r.free):
                 continue

@@ -14,10 +14,10 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from scipy import stats
 
 from ..errors import EstimationError
 from . import closedform, engine, ml
+from .distributions import norm_cdf, norm_ppf
 
 
 def _units(n: int, clusters):
@@ -127,14 +127,14 @@ def bca(draws, est, jack, level):
             continue
         prop = np.mean(d < est[j]) + 0.5 * np.mean(d == est[j])
         prop = min(max(prop, 1.0 / (len(d) + 1)), 1 - 1.0 / (len(d) + 1))
-        z0 = stats.norm.ppf(prop)
+        z0 = norm_ppf(prop)
         jm = jack[:, j].mean()
         num = np.sum((jm - jack[:, j]) ** 3)
         den = 6.0 * np.sum((jm - jack[:, j]) ** 2) ** 1.5
         acc = num / den if den > 0 else 0.0
         qs = []
-        for z in (stats.norm.ppf(a), stats.norm.ppf(1 - a)):
-            qs.append(stats.norm.cdf(z0 + (z0 + z) / (1 - acc * (z0 + z))))
+        for z in (norm_ppf(a), norm_ppf(1 - a)):
+            qs.append(norm_cdf(z0 + (z0 + z) / (1 - acc * (z0 + z))))
         out[j] = np.quantile(d, qs)
     return out
 

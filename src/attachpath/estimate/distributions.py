@@ -30,5 +30,9 @@ def norm_sf(z: float) -> float:
     return float(special.ndtr(-z))
 
 
+def norm_cdf(z: float) -> float:
+    return float(special.ndtr(z))
+
+
 def norm_ppf(p: float) -> float:
     return float(special.ndtri(p))

@@ -7,13 +7,13 @@ from . import tables as T
 from .document import (Bullets, Document, Heading, KeyValues, Para, Pre, Row, Section, Table,
                        code, italic, join, link)
 from .sections import (comparison_blocks, corrections, data_sentence, model_blocks,
-                       provenance_blocks, versions_text, warnings_blocks)
+                       options_text, provenance_blocks, versions_text, warnings_blocks)
 
 TITLE = "attachpath demo: attachment to the therapist and change in interpersonal problems"
 
 
 def _spec_label(name):
-    return f"specs/{name}.lav (bundled with attachpath)"
+    return f"specs/{name}.lav (a copy of the spec bundled with attachpath)"
 
 
 def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: dict,
@@ -41,8 +41,9 @@ def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: 
         "    --session session --esat --out data/clients.csv\n" +
         "".join(f"attachpath fit specs/{n}.lav --data data/clients.csv --cluster therapist \\\n"
                 f"    --se robust {mc} --out models/{n}\n" for n in main) +
-        "attachpath compare " + " ".join(f"specs/{n}.lav" for n in cmp.results) +
-        f" \\\n    --data data/clients.csv --cluster therapist {mc} --out comparison\n",
+        "attachpath compare \\\n" +
+        "".join(f"    specs/{n}.lav \\\n" for n in cmp.results) +
+        f"    --data data/clients.csv --cluster therapist {mc} --out comparison\n",
         lang="bash"))
     about.add(Para(join(["Files next to this report: ",
                          *_sep([code(f) for f in _file_groups(files)]), "."])))
@@ -133,8 +134,7 @@ def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: 
     pv.add(KeyValues([("Package versions", versions_text(first.provenance)),
                       ("Data", first.provenance.get("data_source") or F.DASH),
                       ("Data file SHA-256", code(first.provenance.get("data_file_sha256") or "")),
-                      ("Options", code(", ".join(f"{k}={v}" for k, v in
-                                                 first.provenance.get("options", {}).items())))]))
+                      ("Options", code(options_text(first.provenance.get("options", {}))))]))
     names = list(main) + [n for n in cmp.results if n not in main]
     allres = {**cmp.results, **main}
     for n in names:

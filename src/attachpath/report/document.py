@@ -358,9 +358,13 @@ def table_html(t: Table) -> str:
             if t.note is not None else "")
     cls = "table-block wide" if t.wide else "table-block"
     idattr = f' id="{esc(t.id)}"' if t.id else ""
-    return (f'<div class="{cls}"{idattr}><table class="apa">'
-            f'<caption>{num}<span class="ttitle">{to_html(t.title)}</span></caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    cap_id = f"{t.id}-title" if t.id else None
+    labelled = f' aria-labelledby="{esc(cap_id)}"' if cap_id else ""
+    cap_idattr = f' id="{esc(cap_id)}"' if cap_id else ""
+    return (f'<div class="{cls}"{idattr}><div class="caption"{cap_idattr}>{num}'
+            f'<span class="ttitle">{to_html(t.title)}</span></div>'
+            f'<div class="scroll"><table class="apa"{labelled}>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
             f"{note}</div>")
 
 

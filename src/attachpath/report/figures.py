@@ -46,7 +46,10 @@ def _drawn(d, shared=False) -> Drawn:
     dot = dot() if callable(dot) else dot
     note = getattr(d, "note", None)
     note = note() if callable(note) else note
-    return Drawn(svg=svg, dot=dot, note=_plain(note), shared_layout=shared)
+    note = _plain(note)
+    if note and note.startswith("Note."):
+        note = note[len("Note."):].strip()       # the report prints "Note." itself
+    return Drawn(svg=svg, dot=dot, note=note or None, shared_layout=shared)
 
 
 def available() -> bool:

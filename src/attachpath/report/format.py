@@ -53,7 +53,7 @@ def p_value(p) -> str:
     p = float(p)
     if p < 0.001:
         return "< .001"
-    if p > 0.999:
+    if p >= 0.9995:
         return "> .999"
     return num(p, 3, bounded=True)
 

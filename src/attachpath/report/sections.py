@@ -43,7 +43,7 @@ def data_sentence(res) -> Rich:
     dropped = d.get("dropped_rows", 0)
     parts.append(f"; {dropped} row{'s' if dropped != 1 else ''} with missing values on the "
                  f"model's variables dropped (listwise deletion)" if dropped
-                 else "; no rows dropped for missing values (listwise deletion would apply)")
+                 else "; no row had missing values on the model's variables, so none was dropped")
     c = d.get("cluster")
     if c:
         parts.append(f"; clustered by '{c['name']}': {c['n']} clusters of {c['min']}"
@@ -72,9 +72,21 @@ def corrections(res) -> Bullets:
     ms = res.provenance.get("options", {}).get("meanstructure")
     items.append("Mean structure: intercepts estimated." if ms else
                  "Mean structure: none (covariances only).")
-    items.append("Estimator: maximum likelihood (semopy, finished by Fisher scoring; "
-                 f"converged in {f.get('iterations', F.DASH)} iterations).")
+    items.append(f"Estimator: {estimator_text(res)}.")
     return Bullets(items)
+
+
+def estimator_text(res) -> str:
+    est = res.provenance.get("options", {}).get("estimation") or {}
+    method = est.get("method")
+    g = est.get("gradient_norm")
+    gtxt = f"; gradient norm at the solution {g:.1e}" if F.finite(g) else ""
+    if method == "closed-form":
+        return ("maximum likelihood in closed form (a recursive path model whose equations "
+                f"separate into regressions){gtxt}")
+    it = est.get("iterations", res.fit.get("iterations"))
+    return (f"maximum likelihood (semopy, finished by Fisher scoring on the analytic gradient; "
+            f"{it} iterations{gtxt})")
 
 
 def warnings_blocks(warnings, empty="None.") -> list:
@@ -113,9 +125,10 @@ def model_blocks(res, name: str, drawn: Drawn | None, src: str | None, *, level:
     return out
 
 
-def _opts(options: dict) -> str:
-    keep = {k: v for k, v in options.items()}
-    return ", ".join(f"{k}={json.dumps(v)}" for k, v in keep.items())
+def options_text(options: dict) -> str:
+    """The fit options as key=value (JSON values), without the estimation record."""
+    return ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in options.items()
+                     if k != "estimation")
 
 
 def provenance_blocks(res, name: str, spec_display: str | None = None, *, level: int = 3,
@@ -128,7 +141,8 @@ def provenance_blocks(res, name: str, spec_display: str | None = None, *, level:
     if p.get("data_file_sha256"):
         items.append(("Data file SHA-256", code(p["data_file_sha256"])))
     items += [("Model data SHA-256", code(p.get("data_sha256", ""))),
-              ("Options", code(_opts(opts))),
+              ("Options", code(options_text(opts))),
+              ("Estimation", estimator_text(res)),
               ("Seed", F.DASH if opts.get("seed") is None else str(opts.get("seed")))]
     if versions:
         items.append(("Versions", versions_text(p)))
@@ -170,16 +184,16 @@ def comparison_blocks(cmp, figures: dict, srcs: dict, *, level: int = 2,
         out.append(Bullets(list(cmp.notes)))
     shared = any(d is not None and d.shared_layout for d in figures.values())
     out.append(Heading("Diagrams of the alternatives", level + 1))
-    out.append(Para("The models share one layout and the paths that differ between them are "
-                    "highlighted." if shared else
-                    "Each model is drawn on its own layout."))
+    out.append(Para(("The models share one layout and the paths that differ between them are "
+                     "highlighted. " if shared else "Each model is drawn on its own layout. ") +
+                    "The figure notes (fit, defined effects with their CIs) are with each "
+                    "model's own diagram below.", kind="small"))
     from .document import Div
     figs = []
     for n in names:
         d = figures.get(n)
         figs.append(Figure(svg=d.svg if d else None, src=srcs.get(n) if d else None,
-                           title=join(["Model ", code(n)]),
-                           note=d.note if d and d.note else None))
+                           title=join(["Model ", code(n)])))
     out.append(Div(figs, cls="figure-grid"))
     return out
 

@@ -15,7 +15,7 @@ body {
 }
 main { max-width: 1120px; margin: 0 auto; padding: 2.2rem 2rem 4rem; }
 header { border-bottom: 2px solid var(--rule); margin-bottom: 1.5rem; padding-bottom: .8rem; }
-h1, h2, h3, h4, h5, nav, caption, th, .kv dt, .subtitle, figcaption, .toc {
+h1, h2, h3, h4, h5, nav, th, .kv dt, .subtitle, figcaption .fnum, .toc {
   font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", "Helvetica Neue",
                "Liberation Sans", Arial, sans-serif;
 }
@@ -39,15 +39,19 @@ nav.toc { background: var(--bg-soft); padding: .6rem 1.2rem .8rem; border-radius
           margin: 1rem 0 1.5rem; font-size: .95rem; }
 nav.toc h2 { font-size: 1rem; margin: .2rem 0 .3rem; border: 0; padding: 0; }
 nav.toc ol { margin: 0; padding-left: 1.3rem; columns: 2; column-gap: 2rem; }
+nav.toc li { margin: 0 0 .2rem; break-inside: avoid; }
 
 /* APA tables: horizontal rules only, numbers right-aligned in tabular figures */
-.table-block { margin: 1.6rem 0 1.8rem; overflow-x: auto; break-inside: avoid; }
+.table-block { margin: 1.6rem 0 1.8rem; break-inside: avoid; }
+.table-block .scroll { overflow-x: auto; }
+.table-block .caption { margin-bottom: .45rem; line-height: 1.35; }
+.table-block .caption .tnum { display: block; font-weight: 700;
+  font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", "Helvetica Neue",
+               "Liberation Sans", Arial, sans-serif; }
+.table-block .caption .ttitle { display: block; font-style: italic; }
 table.apa { border-collapse: collapse; font-size: .9rem; line-height: 1.35;
             font-variant-numeric: tabular-nums lining-nums;
             border-top: 2px solid var(--rule); border-bottom: 2px solid var(--rule); }
-table.apa caption { text-align: left; caption-side: top; padding-bottom: .45rem; }
-table.apa caption .tnum { display: block; font-weight: 700; }
-table.apa caption .ttitle { display: block; font-style: italic; font-family: inherit; }
 table.apa th, table.apa td { padding: .28rem .7rem; vertical-align: top; }
 table.apa thead th { font-weight: 600; border-bottom: 1px solid var(--rule); white-space: nowrap; }
 table.apa td { font-family: inherit; }
@@ -57,6 +61,7 @@ table.apa td.left, table.apa th.left { text-align: left; }
 table.apa tr.group th { text-align: left; font-weight: 600; font-style: italic;
                         padding-top: .6rem; border-top: 1px solid var(--faint); }
 table.apa tbody tr:first-child.group th { border-top: 0; }
+table.apa td .ci { color: var(--muted); font-size: .92em; }
 table.apa th em, table.apa td em { font-family: inherit; }
 .table-note, .figure-note { font-size: .84rem; color: var(--muted); margin: .4rem 0 0;
                             max-width: 60rem; }
@@ -73,6 +78,7 @@ figure.diagram figcaption .ftitle { display: block; font-style: italic; }
 .figure-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr));
                gap: 0 1.6rem; }
 .figure-grid figure.diagram { margin: 1rem 0; }
+.figure-grid .svg-wrap svg { width: 100%; height: auto; }
 
 /* definition lists (provenance, settings) */
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1.2rem;
@@ -102,8 +108,8 @@ ul.warnings li { color: var(--warn); }
   a { color: inherit; text-decoration: none; }
   h2 { break-before: page; border-bottom-color: #999; }
   header + h2, nav + h2 { break-before: avoid; }
-  h2, h3, h4, caption { break-after: avoid; }
-  .table-block { overflow: visible; }
+  h2, h3, h4, .caption { break-after: avoid; }
+  .table-block .scroll { overflow: visible; }
   table.apa { font-size: 8.6pt; }
   .svg-wrap { border: 0; padding: 0; }
   pre { white-space: pre-wrap; background: none; }

@@ -388,6 +388,15 @@ def effects_columns(cmp) -> list[str]:
     return cols
 
 
+def _sep_semicolon(items):
+    out = []
+    for i, x in enumerate(items):
+        if i:
+            out.append("; ")
+        out.append(x)
+    return out
+
+
 def effects_table(cmp, title="Defined effects across models") -> Table | None:
     e = cmp.effects
     if e.empty:
@@ -396,30 +405,43 @@ def effects_table(cmp, title="Defined effects across models") -> Table | None:
     dec = F.decimals_for(np.concatenate([e[f"{m}.est"].to_numpy(dtype=float) for m in models]))
     defs = {m: {r["lhs"]: r["rhs"] for r in cmp.results[m].defined().to_dict("records")}
             for m in models}
+    # one footnote per model whose definitions of shared names differ from the
+    # first model that defines them
+    base = {}
+    for m in models:
+        for name, rhs in defs[m].items():
+            base.setdefault(name, (m, rhs))
+    differs = {m: [n for n in e["effect"] if n in defs[m] and defs[m][n] != base[n][1]]
+               for m in models}
+    marks = {}
+    footnotes = []
+    for m in models:
+        if differs[m]:
+            mark = supmark(len(marks))
+            marks[m] = mark
+            footnotes.append(join([mark, f"Defined differently in {m}: "] + _sep_semicolon(
+                [f"{n} = {definition_text(defs[m][n])}" for n in differs[m]]) + [". "]))
     rows = []
-    footnotes: list = []
     for r in e.to_dict("records"):
         name = r["effect"]
-        base = next((defs[m][name] for m in models if name in defs[m]), None)
         row = [code(name)]
         for m in models:
             est = r.get(f"{m}.est")
             if not F.finite(est):
                 row.append(F.DASH)
                 continue
-            cell = f"{F.num(est, dec)} {F.ci(r.get(f'{m}.ci.lower'), r.get(f'{m}.ci.upper'), dec)}"
-            if defs[m].get(name) != base:
-                mark = supmark(len(footnotes))
-                footnotes.append(join([mark, f"In {m}, {name} = {definition_text(defs[m][name])} "
-                                             f"(elsewhere {definition_text(base)}). "]))
-                cell = join([cell, mark])
-            row.append(cell)
+            b = F.num(est, dec)
+            interval = F.ci(r.get(f"{m}.ci.lower"), r.get(f"{m}.ci.upper"), dec)
+            mark = marks[m] if name in differs[m] else Rich("", "")
+            row.append(Rich(f'{esc(b)}{mark.html}<br><span class="ci">{esc(interval)}</span>',
+                            f"{md_esc(b)}{mark.md} {md_esc(interval)}"))
         rows.append(row)
     first = cmp.results[models[0]]
-    note = ["Estimate [", ci_header(first), "] of each defined effect in every model that "
+    note = ["Estimate and ", ci_header(first), " of each defined effect in every model that "
             "defines it (", F.DASH, ": not in the model). CIs: ", first.ci.get("defined", ""), "."]
     if footnotes:
-        note += [" Effects of the same name are defined differently in some models: "] + footnotes
+        note += [" Effects of the same name that are defined differently from the first "
+                 "model defining them: "] + footnotes
     return Table(title=title, header=["Effect"] + [wrap_name(m) for m in models], rows=rows,
                  note=join(note), align="l" + "r" * len(models), wide=True)
 

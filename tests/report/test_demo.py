@@ -1,0 +1,177 @@
+"""`attachpath demo` end to end, and the committed reports/demo against the code.
+
+The demo runs once per module (about two seconds) into a folder that already
+holds a foreign file and a stale report; the committed reports/demo must hold
+the same numbers as a fresh run (regenerate with
+`attachpath demo --out reports/demo`).
+"""
+
+import contextlib
+import io
+import json
+import math
+import re
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from attachpath.cli import main
+from attachpath.demo import ALTERNATIVES, MAIN
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = ROOT / "reports" / "demo"
+TOL = 1e-9
+
+pytestmark = pytest.mark.slow
+
+
+def _run(out: Path):
+    err, outbuf = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(outbuf):
+        code = main(["demo", "--out", str(out)])
+    return code, outbuf.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "attachpath-demo"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    (out / "report.html").write_text("stale")
+    code, stdout, stderr = _run(out)
+    return out, code, stdout, stderr
+
+
+def test_demo_runs_and_reports_progress(demo):
+    out, code, stdout, stderr = demo
+    assert code == 0, stderr
+    steps = re.findall(r"^\[(\d)/5\] .+ \.\.\.$", stderr, flags=re.M)
+    assert steps == ["1", "2", "3", "4", "5"]
+    assert "[1/5] preparing client scores" in stderr
+    assert "report.html" in stdout and "serial_esat_anx:" in stdout
+
+
+def test_demo_files(demo):
+    out, *_ = demo
+    expected = ["report.html", "report.md", "data/sessions.csv", "data/clients.csv",
+                "comparison/comparison.csv", "comparison/tests.csv",
+                "comparison/information.csv", "comparison/effects.csv"]
+    expected += [f"models/{n}/{f}" for n in MAIN
+                 for f in ("estimates.csv", "fit.json", "diagram.svg", "diagram.dot")]
+    expected += [f"comparison/{n}/{f}" for n in ALTERNATIVES
+                 for f in ("estimates.csv", "fit.json", "diagram.svg")]
+    missing = [f for f in expected if not (out / f).is_file()]
+    assert not missing
+    assert (out / "mine.txt").read_text() == "keep me"
+    assert not list(out.rglob(".*.tmp"))
+    bundled = resources.files("attachpath.datasets").joinpath("example_sessions.csv").read_bytes()
+    assert (out / "data" / "sessions.csv").read_bytes() == bundled
+
+
+def test_demo_clients_equal_attachpath_prepare(demo, tmp_path):
+    out, *_ = demo
+    target = tmp_path / "clients.csv"
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(["prepare", str(out / "data" / "sessions.csv"), "--client", "client",
+                     "--therapist", "therapist", "--session", "session", "--esat",
+                     "--out", str(target)])
+    assert code == 0
+    assert target.read_bytes() == (out / "data" / "clients.csv").read_bytes()
+
+
+def test_demo_report_holds_everything(demo):
+    out, *_ = demo
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for title in ("Intraclass correlations of the model variables by therapist",
+                  "Fit of the alternative models", "Information criteria", "Nested-model tests",
+                  "Pairs that are not nested", "Defined effects across models",
+                  "Population values and the demo", "Parameter estimates of",
+                  "Defined (indirect) effects in"):
+        assert title in html, title
+    # one inline diagram per main model, per alternative in the grid and per
+    # alternative's own section (serial_esat_anx is the main model)
+    n_svg = len(re.findall(r"<svg\b", html))
+    assert n_svg == len(MAIN) + len(ALTERNATIVES) + len([a for a in ALTERNATIVES if a not in MAIN])
+    assert "<script" not in html.lower() and "http://" not in html.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "").replace('"http://www.w3.org/1999/xlink"', "")
+    assert "Monte Carlo (20000 draws" in html
+    md = (out / "report.md").read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(<([^>]+)>\)", md)
+    assert len(links) == n_svg
+    assert all((out / link).is_file() for link in links)
+
+
+def test_demo_twice_into_the_same_folder(demo):
+    out, *_ = demo
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.csv")}
+    code, _, stderr = _run(out)
+    assert code == 0, stderr
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.csv")}
+    assert before == after
+    assert (out / "mine.txt").read_text() == "keep me"
+
+
+def test_demo_refuses_a_file_as_out(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["demo", "--out", str(target), "--quiet"]) == 2
+    assert "existing file" in err.getvalue() and target.read_text() == "x"
+
+
+# -- the committed reports cannot drift from the code ----------------------------------
+
+def _numbers_equal(a, b, where=""):
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), where
+        for k in a:
+            if k in ("source", "data_source", "versions", "spec_file"):
+                continue          # paths and package versions, not numbers
+            _numbers_equal(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _numbers_equal(x, y, f"{where}[{i}]")
+    elif isinstance(a, (int, float)) and not isinstance(a, bool):
+        assert isinstance(b, (int, float)), where
+        assert math.isclose(a, b, rel_tol=TOL, abs_tol=TOL), f"{where}: {a} != {b}"
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def _committed_files():
+    if not COMMITTED.is_dir():
+        return []
+    return sorted(p.relative_to(COMMITTED) for p in COMMITTED.rglob("*")
+                  if p.suffix in (".csv", ".json") and p.parent.name != "data")
+
+
+@pytest.mark.skipif(not COMMITTED.is_dir(), reason="no reports/demo in this checkout")
+def test_committed_reports_match_the_code(demo):
+    out, *_ = demo
+    files = _committed_files()
+    assert {str(f) for f in files} >= {"comparison/comparison.csv",
+                                       "models/serial_esat_anx/estimates.csv",
+                                       "models/serial_esat_anx/fit.json"}
+    fresh = sorted(p.relative_to(out) for p in out.rglob("*")
+                   if p.suffix in (".csv", ".json") and p.parent.name != "data")
+    assert files == fresh, "regenerate with: attachpath demo --out reports/demo"
+    for rel in files:
+        old, new = COMMITTED / rel, out / rel
+        if rel.suffix == ".json":
+            _numbers_equal(json.loads(old.read_text()), json.loads(new.read_text()), str(rel))
+            continue
+        a, b = pd.read_csv(old), pd.read_csv(new)
+        assert list(a.columns) == list(b.columns), rel
+        assert a.shape == b.shape, rel
+        for col in a.columns:
+            if pd.api.types.is_numeric_dtype(a[col]):
+                pd.testing.assert_series_equal(a[col].astype(float), b[col].astype(float),
+                                               rtol=TOL, atol=TOL, obj=f"{rel}:{col}")
+            else:
+                assert a[col].fillna("").tolist() == b[col].fillna("").tolist(), f"{rel}:{col}"
+    # the data the reports were made from are the bundled example
+    assert (COMMITTED / "data" / "clients.csv").read_bytes() == (out / "data" / "clients.csv").read_bytes()
