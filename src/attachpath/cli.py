@@ -78,6 +78,9 @@ def cmd_fit(args) -> int:
                   level=args.level, mc_draws=args.mc, bootstrap=args.bootstrap,
                   seed=args.seed, progress=True)
     written = write_fit_outputs(res, args.out) if args.out else None
+    if written:
+        from .report import write_fit_report
+        written += write_fit_report(res, args.out)
     # outputs first: a closed pipe (| head) or a full terminal cannot lose them
     print(res.summary())
     if written:

@@ -16,6 +16,8 @@ atomically.
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 
 
 def add_command(subparsers) -> None:
@@ -55,11 +57,17 @@ def run_compare(args) -> int:
         raise AttachpathError(f"--mc must be 0 or a positive number of draws, not {args.mc}.")
     check_out_dir(args.out)
     se = args.se or ("robust" if args.cluster else "standard")
-    cmp = compare(list(args.specs), args.data, cluster=args.cluster, se=se,
-                  mc_draws=args.mc, seed=args.seed, level=args.level)
-    print(cmp.summary())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # every one is kept in the results' warnings
+        cmp = compare(list(args.specs), args.data, cluster=args.cluster, se=se,
+                      mc_draws=args.mc, seed=args.seed, level=args.level)
     written = write_comparison(cmp, args.out)
+    # outputs first: a closed pipe (| head) cannot lose them
+    print(cmp.summary())
     tops = [w for w in written if "/" not in w]
     print(f"\nWrote {', '.join(tops)} and a folder per model "
           f"({', '.join(cmp.results)}) to {args.out}")
+    for name, res in cmp.results.items():
+        for w in res.warnings:
+            print(f"attachpath: warning: {name}: {w}", file=sys.stderr)
     return 0

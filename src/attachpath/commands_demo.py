@@ -8,6 +8,9 @@ See attachpath.demo for the steps and the files written.
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 
 def add_command(subparsers) -> None:
     from attachpath.demo import MC_DRAWS, OUT_DEFAULT, SEED
@@ -31,10 +34,17 @@ def add_command(subparsers) -> None:
 
 def run_demo_command(args) -> int:
     from attachpath.demo import MAIN, headline, run_demo
-    from attachpath.errors import AttachpathError
+    from attachpath.errors import AttachpathError, AttachpathWarning
+    try:
+        from attachpath.diagram import DiagramWarning
+    except ImportError:
+        DiagramWarning = AttachpathWarning
     if args.mc < 1:
         raise AttachpathError(f"--mc must be a positive number of draws, not {args.mc}.")
-    result = run_demo(args.out, progress=not args.quiet, mc_draws=args.mc, seed=args.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AttachpathWarning)   # kept in the results
+        warnings.simplefilter("default", DiagramWarning)
+        result = run_demo(args.out, progress=not args.quiet, mc_draws=args.mc, seed=args.seed)
     print(f"attachpath demo: {result.prepared['clients']} clients of "
           f"{result.prepared['therapists']} therapists (simulated example)")
     effects = {"serial_esat_anx": "anx_ge", "serial_esat_avoid": "avoid_ge"}
@@ -47,4 +57,10 @@ def run_demo_command(args) -> int:
     report = result.out / "report.html"
     print(f"Wrote {len(result.files)} files to {result.out} in {result.seconds:.1f} s; "
           f"open {report}")
+    seen = set()
+    for name, res in list(result.main.items()) + list(result.comparison.results.items()):
+        for w in res.warnings:
+            if (name, w) not in seen:
+                seen.add((name, w))
+                print(f"attachpath: warning: {name}: {w}", file=sys.stderr)
     return 0

@@ -185,7 +185,9 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
         raise AttachpathError("compare needs at least two specs.")
     se = se or ("robust" if cluster else "standard")
     frame, _ = _load_data(data)
-    results = {name: fit(spec, frame, cluster=cluster, se=se, mc_draws=mc_draws,
+    # a file path goes to fit() as is, so each model's provenance keeps its hash
+    source = data if not isinstance(data, pd.DataFrame) else frame
+    results = {name: fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
                          seed=seed, level=level) for name, spec in named}
     _check_same_cases(results, frame, cluster)
     from .data.checks import model_frame

@@ -90,7 +90,7 @@ def run_demo(out=OUT_DEFAULT, *, progress=True, mc_draws: int = MC_DRAWS,
     from .data.prepare import esat_scores, prepare
     from .datasets import SESSIONS_FILE, load_example
     from .fitting import fit
-    from .outputs import check_out_dir, write_bytes_atomic, write_fit_outputs, write_text_atomic
+    from .outputs import check_out_dir, write_files_atomic, write_fit_outputs
     from .report import write_comparison
     from .report.figures import comparison_figures, model_figure
 
@@ -107,14 +107,11 @@ def run_demo(out=OUT_DEFAULT, *, progress=True, mc_draws: int = MC_DRAWS,
     prep = prepare(sessions, client="client", therapist=CLUSTER, session="session")
     clients = esat_scores(prep.clients, level="client", client="client")
     clients_csv = clients.to_csv(index=False, lineterminator="\n", float_format="%.15g")  # as `attachpath prepare`
-    write_bytes_atomic(out / "data" / "sessions.csv", raw)
-    write_text_atomic(out / "data" / "clients.csv", clients_csv)
-    data_path = out / "data" / "clients.csv"
-    files = ["data/sessions.csv", "data/clients.csv"]
     # the specs too, so that the report's commands run from the output folder
-    for n in dict.fromkeys(MAIN + ALTERNATIVES):
-        write_text_atomic(out / "specs" / f"{n}.lav", spec_text(n))
-        files.append(f"specs/{n}.lav")
+    inputs = {"data/sessions.csv": raw, "data/clients.csv": clients_csv}
+    inputs.update({f"specs/{n}.lav": spec_text(n) for n in dict.fromkeys(MAIN + ALTERNATIVES)})
+    files = write_files_atomic(out, inputs)
+    data_path = out / "data" / "clients.csv"
 
     # 2. the main models
     say(2, f"fitting {' and '.join(MAIN)} (therapist-cluster-robust SEs, Monte Carlo CIs "
@@ -147,9 +144,7 @@ def run_demo(out=OUT_DEFAULT, *, progress=True, mc_draws: int = MC_DRAWS,
     doc = demo_report(prep.report, main, cmp, main_figs=main_figs, main_srcs=main_srcs,
                       cmp_figs=cmp_figs, cmp_srcs=cmp_srcs, mc_draws=mc_draws, seed=seed,
                       files=files + ["report.html", "report.md"])
-    write_text_atomic(out / "report.html", doc.html())
-    write_text_atomic(out / "report.md", doc.markdown())
-    files += ["report.html", "report.md"]
+    files += write_files_atomic(out, {"report.html": doc.html(), "report.md": doc.markdown()})
     return DemoResult(out=out, files=files, seconds=time.perf_counter() - t0, clients=clients,
                       prepared=prep.report, main=main, comparison=cmp)
 

@@ -13,6 +13,7 @@ import hashlib
 import os
 import platform
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +172,8 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
         try:
             sol = engine.estimate(pt, mom, ram, method=engine_method)
         except EstimationError as exc:
-            raise _estimation_failed(exc, pt, ram, engine.fixed_values(pt, ram, mom)) from None
+            raise _estimation_failed(exc, pt, ram, engine.fixed_values(pt, ram, mom),
+                                     notes=notes) from None
         notes += check_information(pt, ram, sol)
         out = _inference(pt, ram, mom, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
@@ -493,7 +495,7 @@ def check_information(pt: ParTable, ram: RAM, sol, *, singular: float = 1e-10,
 
 
 def _estimation_failed(exc: EstimationError, pt: ParTable | None = None, ram=None,
-                       values=None) -> EstimationError:
+                       values=None, notes=()) -> EstimationError:
     """The engine's error with iterations, gradient norm, a diagnosis at the
     last iterate when the engine gives it, and what to try."""
     msg = str(exc)
@@ -523,6 +525,8 @@ def _estimation_failed(exc: EstimationError, pt: ParTable | None = None, ram=Non
         msg += (" What to try: check the model is identified, rescale variables with "
                 "very different variances (e.g. divide by 10), give start values "
                 "with start(), or simplify the model.")
+    for note in notes:
+        msg += f"\n  note: {note}"
     return EstimationError(msg, iterations=exc.iterations,
                            gradient_norm=exc.gradient_norm, theta=theta)
 
@@ -544,11 +548,19 @@ def admissibility(pt, ram, theta, values) -> list[str]:
     return out
 
 
-def provenance(pt: ParTable, model_df: pd.DataFrame, source: dict, options: dict) -> dict:
+@lru_cache(maxsize=1)
+def versions() -> dict:
+    """Versions of attachpath and the libraries its numbers depend on."""
     from importlib.metadata import version
 
     from . import __version__
     import scipy
+    return {"attachpath": __version__, "semopy": version("semopy"),
+            "numpy": np.__version__, "pandas": pd.__version__,
+            "scipy": scipy.__version__, "python": platform.python_version()}
+
+
+def provenance(pt: ParTable, model_df: pd.DataFrame, source: dict, options: dict) -> dict:
     data_hash = hashlib.sha256(np.ascontiguousarray(model_df.to_numpy(dtype=float)).tobytes()).hexdigest()
     return {
         "spec": pt.text,
@@ -558,7 +570,5 @@ def provenance(pt: ParTable, model_df: pd.DataFrame, source: dict, options: dict
         "data_file_sha256": source.get("sha256"),
         "data_sha256": data_hash,
         "options": options,
-        "versions": {"attachpath": __version__, "semopy": version("semopy"),
-                     "numpy": np.__version__, "pandas": pd.__version__,
-                     "scipy": scipy.__version__, "python": platform.python_version()},
+        "versions": dict(versions()),
     }

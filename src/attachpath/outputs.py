@@ -77,20 +77,48 @@ def _temp_for(path: Path, data, binary: bool) -> str:
 
 
 def _commit(pairs) -> None:
-    """Move (temporary, final) pairs into place; on any failure remove the
-    temporary files not yet moved."""
-    done = 0
+    """Move (temporary, final) pairs into place, all or none: the files being
+    replaced are kept (hard links, else copies) until every rename has
+    succeeded, and put back if one fails.  No temporary file survives."""
+    import shutil
+    pairs = [(str(t), Path(f)) for t, f in pairs]
+    backups: list[tuple[str, Path]] = []
+    done: list[Path] = []
     try:
+        if len(pairs) > 1:
+            for _, final in pairs:
+                if final.is_file():
+                    bak = f"{final.parent}/.{final.name}.{os.getpid()}.bak.tmp"
+                    try:
+                        os.link(final, bak)
+                    except OSError:
+                        shutil.copy2(final, bak)
+                    backups.append((bak, final))
         for tmp, final in pairs:
             try:
                 os.replace(tmp, final)
             except OSError as exc:
-                raise OutputError(f"Cannot write '{final}': {exc.strerror or exc}.") from None
-            done += 1
+                raise OutputError(f"Cannot write '{final}': {exc.strerror or exc}; the "
+                                  f"previous outputs were kept.") from None
+            done.append(final)
+    except BaseException:
+        saved = {final: bak for bak, final in backups}
+        for final in done:
+            try:
+                if final in saved:
+                    os.replace(saved.pop(final), final)
+                else:
+                    os.unlink(final)
+            except OSError:
+                pass
+        raise
     finally:
-        for tmp, _ in pairs[done:]:
+        for tmp, _ in pairs:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        for bak, _ in backups:
+            if os.path.exists(bak):
+                os.unlink(bak)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -168,8 +196,16 @@ def write_fit_outputs(res, out_dir) -> list[str]:
     }
     try:
         from .diagram import render_for_result
-        files.update(render_for_result(res))
     except ImportError:
-        pass
+        render_for_result = None
+    if render_for_result is not None:
+        try:
+            files.update(render_for_result(res))
+        except Exception as exc:    # a diagram problem must not cost the estimates
+            import warnings
+            from .errors import AttachpathWarning
+            warnings.warn(f"The path diagram could not be drawn ({type(exc).__name__}: "
+                          f"{exc}); estimates.csv and fit.json are written without it.",
+                          AttachpathWarning, stacklevel=2)
     _mkdir(out)
     return write_files_atomic(out, files)

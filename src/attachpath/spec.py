@@ -109,7 +109,9 @@ def check_columns(pt: ParTable, columns) -> None:
         if row is not None and source:
             where = source.find(v)
             col = where + 1 if where >= 0 else col
-        hint = closest(v, cols)
+        # a name the model itself uses for another variable is not what was meant
+        used = set(pt.observed) - {v}
+        hint = closest(v, [c for c in cols if c not in used])
         msg = f"The variable '{v}' is not a column of the data."
         if hint is None:
             shown = ", ".join(cols[:15]) + (f" and {len(cols) - 15} more" if len(cols) > 15 else "")

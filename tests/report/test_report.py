@@ -195,3 +195,31 @@ def test_compare_cli_needs_two_specs(tmp_path, clients_csv, capsys):
     code = main(["compare", str(SPECS / "serial_esat_anx.lav"), "--data", str(clients_csv),
                  "--out", str(tmp_path / "o")])
     assert code == 2 and "at least two" in capsys.readouterr().err
+
+
+def test_comparison_report_escapes_model_names(clients):
+    from attachpath.report import comparison_report
+    specs = {"<i>a</i>": (SPECS / "serial_esat_anx.lav").read_text(),
+             "b&c\"d": (SPECS / "serial_esat_anx_partial.lav").read_text()}
+    cmp = ap.compare(specs, clients)
+    doc = comparison_report(cmp)
+    html = doc.html()
+    assert "<i>a</i>" not in html and "&lt;i&gt;a&lt;/i&gt;" in html
+    assert 'b&c"d' not in html and "b&amp;c&quot;d" in html
+    heading_ids = re.findall(r'<h\d id="([^"]*)"', html)
+    assert heading_ids and all(re.fullmatch(r"[a-z0-9_-]+", i) for i in heading_ids)
+    md = doc.markdown()
+    outside = re.sub(r"^(`{3,})[^\n]*\n.*?\n\1$", "", md, flags=re.S | re.M)
+    assert not re.search(r"(?<![\\`])<i>", outside)
+
+
+def test_a_failing_diagram_costs_the_figure_not_the_report(evil_fit, monkeypatch):
+    import attachpath.diagram as dg
+    from attachpath.errors import AttachpathWarning
+
+    def broken(*a, **k):
+        raise RuntimeError("layout exploded")
+    monkeypatch.setattr(dg, "diagram", broken)
+    with pytest.warns(AttachpathWarning, match="layout exploded"):
+        html = fit_report(evil_fit).html()
+    assert "(diagram not available)" in html and "Parameter estimates of" in html

@@ -188,9 +188,16 @@ def _column_as_float(frame: pd.DataFrame, v: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         x = s.iloc[i]
+        import re
+        hint = ""
+        if isinstance(x, str) and re.fullmatch(r"\s*[-+]?\d*,\d+\s*", x):
+            hint = f" It looks like a decimal comma: write {x.strip().replace(',', '.')}."
+        elif isinstance(x, str) and x.strip().lower() in (".", "-", "n/a", "na.", "missing",
+                                                          "?", "--", "none", "#n/a", "-99"):
+            hint = " If it marks a missing value, leave the cell empty or write NA."
         raise DataError(
             f"Variable '{v}' has a non-numeric value {show(x)} at {row_name(frame, i)}; "
-            f"model variables must be numbers (missing values may be empty or NA).",
+            f"model variables must be numbers (missing values may be empty or NA).{hint}",
             column=v, row=frame.index[i], value=x)
     return coerced.to_numpy(dtype=float, na_value=np.nan)
 

@@ -129,27 +129,57 @@ def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str) -> pd.DataF
         bad = raw[exc.start:exc.start + 1]
         raise DataError(
             f"Cannot read '{path}' as {kind}: line {line} holds the byte "
-            f"0x{bad.hex()}, which is not {encoding.replace('-sig', '')} text (the file "
+            f"0x{bad.hex()}, which is not valid {encoding.replace('-sig', '')} text (the file "
             f"was probably saved as Latin-1/Windows-1252). Save it as UTF-8 (in Excel: "
             f"'CSV UTF-8'), or from Python pass encoding='cp1252' to read_data.") from exc
+    import warnings
+    _check_separator(text.split("\n", 1)[0], path, sep, kind)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # index_col=False: an extra field in the first row must not turn the
+            # first column into the index and shift every column silently
+            frame = pd.read_csv(io.StringIO(text), sep=sep, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        _check_field_counts(text, path, sep, kind)
         raise DataError(f"Cannot read '{path}' as {kind}: {_first_line(exc)}.") from exc
-    if frame.shape[1] == 1:
-        header = str(frame.columns[0])
-        other = {";": "semicolon", "\t": "tab", ",": "comma"}
-        for mark, name in other.items():
-            if mark != sep and mark in header:
-                fix = ("save it with commas as separators and '.' as the decimal mark"
-                       if mark == ";" else
-                       "give it the extension .tsv" if mark == "\t" else
-                       "give it the extension .csv")
-                raise DataError(
-                    f"Cannot read '{path}' as {kind}: it has a single column whose "
-                    f"header {header[:60]!r} looks {name}-separated; {fix}.")
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        _check_field_counts(text, path, sep, kind)
     _check_header(frame, path, text, sep)
     return frame
+
+
+def _check_separator(header: str, path: Path, sep: str, kind: str) -> None:
+    """A header without the expected separator but with another one: the
+    file is semicolon- or tab-separated (or a .tsv holds commas)."""
+    if sep in header:
+        return
+    other = {";": "semicolon", "\t": "tab", ",": "comma"}
+    for mark, name in other.items():
+        if mark != sep and mark in header:
+            fix = ("save it with commas as separators and '.' as the decimal mark"
+                   if mark == ";" else
+                   "give it the extension .tsv" if mark == "\t" else
+                   "give it the extension .csv")
+            raise DataError(
+                f"Cannot read '{path}' as {kind}: its header {header[:60]!r} looks "
+                f"{name}-separated; {fix}.")
+
+
+def _check_field_counts(text: str, path: Path, sep: str, kind: str) -> None:
+    """DataError at the first row with more (non-empty) fields than the header:
+    pandas would otherwise drop them or shift the columns."""
+    import csv
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    header = next(rows, [])
+    for row in rows:
+        if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
+            mark = {",": "comma", "\t": "tab", ";": "semicolon"}.get(sep, repr(sep))
+            raise DataError(
+                f"Cannot read '{path}' as {kind}: line {rows.line_num} has {len(row)} "
+                f"fields but the header has {len(header)} column names. A value there "
+                f"probably holds a stray {mark} (e.g. a decimal comma: write 3.5, not "
+                f"3,5), or a column name is missing; fix that line.")
 
 
 def _check_header(frame: pd.DataFrame, path: Path, text: str, sep: str) -> None:

@@ -35,7 +35,7 @@ from . import directives as _dirs
 from . import dot as _dot
 from . import fmt
 from .directives import DEFAULT_SHOW, ELEMENTS, Settings, parse_directives
-from .dot import GraphvizMissingError, dot_binary
+from .dot import GraphvizMissingError
 from .themes import THEMES
 
 __all__ = ["diagram", "Diagram", "render_for_result", "DiagramWarning",
@@ -44,6 +44,11 @@ __all__ = ["diagram", "Diagram", "render_for_result", "DiagramWarning",
 
 PNG_DPI = 300
 FORMATS = (".svg", ".pdf", ".png", ".dot")
+
+
+def dot_binary() -> str | None:
+    """The path of Graphviz's `dot` program (shutil.which), or None."""
+    return _dot.dot_binary()
 
 
 class DiagramWarning(AttachpathWarning):
@@ -150,8 +155,10 @@ class Diagram:
                 f"'apt install graphviz', 'brew install graphviz' or 'conda install "
                 f"graphviz') or write the diagram as .svg or .dot instead.")
         if self._use_dot_layout():
-            return _dot.run_dot(self.dot, kind, dpi=dpi)
-        return _dot.render_pinned(self.pinned_dot, kind, dpi=dpi)
+            data = _dot.run_dot(self.dot, kind, dpi=dpi)
+        else:
+            data = _dot.render_pinned(self.pinned_dot, kind, dpi=dpi)
+        return _png_with_dpi(data, dpi) if kind == "png" else data
 
     def render(self, path) -> Path:
         """Write the diagram to `path`; the extension (.svg, .pdf, .png, .dot)
@@ -176,6 +183,20 @@ class Diagram:
         g = self.graph
         return (f"<Diagram: {g.number_of_nodes()} variables, {g.number_of_edges()} paths, "
                 f"{'fitted' if self.content.fitted else 'spec only'}>")
+
+
+def _png_with_dpi(data: bytes, dpi: int) -> bytes:
+    """The PNG with a pHYs chunk saying `dpi` (Graphviz's cairo PNGs have none,
+    so word processors would show a 300-dpi figure three times too large)."""
+    import struct
+    import zlib
+    if not data.startswith(b"\x89PNG\r\n\x1a\n") or b"pHYs" in data[:4096]:
+        return data
+    ppm = int(round(dpi / 0.0254))
+    body = b"pHYs" + struct.pack(">IIB", ppm, ppm, 1)
+    chunk = struct.pack(">I", 9) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    ihdr_end = 8 + 8 + 13 + 4                 # signature, IHDR length+type, data, CRC
+    return data[:ihdr_end] + chunk + data[ihdr_end:]
 
 
 def _add_note(lay, note: str) -> None:
@@ -204,7 +225,7 @@ def _add_note(lay, note: str) -> None:
 def _spec_partable(spec):
     """A ParTable from spec text or a .lav path, without the identification
     check (a spec-only diagram helps while the model is still being written)."""
-    from attachpath.fitting import read_spec
+    from attachpath.spec import read_spec
     from attachpath.partable import ParTable, build
     from attachpath.syntax import parse
     if isinstance(spec, ParTable):

@@ -180,6 +180,12 @@ def _tokens(line: str, start: int, *, file, lineno) -> list[Tok]:
                            f"use '=' (rank, label) or ~, =~, ~~ (hide path).", i)
             out.append(Tok("op", op, i + 1))
             i = j
+        elif ch in "<>-":
+            j = i + 1
+            while j < n and line[j] in "<>-=~":
+                j += 1
+            raise fail(f"'{line[i:j]}' is not an operator of the diagram directives; "
+                       f"write paths as in the spec, e.g. 'hide path y ~ x'.", i)
         elif ch in "\u201c\u201d\u2018\u2019":
             raise fail("Curly quotes come from word processors; type straight \" "
                        "quotes around the label instead.", i)

@@ -117,12 +117,6 @@ def to_dot(content, theme: Theme, *, title: str = "attachpath") -> str:
         label = html_label(a["label"].split("\n"), a["sub"], theme.sub_size)
         extra = ", penwidth=1.6" if a["emph"] else ""
         lines.append(f"  {q(v)} [shape={shape}, fillcolor={q(fill)}, label={label}{extra}];")
-        res = a["residual"]
-        if res is not None:
-            rid = f"__res_{v}"
-            if res["kind"] == "residual":
-                lines.append(f"  {q(rid)} [shape=circle, label=\"\", width=0.2, height=0.2, "
-                             f"fixedsize=true, fillcolor={q(theme.node_fill)}];")
 
     # columns
     by_col: dict[int, list[str]] = {}
@@ -159,19 +153,16 @@ def to_dot(content, theme: Theme, *, title: str = "attachpath") -> str:
             body += f", label={text}"
         lines.append(f"  {q(tail)} -> {q(head)} [{body}];")
 
+    # (residual) variances as double-headed loops on top of their variable
+    # (RAM style): dot places loops itself, without moving the columns
     for v, a in g.nodes(data=True):
         res = a["residual"]
         if res is None:
             continue
         text = "<" + html_runs(res["text"]) + ">" if res["text"] else '""'
-        if res["kind"] == "residual":
-            rid = f"__res_{v}"
-            lines.append(f"  {q(rid)} -> {q(v)} [xlabel={text}, arrowsize=0.6, "
-                         f"constraint=false];")
-            lines.append("  { rank=same; " + q(rid) + "; " + q(v) + "; }")
-        else:
-            lines.append(f"  {q(v)}:n -> {q(v)}:n [dir=both, arrowsize=0.6, "
-                         f"color={q(theme.cov_edge)}, label={text}];")
+        lines.append(f"  {q(v)}:n -> {q(v)}:n [dir=both, arrowsize=0.6, "
+                     f"color={q(theme.cov_edge)}, penwidth={theme.cov_width:g}, "
+                     f"label={text}];")
 
     if s.show.get("note"):
         note = "<" + html_runs(content.note) + ">"

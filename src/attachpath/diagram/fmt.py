@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 MINUS = "\u2212"
+NBSP = "\u00a0"       # keeps "p < .05" on one line in a wrapped note
 ITALIC_ON = "\x01"
 ITALIC_OFF = "\x02"
 
@@ -28,8 +29,8 @@ def italic(text: str) -> str:
 
 
 def plain(text: str) -> str:
-    """The text without italic markers."""
-    return text.replace(ITALIC_ON, "").replace(ITALIC_OFF, "")
+    """The text without italic markers (and with ordinary spaces)."""
+    return text.replace(ITALIC_ON, "").replace(ITALIC_OFF, "").replace(NBSP, " ")
 
 
 def runs(text: str) -> list[tuple[str, bool]]:
@@ -98,8 +99,8 @@ def p_text(p) -> str:
     if not finite(p):
         return f"{italic('p')} = NA"
     if p < 0.001:
-        return f"{italic('p')} < .001"
-    return f"{italic('p')} = {num(p, 3, bounded=True)}"
+        return f"{italic('p')}{NBSP}<{NBSP}.001"
+    return f"{italic('p')}{NBSP}={NBSP}{num(p, 3, bounded=True)}"
 
 
 def interval(lo, hi, decimals: int = 2, *, bounded: bool = False) -> str:

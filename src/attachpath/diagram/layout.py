@@ -102,7 +102,7 @@ class Layout:
             for e in self.edges:
                 if e.key == lab.owner or (isinstance(lab.owner, tuple) and e.key == lab.owner):
                     continue
-                if geo.polyline_hits_box(geo.sample(e.path, 3.0), lab.box):
+                if geo.polyline_hits_box(geo.sample(e.path, 3.0), lab.box.grow(2.5)):
                     out.append(f"label of {lab.owner} lies on path {e.key}")
         return out
 
@@ -529,7 +529,7 @@ class _Builder:
         x = 0.0
         for c in range(ncol):
             if c > 0:
-                gap = max(70.0, need[c] + 40.0) * sp
+                gap = max(80.0, need[c] + 48.0) * sp
                 x += right[c - 1] + gap + left[c]
             self.colx[c] = x
 
@@ -907,7 +907,10 @@ class _Builder:
                 for n, other in ((u, v), (v, u)):
                     d = 1 if along(other) > along(n) else -1
                     ends.setdefault((n, d), []).append((info["level"], k))
+            by_node: dict = {}
             for (n, d), lst in ends.items():
+                by_node.setdefault(n, {})[d] = lst
+            for n, dirs in by_node.items():
                 sh = self.shapes[n]
                 half = (sh.w if axis == "y" else sh.h) / 2
                 if sh.shape != "rect":
@@ -915,14 +918,28 @@ class _Builder:
                 res_here = (f"~res:{n}" in self.shapes and self.res_side.get(n) ==
                             {("y", -1): "up", ("y", 1): "down", ("x", -1): "left",
                              ("x", 1): "right"}[(axis, side)])
-                near = RES_R + 4 if res_here else 3.0
-                far = max(near + 2, half - 4)
-                lst.sort(reverse=True)            # highest lane nearest the centre
-                for i, (lvl, k) in enumerate(lst):
-                    t = (i + 0.5) / len(lst)
-                    off = d * (near + t * (far - near))
+                # ends towards lower coordinates first, then the others; within
+                # each, the arcs of higher lanes nearer the other group, so that
+                # no two arcs cross at the node
+                neg = sorted(dirs.get(-1, []))                 # lane 0 outermost
+                pos_ = sorted(dirs.get(1, []), reverse=True)   # lane 0 outermost
+                if res_here:
+                    # keep clear of the residual arrow in the middle
+                    near, far = RES_R + 4, max(RES_R + 6, half - 3)
+                    slots = ([-(near + (far - near) * (i + 0.5) / len(neg))
+                              for i in range(len(neg))][::-1]
+                             + [near + (far - near) * (i + 0.5) / len(pos_)
+                                for i in range(len(pos_))])
+                else:
+                    k = len(neg) + len(pos_)
+                    span = min(2 * half - 6, 9.0 * (k - 1)) if k > 1 else 0.0
+                    if k == 1:
+                        slots = [-0.45 * half] if neg else [0.45 * half]
+                    else:
+                        slots = [-span / 2 + span * i / (k - 1) for i in range(k)]
+                for off, (lvl, k_) in zip(slots, neg + pos_):
                     c = along(n) + off
-                    self.arc[k]["ends"][n] = (c, sh.cy) if axis == "y" else (sh.cx, c)
+                    self.arc[k_]["ends"][n] = (c, sh.cy) if axis == "y" else (sh.cx, c)
 
     def _arc_path(self, k, bump=0):
         info = self.arc[k]
@@ -1013,7 +1030,7 @@ class _Builder:
     def _labels(self):
         self.labels: list[LabelG] = []
         obstacles = [s for s in self.shapes.values()]
-        heads = [geo.bbox(h).grow(1.0) for e in self.edges for h in e.heads]
+        heads = [geo.bbox(h).grow(3.0) for e in self.edges for h in e.heads]
         polylines = []
         for e in self.edges:
             pl = geo.coarse(geo.sample(e.full or e.path, 2.0), 2)
@@ -1052,7 +1069,7 @@ class _Builder:
             prefer = 0.62
         fracs = sorted({round(i / 40, 3) for i in range(4, 37)}, key=lambda f: abs(f - prefer))
         # a label longer than about half its path would hide it: put it beside
-        short = total < 2.4 * max(w, h)
+        short = total < (2.4 if e.kind == "covariance" else 1.3) * max(w, h)
         best = None
         for off in (0.0, 1.0, -1.0):
             for f in fracs:

@@ -23,6 +23,7 @@ _ASCII = (
 WIDTHS = {chr(32 + i): w for i, w in enumerate(_ASCII)}
 WIDTHS.update({
     "\u2212": 584,   # minus
+    "\u00a0": 278,   # no-break space
     "\u2013": 556,   # en dash
     "\u2014": 1000,  # em dash
     "\u00d7": 584,   # multiplication sign

@@ -34,6 +34,7 @@ from . import fmt
 from .directives import Settings
 
 WRAP = 18   # characters per line of a wrapped display label
+_S = fmt.NBSP
 
 
 @dataclass
@@ -312,16 +313,16 @@ def fit_sentence(fit: dict) -> str:
 
     def idx(name, key):
         v = fit.get(key)
-        return f"{name} = {fmt.num(v, 3, bounded=True)}" if fmt.finite(v) else ""
+        return f"{name}{_S}={_S}{fmt.num(v, 3, bounded=True)}" if fmt.finite(v) else ""
 
     if "chisq.scaled" in fit and fmt.finite(fit["chisq.scaled"]):
-        parts = [f"Yuan–Bentler scaled {chi}({df_text}) = {fmt.num(fit['chisq.scaled'], 2)}, "
+        parts = [f"Yuan–Bentler scaled {chi}({df_text}){_S}={_S}{fmt.num(fit['chisq.scaled'], 2)}, "
                  f"{fmt.p_text(fit.get('pvalue.scaled'))}",
                  idx("robust CFI", "cfi.robust") or idx("scaled CFI", "cfi.scaled"),
                  idx("robust RMSEA", "rmsea.robust") or idx("scaled RMSEA", "rmsea.scaled"),
                  idx("SRMR", "srmr")]
     else:
-        parts = [f"{chi}({df_text}) = {fmt.num(fit['chisq'], 2)}, {fmt.p_text(fit.get('pvalue'))}",
+        parts = [f"{chi}({df_text}){_S}={_S}{fmt.num(fit['chisq'], 2)}, {fmt.p_text(fit.get('pvalue'))}",
                  idx("CFI", "cfi"), idx("RMSEA", "rmsea"), idx("SRMR", "srmr")]
     return ", ".join(p for p in parts if p) + "."
 
@@ -344,7 +345,7 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
         out.append(what + ("; " + ", ".join(extra) if extra else "") + ".")
         info = res.data_info
         n = info.get("n", res.fit.get("ntotal"))
-        sample = f"{fmt.italic('N')} = {n}"
+        sample = f"{fmt.italic('N')}{_S}={_S}{n}"
         se_text = SE_TEXT.get(res.se_kind)
         cl = info.get("cluster")
         if cl and res.se_kind in ("robust.cluster", "bootstrap.cluster"):
@@ -378,12 +379,12 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
                 items.append(text)
             out.append(f"Defined effects ({kind} CIs): " + "; ".join(items) + ".")
         if s.show["stars"] and any(a.get("sig") is not None for *_, a in g.edges(data=True)):
-            out.append(f"* {fmt.italic('p')} < .05. ** {fmt.italic('p')} < .01. "
-                       f"*** {fmt.italic('p')} < .001.")
+            p = fmt.italic("p")
+            out.append(f"*{_S}{p}{_S}<{_S}.05. **{_S}{p}{_S}<{_S}.01. ***{_S}{p}{_S}<{_S}.001.")
         if s.nonsig == "dashed":
-            out.append(f"Dashed paths: {fmt.italic('p')} ≥ .05.")
+            out.append(f"Dashed paths: {fmt.italic('p')}{_S}≥{_S}.05.")
         elif s.nonsig == "grey":
-            out.append(f"Grey paths: {fmt.italic('p')} ≥ .05.")
+            out.append(f"Grey paths: {fmt.italic('p')}{_S}≥{_S}.05.")
     if s.highlight:
         expr = next(r.rhs for r in pt.defined() if r.lhs == s.highlight)
         out.append(f"Bold paths: {s.highlight} = {expr.replace('*', ' × ')}.")
@@ -391,10 +392,18 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
                  and r.lhs not in hidden and r.rhs not in hidden]
     if exo_pairs and not s.show["exo"]:
         out.append("Covariances among the exogenous covariates are not shown.")
-    if hidden:
-        names = ", ".join(v for v in pt.variables if v in hidden)
-        out.append(f"Not shown: {names}.")
-    n_paths = sum(1 for k in s.hide_paths)
-    if n_paths:
-        out.append(f"{n_paths} path{'s' if n_paths > 1 else ''} not shown.")
+    gone = [v for v in pt.variables if v in hidden]
+    for lhs, op, rhs in sorted(s.hide_paths):
+        if lhs in hidden or rhs in hidden:
+            continue
+        if op == "~":
+            gone.append(f"the path from {rhs} to {lhs}")
+        elif op == "=~":
+            gone.append(f"the loading of {rhs} on {lhs}")
+        elif lhs == rhs:
+            gone.append(f"the (residual) variance of {lhs}")
+        else:
+            gone.append(f"the covariance of {lhs} and {rhs}")
+    if gone:
+        out.append("Not shown: " + "; ".join(gone) + ".")
     return " ".join(out)

@@ -59,7 +59,10 @@ def baseline_scaling(pt: ParTable, mom: ml.Moments, clusters, trace_h1) -> float
             theta[r.free - 1] = mom.cov[i, i] if r.op == "~~" else mom.mean[i]
     from .engine import fixed_values
     values = fixed_values(bpt, bram, mom)
-    A = ml.observed_information(bram, theta, mom, values)
+    # The independence model's likelihood separates by variable, so at its
+    # MLE (variances s_ii, means x̄) the observed information equals the
+    # expected one, which needs no numerical Hessian.
+    A = ml.expected_information(bram, theta, values)
     B = vcov.meat(ml.casewise_scores(bram, theta, mom, values), clusters)
     _, b_df = fitmeasures.baseline_chisq(pt, mom)
     return scaling_factor(trace_h1, h0_trace(A, B), b_df)

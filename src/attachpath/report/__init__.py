@@ -19,7 +19,6 @@ hash, data hashes, options, seed, package versions).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from . import format, tables  # noqa: F401  (public submodules)
@@ -77,13 +76,9 @@ def comparison_report(cmp, *, figures: dict | None = None, srcs: dict | None = N
 
 
 def _write_all(out: Path, files: dict) -> list[str]:
-    from ..outputs import write_bytes_atomic, write_text_atomic
-    for rel, content in files.items():
-        if isinstance(content, bytes):
-            write_bytes_atomic(out / rel, content)
-        else:
-            write_text_atomic(out / rel, content)
-    return list(files)
+    """All files at once (temporary files first, then renamed over the old ones)."""
+    from ..outputs import write_files_atomic
+    return write_files_atomic(out, files)
 
 
 def write_fit_report(res, out_dir, *, name: str | None = None) -> list[str]:
@@ -119,9 +114,14 @@ def write_comparison(cmp, out_dir, *, report: bool = True, spec_display: dict | 
     Returns the written paths relative to out_dir."""
     from ..outputs import check_out_dir, write_fit_outputs
     out = check_out_dir(out_dir)
-    for n in cmp.results:
-        check_out_dir(out / n)
     files = comparison_files(cmp)
+    taken = set(files) | {"report.html", "report.md"}
+    for n in cmp.results:
+        if n in taken:
+            from ..errors import OutputError
+            raise OutputError(f"A model named '{n}' would write its folder over the file "
+                              f"'{n}' of the comparison; rename its spec file.")
+        check_out_dir(out / n)
     figures = comparison_figures(cmp.results) if figures is None else figures
     srcs = {}
     for n, d in figures.items():

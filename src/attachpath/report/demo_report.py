@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from . import format as F
-from . import tables as T
-from .document import (Bullets, Document, Heading, KeyValues, Para, Pre, Row, Section, Table,
-                       code, italic, join, link)
+from .document import (Document, Heading, KeyValues, Para, Pre, Row, Section, Table, code,
+                       join)
 from .sections import (comparison_blocks, corrections, data_sentence, model_blocks,
                        options_text, provenance_blocks, versions_text, warnings_blocks)
 
@@ -132,13 +131,14 @@ def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: 
 
     pv = Section(Heading("Provenance"))
     pv.add(KeyValues([("Package versions", versions_text(first.provenance)),
-                      ("Data", first.provenance.get("data_source") or F.DASH),
+                      ("Data", "data/clients.csv (made from data/sessions.csv)"),
                       ("Data file SHA-256", code(first.provenance.get("data_file_sha256") or "")),
                       ("Options", code(options_text(first.provenance.get("options", {}))))]))
     names = list(main) + [n for n in cmp.results if n not in main]
     allres = {**cmp.results, **main}
     for n in names:
-        pv.add(*provenance_blocks(allres[n], n, _spec_label(n), level=3, versions=False))
+        pv.add(*provenance_blocks(allres[n], n, _spec_label(n), level=3, versions=False,
+                                  data_display="data/clients.csv"))
     doc.add(pv)
     return doc
 

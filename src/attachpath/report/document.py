@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 from dataclasses import dataclass, field
 
 from .style import CSS
@@ -37,9 +38,6 @@ class Rich:
 
     def __radd__(self, other):
         return join([other, self])
-
-
-Inline = "str | Rich | list"
 
 
 def esc(text) -> str:
@@ -77,7 +75,7 @@ def code(text: str) -> Rich:
 
 def link(text: str, href: str) -> Rich:
     return Rich(f'<a href="{esc(href)}">{esc(text)}</a>',
-                f"[{md_esc(text)}](<{href.replace('>', '%3E').replace(' ', '%20')}>)")
+                f"[{md_esc(text)}](<{quote(href, safe='/._-~:#?=&')}>)")
 
 
 def join(parts, sep: str = "") -> Rich:
@@ -225,13 +223,13 @@ class Document:
             if isinstance(b, Table):
                 t += 1
                 b.number = t
-                b.id = _unique(b.id or f"table-{t}", used)
+                b.id = _unique(slug(b.id) if b.id else f"table-{t}", used)
             elif isinstance(b, Figure):
                 f += 1
                 b.number = f
-                b.id = _unique(b.id or f"figure-{f}", used)
+                b.id = _unique(slug(b.id) if b.id else f"figure-{f}", used)
             elif isinstance(b, Heading):
-                b.id = _unique(b.id or slug(to_md(b.text)), used)
+                b.id = _unique(slug(b.id) if b.id else slug(to_md(b.text)), used)
         return blocks
 
     # -- HTML ----------------------------------------------------------------
@@ -296,7 +294,7 @@ def _walk(blocks):
 
 def slug(text: str) -> str:
     s = re.sub(r"\\(.)", r"\1", str(text)).lower()
-    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    s = re.sub(r"[^a-z0-9_]+", "-", s).strip("-")
     return s or "section"
 
 
@@ -446,7 +444,7 @@ def _md_block(b) -> str:
         return table_md(b)
     if isinstance(b, Figure):
         title = f"**Figure {b.number}.** {to_md(b.title)}"
-        art = (f"![Figure {b.number}: {to_md(b.title)}](<{b.src}>)" if b.src
+        art = (f"![Figure {b.number}: {to_md(b.title)}](<{quote(b.src, safe='/._-~')}>)" if b.src
                else "(diagram not available)")
         note = f"\n\n*Note.* {to_md(b.note)}" if b.note is not None else ""
         return f"{title}\n\n{art}{note}"

@@ -56,23 +56,39 @@ def available() -> bool:
     return _diagram_module() is not None
 
 
+def _failed(exc) -> None:
+    import warnings
+    from attachpath.errors import AttachpathWarning
+    warnings.warn(f"A path diagram could not be drawn ({type(exc).__name__}: {exc}); the "
+                  f"report shows the tables without it.", AttachpathWarning, stacklevel=3)
+
+
 def model_figure(res) -> Drawn | None:
+    """One model's diagram, or None (a diagram problem must not cost the report:
+    it is a warning, as in outputs.write_fit_outputs)."""
     dg = _diagram_module()
     if dg is None:
         return None
-    return _drawn(dg.diagram(res))
+    try:
+        return _drawn(dg.diagram(res))
+    except Exception as exc:
+        _failed(exc)
+        return None
 
 
 def comparison_figures(results: dict) -> dict:
-    """name -> Drawn for every model of a comparison (None values without the
-    diagram module)."""
+    """name -> Drawn for every model of a comparison (None where a diagram
+    cannot be drawn or without the diagram module)."""
     dg = _diagram_module()
     if dg is None:
         return {n: None for n in results}
     cmp_fn = getattr(dg, "compare_diagrams", None)
     if cmp_fn is not None:
-        out = cmp_fn(results)
-        if isinstance(out, dict):
-            return {n: _drawn(out[n], shared=True) for n in results}
-        return {n: _drawn(d, shared=True) for n, d in zip(results, out)}
-    return {n: _drawn(dg.diagram(r)) for n, r in results.items()}
+        try:
+            out = cmp_fn(results)
+            if isinstance(out, dict):
+                return {n: _drawn(out[n], shared=True) for n in results}
+            return {n: _drawn(d, shared=True) for n, d in zip(results, out)}
+        except Exception as exc:
+            _failed(exc)
+    return {n: model_figure(r) for n, r in results.items()}

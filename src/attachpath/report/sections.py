@@ -132,12 +132,12 @@ def options_text(options: dict) -> str:
 
 
 def provenance_blocks(res, name: str, spec_display: str | None = None, *, level: int = 3,
-                      versions: bool = True) -> list:
+                      versions: bool = True, data_display: str | None = None) -> list:
     p = res.provenance
     opts = p.get("options", {})
     items = [("Spec", spec_display or p.get("spec_file") or "(text given directly)"),
              ("Spec SHA-256", code(p.get("spec_sha256", ""))),
-             ("Data", p.get("data_source") or F.DASH)]
+             ("Data", data_display or p.get("data_source") or F.DASH)]
     if p.get("data_file_sha256"):
         items.append(("Data file SHA-256", code(p["data_file_sha256"])))
     items += [("Model data SHA-256", code(p.get("data_sha256", ""))),

@@ -29,10 +29,11 @@ p { margin: .55rem 0; max-width: 48rem; }
 p.lead { font-size: 1.06rem; }
 p.small, p.note { font-size: .9rem; color: var(--muted); }
 .subtitle { color: var(--muted); margin: 0; font-size: .98rem; max-width: none; }
-a { color: var(--accent); }
+a { color: var(--accent); text-underline-offset: .22em; text-decoration-thickness: 1px; }
 code, pre, .mono { font-family: "SF Mono", Menlo, Consolas, "Liberation Mono", "DejaVu Sans Mono",
                    monospace; font-size: .86em; }
 code { background: var(--bg-soft); padding: .05em .3em; border-radius: 3px; }
+sup { line-height: 0; font-size: .72em; }
 ul { padding-left: 1.4rem; max-width: 50rem; }
 li { margin: .2rem 0; }
 nav.toc { background: var(--bg-soft); padding: .6rem 1.2rem .8rem; border-radius: 6px;
@@ -109,7 +110,11 @@ ul.warnings li { color: var(--warn); }
   h2 { break-before: page; border-bottom-color: #999; }
   header + h2, nav + h2 { break-before: avoid; }
   h2, h3, h4, .caption { break-after: avoid; }
+  .table-block { break-inside: auto; }
   .table-block .scroll { overflow: visible; }
+  table.apa tr { break-inside: avoid; }
+  table.apa thead { display: table-header-group; }
+  .table-note { break-before: avoid; }
   table.apa { font-size: 8.6pt; }
   .svg-wrap { border: 0; padding: 0; }
   pre { white-space: pre-wrap; background: none; }
