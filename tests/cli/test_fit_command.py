@@ -1,0 +1,80 @@
+"""`attachpath fit` and `attachpath check` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import attachpath as ap
+from attachpath.cli import main
+from attachpath.result import COLUMNS
+
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "serial_esat_anx.lav"
+FIT_NAMES = ["npar", "ntotal", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi",
+             "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "srmr", "logl",
+             "unrestricted.logl", "aic", "bic"]
+CLUSTER_NAMES = ["nclusters", "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+                 "baseline.chisq.scaled", "cfi.robust", "tli.robust", "rmsea.robust"]
+
+
+@pytest.fixture(scope="module")
+def clients_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "clients.csv"
+    ap.datasets.load_example_clients().to_csv(path, index=False)
+    return path
+
+
+def test_fit_writes_estimates_fit_json_diagram_and_report(clients_csv, tmp_path, capsys):
+    out = tmp_path / "res"
+    code = main(["fit", str(SPEC), "--data", str(clients_csv), "--cluster", "therapist",
+                 "--mc", "20000", "--seed", "3", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "cluster-robust" in printed and "anx_ge := a_anx*b_ge*c_ge" in printed
+    est = pd.read_csv(out / "estimates.csv", keep_default_na=False, na_values=[""])
+    assert list(est.columns) == COLUMNS
+    assert set(est["op"]) == {"~", "~~", "~1", ":="}
+    fit = json.loads((out / "fit.json").read_text())
+    for name in FIT_NAMES + CLUSTER_NAMES:
+        assert isinstance(fit[name], (int, float)), name
+    assert fit["nclusters"] == 44
+    assert fit["ci"]["defined"].startswith("Monte Carlo (20000 draws")
+    assert fit["provenance"]["options"]["seed"] == 3
+    for name in ("diagram.svg", "diagram.dot", "report.html", "report.md"):
+        assert (out / name).stat().st_size > 0, name
+    assert "<svg" in (out / "report.html").read_text()
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_same_seed_same_bytes(clients_csv, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        assert main(["fit", str(SPEC), "--data", str(clients_csv), "--cluster", "therapist",
+                     "--se", "bootstrap", "--bootstrap", "200", "--seed", "8",
+                     "--out", str(tmp_path / name)]) == 0
+        runs.append((tmp_path / name / "estimates.csv").read_bytes())
+    assert runs[0] == runs[1]
+
+
+def test_check_reports_the_model_without_fitting(capsys):
+    assert main(["check", str(SPEC)]) == 0
+    out = capsys.readouterr().out
+    assert "7 observed and 0 latent variables, 11 free parameters, 6 defined" in out
+
+
+def test_check_against_data_names_a_misspelt_variable(clients_csv, tmp_path, capsys):
+    spec = tmp_path / "typo.lav"
+    spec.write_text("esat_anx ~ ecr_anx\ntds_ge ~ esat_anxx\n")
+    assert main(["check", str(spec), "--data", str(clients_csv)]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}:2:10" in err and "'esat_anxx'" in err and "Did you mean 'esat_anx'" in err
+    assert "Traceback" not in err
+
+
+def test_result_renders_in_notebooks():
+    res = ap.fit("tds_ge ~ esat_anx", ap.datasets.load_example_clients())
+    html = res._repr_html_()
+    assert "<table" in html and "esat_anx" in html
