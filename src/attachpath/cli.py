@@ -77,10 +77,8 @@ def cmd_fit(args) -> int:
         res = fit(args.spec, args.data, cluster=args.cluster, se=_se(args),
                   level=args.level, mc_draws=args.mc, bootstrap=args.bootstrap,
                   seed=args.seed, progress=True)
-    written = write_fit_outputs(res, args.out) if args.out else None
-    if written:
-        from .report import write_fit_report
-        written += write_fit_report(res, args.out)
+    # estimates, fit.json, diagram and report replace the old ones together
+    written = write_fit_outputs(res, args.out, report=True) if args.out else None
     # outputs first: a closed pipe (| head) or a full terminal cannot lose them
     print(res.summary())
     if written:

@@ -11,7 +11,6 @@ only .svg and .dot can be written; .pdf and .png then fail with exit code 2.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from attachpath.errors import OutputError

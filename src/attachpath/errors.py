@@ -100,7 +100,7 @@ class SpecWarning(AttachpathWarning):
     """A spec that parses but probably does not say what was meant."""
 
 
-def closest(name: str, candidates) -> str | None:
+def closest(name: str, candidates, cutoff: float = 0.6) -> str | None:
     """The candidate most like `name` (for 'did you mean' hints), or None."""
     candidates = [str(c) for c in candidates]
     # the same name but for case or surrounding spaces beats any near-miss
@@ -109,5 +109,5 @@ def closest(name: str, candidates) -> str | None:
     for c in candidates:
         if c.strip().lower() == key and c != name:
             return c
-    hits = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    hits = difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)
     return hits[0] if hits else None

@@ -451,6 +451,34 @@ def _df(pt: ParTable) -> int:
     return moments - pt.npar
 
 
+def _weak_directions(pt: ParTable, ram: RAM, theta, values, tol: float):
+    """(condition, culprits): the expected information at θ scaled to unit
+    diagonal, its smallest/largest eigenvalue, and the parameters with weight
+    in the eigenvectors below `tol` (or with no information at all)."""
+    names = describe_parameters(pt)
+    with np.errstate(all="ignore"):
+        try:
+            info = ml.expected_information(ram, theta, values)
+        except np.linalg.LinAlgError:
+            return None, []
+    if not np.all(np.isfinite(info)):
+        return None, []
+    d = np.sqrt(np.clip(np.diag(info), 0, None))
+    zero = np.flatnonzero(~(d > 0))     # exactly no information (scale-free test)
+    dd = np.where(d > 0, d, 1.0)
+    R = info / np.outer(dd, dd)
+    w, V = np.linalg.eigh(0.5 * (R + R.T))
+    top = max(w[-1], 1e-300)
+    null = [V[:, i] for i in range(len(w)) if w[i] <= tol * top]
+    culprits = _null_parameters(null, names, zero) if (null or len(zero)) else []
+    return float(max(w[0], 0.0) / top), culprits
+
+
+def _quoted(culprits) -> str:
+    return "; ".join(f"'{c}'" for c in culprits[:8]) + (
+        f" and {len(culprits) - 8} more" if len(culprits) > 8 else "")
+
+
 def check_information(pt: ParTable, ram: RAM, sol, *, singular: float = 1e-10,
                       near: float = 1e-7) -> list[str]:
     """After estimation: the expected information at the estimates, scaled
@@ -459,38 +487,20 @@ def check_information(pt: ParTable, ram: RAM, sol, *, singular: float = 1e-10,
     unique: empirical under-identification).  Nearly singular: a note."""
     if sol.method == "closed-form" or pt.npar == 0:
         return []   # recursive path models on non-collinear data are identified
-    names = describe_parameters(pt)
-    with np.errstate(all="ignore"):
-        try:
-            info = ml.expected_information(ram, sol.theta, sol.values)
-        except np.linalg.LinAlgError:
-            return []
-    if not np.all(np.isfinite(info)):
-        return []
-    d = np.sqrt(np.clip(np.diag(info), 0, None))
-    zero = np.flatnonzero(~(d > 0))     # exactly no information (scale-free test)
-    R = info / np.outer(np.where(d > 0, d, 1.0), np.where(d > 0, d, 1.0))
-    w, V = np.linalg.eigh(0.5 * (R + R.T))
-    top = max(w[-1], 1e-300)
-    null = [V[:, i] for i in range(len(w)) if w[i] <= singular * top]
-    if len(zero) or null:
-        culprits = _null_parameters(null, names, zero)
-        shown = "; ".join(f"'{c}'" for c in culprits[:8]) + (
-            f" and {len(culprits) - 8} more" if len(culprits) > 8 else "")
+    _, culprits = _weak_directions(pt, ram, sol.theta, sol.values, singular)
+    if culprits:
         raise ModelError(
             f"{_where(pt)}The model is not identified at the estimates (empirical "
             f"under-identification): the information matrix is singular in the "
-            f"direction of {shown}, so these estimates are not unique and have no "
-            f"standard errors. This happens when a loading or path that identifies "
-            f"them is estimated near 0; fix one of them, constrain them, or simplify "
-            f"the model.")
-    nearly = [V[:, i] for i in range(len(w)) if w[i] <= near * top]
-    if nearly:
-        culprits = _null_parameters(nearly, names)
+            f"direction of {_quoted(culprits)}, so these estimates are not unique and "
+            f"have no standard errors. This happens when a loading or path that "
+            f"identifies them is estimated near 0; fix one of them, constrain them, or "
+            f"simplify the model.")
+    condition, culprits = _weak_directions(pt, ram, sol.theta, sol.values, near)
+    if culprits:
         return [f"The model is nearly not identified at the estimates (information "
-                f"matrix condition {w[0] / top:.1e}): the standard errors of "
-                + ", ".join(f"'{c}'" for c in culprits[:8])
-                + " are unreliable."]
+                f"matrix condition {condition:.1e}): the standard errors of "
+                f"{_quoted(culprits)} are unreliable."]
     return []
 
 
@@ -507,20 +517,17 @@ def _estimation_failed(exc: EstimationError, pt: ParTable | None = None, ram=Non
     if parts:
         msg += f" ({', '.join(parts)})"
     theta = getattr(exc, "theta", None)
-    if theta is not None and pt is not None and np.all(np.isfinite(theta)):
-        class _Last:
-            method = "last iterate"
-        last = _Last()
-        last.theta, last.values = np.asarray(theta, dtype=float), values
-        try:
-            diagnosis = check_information(pt, ram, last, near=1e-6)
-        except ModelError as err:
-            diagnosis = [str(err)]
-        except (np.linalg.LinAlgError, ValueError):
-            diagnosis = []
-        if diagnosis:
-            msg += (" At the last iterate: " + diagnosis[0].replace(_where(pt), "")
-                    .replace("at the estimates ", ""))
+    if theta is not None and pt is not None and len(theta) == pt.npar \
+            and np.all(np.isfinite(theta)):
+        condition, culprits = _weak_directions(pt, ram, np.asarray(theta, dtype=float),
+                                               values, 1e-6)
+        if culprits:
+            msg += (f" Where it stopped, the information matrix is nearly singular "
+                    f"(condition {condition:.1e}) in the direction of {_quoted(culprits)}: "
+                    f"the data barely identify these parameters (empirical "
+                    f"under-identification, e.g. a factor with two indicators whose "
+                    f"covariance with everything else is near 0). Fix one of them or "
+                    f"constrain them (e.g. equal loadings), or add indicators.")
     if "start(" not in msg and "try" not in msg.lower():
         msg += (" What to try: check the model is identified, rescale variables with "
                 "very different variances (e.g. divide by 10), give start values "

@@ -186,9 +186,12 @@ def fit_json(res) -> dict:
     return _clean(out)
 
 
-def write_fit_outputs(res, out_dir) -> list[str]:
-    """estimates.csv and fit.json (plus the diagram when available), all
-    written before any is moved into place."""
+def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
+    """estimates.csv and fit.json, the diagram when available and, with
+    report=True, report.html and report.md: all written to temporary files
+    first and then moved into place together (a failure leaves every earlier
+    output as it was).  A diagram or report that cannot be made is a warning,
+    never a reason to lose the estimates."""
     out = check_out_dir(out_dir)
     files = {
         "estimates.csv": res.estimates.to_csv(index=False, float_format="%.10g"),
@@ -202,10 +205,26 @@ def write_fit_outputs(res, out_dir) -> list[str]:
         try:
             files.update(render_for_result(res))
         except Exception as exc:    # a diagram problem must not cost the estimates
-            import warnings
-            from .errors import AttachpathWarning
-            warnings.warn(f"The path diagram could not be drawn ({type(exc).__name__}: "
-                          f"{exc}); estimates.csv and fit.json are written without it.",
-                          AttachpathWarning, stacklevel=2)
+            _warn(f"The path diagram could not be drawn ({type(exc).__name__}: {exc}); "
+                  f"the other outputs are written without it.")
+    if report:
+        try:
+            from .report import fit_report
+        except ImportError:
+            fit_report = None
+        if fit_report is not None:
+            try:
+                doc = fit_report(res)
+                files["report.html"] = doc.html()
+                files["report.md"] = doc.markdown()
+            except Exception as exc:
+                _warn(f"The report could not be made ({type(exc).__name__}: {exc}); "
+                      f"the other outputs are written without it.")
     _mkdir(out)
     return write_files_atomic(out, files)
+
+
+def _warn(message: str) -> None:
+    import warnings
+    from .errors import AttachpathWarning
+    warnings.warn(message, AttachpathWarning, stacklevel=3)

@@ -109,9 +109,11 @@ def check_columns(pt: ParTable, columns) -> None:
         if row is not None and source:
             where = source.find(v)
             col = where + 1 if where >= 0 else col
-        # a name the model itself uses for another variable is not what was meant
-        used = set(pt.observed) - {v}
-        hint = closest(v, [c for c in cols if c not in used])
+        # a name the model uses for another variable is suggested only when it
+        # is a plain typo of it ('tds_gee' -> 'tds_ge'), not a sibling
+        # ('iip_pre' missing from the data is not 'iip_post')
+        used = [c for c in cols if c in set(pt.observed) - {v}]
+        hint = closest(v, used, cutoff=0.85) or closest(v, [c for c in cols if c not in used])
         msg = f"The variable '{v}' is not a column of the data."
         if hint is None:
             shown = ", ".join(cols[:15]) + (f" and {len(cols) - 15} more" if len(cols) > 15 else "")

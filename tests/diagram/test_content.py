@@ -121,6 +121,14 @@ def test_order_within_a_rank(serial_res):
     assert '"iip_pre" -> "ecr_avoid" [style=invis]' in d.dot
 
 
+def test_order_across_columns_is_reported(serial_res):
+    with pytest.warns(ap.errors.AttachpathWarning, match="share a column"):
+        d = diagram(serial_res, order=["iip_pre", "iip_post"])
+    assert any("changes nothing" in m for m in d.messages)
+    d = diagram(serial_res, ranks={"iip_pre": 3, "iip_post": 3}, order=["iip_pre", "iip_post"])
+    assert d.layout.nodes["iip_pre"].shape.cy < d.layout.nodes["iip_post"].shape.cy
+
+
 def test_exogenous_covariances_hidden_by_default(serial_res):
     d = diagram(serial_res)
     assert not [a for *_, a in d.graph.edges(data=True) if a["kind"] == "covariance"]

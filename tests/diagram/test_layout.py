@@ -16,7 +16,7 @@ import attachpath as ap
 from attachpath.diagram import diagram, geometry as geo
 from attachpath.diagram.layout import _pav, order_columns
 
-from diagram_models import PARALLEL, SERIAL, hs_model, pd_model
+from diagram_models import hs_model, pd_model
 
 SPECS = Path(ap.__file__).parent / "specs"
 
@@ -192,3 +192,37 @@ def test_large_model_is_laid_out_quickly():
     lay = d.layout
     assert time.perf_counter() - t < 20
     assert faults(d) == [] and not lay.messages
+
+
+def random_model(rng) -> str:
+    """A random recursive path model with a few factors and covariances."""
+    n = rng.randint(3, 9)
+    vs = [f"v{i}" for i in range(n)]
+    lines = []
+    for i in range(1, n):
+        causes = [v for v in vs[:i] if rng.random() < 0.45]
+        if causes:
+            lines.append(f"{vs[i]} ~ " + " + ".join(causes))
+    if not lines:
+        lines.append("v1 ~ v0")
+    for j in range(rng.randint(0, 2)):
+        inds = [f"f{j}_{m}" for m in range(rng.randint(2, 5))]
+        lines.append(f"f{j} =~ " + " + ".join(inds))
+        tgt = rng.choice(vs)
+        lines.append(f"{tgt} ~ f{j}" if rng.random() < 0.5 else f"f{j} ~ {tgt}")
+        if len(inds) > 2 and rng.random() < 0.5:
+            lines.append(f"{inds[0]} ~~ {inds[-1]}")
+    pairs = {tuple(sorted(rng.sample(vs, 2))) for _ in range(rng.randint(0, 3))}
+    lines += [f"{a} ~~ {b}" for a, b in sorted(pairs)]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_models(seed):
+    import random
+    rng = random.Random(seed)
+    spec = random_model(rng)
+    show = [[], ["residuals"], ["exo"], ["residuals", "exo"]][seed % 4]
+    d = diagram(spec, show=show)
+    assert faults(d) == [], spec
+    assert not d.layout.messages, spec

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
@@ -34,13 +34,13 @@ from attachpath.errors import AttachpathWarning, OutputError, SpecError, closest
 from . import directives as _dirs
 from . import dot as _dot
 from . import fmt
-from .directives import DEFAULT_SHOW, ELEMENTS, Settings, parse_directives
+from .directives import ELEMENTS, Settings, parse_directives
 from .dot import GraphvizMissingError
 from .themes import THEMES
 
 __all__ = ["diagram", "Diagram", "render_for_result", "DiagramWarning",
            "GraphvizMissingError", "parse_directives", "Settings", "ELEMENTS",
-           "dot_binary"]
+           "dot_binary", "fmt"]
 
 PNG_DPI = 300
 FORMATS = (".svg", ".pdf", ".png", ".dot")

@@ -99,6 +99,8 @@ def to_dot(content, theme: Theme, *, title: str = "attachpath") -> str:
     choose_sides(content)
     col = columns(content)
     lines = [f"// attachpath path diagram. {fmt.plain(content.note)}".replace("\n", " "),
+             "// Graphviz lays this source out itself (dot -Tpdf THIS.dot -o fig.pdf); "
+             "attachpath's own layout (diagram.svg) is drawn by Diagram.render().",
              f"digraph {q(title)} {{"]
     ga = dict(rankdir="LR", splines="true", nodesep="0.28", ranksep="0.75",
               newrank="true", bgcolor="white", pad="0.2", fontname=DOT_FONT,

@@ -262,14 +262,28 @@ def polyline_hits_box(pts: list[Point], box: Box) -> bool:
 
 def polylines_cross(a: list[Point], b: list[Point]) -> int:
     """Number of crossings between two polylines (coarse)."""
-    n = 0
     ba = _bbox(a)
     bb = _bbox(b)
     if not ba.overlaps(bb):
         return 0
-    for p, q in zip(a, a[1:]):
-        for r, s in zip(b, b[1:]):
-            if segments_cross(p, q, r, s):
+
+    def segs(pts, box):
+        out = []
+        for p, q in zip(pts, pts[1:]):
+            if (max(p[0], q[0]) < box.x0 or min(p[0], q[0]) > box.x1
+                    or max(p[1], q[1]) < box.y0 or min(p[1], q[1]) > box.y1):
+                continue
+            out.append((p, q, min(p[0], q[0]), max(p[0], q[0]), min(p[1], q[1]),
+                        max(p[1], q[1])))
+        return out
+
+    sa, sb = segs(a, bb), segs(b, ba)
+    n = 0
+    for p, q, ax0, ax1, ay0, ay1 in sa:
+        for r, s_, bx0, bx1, by0, by1 in sb:
+            if ax1 < bx0 or bx1 < ax0 or ay1 < by0 or by1 < ay0:
+                continue
+            if segments_cross(p, q, r, s_):
                 n += 1
     return n
 

@@ -120,8 +120,9 @@ class Layout:
                     out.append(f"label of {a.owner} overlaps node {n.name}")
         for e in self.edges:
             pts = geo.sample(e.path, 1.5)
+            pb = geo.bbox(pts)
             for n in self.nodes.values():
-                if n.name in (e.u, e.v):
+                if n.name in (e.u, e.v) or not n.shape.box.overlaps(pb):
                     continue
                 if any(n.shape.inside(p, -0.5) for p in pts):
                     out.append(f"path {e.key} ({e.u}->{e.v}) passes through node {n.name}")
@@ -685,9 +686,12 @@ class _Builder:
 
     def _clear(self, path, skip, pad=3.0) -> bool:
         pts = geo.sample(path, 2.0)
+        pb = geo.bbox(pts)
         obs = self._obstacles(skip)
         for s in obs:
             bb = s.box.grow(pad)
+            if not bb.overlaps(pb):
+                continue
             for p in pts:
                 if bb.contains(p) and s.inside(p, pad):
                     return False
@@ -797,7 +801,7 @@ class _Builder:
         return segs
 
     def _cross_cost(self, path) -> int:
-        pts = geo.coarse(geo.sample(path, 3.0), 2)
+        pts = geo.sample(path, 8.0)
         return sum(geo.polylines_cross(pts, other) for other in self.routed)
 
     def _best_bow(self, u, v, sizes, base=0.0, prefer=None):
@@ -1024,7 +1028,7 @@ class _Builder:
         e = EdgeG(k, u, v, a["kind"], path, heads, (tip0, tip), st, full=full)
         e.attrs = a
         self.edges.append(e)
-        self.routed.append(geo.coarse(geo.sample(full, 3.0), 2))
+        self.routed.append(geo.sample(full, 8.0))
 
     # -- labels -------------------------------------------------------------------------
     def _labels(self):

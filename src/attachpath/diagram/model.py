@@ -22,7 +22,6 @@ covariance runs lhs -> rhs.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass, field
 
@@ -181,6 +180,13 @@ def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
     variables = [v for v in pt.variables if v not in hidden]
     structural = [v for v in variables if v not in attached]
     ranks = compute_ranks(pt, structural, s.ranks)
+    for group in s.order:
+        where = [("col", ranks[v]) if v in ranks else ("factor", attached.get(v))
+                 for v in group if v in ranks or v in attached]
+        if not any(where.count(w) > 1 for w in where):
+            messages.append(f"order {' '.join(group)}: no two of these variables share a "
+                            f"column (or a factor's indicators), so the line changes "
+                            f"nothing; put them in one column with a rank directive.")
     data_labels = (res.data_info.get("labels") or {}) if (fitted and s.data_labels) else {}
     endo_reg = {r.lhs for r in pt.rows if r.op == "~"}
     for v in variables:
