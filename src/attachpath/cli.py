@@ -144,6 +144,8 @@ def main(argv=None) -> int:
         return 0
     if not getattr(args, "func", None):
         parser.print_help()
+        print("attachpath: error: give a command, as in 'attachpath fit model.lav --data "
+              "clients.csv' (the commands are listed above).", file=sys.stderr)
         return 2
     problems = _usage_problems(args)
     if problems:

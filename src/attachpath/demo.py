@@ -7,7 +7,8 @@
    are aggregated to client means with ESAT scores (data/clients.csv; a copy
    of the sessions is kept as data/sessions.csv, and of the specs used as
    specs/*.lav, so the report's commands can be rerun from the folder);
-2. fit: the study's two main models (serial_esat_anx, serial_esat_avoid)
+2. fit: the study's main models (serial_esat_anx, serial_esat_avoid, and
+   simultaneous_secure_anx, ESAT estimated with the other subscale as covariate)
    with therapist-cluster-robust SEs, the scaled test and Monte Carlo CIs
    (20000 draws, seed 1) for the indirect effects (models/<name>/);
 3. compare: the alternative structures of the ESAT-anx model
@@ -36,7 +37,7 @@ CLUSTER = "therapist"
 SE = "robust"
 MC_DRAWS = 20000
 SEED = 1
-MAIN = ("serial_esat_anx", "serial_esat_avoid")
+MAIN = ("serial_esat_anx", "serial_esat_avoid", "simultaneous_secure_anx")
 ALTERNATIVES = ("serial_esat_anx", "serial_esat_anx_partial", "parallel_esat_anx",
                 "reversed_esat_anx", "engagement_only_esat_anx", "autonomy_only_esat_anx")
 STEPS = 5
@@ -114,7 +115,7 @@ def run_demo(out=OUT_DEFAULT, *, progress=True, mc_draws: int = MC_DRAWS,
     data_path = out / "data" / "clients.csv"
 
     # 2. the main models
-    say(2, f"fitting {' and '.join(MAIN)} (therapist-cluster-robust SEs, Monte Carlo CIs "
+    say(2, f"fitting {', '.join(MAIN[:-1])} and {MAIN[-1]} (therapist-cluster-robust SEs, Monte Carlo CIs "
            f"from {mc_draws} draws, seed {seed})")
     main = {n: fit(spec_text(n), str(data_path), cluster=CLUSTER, se=SE, mc_draws=mc_draws,
                    seed=seed) for n in MAIN}

@@ -103,6 +103,7 @@ class SpecWarning(AttachpathWarning):
 def closest(name: str, candidates, cutoff: float = 0.6) -> str | None:
     """The candidate most like `name` (for 'did you mean' hints), or None."""
     candidates = [str(c) for c in candidates]
+    name = str(name)
     # the same name but for case or surrounding spaces beats any near-miss
     # ('TDS_GE' for 'tds_ge', not 'tds_ge_n')
     key = str(name).strip().lower()
@@ -111,3 +112,25 @@ def closest(name: str, candidates, cutoff: float = 0.6) -> str | None:
             return c
     hits = difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)
     return hits[0] if hits else None
+
+
+def missing_file_hint(path) -> str:
+    """' (looked in /abs/dir). Did you mean 'x.csv'?' for a path that does not
+    exist: where it was looked for, and the closest file name there."""
+    from pathlib import Path
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    out = ""
+    if not p.is_absolute():
+        try:
+            out = f" (looked in {parent.resolve()})"
+        except OSError:
+            out = ""
+    try:
+        names = [q.name for q in parent.iterdir() if q.is_file()] if parent.is_dir() else []
+    except OSError:
+        names = []
+    hint = closest(p.name, names, cutoff=0.75)
+    if hint:
+        out += f". Did you mean '{parent / hint if str(parent) != '.' else hint}'?"
+    return out

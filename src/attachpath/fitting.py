@@ -71,6 +71,13 @@ def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
 def _load_data(data) -> tuple[pd.DataFrame, dict]:
     if isinstance(data, pd.DataFrame):
         return data, {"source": "DataFrame", "labels": dict(data.attrs.get("labels", {}))}
+    if not isinstance(data, (str, os.PathLike)):
+        hint = (" For an array use pd.DataFrame(X, columns=[...]) so that the model's "
+                "variable names find their columns." if isinstance(data, np.ndarray) else
+                " For a dict of columns use pd.DataFrame(data)." if isinstance(data, dict)
+                else "")
+        raise DataError(f"data must be a pandas DataFrame or the path of a data file "
+                        f"(.csv, .tsv, .parquet, .sav), not {type(data).__name__}.{hint}")
     from .data.io import read_data
     ds = read_data(data)
     return ds.frame, {"source": str(ds.path), "sha256": ds.sha256, "labels": ds.labels}
@@ -538,20 +545,46 @@ def _estimation_failed(exc: EstimationError, pt: ParTable | None = None, ram=Non
                            gradient_norm=exc.gradient_norm, theta=theta)
 
 
+_HEYWOOD_HINT = ("Estimates involving it cannot be interpreted as they stand: check the "
+                 "model (e.g. a factor with too few or too strongly related indicators, "
+                 "or a misspecified path) before fixing the variance at a small value.")
+_CORR_HINT = ("The data do not tell the two apart in this model: check whether they "
+              "measure the same thing, or whether the model is misspecified.")
+
+
 def admissibility(pt, ram, theta, values) -> list[str]:
-    """Negative variances and correlations beyond ±1 in the solution."""
+    """Negative variances and correlations beyond ±1 in the solution: the
+    (residual) variances and covariances, and the total variances and
+    correlations of the latent variables."""
     *_, full, A, S, m = ram.implied(theta, values)
     out = []
     names = pt.variables
     for i, v in enumerate(names):
         if S[i, i] < 0:
             out.append(f"Inadmissible solution: the (residual) variance of '{v}' is "
-                       f"negative ({S[i, i]:.4g}).")
+                       f"negative ({S[i, i]:.4g}). {_HEYWOOD_HINT}")
+        elif v in pt.latent and full[i, i] < 0:
+            out.append(f"Inadmissible solution: the total variance of the latent "
+                       f"variable '{v}' is negative ({full[i, i]:.4g}). {_HEYWOOD_HINT}")
+    flagged = set()
     for i in range(len(names)):
         for j in range(i):
             if S[i, i] > 0 and S[j, j] > 0 and abs(S[i, j]) > np.sqrt(S[i, i] * S[j, j]) * (1 + 1e-9):
+                r = S[i, j] / np.sqrt(S[i, i] * S[j, j])
                 out.append(f"Inadmissible solution: the (residual) correlation of "
-                           f"'{names[j]}' and '{names[i]}' is beyond ±1.")
+                           f"'{names[j]}' and '{names[i]}' is {r:.3f}, beyond ±1. {_CORR_HINT}")
+                flagged.add((i, j))
+    lat = [names.index(v) for v in pt.latent]
+    for a, i in enumerate(lat):
+        for j in lat[:a]:
+            key = (max(i, j), min(i, j))
+            if key in flagged or full[i, i] <= 0 or full[j, j] <= 0:
+                continue
+            r = full[i, j] / np.sqrt(full[i, i] * full[j, j])
+            if abs(r) > 1 + 1e-9:
+                out.append(f"Inadmissible solution: the correlation of the latent variables "
+                           f"'{names[min(i, j)]}' and '{names[max(i, j)]}' is {r:.3f}, "
+                           f"beyond ±1. {_CORR_HINT}")
     return out
 
 

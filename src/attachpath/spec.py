@@ -42,7 +42,10 @@ def read_spec(spec) -> tuple[str, str | None]:
     if isinstance(spec, os.PathLike) or (isinstance(spec, str) and _looks_like_path(spec)):
         path = Path(spec.strip() if isinstance(spec, str) else spec)
         if not path.exists():
-            raise SpecError(f"The spec file '{path}' does not exist.", file=str(path))
+            from .errors import missing_file_hint
+            hint = missing_file_hint(path)
+            raise SpecError(f"The spec file '{path}' does not exist{hint}"
+                            + ("" if hint.endswith("?") else "."), file=str(path))
         if path.is_dir():
             raise SpecError(f"'{path}' is a directory; give the path of a spec file "
                             f"(.lav) in it.", file=str(path))
@@ -71,8 +74,10 @@ def read_spec(spec) -> tuple[str, str | None]:
                             text=f"0x{raw[exc.start:exc.start + 1].hex()}",
                             source_line=shown) from None
     if not isinstance(spec, str):
+        hint = (" Decode it first, e.g. spec.decode('utf-8')."
+                if isinstance(spec, (bytes, bytearray)) else "")
         raise SpecError(f"A spec must be lavaan model syntax text or a path to a .lav "
-                        f"file, not {type(spec).__name__}.")
+                        f"file, not {type(spec).__name__}.{hint}")
     return spec, None
 
 

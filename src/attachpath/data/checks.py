@@ -76,6 +76,8 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
         _require(frame, cluster, "cluster column")
 
     n = len(frame)
+    if n == 0:
+        raise DataError("The data have no rows.")
     X = _as_float(frame, variables)
     inf = np.isinf(X)
     if inf.any():

@@ -82,7 +82,10 @@ def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
     """
     path = Path(path)
     if not path.exists():
-        raise DataError(f"The data file '{path}' does not exist.")
+        from attachpath.errors import missing_file_hint
+        hint = missing_file_hint(path)
+        raise DataError(f"The data file '{path}' does not exist{hint}"
+                        + ("" if hint.endswith("?") else "."))
     if path.is_dir():
         raise DataError(f"'{path}' is a directory, not a data file.")
     ext = path.suffix.lower()

@@ -119,9 +119,13 @@ def prepare(sessions: pd.DataFrame, client: str = "client",
     _check_constant(frame, client, c_vars, groups)
     for name in [f"{v}_n" for v in s_vars] + ["n_sessions"]:
         if name in c_vars or name in s_vars or name in ids:
+            already = frame.groupby(client, sort=False).size().max() == 1
+            hint = (" The data have one row per client: are they already prepared "
+                    "(client-level)? Then fit them directly; prepare takes session rows."
+                    if already else " Rename it.")
             raise DataError(
-                f"The column '{name}' would clash with a column prepare() creates; "
-                f"rename it.", column=name)
+                f"The column '{name}' would clash with a column prepare() creates.{hint}",
+                column=name)
 
     # Aggregation: exactly pandas' groupby mean / count / size / first.
     means = groups[s_vars].mean() if s_vars else pd.DataFrame(index=groups.size().index)

@@ -17,6 +17,11 @@ Graphviz's `dot` program, when installed, draws that layout as PDF and PNG.
 Without Graphviz, SVG and DOT are still written (a DiagramWarning says so
 once).  `layout="dot"` hands the layout to Graphviz's dot instead.
 
+Alternative models: `compare_diagrams(results)` draws each model of a
+comparison on one shared layout (same node positions and canvas in every
+figure), the paths not in every model bold and the paths of other models
+faint and dotted; see `compare.py`.
+
 Layout and display settings can live in the spec as `# diagram:` comment
 lines or in a sidecar file; see `directives.py` for the mini-language.
 """
@@ -40,7 +45,7 @@ from .themes import THEMES
 
 __all__ = ["diagram", "Diagram", "render_for_result", "DiagramWarning",
            "GraphvizMissingError", "parse_directives", "Settings", "ELEMENTS",
-           "dot_binary", "fmt"]
+           "dot_binary", "fmt", "compare_diagrams"]
 
 PNG_DPI = 300
 FORMATS = (".svg", ".pdf", ".png", ".dot")
@@ -387,6 +392,13 @@ def diagram(spec_or_result, *, standardized: bool | None = None, theme: str | No
     for m in content.messages:
         warnings.warn(m, DiagramWarning, stacklevel=2)
     return Diagram(content, layout=layout, title=title)
+
+
+def compare_diagrams(results, **kwargs) -> dict:
+    """Diagrams of alternative models on one shared layout, the paths that
+    differ between them marked: {name: Diagram}.  See `attachpath.diagram.compare`."""
+    from .compare import compare_diagrams as run
+    return run(results, **kwargs)
 
 
 def render_for_result(res) -> dict[str, str]:

@@ -212,6 +212,12 @@ def pinned_dot(lay, theme: Theme, content, *, title: str = "attachpath") -> str:
            f"  node [fontname={q(DOT_FONT)}, fixedsize=true, style=filled, "
            f"fontcolor={q(theme.text)}, color={q(theme.node_line)}];",
            f"  edge [arrowsize=0.75, arrowhead=normal, arrowtail=normal];"]
+    # two invisible corner points: Graphviz sizes the drawing from what it
+    # draws, so they keep the canvas of the layout (figures that share one
+    # layout, compare_diagrams, then have the same size)
+    for i, p in enumerate(((0.0, 0.0), (lay.width, H))):
+        out.append(f"  {q(f'~corner{i}')} [shape=point, style=invis, width=0.01, "
+                   f"pos={q(_pt(p, H))}];")
     for n in lay.nodes.values():
         s = n.shape
         w, h = s.w / PT, s.h / PT
@@ -222,11 +228,16 @@ def pinned_dot(lay, theme: Theme, content, *, title: str = "attachpath") -> str:
             continue
         shape = "ellipse" if n.kind == "latent" else "box"
         fill = theme.latent_fill if n.kind == "latent" else theme.node_fill
-        label = html_label(n.lines, n.sub, theme.sub_size)
         pw = theme.node_width * (1.6 if n.emph else 1.0)
+        faint = ""
+        if getattr(n, "faint", False):          # compare_diagrams: not in this model
+            fill = "white"
+            faint = f", color={q(theme.dim)}, style=\"filled,dashed\""
+        label = html_label(n.lines, n.sub, theme.sub_size,
+                           color=theme.dim_text if faint else None)
         out.append(f"  {q(n.name)} [shape={shape}, label={label}, fontsize={theme.font_size:g}, "
                    f"width={w:.4f}, height={h:.4f}, pos={q(_pt((s.cx, s.cy), H))}, "
-                   f"fillcolor={q(fill)}, penwidth={pw:g}];")
+                   f"fillcolor={q(fill)}, penwidth={pw:g}{faint}];")
     for i, lab in enumerate(lay.labels):
         b = lab.box
         cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
@@ -243,9 +254,19 @@ def pinned_dot(lay, theme: Theme, content, *, title: str = "attachpath") -> str:
         attrs = [f"pos={q(pos)}", f"color={q(st.color)}", f"penwidth={st.width:g}"]
         if start is not None:
             attrs.append("dir=both")
-        if st.dashed:
+        if st.dash:
+            attrs.append("style=dotted")
+        elif st.dashed:
             attrs.append("style=dashed")
-        out.append(f"  {q(e.u)} -> {q(e.v)} [{', '.join(attrs)}];")
+        mark = getattr(e, "mark", None)          # compare_diagrams: all | some | absent
+        if mark:
+            attrs.append(f"class={q(mark)}")
+        tail, head = (e.u, e.v) if e.u else (f"~legend{e.key[1]}a", f"~legend{e.key[1]}b")
+        if not e.u:                              # a legend sample: two invisible points
+            for name, p in ((tail, e.path[0][0]), (head, end)):
+                out.append(f"  {q(name)} [shape=point, width=0.01, style=invis, "
+                           f"pos={q(_pt(p, H))}];")
+        out.append(f"  {q(tail)} -> {q(head)} [{', '.join(attrs)}];")
     if lay.note_lines:
         lines = '<BR ALIGN="LEFT"/>'.join(html_runs(x) for x in lay.note_lines)
         y = lay.note_top

@@ -644,12 +644,31 @@ class _Builder:
                 self.nodes[name] = NodeG(name, "residual", self.shapes[name])
 
     # -- ports: spread the ends of paths along a node's side ------------------------------
+    def _sibling_bow(self, u, v, k) -> float:
+        """The sideways bow of one of several paths between the same two nodes
+        (0 for a lone path): alternate sides, signed relative to u -> v, so a
+        sibling running v -> u (y ~ x and x ~ y) flips its sign."""
+        sib = self.pairs[frozenset((u, v))]
+        if len(sib) < 2:
+            return 0.0
+        idx = sib.index(k)
+        return 22.0 * (1 + idx // 2) * (1 if idx % 2 == 0 else -1) * (-1 if u > v else 1)
+
     def _ports(self):
         self.port: dict = {}
+        self.pairs: dict = {}
+        for u, v, k in self.g.edges(keys=True):
+            self.pairs.setdefault(frozenset((u, v)), []).append(k)
         ends: dict = {}
+        shift: dict = {}      # sideways bow of sibling paths, to order their ports
         for u, v, k, a in self.g.edges(keys=True, data=True):
             if a["kind"] == "covariance" or u == v:
                 continue
+            b = self._sibling_bow(u, v, k)
+            if b:
+                (px, py), (qx, qy) = self.pos[u], self.pos[v]
+                L = math.hypot(qx - px, qy - py) or 1.0
+                shift[k] = (-(qy - py) / L * b, (qx - px) / L * b)
             chain = self.chains.get(k, [])
             first = (self.colx[chain[0][2]], self.y[chain[0]]) if chain else self.pos[v]
             last = (self.colx[chain[-1][2]], self.y[chain[-1]]) if chain else self.pos[u]
@@ -670,8 +689,13 @@ class _Builder:
                 if len(lst) < 2:
                     continue
                 vertical = side in ("w", "e")
-                lst.sort(key=lambda t: (t[1][1], t[1][0]) if vertical else (t[1][0], t[1][1]))
-                span = (min(sh.h * 0.55, 9.0 * (len(lst) - 1)) if vertical
+                def key(t, _v=vertical):
+                    dx, dy = shift.get(t[0], (0.0, 0.0))
+                    return ((t[1][1], dy, t[1][0]) if _v else (t[1][0], dx, t[1][1]))
+                lst.sort(key=key)
+                # many ends on one side (e.g. reciprocal pairs): use more of it
+                tall = 0.55 if len(lst) < 4 else 0.8
+                span = (min(sh.h * tall, 9.0 * (len(lst) - 1)) if vertical
                         else min(sh.w * 0.6, 14.0 * (len(lst) - 1)))
                 for i, (k, _) in enumerate(lst):
                     off = -span / 2 + span * i / (len(lst) - 1)
@@ -990,7 +1014,15 @@ class _Builder:
                     path = self._bow(self._end(k, u), self._end(k, v), 0.0)
                     if self._clipped_clear(path, u, v):
                         return path
-                base = 0.0 if not multi else 22.0 * (1 + idx // 2) * (1 if idx % 2 == 0 else -1)
+                base = self._sibling_bow(u, v, k) if multi else 0.0
+                if multi:
+                    # siblings: gentle bows between their own ports (ordered by
+                    # bow side, so the two do not cross), else wider bows
+                    p, q = self._end(k, u), self._end(k, v)
+                    bow = math.copysign(max(abs(base) * 0.4, 0.045 * geo.dist(p, q)), base)
+                    path = self._bow(p, q, bow)
+                    if self._clipped_clear(path, u, v):
+                        return path
                 path = self._best_bow(u, v, [0, 12, 24, 40, 60, 90, 130, 180, 250], base=base)
                 if path:
                     return path
@@ -1002,7 +1034,7 @@ class _Builder:
                 path = self._arc_path(k, bump)
                 if self._clipped_clear(path, u, v):
                     return path
-        base = 0.0 if not multi else 22.0 * (1 + idx // 2) * (1 if idx % 2 == 0 else -1)
+        base = 0.0 if not multi else 22.0 * (1 + idx // 2) * (1 if idx % 2 == 0 else -1) * (-1 if u > v else 1)
         # prefer bowing away from the middle of the drawing
         mid_y = sum(self.y.values()) / max(len(self.y), 1)
         my = (self.pos[u][1] + self.pos[v][1]) / 2

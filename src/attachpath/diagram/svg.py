@@ -69,10 +69,15 @@ def to_svg(lay: Layout, theme: Theme, *, title: str = "Path diagram", desc: str 
     out.append('<g class="edges">')
     for e in lay.edges:
         st = e.style
-        dash = ' stroke-dasharray="5,3"' if st.dashed else ""
+        dash = (f' stroke-dasharray="{st.dash}"' if st.dash
+                else ' stroke-dasharray="5,3"' if st.dashed else "")
         ident = escape(str(e.key))
-        out.append(f'<g class="edge {e.kind}" data-from="{escape(e.u)}" data-to="{escape(e.v)}" '
-                   f'data-key="{ident}">')
+        mark = getattr(e, "mark", None)          # compare_diagrams: all | some | absent
+        extra = "".join(f' data-{k}="{escape(str(v))}"'
+                        for k, v in (getattr(e, "data", None) or {}).items())
+        out.append(f'<g class="edge {e.kind}{" " + mark if mark else ""}" '
+                   f'data-from="{escape(e.u)}" data-to="{escape(e.v)}" '
+                   f'data-key="{ident}"{extra}>')
         out.append(f'<path d="{_path_d(e.path)}" fill="none" stroke="{st.color}" '
                    f'stroke-width="{_f(st.width)}"{dash} stroke-linecap="butt"/>')
         for hd in e.heads:
@@ -90,17 +95,22 @@ def to_svg(lay: Layout, theme: Theme, *, title: str = "Path diagram", desc: str 
                        f'fill="{theme.node_fill}" stroke="{theme.node_line}" '
                        f'stroke-width="{_f(theme.cov_width)}"/>')
             continue
-        out.append(f'<g class="node {n.kind}" data-name="{escape(n.name)}">')
+        faint = getattr(n, "faint", False)       # compare_diagrams: not in this model
+        line = theme.dim if faint else theme.node_line
+        fdash = ' stroke-dasharray="3,2"' if faint else ""
+        out.append(f'<g class="node {n.kind}{" faint" if faint else ""}" '
+                   f'data-name="{escape(n.name)}">')
         if n.kind == "latent":
             out.append(f'<ellipse cx="{_f(s.cx)}" cy="{_f(s.cy)}" rx="{_f(s.w / 2)}" '
-                       f'ry="{_f(s.h / 2)}" fill="{theme.latent_fill}" '
-                       f'stroke="{theme.node_line}" stroke-width="{_f(pw)}"/>')
+                       f'ry="{_f(s.h / 2)}" fill="{"white" if faint else theme.latent_fill}" '
+                       f'stroke="{line}" stroke-width="{_f(pw)}"{fdash}/>')
         else:
             out.append(f'<rect x="{_f(s.cx - s.w / 2)}" y="{_f(s.cy - s.h / 2)}" '
-                       f'width="{_f(s.w)}" height="{_f(s.h)}" fill="{theme.node_fill}" '
-                       f'stroke="{theme.node_line}" stroke-width="{_f(pw)}"/>')
+                       f'width="{_f(s.w)}" height="{_f(s.h)}" '
+                       f'fill="{"white" if faint else theme.node_fill}" '
+                       f'stroke="{line}" stroke-width="{_f(pw)}"{fdash}/>')
         out += _text_block(s.cx, s.cy, n.lines, theme.font_size, n.sub, theme.sub_size,
-                           theme.text)
+                           theme.dim_text if faint else theme.text)
         out.append("</g>")
     out.append("</g>")
     out.append('<g class="labels">')

@@ -54,6 +54,7 @@ class EdgeStyle:
     dashed: bool
     text: str             # label colour
     heads: str            # "forward" | "both"
+    dash: str = ""        # an SVG dash array (e.g. dotted); overrides `dashed`
 
 
 def edge_style(t: Theme, a: dict, nonsig_mode: str) -> EdgeStyle:

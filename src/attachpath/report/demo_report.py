@@ -79,9 +79,12 @@ def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: 
 
     # -- main models ----------------------------------------------------------
     mm = Section(Heading("Main models"))
-    mm.add(Para(join(["The study's serial mediation model in its two versions: therapeutic "
-                      "attachment as ", code("esat_anx"), " and as ", code("esat_avoid"),
-                      ". Standard errors are cluster-robust by therapist, the test statistic "
+    mm.add(Para(join(["The study's serial mediation model in its two versions, therapeutic "
+                      "attachment as the residual score ", code("esat_anx"), " and as ",
+                      code("esat_avoid"), ", and the ESAT-anx model estimated simultaneously "
+                      "(CATS-Secure with CATS-Preoccupied as a covariate, ",
+                      code("simultaneous_secure_anx"), "; its spec explains where the two "
+                      "approaches agree). Standard errors are cluster-robust by therapist, the test statistic "
                       "is scaled (MLR), and the indirect effects have Monte Carlo CIs from "
                       f"{mc_draws} draws (seed {seed})."])))
     for n, r in main.items():
