@@ -87,19 +87,44 @@ def run_demo(out=OUT_DEFAULT, *, progress=True, mc_draws: int = MC_DRAWS,
 
     progress: True prints "[k/5] ..." lines to stderr, a callable(step, text)
     receives them, False is silent."""
-    from .comparison import compare
-    from .data.prepare import esat_scores, prepare
-    from .datasets import SESSIONS_FILE, load_example
-    from .fitting import fit
-    from .outputs import check_out_dir, write_files_atomic, write_fit_outputs
-    from .report import write_comparison
-    from .report.figures import comparison_figures, model_figure
+    from .outputs import check_out_dir
 
     say = _progress_printer() if progress is True else (progress or (lambda *a: None))
     t0 = time.perf_counter()
     out = check_out_dir(out)
     for sub in ("data", "specs", "models", "comparison"):
         check_out_dir(out / sub)
+    before = set(out.rglob("*")) if out.is_dir() else None
+    try:
+        return _run(out, say, t0, mc_draws, seed)
+    except BaseException:
+        _discard_new(out, before)      # a failed demo leaves the folder as it was
+        raise
+
+
+def _discard_new(out: Path, before) -> None:
+    """Remove the files and folders this run created under `out` (and `out`
+    itself if it did not exist); files that were there before are kept."""
+    import shutil
+    if before is None:
+        shutil.rmtree(out, ignore_errors=True)
+        return
+    new = sorted(set(out.rglob("*")) - before, key=lambda p: len(p.parts), reverse=True)
+    for p in new:
+        try:
+            p.rmdir() if p.is_dir() else p.unlink()
+        except OSError:
+            pass
+
+
+def _run(out, say, t0, mc_draws, seed) -> DemoResult:
+    from .comparison import compare
+    from .data.prepare import esat_scores, prepare
+    from .datasets import SESSIONS_FILE, load_example
+    from .fitting import fit
+    from .outputs import write_files_atomic, write_fit_outputs
+    from .report import write_comparison
+    from .report.figures import comparison_figures, model_figure
 
     # 1. sessions -> clients
     say(1, "preparing client scores from the example sessions")

@@ -28,10 +28,16 @@ Each figure's note says so, and (``legend=True``, the default) a small key
 under the figure shows the three line styles, so the figures explain
 themselves side by side in a report.
 
-Columns: the causal stages of the first model (the reference); variables
-it does not have take one column right of their latest cause in the union
-of the models.  When the models disagree about the order (a reversed
-model), its paths then run right to left in its figure; the note says so.
+Columns: the paths of all models are taken model by model (the first
+model's first) into one acyclic graph, leaving out a path that would close
+a cycle, and each variable sits one column right of its latest cause.  So
+the first model's causal order wins where the models disagree (TDS before
+ESAT in one model, after it in another): the reversed model's paths then
+run right to left in its figure, and its note says so.  Every figure is
+checked (no path through a node, no overlapping labels, no label on one of
+its own paths); the shared layout is spread out until all of them pass, and
+a label lying on another path in one figure only is moved along its path
+in that figure.
 
 Directives: each spec's ``# diagram:`` lines and the keyword arguments
 apply as in `diagram()` where they do not clash with a shared layout:
@@ -540,9 +546,10 @@ def _shared_layout(content, theme, models, key_pid, counts, ghosts) -> Layout:
 
 # -- legend -----------------------------------------------------------------------------
 
-def _add_legend(union: Layout, t: Theme) -> list:
-    """Three sample arrows with their meaning under the union layout; returns
-    the legend items (edge, label) to copy into every figure."""
+def _add_legend(union: Layout, t: Theme, ghosts: bool) -> list:
+    """Sample arrows with their meaning under the union layout (the ghost one
+    only with ghosts); returns the legend items (edge, label) to copy into
+    every figure."""
     size = t.sub_size
     y = union.height + 2
     x = 12.0
@@ -550,7 +557,7 @@ def _add_legend(union: Layout, t: Theme) -> list:
     styles = [EdgeStyle(t.edge, t.edge_width, False, t.text, "forward"),
               _marked(EdgeStyle(t.edge, t.edge_width, False, t.text, "forward"), t),
               _ghost_style(t, "regression")]
-    for i, (text, st) in enumerate(zip(LEGEND, styles)):
+    for i, (text, st) in enumerate(zip(LEGEND, styles[:3 if ghosts else 2])):
         p, q = (x, y + 6), (x + 30, y + 6)
         path, base, tip = geo.trim_end([geo.line_seg(p, q)], ARROW)
         e = EdgeG(("legend", i), "", "", "legend", path, [geo.arrowhead(base, tip, ARROW_HALF)],
@@ -605,7 +612,7 @@ def compare_diagrams(results, *, ghosts: bool = True, legend: bool = True,
         for pid in m.paths:
             counts[pid] = counts.get(pid, 0) + 1
     union = _shared_layout(union_content, theme, models, key_pid, counts, ghosts)
-    legend_items = _add_legend(union, theme) if legend else []
+    legend_items = _add_legend(union, theme, ghosts) if legend else []
     first_rank = {v: a["rank"] for v, a in union_content.graph.nodes(data=True)}
     out: dict = {}
     lays = {}
@@ -622,7 +629,7 @@ def compare_diagrams(results, *, ghosts: bool = True, legend: bool = True,
                     and first_rank.get(v) is not None and first_rank[u] > first_rank[v]):
                 backwards += 1
         faint = [n for n in lay.nodes.values() if getattr(n, "faint", False)]
-        note = _note_text(m, [x.name for x in models if x is not m], theme, ghosts,
+        note = _note_text([x.name for x in models if x is not m], theme, ghosts,
                           bool(faint), backwards, models[0].name)
         m.content.note = m.content.note + " " + note
         lay.compare = status
@@ -643,18 +650,22 @@ def compare_diagrams(results, *, ghosts: bool = True, legend: bool = True,
     return out
 
 
-def _note_text(m, others, t, ghosts, faint, backwards, first) -> str:
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _note_text(others, t, ghosts, faint, backwards, first) -> str:
+    """The sentences a compared figure adds to its note."""
     bold = "Bold red paths" if t.name == "colour" else "Bold paths"
-    n = len(others) + 1
-    parts = [f"Same layout as the other {n - 1} models compared "
-             f"({', '.join(others)}). {bold}: not in every model."]
+    parts = [f"Variables are placed as in the diagrams of {_and(others)}. {bold}: not in "
+             f"every model."]
     if ghosts:
         parts.append("Dotted grey paths: in other models, absent here (or fixed to 0)"
                      + ("; faint dashed boxes: variables this model does not have."
                         if faint else "."))
     if backwards:
-        parts.append(f"Columns follow the causal order of {first}; paths drawn right to "
-                     f"left run against it.")
+        parts.append(f"Paths drawn right to left run against the column order, which "
+                     f"follows {first} where the models disagree.")
     return " ".join(parts)
 
 

@@ -166,6 +166,46 @@ def fit_semopy(pt: ParTable, ram: RAM, mom: ml.Moments, values) -> tuple[np.ndar
     return saturated_intercepts(pt, ram, theta, values, mom), int(res.n_it)
 
 
+def iv_starts(pt, mom, theta):
+    """theta with each measured factor's free loadings, variance and its
+    indicators' residual variances set from instrumental-variable moments
+    (lavaan's FABIN idea with one instrument): for marker m, indicator j and
+    a third indicator k, lambda_j = s_jk / s_mk."""
+    theta = np.array(theta, dtype=float, copy=True)
+    pos = {v: i for i, v in enumerate(pt.observed)}
+    S = mom.cov
+
+    def free_var(v):
+        return next((r for r in pt.rows if r.op == "~~" and r.lhs == v and r.rhs == v
+                     and r.free), None)
+    for lv in pt.latent:
+        loads = [r for r in pt.rows if r.op == "=~" and r.lhs == lv and r.rhs in pos]
+        marker = next((r for r in loads if not r.free and r.value != 0), None)
+        if marker is None or len(loads) < 3:
+            continue
+        m = pos[marker.rhs]
+        lam = {marker.rhs: marker.value}
+        for r in loads:
+            if not r.free:
+                continue
+            others = [pos[o.rhs] for o in loads if o.rhs not in (r.rhs, marker.rhs)]
+            k = max(others, key=lambda k: abs(S[m, k]))
+            if abs(S[m, k]) > 1e-12:
+                lam[r.rhs] = marker.value * S[pos[r.rhs], k] / S[m, k]
+                theta[r.free - 1] = lam[r.rhs]
+        phis = [S[m, pos[v]] / (marker.value * l) for v, l in lam.items()
+                if v != marker.rhs and abs(l) > 1e-12]
+        if not phis:
+            continue
+        phi = float(np.median(phis))
+        if (r := free_var(lv)) is not None:
+            theta[r.free - 1] = phi
+        for v, l in lam.items():
+            if (r := free_var(v)) is not None:
+                theta[r.free - 1] = S[pos[v], pos[v]] - l * l * phi
+    return theta
+
+
 def fisher_scoring(ram: RAM, theta, mom, values, max_iter=MAX_SCORING):
     """Polish θ with Fisher scoring and step halving; returns (θ, iterations, |g|)."""
     f = ml.discrepancy(ram, theta, mom, values)
@@ -223,11 +263,20 @@ def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
                               "is probably not identified.", iterations=n_it)
     theta, it, gnorm = fisher_scoring(ram, theta, mom, values)
     f = ml.discrepancy(ram, theta, mom, values)
+    if (not np.isfinite(f) or gnorm > GRAD_TOL) and start is None and pt.latent:
+        # semopy clamps variances at 0, so a solution with a negative factor
+        # variance (lavaan reports it, flagged) lies across a ridge scoring
+        # cannot cross from there; instrumental-variable starts land near it
+        alt = saturated_intercepts(pt, ram, iv_starts(pt, mom, theta), values, mom)
+        alt, it2, g2 = fisher_scoring(ram, alt, mom, values)
+        f2 = ml.discrepancy(ram, alt, mom, values)
+        if np.isfinite(f2) and g2 <= GRAD_TOL:
+            return Solution(alt, values, n_it + it + it2, g2, f2)
     if not np.isfinite(f) or gnorm > GRAD_TOL:
         raise EstimationError(
             f"The estimation did not converge: after {n_it} optimizer and {it} "
             f"scoring iterations the gradient norm is {gnorm:.2e} (needs < "
             f"{GRAD_TOL:.0e}). Check the model is identified, rescale variables "
             f"with very different variances, or give start values with start().",
-            iterations=n_it + it, gradient_norm=gnorm)
+            iterations=n_it + it, gradient_norm=gnorm, theta=theta)
     return Solution(theta, values, n_it + it, gnorm, f)
