@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 import attachpath as ap
-from attachpath.data import esat_scores, prepare
+from attachpath.data import prepare
 from attachpath.outputs import write_text_atomic
 from attachpath.simulate import simulate
 

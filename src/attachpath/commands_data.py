@@ -13,7 +13,6 @@ Example::
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from attachpath.errors import OutputError

@@ -14,7 +14,6 @@ import os
 import platform
 import warnings
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +21,7 @@ from .estimate.distributions import norm_ppf, norm_sf
 
 from . import effects
 from .errors import (AttachpathError, ClusterWarning, DataError, EstimationError,
-                     ModelError, SpecError, closest)
+                     ModelError)
 from .estimate import engine, fitmeasures, ml, vcov as vc
 from .estimate.ram import RAM
 from .partable import ParTable

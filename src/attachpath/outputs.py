@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +52,11 @@ def _temp_for(path: Path, data, binary: bool) -> str:
     """Write `data` to a new temporary file beside `path`; return its name."""
     if path.is_dir():
         raise OutputError(f"Cannot write '{path}': it is a directory.")
+    tmp = str(path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # mode 0o666 lets the umask decide the permissions, as for any new file
+        # (mkstemp would leave every output readable by its owner only)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise OutputError(f"Cannot write into '{path.parent}': {exc.strerror or exc}.") from None
     try:

@@ -8,7 +8,6 @@ and #3) and are written next to each assertion.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from reliability_support import SPECS, assert_no_temp_files, assert_nothing_changed

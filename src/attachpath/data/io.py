@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,71 +255,25 @@ def write_text_atomic(text: str, path) -> Path:
         >>> write_text_atomic('{"a": 1}\\n', "truth.json")     # doctest: +SKIP
         PosixPath('truth.json')
     """
-    return replace_all([(_write_temp(text, Path(path)), Path(path))])[0]
-
-
-def _write_temp(text: str, path: Path) -> Path:
-    """Write `text` to a new temporary file beside `path`; return its path."""
-    parent = path.parent
-    if not parent.is_dir():
-        raise OutputError(f"Cannot write '{path}': the directory '{parent}' does not exist.")
-    if path.is_dir():
-        raise OutputError(f"Cannot write '{path}': it is a directory.")
-    tmp = parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
-    try:
-        # os.open with mode 0o666 lets the umask decide the final permissions.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        raise OutputError(f"Cannot write into '{parent}': {exc.strerror or exc}.") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
-        raise
-    return tmp
-
-
-def replace_all(pairs) -> list[Path]:
-    """Move each (temporary, final) pair into place with os.replace.
-
-    Used to commit several outputs only after all of them were written; on a
-    failure the temporary files not yet moved are removed.
-    """
-    pairs = list(pairs)
-    done = []
-    try:
-        for tmp, final in pairs:
-            try:
-                os.replace(tmp, final)
-            except OSError as exc:
-                raise OutputError(f"Cannot write '{final}': {exc.strerror or exc}.") from exc
-            done.append(Path(final))
-    finally:
-        for tmp, _ in pairs[len(done):]:
-            Path(tmp).unlink(missing_ok=True)
-    return done
+    return write_texts_atomic([(text, path)])[0]
 
 
 def write_texts_atomic(items) -> list[Path]:
     """Write several (text, path) outputs: all temporary files first, then replace.
 
-    If writing any temporary file fails, nothing is replaced.
+    If writing any temporary file fails, nothing is replaced.  Unlike
+    attachpath.outputs, a missing directory is an error here: the data
+    commands write where the user pointed, and never create folders.
 
     Example::
 
         >>> write_texts_atomic([("a\\n", "a.csv"), ("b\\n", "b.csv")])  # doctest: +SKIP
     """
-    temps = []
-    try:
-        for text, path in items:
-            temps.append((_write_temp(text, Path(path)), Path(path)))
-    except BaseException:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
-        raise
-    return replace_all(temps)
+    from attachpath.outputs import write_files_atomic
+    items = [(text, Path(path)) for text, path in items]
+    for _, path in items:
+        if not path.parent.is_dir():
+            raise OutputError(f"Cannot write '{path}': the directory '{path.parent}' "
+                              f"does not exist.")
+    write_files_atomic(Path("."), {path: text for text, path in items})
+    return [path for _, path in items]

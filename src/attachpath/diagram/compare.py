@@ -383,7 +383,8 @@ def _variance_loop(node: Shape, circle: Shape):
     full = list(path)
     path, base, tip = geo.trim_end(path, ARROW * 0.9)
     path, base0, tip0 = geo.trim_start(path, ARROW * 0.9)
-    heads = [geo.arrowhead(base0, tip0, ARROW_HALF * 0.9), geo.arrowhead(base, tip, ARROW_HALF * 0.9)]
+    heads = [geo.arrowhead(base0, tip0, ARROW_HALF * 0.9),
+             geo.arrowhead(base, tip, ARROW_HALF * 0.9)]
     return path, heads, (tip0, tip), full
 
 

@@ -76,7 +76,7 @@ figure.diagram figcaption .ftitle { display: block; font-style: italic; }
             background: #fff; text-align: center; }
 .svg-wrap svg { max-width: 100%; height: auto; }
 .missing { color: var(--muted); font-style: italic; }
-.figure-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr));
+.figure-grid { display: grid; grid-template-columns: 1fr;
                gap: 0 1.6rem; }
 .figure-grid figure.diagram { margin: 1rem 0; }
 .figure-grid .svg-wrap svg { width: 100%; height: auto; }
