@@ -33,7 +33,7 @@ from .estimate.distributions import chi2_sf
 
 from .errors import AttachpathError, DataError
 from .estimate import engine, ml, robust_test, vcov as vc
-from .estimate.ram import RAM
+from .estimate.ram import ram_of
 from .fitting import fit, _load_data
 from .result import Result
 
@@ -95,7 +95,7 @@ def _check_same_cases(results: dict, frame: pd.DataFrame, cluster) -> None:
 def _reproduce(res_b: Result, target: ml.Moments) -> tuple[np.ndarray, float]:
     """Fit model B to target moments from B's estimates: (θ, N·F)."""
     pt = res_b.partable
-    ram = RAM.from_partable(pt)
+    ram = ram_of(pt)
     values = engine.fixed_values(pt, ram, target)
     theta = engine.saturated_intercepts(pt, ram, res_b.theta, values, target)
     theta, _, _ = engine.fisher_scoring(ram, theta, target, values, max_iter=200)
@@ -103,7 +103,7 @@ def _reproduce(res_b: Result, target: ml.Moments) -> tuple[np.ndarray, float]:
 
 
 def _implied_moments(res: Result, X: np.ndarray) -> ml.Moments:
-    ram = RAM.from_partable(res.partable)
+    ram = ram_of(res.partable)
     sigma, mu, *_ = ram.implied(res.theta, res.values)
     mean = mu if res.partable.meanstructure else X.mean(axis=0)
     return ml.Moments(X, mean, sigma, X.shape[0])
@@ -128,7 +128,7 @@ def nested_in(res_a: Result, res_b: Result, X_a: np.ndarray) -> bool:
 def _scaling_at(res_b: Result, theta, X, clusters) -> float:
     """Yuan-Bentler scaling factor of model B at θ (for SB2010)."""
     pt = res_b.partable
-    ram = RAM.from_partable(pt)
+    ram = ram_of(pt)
     mom = ml.Moments.from_array(X)
     values = engine.fixed_values(pt, ram, mom)
     A = ml.observed_information(ram, theta, mom, values)

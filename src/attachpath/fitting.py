@@ -23,7 +23,7 @@ from . import effects
 from .errors import (AttachpathError, ClusterWarning, DataError, EstimationError,
                      ModelError)
 from .estimate import engine, fitmeasures, ml, vcov as vc
-from .estimate.ram import RAM
+from .estimate.ram import RAM, ram_of
 from .partable import ParTable
 from .result import COLUMNS, Result
 from .spec import check_columns, partable_of, read_spec  # noqa: F401 (re-exported)
@@ -58,7 +58,7 @@ def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
                              f"errors and tests are unreliable with fewer than about 30 "
                              f"clusters.")
         mom = ml.Moments.from_array(model_df.to_numpy(dtype=float))
-        ram = RAM.from_partable(pt)
+        ram = ram_of(pt)
         check_rank(pt, ram, engine.fixed_values(pt, ram, mom))
         if notes:
             pt = replace(pt, notes=tuple(dict.fromkeys(pt.notes + tuple(notes))))
@@ -171,7 +171,7 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
                         f"variables; ML needs more cases than variables.")
     clusters = None if cluster is None else np.asarray(info["clusters"])
     mom = ml.Moments.from_array(X)
-    ram = RAM.from_partable(pt)
+    ram = ram_of(pt)
 
     with single_thread_blas():
         check_rank(pt, ram, engine.fixed_values(pt, ram, mom))
@@ -384,6 +384,11 @@ def _where(pt: ParTable) -> str:
     return f"{pt.file}: " if pt.file else ""
 
 
+# ParTables already shown identified (the check is structural: it does not
+# depend on the data), so refits of one model in a study do it once
+_IDENTIFIED: set = set()
+
+
 def check_rank(pt: ParTable, ram: RAM, values, *, tol: float = 1e-9) -> None:
     """Refuse a model that is not (locally) identified, before fitting.
 
@@ -393,7 +398,7 @@ def check_rank(pt: ParTable, ram: RAM, values, *, tol: float = 1e-9) -> None:
     combination of parameters can change without changing any implied mean,
     variance or covariance, and those parameters are named.
     """
-    if pt.npar == 0:
+    if pt.npar == 0 or pt in _IDENTIFIED:
         return
     names = describe_parameters(pt)
     rng = np.random.default_rng(20240701)
@@ -423,6 +428,7 @@ def check_rank(pt: ParTable, ram: RAM, values, *, tol: float = 1e-9) -> None:
             null = [vt[i] for i in range(len(sv), J.shape[1])] + \
                    [vt[i] for i in range(len(sv)) if sv[i] <= tol * sv[0]]
         if not null and not len(zero):
+            _IDENTIFIED.add(pt)
             return
         deficient.append((null, zero))
         if len(deficient) >= 2:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .errors import ModelError, SpecError, closest
 from .syntax.statement import Statement
@@ -440,6 +440,7 @@ def check_identification(pt: ParTable) -> None:
             f"{pt.npar - moments} parameter(s).{hint}")
 
 
+@lru_cache(maxsize=256)
 def baseline(pt: ParTable) -> ParTable:
     """lavaan's independence (baseline) model of the same observed variables:
     free variances (and intercepts) of the non-covariates, the covariates'

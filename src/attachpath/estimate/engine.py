@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import EstimationError, ModelError
 from ..partable import ParTable
 from . import closedform, ml
-from .ram import RAM
+from .ram import RAM, ram_of
 
 GRAD_TOL = 1e-6      # max |dF/dθ| accepted as converged (lavaan-tight)
 MAX_SCORING = 100
@@ -242,7 +242,7 @@ def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
     (closedform.plan) and semopy otherwise; "semopy" always uses semopy.
     `start` (a previous θ̂) skips semopy and warm-starts the scoring, as the
     bootstrap does."""
-    ram = ram or RAM.from_partable(pt)
+    ram = ram or ram_of(pt)
     check_mean_structure(pt)
     values = fixed_values(pt, ram, mom)
     plan = closedform.plan(pt) if method == "auto" else None

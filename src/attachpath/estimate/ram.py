@@ -33,6 +33,12 @@ def vech_indices(p: int):
     return rows, cols
 
 
+@lru_cache(maxsize=256)
+def ram_of(pt: ParTable) -> "RAM":
+    """The RAM layout of a parameter table, built once per table."""
+    return RAM.from_partable(pt)
+
+
 def vech(M: np.ndarray) -> np.ndarray:
     li, lj = vech_indices(M.shape[-1])
     return M[..., li, lj]
@@ -117,8 +123,30 @@ class RAM:
             m[..., self.m_i] = self._entries(theta, self.m_free, self.m_rows, vals)
         return A, S, m
 
+    def _memo(self, kind, theta, values, compute):
+        """Results for a single θ are kept for the last few θ: inference asks
+        for the implied moments and the Jacobian at θ̂ many times over."""
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim != 1:
+            return compute()
+        vals = self.fixed_values if values is None else values
+        key = (kind, theta.tobytes(), np.asarray(vals, dtype=float).tobytes())
+        memo = self.__dict__.setdefault("_memo_cache", {})
+        if key not in memo:
+            if len(memo) > 16:
+                memo.clear()
+            out = compute()
+            # shared between callers: read-only, so no caller can change another's
+            for a in (out if isinstance(out, tuple) else (out,)):
+                a.setflags(write=False)
+            memo[key] = out
+        return memo[key]
+
     def implied(self, theta, values=None):
         """(Sigma, mu, B, total covariance of all variables, A, S, m)."""
+        return self._memo("implied", theta, values, lambda: self._implied(theta, values))
+
+    def _implied(self, theta, values=None):
         A, S, m = self.matrices(theta, values)
         B = np.linalg.inv(np.eye(self.n_all) - A)
         full = B @ S @ np.swapaxes(B, -1, -2)
@@ -141,6 +169,9 @@ class RAM:
     def jacobian(self, theta, values=None) -> np.ndarray:
         """d(moments)/dθ: rows are mu (if meanstructure) then vech(Sigma)
         (lower triangle, column by column), columns the free parameters."""
+        return self._memo("jacobian", theta, values, lambda: self._jacobian(theta, values))
+
+    def _jacobian(self, theta, values=None) -> np.ndarray:
         A, S, m = self.matrices(theta, values)
         B = np.linalg.inv(np.eye(self.n_all) - A)
         p = self.n_obs

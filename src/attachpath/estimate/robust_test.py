@@ -17,7 +17,7 @@ from .distributions import chi2_sf
 
 from ..partable import ParTable, baseline
 from . import fitmeasures, ml, vcov
-from .ram import RAM, vech_indices
+from .ram import RAM, ram_of, vech_indices
 
 
 def _h1_kept(pt: ParTable) -> np.ndarray:
@@ -50,7 +50,7 @@ def scaling_factor(trace_h1, trace_h0, df) -> float:
 
 def baseline_scaling(pt: ParTable, mom: ml.Moments, clusters, trace_h1) -> float:
     bpt = baseline(pt)
-    bram = RAM.from_partable(bpt)
+    bram = ram_of(bpt)
     theta = np.zeros(bpt.npar)
     pos = {v: i for i, v in enumerate(bpt.observed)}
     for r in bpt.rows:
