@@ -19,6 +19,8 @@ def _add_fit_options(p: argparse.ArgumentParser, *, out_required=False) -> None:
                    help="standard errors (default: standard; robust when --cluster is given)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                    help="bootstrap draws with --se bootstrap (default 1000)")
+    p.add_argument("--boot-ci", default="percentile", choices=["percentile", "bca"],
+                   help="bootstrap intervals: percentile (default) or bca")
     p.add_argument("--mc", type=int, default=0, metavar="N",
                    help="Monte Carlo CIs for := parameters from N draws (e.g. 20000)")
     p.add_argument("--seed", type=int, default=None, help="seed of every random procedure")
@@ -76,6 +78,7 @@ def cmd_fit(args) -> int:
         warnings.simplefilter("ignore")     # every one is kept in res.warnings
         res = fit(args.spec, args.data, cluster=args.cluster, se=_se(args),
                   level=args.level, mc_draws=args.mc, bootstrap=args.bootstrap,
+                  boot_ci=args.boot_ci,
                   seed=args.seed, progress=True)
     # estimates, fit.json, diagram and report replace the old ones together
     written = write_fit_outputs(res, args.out, report=True) if args.out else None

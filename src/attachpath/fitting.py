@@ -138,7 +138,8 @@ def single_thread_blas():
 def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
         level: float = 0.95, mc_draws: int = 0, bootstrap: int = 1000,
         seed: int | None = None, progress: bool = False,
-        meanstructure: bool | None = None, engine_method: str = "auto") -> Result:
+        meanstructure: bool | None = None, engine_method: str = "auto",
+        boot_ci: str = "percentile") -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -147,6 +148,7 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     "standard" (expected information), "robust" (MLR sandwich; cluster-robust
     with `cluster`), "bootstrap" (case or cluster bootstrap) or "none".
     mc_draws > 0 gives Monte Carlo CIs for := parameters from the chosen vcov.
+    boot_ci: "percentile" or "bca" intervals with se="bootstrap".
     meanstructure: estimate intercepts (default: when clustered or when the
     spec has `~1`, as lavaan).  engine_method: "auto" uses the closed form of
     recursive path models where it applies (verified by the gradient) and
@@ -183,7 +185,7 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
         notes += check_information(pt, ram, sol)
         out = _inference(pt, ram, mom, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
-                         progress=progress, model_df=model_df)
+                         progress=progress, model_df=model_df, boot_ci=boot_ci)
     data_info = {"n": mom.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"), "labels": source.get("labels", {})}
     if cluster is not None:
@@ -205,7 +207,7 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
 
 
 def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
-               progress, model_df) -> dict:
+               progress, model_df, boot_ci="percentile") -> dict:
     theta, values = sol.theta, sol.values
     notes: list[str] = []
     fit = fitmeasures.fit_measures(pt, ram, theta, values, mom)
@@ -224,9 +226,9 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
         fit.update(robust_test.scaled_fit(pt, ram, theta, values, mom, clusters, fit, A, B))
     else:  # bootstrap
         from .estimate import bootstrap as boot
-        V = vc.standard(ram, theta, mom, values)
         draws = boot.run(pt, ram, mom, sol, clusters=clusters, n=bootstrap, seed=seed,
-                         progress=progress)
+                         progress=progress, level=level, interval=boot_ci)
+        V = draws["vcov"]       # the covariance of the replicates, as lavaan's
         se_kind = "bootstrap.cluster" if clusters is not None else "bootstrap"
     if clusters is not None:
         fit["nclusters"] = int(len(np.unique(clusters)))

@@ -148,3 +148,26 @@ def test_icc1_matches_balanced_anova_formula():
     icc, deff = icc1(v, cl)
     assert icc == pytest.approx((msb - msw) / (msb + (m - 1) * msw), rel=1e-12)
     assert deff == pytest.approx(1 + (m - 1) * icc, rel=1e-12)
+
+
+def test_bca_cluster_bootstrap_through_api_and_cli(clients_a, tmp_path):
+    kw = dict(cluster="therapist", se="bootstrap", bootstrap=200, seed=4)
+    pct = ap.fit(SERIAL, clients_a, **kw)
+    bca = ap.fit(SERIAL, clients_a, boot_ci="bca", **kw)
+    assert "bca bootstrap" in bca.ci["defined"] and "percentile" in pct.ci["defined"]
+    # same draws, so the same SEs; the intervals differ (bias correction)
+    assert np.allclose(pct.estimates["se"], bca.estimates["se"])
+    assert not np.allclose(pct.estimates["ci.lower"], bca.estimates["ci.lower"])
+    # the reported vcov is the covariance of the replicates
+    free_se = pct.estimates[pct.estimates["op"] != ":="]["se"].to_numpy()
+    assert np.allclose(np.sort(free_se), np.sort(np.sqrt(np.diag(pct.vcov.to_numpy()))))
+    from attachpath.cli import main
+    path = tmp_path / "a.csv"
+    clients_a.to_csv(path, index=False)
+    spec = tmp_path / "s.lav"
+    spec.write_text(SERIAL)
+    assert main(["fit", str(spec), "--data", str(path), "--cluster", "therapist", "--se",
+                 "bootstrap", "--bootstrap", "200", "--seed", "4", "--boot-ci", "bca",
+                 "--out", str(tmp_path / "o")]) == 0
+    est = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    assert np.allclose(est["ci.lower"], bca.estimates["ci.lower"], rtol=1e-8)

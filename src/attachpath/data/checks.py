@@ -159,6 +159,8 @@ def _counts(by_var: dict) -> str:
 
 def _as_float(frame: pd.DataFrame, variables) -> np.ndarray:
     """The columns as one float64 array; DataError at the first non-numeric value."""
+    if all(frame[v].dtype == np.float64 for v in variables):
+        return frame[list(variables)].to_numpy(dtype=float)   # nothing to convert
     X = np.empty((len(frame), len(variables)), dtype=float)
     for j, v in enumerate(variables):
         X[:, j] = _column_as_float(frame, v)

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from ..errors import EstimationError
+from ..errors import AttachpathError, EstimationError
 from . import closedform, engine, ml
 from .distributions import norm_cdf, norm_ppf
 
@@ -145,6 +145,8 @@ def run(pt, ram, mom, sol, *, clusters=None, n=1000, seed=None, progress=False,
     from ..effects import Defined
     if n < 2:
         raise EstimationError("The bootstrap needs at least 2 draws.")
+    if interval not in ("percentile", "bca"):
+        raise AttachpathError(f"Bootstrap intervals are 'percentile' or 'bca', not '{interval}'.")
     defined = Defined.from_partable(pt)
     theta = sol.theta
     draws, failed = replicates(pt, ram, mom.X, theta, clusters=clusters, n=n, seed=seed,
@@ -170,5 +172,6 @@ def run(pt, ram, mom, sol, *, clusters=None, n=1000, seed=None, progress=False,
                      f"left out of the SEs and intervals.")
     return {"n": n, "ok": int(ok.sum()), "failed": int(failed), "seed": seed,
             "interval": interval, "se": se[:k], "def_se": se[k:], "ci": ci[:k],
+            "vcov": np.atleast_2d(np.cov(good, rowvar=False)),
             "def_ci": ci[k:], "notes": notes,
             "unit": "cluster" if clusters is not None else "case"}
