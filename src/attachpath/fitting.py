@@ -101,7 +101,7 @@ def _icc1(values, inv, sizes) -> tuple[float, float]:
 
 
 def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
-    ids, sizes = np.unique(clusters, return_counts=True)
+    ids, inv, sizes = np.unique(clusters, return_inverse=True, return_counts=True)
     g = len(ids)
     info = {"name": name, "n": int(g), "min": int(sizes.min()), "max": int(sizes.max()),
             "mean": float(sizes.mean())}
@@ -116,7 +116,6 @@ def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
         notes.append(f"The {g} clusters do not exceed the {npar} free parameters: the "
                      f"cluster-robust covariance matrix is rank deficient, so SEs and "
                      f"the scaled test are not trustworthy.")
-    _, inv = np.unique(clusters, return_inverse=True)
     iccs = {v: _icc1(X[:, i], inv, sizes) for i, v in enumerate(names)}
     return info, notes, iccs
 

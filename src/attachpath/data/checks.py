@@ -159,8 +159,9 @@ def _counts(by_var: dict) -> str:
 
 def _as_float(frame: pd.DataFrame, variables) -> np.ndarray:
     """The columns as one float64 array; DataError at the first non-numeric value."""
-    if all(frame[v].dtype == np.float64 for v in variables):
-        return frame[list(variables)].to_numpy(dtype=float)   # nothing to convert
+    dtypes = frame.dtypes
+    if all(dtypes[v] == np.float64 for v in variables):   # nothing to convert
+        return np.column_stack([frame[v].to_numpy(dtype=float) for v in variables])
     X = np.empty((len(frame), len(variables)), dtype=float)
     for j, v in enumerate(variables):
         X[:, j] = _column_as_float(frame, v)
