@@ -14,9 +14,8 @@ removes them.
 
 from __future__ import annotations
 
-import math
-
-MINUS = "\u2212"
+from ..apa import MINUS, finite  # noqa: F401 (re-exported for the diagram modules)
+from ..apa import num as _num
 NBSP = "\u00a0"       # keeps "p < .05" on one line in a wrapped note
 ITALIC_ON = "\x01"
 ITALIC_OFF = "\x02"
@@ -49,13 +48,6 @@ def runs(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def finite(x) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def num(x, decimals: int = 2, *, bounded: bool = False) -> str:
     """A number with fixed decimals; `bounded` drops the leading zero.
 
@@ -64,14 +56,7 @@ def num(x, decimals: int = 2, *, bounded: bool = False) -> str:
     >>> num(1.234, 2, bounded=True), num(-12.5, 1)
     ('1.23', '−12.5')
     """
-    if not finite(x):
-        return "NA"
-    x = float(x)
-    body = f"{abs(x):.{decimals}f}"
-    negative = x < 0 and float(body) != 0.0
-    if bounded and body.startswith("0") and decimals > 0:
-        body = body[1:]
-    return (MINUS if negative else "") + body
+    return _num(x, decimals, bounded=bounded, missing="NA")
 
 
 def fixed_value(x) -> str:

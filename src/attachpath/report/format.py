@@ -15,30 +15,17 @@
 
 from __future__ import annotations
 
-import math
 
-MINUS = "\u2212"
+from ..apa import MINUS, finite  # noqa: F401 (re-exported for the report modules)
+from ..apa import num as _num
+
 DASH = "\u2014"
 EN_DASH = "\u2013"
 
 
-def finite(x) -> bool:
-    try:
-        return x is not None and not isinstance(x, bool) and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def num(x, decimals: int = 3, *, bounded: bool = False) -> str:
     """x with fixed decimals; `bounded` drops the leading zero when |x| < 1."""
-    if not finite(x):
-        return DASH
-    x = float(x)
-    body = f"{abs(x):.{decimals}f}"
-    negative = x < 0 and float(body) != 0.0
-    if bounded and body.startswith("0.") and decimals > 0:
-        body = body[1:]
-    return (MINUS if negative else "") + body
+    return _num(x, decimals, bounded=bounded, missing=DASH)
 
 
 def std(x, decimals: int = 3) -> str:
