@@ -82,26 +82,30 @@ def _load_data(data) -> tuple[pd.DataFrame, dict]:
     return ds.frame, {"source": str(ds.path), "sha256": ds.sha256, "labels": ds.labels}
 
 
-def icc1(values: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
-    """ICC(1) from a one-way ANOVA (unbalanced n0) and the design effect."""
+def icc1(values: np.ndarray, clusters: np.ndarray):
+    """ICC(1) from a one-way ANOVA (unbalanced n0) and the design effect
+    1 + (mean cluster size − 1)·ICC.  `values` may be one variable (a vector:
+    returns a pair of floats) or several (columns: returns two arrays)."""
     _, inv, sizes = np.unique(clusters, return_inverse=True, return_counts=True)
-    return _icc1(values, inv, sizes)
-
-
-def _icc1(values, inv, sizes) -> tuple[float, float]:
-    g, n = len(sizes), len(values)
-    means = np.bincount(inv, weights=values) / sizes
-    grand = values.mean()
-    ssb = float(np.sum(sizes * (means - grand) ** 2))
-    ssw = float(np.sum((values - means[inv]) ** 2))
-    msb, msw = ssb / (g - 1), ssw / (n - g) if n > g else np.nan
+    Y = np.asarray(values, dtype=float)
+    Y2 = Y[:, None] if Y.ndim == 1 else Y
+    g, n = len(sizes), len(Y2)
+    onehot = np.zeros((g, n))
+    onehot[inv, np.arange(n)] = 1.0
+    means = (onehot @ Y2) / sizes[:, None]
+    ssb = sizes @ (means - Y2.mean(axis=0)) ** 2
+    ssw = np.sum((Y2 - means[inv]) ** 2, axis=0)
+    msb, msw = ssb / (g - 1), (ssw / (n - g) if n > g else np.full_like(ssw, np.nan))
     n0 = (n - np.sum(sizes ** 2) / n) / (g - 1)
     icc = (msb - msw) / (msb + (n0 - 1) * msw)
-    return float(icc), float(1 + (n / g - 1) * icc)
+    deff = 1 + (n / g - 1) * icc
+    if Y.ndim == 1:
+        return float(icc[0]), float(deff[0])
+    return icc, deff
 
 
 def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
-    ids, inv, sizes = np.unique(clusters, return_inverse=True, return_counts=True)
+    ids, sizes = np.unique(clusters, return_counts=True)
     g = len(ids)
     info = {"name": name, "n": int(g), "min": int(sizes.min()), "max": int(sizes.max()),
             "mean": float(sizes.mean())}
@@ -116,7 +120,8 @@ def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
         notes.append(f"The {g} clusters do not exceed the {npar} free parameters: the "
                      f"cluster-robust covariance matrix is rank deficient, so SEs and "
                      f"the scaled test are not trustworthy.")
-    iccs = {v: _icc1(X[:, i], inv, sizes) for i, v in enumerate(names)}
+    icc, deff = icc1(X, clusters)
+    iccs = {v: (float(icc[i]), float(deff[i])) for i, v in enumerate(names)}
     return info, notes, iccs
 
 
@@ -275,7 +280,8 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
     ci["description"] = (f"{int(level * 100)}%: parameters {ci['parameters']}; "
                          f"defined {ci['defined']}" if len(defined) else
                          f"{int(level * 100)}%: {ci['parameters']}")
-    est_df = pd.DataFrame(rows, columns=COLUMNS)
+    est_df = pd.DataFrame({c: [row[k] for row in rows] for k, c in enumerate(COLUMNS)},
+                          columns=COLUMNS)
     names = list(pt.free_names)
     inadmissible = admissibility(pt, ram, theta, values)
     estimation["admissible"] = not inadmissible
@@ -288,11 +294,12 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
                 notes=notes, estimation=estimation)
 
 
-def _row(lhs, op, rhs, label, est, se, lo, hi, std):
+def _row(lhs, op, rhs, label, est, se, lo, hi, std) -> tuple:
+    """One estimates row, in the order of COLUMNS."""
     z = est / se if se and np.isfinite(se) and se > 0 else np.nan
     p = 2 * norm_sf(abs(z)) if np.isfinite(z) else np.nan
-    return dict(zip(COLUMNS, (lhs, op, rhs, label, float(est), float(se), float(z), p,
-                              float(lo), float(hi), float(std))))
+    return (lhs, op, rhs, label, float(est), float(se), float(z), p,
+            float(lo), float(hi), float(std))
 
 
 @lru_cache(maxsize=1)
