@@ -127,28 +127,8 @@ class ParTable:
 
     @cached_property
     def stages(self) -> dict[str, int]:
-        """Causal stage of every variable: 0 for exogenous, 1 + max stage of
-        its causes otherwise (indicators share their factor's stage)."""
-        causes: dict[str, set[str]] = {v: set() for v in self.variables}
-        for r in self.rows:
-            if r.op == "~":
-                causes[r.lhs].add(r.rhs)
-        stage: dict[str, int] = {}
-
-        def visit(v: str, trail: tuple[str, ...]) -> int:
-            if v in stage:
-                return stage[v]
-            if v in trail:  # a feedback loop: stop climbing
-                return 0
-            s = 0
-            for c in causes[v]:
-                s = max(s, visit(c, trail + (v,)) + 1)
-            stage[v] = s
-            return s
-
-        for v in self.variables:
-            visit(v, ())
-        return stage
+        """Causal stage (column) of every variable; see causal_stages."""
+        return causal_stages(self, self.variables)
 
     @cached_property
     def is_recursive(self) -> bool:
@@ -169,6 +149,47 @@ class ParTable:
         rows = tuple(replace(r, value=values[(r.lhs, r.op, r.rhs)]) if r.exo else r
                      for r in self.rows)
         return replace(self, rows=rows)
+
+
+def causal_stages(pt: ParTable, variables, overrides: dict | None = None) -> dict[str, int]:
+    """Stage of each of `variables` in the causal sequence (see
+    stages_from_causes); causes are regressions and loadings between the
+    listed variables (e.g. second-order factors).  The diagrams lay variables
+    out in these columns (ECR -> CATS -> TDS -> IIP)."""
+    causes: dict[str, set[str]] = {v: set() for v in variables}
+    for r in pt.rows:
+        if r.op == "~" and r.lhs in causes and r.rhs in causes:
+            causes[r.lhs].add(r.rhs)
+        elif r.op == "=~" and r.lhs in causes and r.rhs in causes:
+            causes[r.rhs].add(r.lhs)
+    return stages_from_causes(causes, overrides)
+
+
+def stages_from_causes(causes: dict, overrides: dict | None = None) -> dict[str, int]:
+    """Stage of each variable: the override where one is given, else one past
+    its latest cause; a feedback loop stops the climb; stages that no
+    variable occupies are closed up."""
+    overrides = overrides or {}
+    stage: dict[str, int] = {}
+
+    def visit(v, trail):
+        if v in stage:
+            return stage[v]
+        if v in overrides:
+            stage[v] = overrides[v]
+            return stage[v]
+        if v in trail:          # a feedback loop: stop climbing
+            return 0
+        s = 0
+        for c in sorted(causes[v]):
+            s = max(s, visit(c, trail | {v}) + 1)
+        stage[v] = s
+        return s
+
+    for v in causes:
+        visit(v, frozenset())
+    compact = {r: i for i, r in enumerate(sorted(set(stage.values())))}
+    return {v: compact[stage[v]] for v in causes}
 
 
 # -- building ----------------------------------------------------------------

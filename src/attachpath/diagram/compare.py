@@ -60,6 +60,7 @@ from pathlib import Path
 import networkx as nx
 
 from attachpath.errors import SpecError
+from attachpath.partable import stages_from_causes
 
 from . import Diagram, fmt
 from . import geometry as geo
@@ -255,26 +256,7 @@ def _ranks(models: list[_Model], structural: list[str]) -> dict:
         for v, r in m.settings.ranks.items():
             if v in keep:
                 fixed.setdefault(v, r)
-    rank: dict = {}
-
-    def visit(v, trail):
-        if v in rank:
-            return rank[v]
-        if v in fixed:
-            rank[v] = fixed[v]
-            return rank[v]
-        if v in trail:
-            return 0
-        r = 0
-        for c in sorted(dag.predecessors(v)):
-            r = max(r, visit(c, trail | {v}) + 1)
-        rank[v] = r
-        return r
-
-    for v in structural:
-        visit(v, frozenset())
-    used = {r: i for i, r in enumerate(sorted(set(rank.values())))}
-    return {v: used[rank[v]] for v in structural}
+    return stages_from_causes({v: set(dag.predecessors(v)) for v in structural}, fixed)
 
 
 def _union(models: list[_Model], theme: Theme) -> tuple[Content, dict]:

@@ -29,6 +29,7 @@ import networkx as nx
 
 from attachpath.syntax.expression import Expression
 
+from ..partable import causal_stages
 from . import fmt
 from .directives import Settings
 
@@ -101,36 +102,9 @@ def attached_indicators(pt, hidden: set, hidden_paths: set) -> dict[str, str]:
 
 
 def compute_ranks(pt, structural, overrides: dict[str, int]) -> dict[str, int]:
-    """Column of every structural variable: user ranks where given, else one
-    right of the latest cause (regressions, and loadings between structural
-    variables, e.g. second-order factors); empty columns are removed."""
-    causes: dict[str, set[str]] = {v: set() for v in structural}
-    for r in pt.rows:
-        if r.op == "~" and r.lhs in causes and r.rhs in causes:
-            causes[r.lhs].add(r.rhs)
-        elif r.op == "=~" and r.lhs in causes and r.rhs in causes:
-            causes[r.rhs].add(r.lhs)
-    rank: dict[str, int] = {}
-
-    def visit(v, trail):
-        if v in rank:
-            return rank[v]
-        if v in overrides:
-            rank[v] = overrides[v]
-            return rank[v]
-        if v in trail:          # a feedback loop: stop climbing
-            return 0
-        s = 0
-        for c in sorted(causes[v]):
-            s = max(s, visit(c, trail | {v}) + 1)
-        rank[v] = s
-        return s
-
-    for v in structural:
-        visit(v, frozenset())
-    used = sorted(set(rank.values()))
-    compact = {r: i for i, r in enumerate(used)}
-    return {v: compact[rank[v]] for v in structural}
+    """Column of every structural variable: the table's causal stages
+    (partable.causal_stages) with the user's rank directives."""
+    return causal_stages(pt, list(structural), overrides)
 
 
 # -- building ------------------------------------------------------------------
