@@ -142,32 +142,39 @@ OP_TITLES = {"=~": "Latent variables", "~": "Regressions", "~~": "Variances and 
              "~1": "Intercepts", ":=": "Defined parameters"}
 
 
+def _row_name(r: dict, op: str) -> str:
+    if op == ":=":
+        return f"{r['lhs']} := {r['rhs']}"
+    name = r["lhs"] if op == "~1" else f"{r['lhs']} {op} {r['rhs']}"
+    return name + (f" ({r['label']})" if r["label"] else "")
+
+
 def _table_text(est: pd.DataFrame) -> str:
+    records = est.to_dict("records")
+    # the name column fits the longest name (within reason) so nothing is cut
+    width = min(max([30] + [len(_row_name(r, r["op"])) + 2 for r in records]), 60)
     out = []
     for op in ("=~", "~", "~~", "~1", ":="):
-        part = est[est["op"] == op]
-        if part.empty:
+        part = [r for r in records if r["op"] == op]
+        if not part:
             continue
         out.append(OP_TITLES[op])
-        out.append(f"  {'':<30}{'est':>9}{'se':>9}{'z':>8}{'p':>8}{'ci.lower':>10}"
+        out.append(f"  {'':<{width}}{'est':>9}{'se':>9}{'z':>8}{'p':>8}{'ci.lower':>10}"
                    f"{'ci.upper':>10}{'std.all':>9}")
-        for r in part.to_dict("records"):
-            if op == ":=":
-                name = f"{r['lhs']} := {r['rhs']}"
-            elif op == "~1":
-                name = r["lhs"]
-            else:
-                name = f"{r['lhs']} {op} {r['rhs']}"
-            if r["label"] and op != ":=":
-                name += f" ({r['label']})"
-            out.append(f"  {name[:30]:<30}{_f(r['est'], 9)}{_f(r['se'], 9)}{_f(r['z'], 8, 2)}"
-                       f"{_pf(r['pvalue'])}{_f(r['ci.lower'], 10)}{_f(r['ci.upper'], 10)}"
-                       f"{_f(r['std.all'], 9)}")
+        for r in part:
+            name = _row_name(r, op)
+            out.append(f"  {name[:width]:<{width}}{_f(r['est'], 9)}{_f(r['se'], 9)}"
+                       f"{_f(r['z'], 8, 2)}{_pf(r['pvalue'])}{_f(r['ci.lower'], 10)}"
+                       f"{_f(r['ci.upper'], 10)}{_f(r['std.all'], 9)}")
     return "\n".join(out)
 
 
 def _f(x, w, d=3):
-    return f"{'':>{w}}" if x is None or not np.isfinite(x) else f"{x:>{w}.{d}f}"
+    if x is None or not np.isfinite(x):
+        return f"{'':>{w}}"
+    if abs(x) < 0.5 * 10 ** -d:      # no "-0.000"
+        x = 0.0
+    return f"{x:>{w}.{d}f}"
 
 
 def _pf(p):
