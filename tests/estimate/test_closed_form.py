@@ -81,3 +81,15 @@ def test_vectorised_bootstrap_equals_draw_by_draw_refits(clients, monkeypatch):
     slow = ap.fit(spec, clients, cluster="therapist", se="bootstrap", bootstrap=40, seed=9)
     assert np.allclose(fast.estimates["se"], slow.estimates["se"], rtol=1e-6)
     assert np.allclose(fast.estimates["ci.lower"], slow.estimates["ci.lower"], rtol=1e-6, atol=1e-9)
+
+
+def test_draw_by_draw_refits_spread_over_processes_equal_serial(clients, monkeypatch):
+    from attachpath.estimate import bootstrap as boot
+    spec = SPECS[[p.stem for p in SPECS].index("serial_esat_anx")]
+    monkeypatch.setattr(closedform, "plan", lambda pt: None)
+    monkeypatch.setattr(boot, "_workers", lambda n: 2)
+    two = ap.fit(spec, clients, cluster="therapist", se="bootstrap", bootstrap=60, seed=5)
+    monkeypatch.setattr(boot, "_workers", lambda n: 1)
+    one = ap.fit(spec, clients, cluster="therapist", se="bootstrap", bootstrap=60, seed=5)
+    pd.testing.assert_frame_equal(two.estimates, one.estimates)
+    assert two.draws["ok"] == 60

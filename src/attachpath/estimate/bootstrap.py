@@ -11,6 +11,7 @@ the resampling units.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -74,8 +75,33 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _refit_many(pt, ram, X, theta, units, picks, bar=None):
+    """Refit the draws in `picks` one by one (NaN rows for failures)."""
+    from threadpoolctl import threadpool_limits
+    out = np.full((len(picks), len(theta)), np.nan)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for r, pick in enumerate(picks):
+            rows = np.concatenate([units[i] for i in pick])
+            try:
+                out[r] = _refit(pt, ram, X[rows], theta)
+            except (EstimationError, np.linalg.LinAlgError, ValueError):
+                pass
+            if bar is not None:
+                bar(r + 1)
+    return out
+
+
+def _workers(n_draws: int) -> int:
+    """Processes for draw-by-draw refits: all cores when there is enough work."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, n_draws // 50))
+
+
 def replicates(pt, ram, X, theta, *, clusters=None, n=1000, seed=None, progress=False):
-    """(R x k estimates with NaN rows for failed draws, number failed)."""
+    """(R x k estimates with NaN rows for failed draws, number failed).
+
+    All draws are made up front from the seed, so the result does not depend
+    on how the refits are spread over processes."""
     rng = np.random.default_rng(seed)
     units = _units(X.shape[0], clusters)
     g = len(units)
@@ -83,17 +109,40 @@ def replicates(pt, ram, X, theta, *, clusters=None, n=1000, seed=None, progress=
     plan = closedform.plan(pt)
     if plan is not None:
         return _closed_form_draws(pt, plan, X, units, picks)
-    out = np.full((n, len(theta)), np.nan)
-    failed = 0
-    bar = _Progress(n, progress)
-    for r in range(n):
-        rows = np.concatenate([units[i] for i in picks[r]])
-        try:
-            out[r] = _refit(pt, ram, X[rows], theta)
-        except (EstimationError, np.linalg.LinAlgError, ValueError):
-            failed += 1
-        bar(r + 1)
+    workers = _workers(n)
+    out = None
+    if workers > 1:
+        out = _parallel(pt, ram, X, theta, units, picks, workers, progress)
+    if out is None:
+        out = _refit_many(pt, ram, X, theta, units, picks, _Progress(n, progress))
+    failed = int(np.sum(~np.all(np.isfinite(out), axis=1)))
     return out, failed
+
+
+def _parallel(pt, ram, X, theta, units, picks, workers, progress):
+    """Refits spread over processes (fork); None if a pool cannot be had."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:
+        return None
+    chunks = np.array_split(np.arange(len(picks)), workers * 4)
+    bar = _Progress(len(picks), progress)
+    done = 0
+    out = np.full((len(picks), len(theta)), np.nan)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {pool.submit(_refit_many, pt, ram, X, theta, units, picks[c]): c
+                       for c in chunks if len(c)}
+            for fut in futures:
+                c = futures[fut]
+                out[c] = fut.result()
+                done += len(c)
+                bar(done)
+    except (OSError, RuntimeError, BrokenPipeError):
+        return None
+    return out
 
 
 def jackknife(pt, ram, X, theta, defined, clusters=None):
