@@ -105,14 +105,66 @@ def expected_information(ram: RAM, theta, values=None) -> np.ndarray:
 
 def observed_information(ram: RAM, theta, mom: Moments, values=None,
                          h: float = 1e-6) -> np.ndarray:
-    """Unit observed information: ½ × Hessian of F, by central differences
-    of the analytic gradient (as lavaan differentiates its gradient); all
-    2k gradients in one vectorised call."""
+    """Unit observed information: ½ × Hessian of F.
+
+    Where the implied means equal the sample means (always at the ML
+    solution of a saturated mean structure) the Hessian has a closed form
+    (analytic_hessian); elsewhere (e.g. a larger model evaluated at a smaller
+    one's solution) it is differentiated numerically: central differences
+    of the analytic gradient, all 2k gradients in one vectorised call."""
+    sigma, mu, *_ = ram.implied(theta, values)
+    if not ram.meanstructure or np.max(np.abs(mom.mean - mu), initial=0.0) < 1e-9:
+        H = analytic_hessian(ram, theta, mom, values)
+        return 0.25 * (H + H.T)
     k = len(theta)
     steps = h * np.eye(k)
     g = gradient(ram, np.vstack([theta + steps, theta - steps]), mom, values)
     H = ((g[:k] - g[k:]) / (2 * h)).T
     return 0.25 * (H + H.T)
+
+
+def analytic_hessian(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
+    """d²F/dθdθ' when the implied means equal the sample means.
+
+    Two parts: J' H_m J, the Hessian of F in the moments (means block 2Σ⁻¹;
+    covariance block D'[(Σ⁻¹SΣ⁻¹)⊗Σ⁻¹ + Σ⁻¹⊗(Σ⁻¹SΣ⁻¹) − Σ⁻¹⊗Σ⁻¹]D), plus
+    tr(G ∂²Σ/∂θ_a∂θ_b) with G = Σ⁻¹ − Σ⁻¹SΣ⁻¹ = dF/dΣ.  In RAM form the
+    second derivatives of Σ = F B S B' F' are non-zero only for pairs of paths
+    (A, A) and a path with a (co)variance (A, S); with B = (I − A)⁻¹,
+    M = B S B' and Ĝ = F'GF they reduce to products of entries of B, M,
+    MĜB and B'ĜB, gathered here for all pairs at once."""
+    sigma, mu, B, M, A, S, m = ram.implied(theta, values)
+    p = ram.n_obs
+    inv = np.linalg.inv(sigma)
+    T = inv @ mom.cov @ inv
+    D = duplication(p)
+    Hc = D.T @ (np.kron(T, inv) + np.kron(inv, T) - np.kron(inv, inv)) @ D
+    if ram.meanstructure:
+        Hm = np.zeros((p + Hc.shape[0],) * 2)
+        Hm[:p, :p] = 2.0 * inv
+        Hm[p:, p:] = Hc
+    else:
+        Hm = Hc
+    J = ram.jacobian(theta, values)
+    H = J.T @ Hm @ J
+
+    n = ram.n_all
+    Ghat = np.zeros((n, n))
+    Ghat[:p, :p] = inv - T
+    MGB = M @ Ghat @ B
+    BGB = B.T @ Ghat @ B
+    MA, MS, _, s_diag = ram._scatters
+    ai, aj = ram.a_ij[:, 0], ram.a_ij[:, 1]            # path a: A[i, j]
+    # (A_a, A_b), b = (k, l): 2 [ (MĜB)[j,k] B[l,i] + (MĜB)[l,i] B[j,k] + M[j,l] (B'ĜB)[k,i] ]
+    T_aa = 2.0 * (MGB[aj[:, None], ai[None, :]] * B[aj[None, :], ai[:, None]]
+                  + MGB[aj[None, :], ai[:, None]] * B[aj[:, None], ai[None, :]]
+                  + M[aj[:, None], aj[None, :]] * BGB[ai[None, :], ai[:, None]])
+    # (A_a, S_s), s = (k, l): 2 [ B[j,k] (B'ĜB)[l,i] + B[j,l] (B'ĜB)[k,i] ] (once if k = l)
+    si, sj = ram.s_ij[:, 0], ram.s_ij[:, 1]
+    T_as = 2.0 * (B[aj[:, None], si[None, :]] * BGB[sj[None, :], ai[:, None]]
+                  + B[aj[:, None], sj[None, :]] * BGB[si[None, :], ai[:, None]]) * s_diag[None, :]
+    H2 = MA.T @ T_aa @ MA + MA.T @ T_as @ MS
+    return H + H2 + (MA.T @ T_as @ MS).T
 
 
 def casewise_scores(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
