@@ -11,11 +11,9 @@ only .svg and .dot can be written; .pdf and .png then fail with exit code 2.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from attachpath.errors import OutputError
 
-FORMATS = (".svg", ".pdf", ".png", ".dot")
 
 
 def add_command(subparsers) -> None:
@@ -53,15 +51,9 @@ def add_command(subparsers) -> None:
 
 
 def run_diagram(args) -> int:
-    from attachpath.diagram import diagram
+    from attachpath.diagram import check_target, diagram
 
-    out = Path(args.out)
-    ext = out.suffix.lower()
-    if ext not in FORMATS:
-        raise OutputError(f"--out '{out}': write the diagram as .svg, .pdf, .png or .dot "
-                          f"(the extension picks the format).")
-    if out.exists() and out.is_dir():
-        raise OutputError(f"--out '{out}' is a directory; give a file name ending in {ext}.")
+    out, ext = check_target(args.out)      # before any fitting
     if ext in (".pdf", ".png"):
         from attachpath.diagram import GraphvizMissingError, dot_binary
         if dot_binary() is None:       # fail before any fitting

@@ -56,6 +56,19 @@ def dot_binary() -> str | None:
     return _dot.dot_binary()
 
 
+def check_target(path) -> tuple[Path, str]:
+    """(path, extension) of a diagram file to write; OutputError for an
+    extension that picks no format or a path that is a directory."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in FORMATS:
+        raise OutputError(f"'{p}': a diagram is written as .svg, .pdf, .png or .dot "
+                          f"(the extension picks the format), not '{ext or 'no extension'}'.")
+    if p.exists() and p.is_dir():
+        raise OutputError(f"'{p}' is a directory; give a file name ending in {ext}.")
+    return p, ext
+
+
 class DiagramWarning(AttachpathWarning):
     """Something about a diagram the user should know (e.g. no Graphviz)."""
 
@@ -169,13 +182,7 @@ class Diagram:
         """Write the diagram to `path`; the extension (.svg, .pdf, .png, .dot)
         picks the format.  The file is replaced atomically."""
         from attachpath.outputs import write_bytes_atomic, write_text_atomic
-        p = Path(path)
-        ext = p.suffix.lower()
-        if ext not in FORMATS:
-            raise OutputError(f"'{p}': a diagram is written as .svg, .pdf, .png or .dot, "
-                              f"not '{ext or 'no extension'}'.")
-        if p.exists() and p.is_dir():
-            raise OutputError(f"'{p}' is a directory; give a file name ending in {ext}.")
+        p, ext = check_target(path)
         if ext in (".pdf", ".png"):
             write_bytes_atomic(p, self.to_bytes(ext[1:]))
         else:

@@ -65,7 +65,8 @@ from attachpath.partable import stages_from_causes
 from . import Diagram, fmt
 from . import geometry as geo
 from .geometry import Box, Shape
-from .layout import ARROW, ARROW_HALF, EdgeG, LabelG, Layout, NodeG, _Builder, label_size
+from .layout import (ARROW, ARROW_HALF, EdgeG, LabelG, Layout, NodeG, _Builder, best_spacing,
+                     label_size)
 from .metrics import text_width
 from .model import Content, build, wrap_label
 from .themes import THEMES, EdgeStyle, Theme, edge_style
@@ -505,26 +506,18 @@ def _shared_layout(content, theme, models, key_pid, counts, ghosts) -> Layout:
     """The union layout, as `layout.compute` makes it, except that faults are
     counted in the figures drawn from it: growing spacing until no figure has
     a hard fault or a label on one of its own paths; the best try is kept."""
-    spacing = 1.0
-    best = None
-    for attempt in range(12):            # finer steps than compute(): up to 2.85x
-        lay = _Builder(content, theme, spacing).run()
+
+    def faults(lay):
         hard, soft = len(lay.messages) + len(lay.problems()), 0
         for m in models:
             fig = _derive(lay, key_pid, m, counts, len(models), theme, ghosts)[0]
             _relabel(fig, theme)
             h, s_ = _faults(fig)
             hard, soft = hard + h, soft + s_
-        score = (hard, soft, attempt)
-        if best is None or score < best[0]:
-            best = (score, lay)
-        if hard == 0 and soft == 0:
-            break
-        spacing *= 1.1
-    lay = best[1]
-    if lay.messages or lay.problems():
-        lay.messages = list(dict.fromkeys(list(lay.messages) + lay.problems()))
-    return lay
+        return hard, soft
+
+    # finer steps than compute(): up to 2.85x
+    return best_spacing(content, theme, faults, attempts=12, growth=1.1)
 
 
 # -- legend -----------------------------------------------------------------------------

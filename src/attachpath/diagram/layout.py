@@ -1226,18 +1226,25 @@ def compute(content, theme: Theme) -> Layout:
 
     Tries growing spacings until no label is left without a place, no path
     touches a node and no label covers another path; keeps the best try."""
+    return best_spacing(content, theme,
+                        lambda lay: (len(lay.messages) + len(lay.problems()), len(lay.covered())))
+
+
+def best_spacing(content, theme: Theme, faults, *, attempts: int = 6,
+                 growth: float = 1.2) -> Layout:
+    """Lay out at growing spacings until `faults(layout)` gives (0, 0) (hard,
+    soft); the try with the fewest faults is kept and its problems recorded."""
     spacing = 1.0
     best = None
-    for attempt in range(6):
+    for attempt in range(attempts):
         lay = _Builder(content, theme, spacing).run()
-        hard = len(lay.messages) + len(lay.problems())
-        soft = len(lay.covered())
+        hard, soft = faults(lay)
         score = (hard, soft, attempt)
         if best is None or score < best[0]:
             best = (score, lay)
         if hard == 0 and soft == 0:
             break
-        spacing *= 1.2
+        spacing *= growth
     lay = best[1]
     if lay.messages or lay.problems():
         lay.messages = list(dict.fromkeys(list(lay.messages) + lay.problems()))
