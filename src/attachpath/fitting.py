@@ -17,11 +17,12 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from . import effects
 from .errors import (ClusterWarning, DataError, EstimationError)
 from .estimate import engine, fitmeasures, ml, vcov as vc
-from .estimate.distributions import norm_ppf, norm_sf
+from .estimate.distributions import norm_ppf
 from .estimate.ram import ram_of
 from .partable import ParTable
 from .result import COLUMNS, Result
@@ -253,53 +254,69 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
         free_se, def_se = draws["se"], draws["def_se"]
         ci["parameters"] = ci["defined"] = f"{draws['interval']} bootstrap ({draws['ok']} of {draws['n']} draws)"
         notes += draws.get("notes", [])
-
-    rows = []
-    for k, r in enumerate(pt.rows):
-        if not r.free:
-            continue
-        i = r.free - 1
-        est, s = theta[i], free_se[i]
-        lo, hi = est - z_crit * s, est + z_crit * s
-        if draws:
-            lo, hi = draws["ci"][i]
-        rows.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, lo, hi, row_std[k]))
+    free_rows = _free_rows(pt)
+    free_idx = np.array([pt.rows[k].free - 1 for k in free_rows], dtype=int)
+    est = np.concatenate([theta[free_idx], def_est])
+    se_ = np.concatenate([free_se[free_idx], def_se])
+    std = np.concatenate([row_std[list(free_rows)], def_std])
+    if draws:
+        bounds = np.vstack([np.asarray(draws["ci"]).reshape(-1, 2)[free_idx],
+                            np.asarray(draws["def_ci"]).reshape(-1, 2)])
+        lo, hi = bounds[:, 0], bounds[:, 1]
+    else:
+        lo, hi = est - z_crit * se_, est + z_crit * se_
     mc = None
     if mc_draws and len(defined) and se != "bootstrap":
         from .estimate import montecarlo
         mc = montecarlo.intervals(defined, theta, V, n=mc_draws, seed=seed, level=level)
         ci["defined"] = f"Monte Carlo ({mc_draws} draws from the {se_kind} vcov, seed {seed})"
-    for j, r in enumerate(pt.defined()):
-        est, s = def_est[j], def_se[j]
-        lo, hi = est - z_crit * s, est + z_crit * s
-        if draws:
-            lo, hi = draws["def_ci"][j]
-        elif mc is not None:
-            lo, hi = mc[j]
-        rows.append(_row(r.lhs, ":=", r.rhs, r.lhs, est, s, lo, hi, def_std[j]))
+        k = len(free_idx)
+        lo[k:], hi[k:] = np.asarray(mc).reshape(-1, 2).T
     ci["description"] = (f"{int(level * 100)}%: parameters {ci['parameters']}; "
                          f"defined {ci['defined']}" if len(defined) else
                          f"{int(level * 100)}%: {ci['parameters']}")
-    est_df = pd.DataFrame({c: [row[k] for row in rows] for k, c in enumerate(COLUMNS)},
-                          columns=COLUMNS)
-    names = list(pt.free_names)
+    est_df = _estimates_table(pt, est, se_, lo, hi, std)
+    names = tuple(pt.free_names)
     inadmissible = admissibility(pt, ram, theta, values)
     estimation["admissible"] = not inadmissible
     estimation["inadmissible"] = inadmissible
     notes += inadmissible
     return dict(estimates=est_df, fit=fit,
-                vcov=pd.DataFrame(V, index=names, columns=names),
+                vcov=pd.DataFrame(V, index=_index(names), columns=_index(names)),
                 r2=effects.r_squared(pt, ram, theta, values), theta=theta, values=values,
                 row_est=row_est, row_std=row_std, se_kind=se_kind, ci=ci, draws=draws,
                 notes=notes, estimation=estimation)
 
 
-def _row(lhs, op, rhs, label, est, se, lo, hi, std) -> tuple:
-    """One estimates row, in the order of COLUMNS."""
-    z = est / se if se and np.isfinite(se) and se > 0 else np.nan
-    p = 2 * norm_sf(abs(z)) if np.isfinite(z) else np.nan
-    return (lhs, op, rhs, label, float(est), float(se), float(z), p,
-            float(lo), float(hi), float(std))
+@lru_cache(maxsize=256)
+def _free_rows(pt: ParTable) -> tuple[int, ...]:
+    return tuple(k for k, r in enumerate(pt.rows) if r.free)
+
+
+@lru_cache(maxsize=256)
+def _index(names: tuple[str, ...]) -> pd.Index:
+    # An Index is immutable, so one per model is shared by its results;
+    # building a string Index costs more than the rest of a small frame.
+    return pd.Index(names)
+
+
+@lru_cache(maxsize=256)
+def _names_table(pt: ParTable) -> pd.DataFrame:
+    """lhs, op, rhs, label of the estimates rows: free rows, then := rows."""
+    rows = [(r.lhs, r.op, r.rhs, r.label) for r in (pt.rows[k] for k in _free_rows(pt))]
+    rows += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
+    return pd.DataFrame(rows, columns=_index(tuple(COLUMNS[:4])))
+
+
+def _estimates_table(pt, est, se, lo, hi, std) -> pd.DataFrame:
+    """The estimates in the columns of COLUMNS: a copy-on-write view of the
+    model's cached names table next to the numbers."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(np.isfinite(se) & (se > 0), est / se, np.nan)
+    p = 2 * special.ndtr(-np.abs(z))
+    numbers = np.column_stack([est, se, z, p, lo, hi, std]).astype(float)
+    return pd.concat([_names_table(pt), pd.DataFrame(numbers, columns=_index(tuple(COLUMNS[4:])),
+                                                     copy=False)], axis=1)
 
 
 @lru_cache(maxsize=1)

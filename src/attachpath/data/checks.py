@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -90,8 +91,8 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
 
     ids = None
     if cluster is not None:
-        ids = frame[cluster]
-        miss_id = ids.isna().to_numpy()
+        ids = frame[cluster].to_numpy()
+        miss_id = pd.isna(ids)
         if miss_id.any():
             i = int(np.flatnonzero(miss_id)[0])
             raise DataError(
@@ -125,7 +126,7 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
             "dropped_rows": dropped, "missing_by_variable": by_var, "kept": keep,
             "missing": missing}
     if ids is not None:
-        kept_ids = ids.to_numpy()[keep] if dropped else ids.to_numpy()
+        kept_ids = ids[keep] if dropped else ids
         codes, uniques = pd.factorize(kept_ids)
         if len(uniques) < 2:
             raise DataError(
@@ -136,7 +137,14 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
                     n_clusters=int(len(uniques)),
                     cluster_sizes=np.bincount(codes, minlength=len(uniques)))
     index = frame.index[keep] if dropped else frame.index
-    return pd.DataFrame(X, index=index, columns=variables, copy=False), info
+    return pd.DataFrame(X, index=index, columns=_columns(tuple(variables)), copy=False), info
+
+
+@lru_cache(maxsize=256)
+def _columns(variables: tuple[str, ...]) -> pd.Index:
+    # Building a string Index costs more than the rest of the frame in pandas 3;
+    # an Index is immutable, so one per variable list can be shared.
+    return pd.Index(variables)
 
 
 def _require(frame, col, what) -> None:
@@ -159,9 +167,20 @@ def _counts(by_var: dict) -> str:
 
 def _as_float(frame: pd.DataFrame, variables) -> np.ndarray:
     """The columns as one float64 array; DataError at the first non-numeric value."""
-    dtypes = frame.dtypes
-    if all(dtypes[v] == np.float64 for v in variables):   # nothing to convert
-        return np.column_stack([frame[v].to_numpy(dtype=float) for v in variables])
+    names = frame.columns.tolist()
+    kinds = [dt.kind if isinstance(dt, np.dtype) else "O" for dt in frame.dtypes.tolist()]
+    where = {name: j for j, name in enumerate(names)}
+    for v in variables:
+        if names.count(v) > 1:
+            raise DataError(f"The data have {names.count(v)} columns named '{v}'; "
+                            f"rename them so that the model's variable is unambiguous.",
+                            column=v)
+    numeric = [kinds[where[v]] in "fiu" for v in variables]
+    # In pandas 3 every frame[v] builds a Series (about 15 µs), which made this
+    # the slowest step of a small fit; a frame of plain numeric columns not
+    # much wider than the model converts in one call instead.
+    if all(numeric) and all(k in "fiub" for k in kinds) and len(names) <= 4 * len(variables):
+        return frame.to_numpy(dtype=float)[:, [where[v] for v in variables]]
     X = np.empty((len(frame), len(variables)), dtype=float)
     for j, v in enumerate(variables):
         X[:, j] = _column_as_float(frame, v)
@@ -208,9 +227,12 @@ def _column_as_float(frame: pd.DataFrame, v: str) -> np.ndarray:
 
 
 def _check_constant(X: np.ndarray, variables) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        lo, hi = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+    if np.isnan(X).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            lo, hi = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+    else:
+        lo, hi = X.min(axis=0), X.max(axis=0)
     for j, v in enumerate(variables):
         if np.isnan(lo[j]):
             raise DataError(f"Variable '{v}' has no observed values in the rows used.",
@@ -239,6 +261,12 @@ def _check_collinear(X: np.ndarray, variables) -> None:
     if (sd == 0).any():
         return  # constant among complete rows only (fiml); the estimator will see it
     Z = Z / sd
+    # The eigenvalues of Z'Z are the squared singular values; they settle the
+    # common well-conditioned case cheaply, and the SVD (accurate down to the
+    # _EXACT ratio, which Z'Z is not) runs only near the warning threshold.
+    eig = np.linalg.eigvalsh(Z.T @ Z)
+    if eig[0] > 100 * _NEAR ** 2 * eig[-1]:
+        return
     s = np.linalg.svd(Z, compute_uv=False)
     ratio = s[-1] / s[0]
     if ratio >= _NEAR:
@@ -269,9 +297,12 @@ _SCALE_RATIO = 1e6
 def _check_scales(X: np.ndarray, variables) -> None:
     if X.shape[1] < 2:
         return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        var = np.nanvar(X, axis=0)
+    if np.isnan(X).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            var = np.nanvar(X, axis=0)
+    else:
+        var = X.var(axis=0)
     hi, lo = int(np.nanargmax(var)), int(np.nanargmin(var))
     if not var[lo] > 0 or var[hi] / var[lo] <= _SCALE_RATIO:
         return
