@@ -222,13 +222,14 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
                   "gradient_norm": sol.gradient_norm}
     se_kind = se
     draws: dict = {}
+    cmat = vc.cluster_matrix(clusters)
     if se in ("standard", "none"):
         V = vc.standard(ram, theta, mom, values)
     elif se == "robust":
         from .estimate import robust_test
-        V, A, B = vc.robust(ram, theta, mom, values, clusters)
+        V, A, B = vc.robust(ram, theta, mom, values, cmat)
         se_kind = "robust.cluster" if clusters is not None else "robust"
-        fit.update(robust_test.scaled_fit(pt, ram, theta, values, mom, clusters, fit, A, B))
+        fit.update(robust_test.scaled_fit(pt, ram, theta, values, mom, cmat, fit, A, B))
     else:  # bootstrap
         from .estimate import bootstrap as boot
         draws = boot.run(pt, ram, mom, sol, clusters=clusters, n=bootstrap, seed=seed,
@@ -236,7 +237,7 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
         V = draws["vcov"]       # the covariance of the replicates, as lavaan's
         se_kind = "bootstrap.cluster" if clusters is not None else "bootstrap"
     if clusters is not None:
-        fit["nclusters"] = int(len(np.unique(clusters)))
+        fit["nclusters"] = int(cmat.shape[0])
     if se == "none":
         V = np.full_like(V, np.nan)
     defined = effects.Defined.from_partable(pt)

@@ -52,3 +52,38 @@ def test_away_from_the_solution_the_numerical_hessian_is_used():
     theta[-1] += 0.1                                   # an intercept: means no longer fit
     A = ml.observed_information(ram, theta, mom, res.values)
     assert np.allclose(A, 0.5 * numerical(ram, theta, mom, res.values), rtol=1e-6, atol=1e-9)
+
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("meanstructure", [False, True])
+def test_baseline_trace_closed_form_equals_the_general_formulas(case, meanstructure):
+    """robust_test.baseline_trace (a diagonal information) against the RAM
+    formulas applied to partable.baseline at the independence model's ML
+    solution: tr(expected information⁻¹ · meat of the casewise scores)."""
+    from attachpath.estimate import robust_test, vcov
+    from attachpath.estimate.engine import fixed_values
+    from attachpath.partable import baseline
+
+    c = json.loads((REF / "cases" / f"{case}.json").read_text())
+    data = pd.read_csv(REF / c["data"])
+    from attachpath.spec import partable_of
+    pt = partable_of(c["model"], meanstructure=meanstructure)
+    mom = ml.Moments.from_array(data[list(pt.observed)].to_numpy(float))
+    bpt = baseline(pt)
+    bram = ram_of(bpt)
+    pos = {v: i for i, v in enumerate(bpt.observed)}
+    theta = np.zeros(bpt.npar)
+    for r in bpt.rows:
+        if r.free:
+            i = pos[r.lhs]
+            theta[r.free - 1] = mom.cov[i, i] if r.op == "~~" else mom.mean[i]
+    values = fixed_values(bpt, bram, mom)
+    A = ml.expected_information(bram, theta, values)
+    clusters = np.arange(mom.n) % 17
+    for cl in (None, clusters):
+        B = vcov.meat(ml.casewise_scores(bram, theta, mom, values), cl)
+        general = float(np.trace(np.linalg.solve(A, B)))
+        assert robust_test.baseline_trace(pt, mom, cl) == pytest.approx(general, rel=1e-10)
+        assert robust_test.baseline_trace(pt, mom, vcov.cluster_matrix(cl)) == \
+            pytest.approx(general, rel=1e-10)

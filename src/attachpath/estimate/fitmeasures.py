@@ -11,9 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize
-
-from .distributions import chi2_cdf, chi2_sf
+from .distributions import chi2_cdf, chi2_noncentrality, chi2_sf
 
 from ..partable import ParTable
 from . import ml
@@ -57,25 +55,18 @@ def rmsea(chisq, df, n, c_hat=1.0):
 
 
 def rmsea_ci(chisq, df, n, level=0.90, c_hat=1.0):
-    """lavaan's noncentral chi-square interval for the RMSEA."""
+    """lavaan's noncentral chi-square interval for the RMSEA: the
+    noncentralities at which the observed chisq is the upper and lower
+    (1 − level)/2 quantile, 0 where none exists in [0, max(n, 4·chisq)]."""
     if df < 1 or not np.isfinite(chisq):
         return 0.0, 0.0
     hi_p, lo_p = 1 - (1 - level) / 2, (1 - level) / 2
-
-    def cdf(lam):
-        return chi2_cdf(chisq, df, lam)
-
-    if cdf(0) - hi_p < 0:
-        lower = 0.0
-    else:
-        lam = optimize.brentq(lambda l: cdf(l) - hi_p, 0, chisq, xtol=1e-10)
-        lower = math.sqrt(c_hat * lam / (n * df))
-    n_max = max(n, chisq * 4)
-    if cdf(n_max) - lo_p > 0 or cdf(0) - lo_p < 0:
-        upper = 0.0
-    else:
-        lam = optimize.brentq(lambda l: cdf(l) - lo_p, 0, n_max, xtol=1e-10)
-        upper = math.sqrt(c_hat * lam / (n * df))
+    cdf0 = chi2_cdf(chisq, df)
+    lower = upper = 0.0
+    if cdf0 >= hi_p:
+        lower = math.sqrt(c_hat * chi2_noncentrality(chisq, df, hi_p) / (n * df))
+    if cdf0 >= lo_p and chi2_cdf(chisq, df, max(n, chisq * 4)) <= lo_p:
+        upper = math.sqrt(c_hat * chi2_noncentrality(chisq, df, lo_p) / (n * df))
     return lower, upper
 
 

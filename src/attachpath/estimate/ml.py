@@ -10,7 +10,7 @@ per case; vcov = (N · unit information)⁻¹.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -34,6 +34,10 @@ class Moments:
         mean = X.mean(axis=0)
         R = X - mean
         return cls(X, mean, (R.T @ R) / n, n)
+
+    @cached_property
+    def cov_inv(self) -> np.ndarray:
+        return np.linalg.inv(self.cov)
 
 
 @lru_cache(maxsize=64)
@@ -191,7 +195,7 @@ def casewise_scores(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
 def h1_moment_scores(mom: Moments, meanstructure: bool = True) -> np.ndarray:
     """Casewise scores of the saturated model with respect to its moments
     (mu, vech Σ) at the sample moments."""
-    inv = np.linalg.inv(mom.cov)
+    inv = mom.cov_inv
     R = mom.X - mom.mean
     U = R @ inv
     p = inv.shape[0]

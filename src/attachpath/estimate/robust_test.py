@@ -11,15 +11,17 @@ the casewise scores within clusters and carries G/(G−1).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from .distributions import chi2_sf
 
-from ..partable import ParTable, baseline
+from ..partable import ParTable
 from . import fitmeasures, ml, vcov
-from .ram import RAM, ram_of, vech_indices
+from .ram import RAM, vech_indices
 
 
+@lru_cache(maxsize=256)
 def _h1_kept(pt: ParTable) -> np.ndarray:
     """Positions of the saturated moments that are not fixed covariate moments."""
     p = len(pt.observed)
@@ -27,12 +29,14 @@ def _h1_kept(pt: ParTable) -> np.ndarray:
     li, lj = vech_indices(p)
     keep_cov = [not (i in x and j in x) for i, j in zip(li, lj)]
     keep = ([i not in x for i in range(p)] if pt.meanstructure else []) + keep_cov
-    return np.flatnonzero(keep)
+    out = np.flatnonzero(keep)
+    out.setflags(write=False)
+    return out
 
 
 def h1_trace(pt: ParTable, mom: ml.Moments, clusters) -> float:
     keep = _h1_kept(pt)
-    A1 = ml.weight(np.linalg.inv(mom.cov), pt.meanstructure)[np.ix_(keep, keep)]
+    A1 = ml.weight(mom.cov_inv, pt.meanstructure)[np.ix_(keep, keep)]
     B1 = vcov.meat(ml.h1_moment_scores(mom, pt.meanstructure)[:, keep], clusters)
     return float(np.trace(np.linalg.solve(A1, B1)))
 
@@ -48,34 +52,41 @@ def scaling_factor(trace_h1, trace_h0, df) -> float:
     return c if c > 0 else float("nan")
 
 
-def baseline_scaling(pt: ParTable, mom: ml.Moments, clusters, trace_h1) -> float:
-    bpt = baseline(pt)
-    bram = ram_of(bpt)
-    theta = np.zeros(bpt.npar)
-    pos = {v: i for i, v in enumerate(bpt.observed)}
-    for r in bpt.rows:
-        if r.free:
-            i = pos[r.lhs]
-            theta[r.free - 1] = mom.cov[i, i] if r.op == "~~" else mom.mean[i]
-    from .engine import fixed_values
-    values = fixed_values(bpt, bram, mom)
-    # The independence model's likelihood separates by variable, so at its
-    # MLE (variances s_ii, means x̄) the observed information equals the
-    # expected one, which needs no numerical Hessian.
-    A = ml.expected_information(bram, theta, values)
-    B = vcov.meat(ml.casewise_scores(bram, theta, mom, values), clusters)
-    _, b_df = fitmeasures.baseline_chisq(pt, mom)
-    return scaling_factor(trace_h1, h0_trace(A, B), b_df)
+def baseline_trace(pt: ParTable, mom: ml.Moments, clusters) -> float:
+    """tr(A⁻¹B) of lavaan's baseline model at its ML solution.
+
+    The independence model's free parameters are the variances s_ii (and
+    means x̄_i) of the non-covariates, each variable its own block of Σ, so
+    its information matrix is diagonal: 1/(2 s_ii²) per variance and 1/s_ii
+    per mean (observed = expected at this solution), with casewise scores
+    ½(r_i²/s_ii² − 1/s_ii) and r_i/s_ii.  The trace needs only the
+    diagonal of the meat.  tests/estimate check it against the general RAM
+    formulas (expected_information, casewise_scores) of partable.baseline."""
+    x = set(pt.covariates)
+    y = [i for i, v in enumerate(pt.observed) if v not in x]
+    s = np.diag(mom.cov)[y]
+    R = mom.X[:, y] - mom.mean[y]
+    scores = 0.5 * (R * R / (s * s) - 1.0 / s)
+    info = 0.5 / (s * s)
+    if pt.meanstructure:
+        scores = np.hstack([scores, R / s])
+        info = np.concatenate([info, 1.0 / s])
+    S = vcov.cluster_sum(scores, clusters)
+    b_diag = np.einsum("ij,ij->j", S, S) / mom.n
+    if clusters is not None:
+        b_diag *= S.shape[0] / (S.shape[0] - 1)
+    return float(np.sum(b_diag / info))
 
 
 def scaled_fit(pt: ParTable, ram: RAM, theta, values, mom, clusters, fit: dict,
                A: np.ndarray, B: np.ndarray) -> dict:
     """fitMeasures' scaled and robust entries for MLR (with or without clusters)."""
+    clusters = vcov.cluster_matrix(clusters)
     t1 = h1_trace(pt, mom, clusters)
     df, chisq, n = fit["df"], fit["chisq"], mom.n
     c = scaling_factor(t1, h0_trace(A, B), df)
     b_chisq, b_df = fit["baseline.chisq"], fit["baseline.df"]
-    c_b = baseline_scaling(pt, mom, clusters, t1)
+    c_b = scaling_factor(t1, baseline_trace(pt, mom, clusters), b_df)
     t_s = chisq / c if df > 0 else float("nan")
     tb_s = b_chisq / c_b
     out = {

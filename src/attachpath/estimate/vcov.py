@@ -26,15 +26,29 @@ def invert(info: np.ndarray) -> np.ndarray:
     return 0.5 * (inv + inv.T)
 
 
-def cluster_sum(scores: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
-    """Scores summed within clusters (rows unchanged without clusters)."""
+def cluster_matrix(clusters: np.ndarray | None) -> np.ndarray | None:
+    """G x N 0/1 matrix of cluster membership (None without clusters).
+
+    A fit sums scores within clusters several times (model, saturated and
+    baseline meats); building this once spares a sort per sum."""
     if clusters is None:
-        return scores
+        return None
+    clusters = np.asarray(clusters)
+    if clusters.ndim == 2:      # already a cluster matrix
+        return clusters
     _, inverse = np.unique(clusters, return_inverse=True)
-    # a 0/1 cluster-by-case matrix: one matrix product instead of np.add.at
     onehot = np.zeros((inverse.max() + 1, len(inverse)))
     onehot[inverse, np.arange(len(inverse))] = 1.0
-    return onehot @ scores
+    return onehot
+
+
+def cluster_sum(scores: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
+    """Scores summed within clusters (rows unchanged without clusters).
+    `clusters`: the cluster id of every case, or their cluster_matrix."""
+    if clusters is None:
+        return scores
+    # a matrix product instead of np.add.at
+    return cluster_matrix(clusters) @ scores
 
 
 def meat(scores: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
