@@ -88,6 +88,10 @@ def icc1(values: np.ndarray, clusters: np.ndarray):
     1 + (mean cluster size − 1)·ICC.  `values` may be one variable (a vector:
     returns a pair of floats) or several (columns: returns two arrays)."""
     _, inv, sizes = np.unique(clusters, return_inverse=True, return_counts=True)
+    return _icc1(values, inv, sizes)
+
+
+def _icc1(values, inv, sizes):
     Y = np.asarray(values, dtype=float)
     Y2 = Y[:, None] if Y.ndim == 1 else Y
     g, n = len(sizes), len(Y2)
@@ -106,8 +110,8 @@ def icc1(values: np.ndarray, clusters: np.ndarray):
 
 
 def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
-    ids, sizes = np.unique(clusters, return_counts=True)
-    g = len(ids)
+    _, inv, sizes = np.unique(clusters, return_inverse=True, return_counts=True)
+    g = len(sizes)
     info = {"name": name, "n": int(g), "min": int(sizes.min()), "max": int(sizes.max()),
             "mean": float(sizes.mean())}
     notes = []
@@ -121,7 +125,7 @@ def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
         notes.append(f"The {g} clusters do not exceed the {npar} free parameters: the "
                      f"cluster-robust covariance matrix is rank deficient, so SEs and "
                      f"the scaled test are not trustworthy.")
-    icc, deff = icc1(X, clusters)
+    icc, deff = _icc1(X, inv, sizes)
     iccs = {v: (float(icc[i]), float(deff[i])) for i, v in enumerate(names)}
     return info, notes, iccs
 

@@ -46,6 +46,8 @@ def check_options(*, se="standard", level=0.95, mc_draws=0, bootstrap=1000,
 
 
 def _latent_column_notes(pt: ParTable, columns) -> list[str]:
+    if not pt.latent:
+        return []
     cols = {str(c) for c in columns}
     return [f"The latent variable '{lv}' has the name of a data column; the column is "
             f"not used (a latent variable is not observed). Rename the latent "

@@ -41,23 +41,27 @@ def read_spec(spec) -> tuple[str, str | None]:
     """(text, file name) from spec text or a path to a spec file."""
     if isinstance(spec, os.PathLike) or (isinstance(spec, str) and _looks_like_path(spec)):
         path = Path(spec.strip() if isinstance(spec, str) else spec)
-        if not path.exists():
+        # read first, ask why after: one system call when all is well
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
             from .errors import missing_file_hint
             hint = missing_file_hint(path)
             raise SpecError(f"The spec file '{path}' does not exist{hint}"
-                            + ("" if hint.endswith("?") else "."), file=str(path))
-        if path.is_dir():
+                            + ("" if hint.endswith("?") else "."), file=str(path)) from None
+        except IsADirectoryError:
             raise SpecError(f"'{path}' is a directory; give the path of a spec file "
-                            f"(.lav) in it.", file=str(path))
+                            f"(.lav) in it.", file=str(path)) from None
+        except OSError as exc:
+            if path.is_dir():
+                raise SpecError(f"'{path}' is a directory; give the path of a spec file "
+                                f"(.lav) in it.", file=str(path)) from None
+            raise SpecError(f"The spec file '{path}' cannot be read: {exc.strerror}.",
+                            file=str(path)) from None
         if path.suffix.lower() in _DATA_SUFFIXES:
             raise SpecError(f"'{path}' looks like a data file, not a model spec; the "
                             f"spec comes first and the data after --data, as in: "
                             f"attachpath fit model.lav --data {path.name}", file=str(path))
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise SpecError(f"The spec file '{path}' cannot be read: {exc.strerror}.",
-                            file=str(path)) from None
         try:
             return raw.decode("utf-8-sig"), str(path)
         except UnicodeDecodeError as exc:
@@ -100,6 +104,8 @@ def _partable(text: str, file: str | None, meanstructure: bool) -> ParTable:
 def check_columns(pt: ParTable, columns) -> None:
     """Every observed variable is a data column; else a SpecError at the
     first statement that names the missing variable."""
+    if all(v in columns for v in pt.observed):    # a hash lookup per variable
+        return
     cols = [str(c) for c in columns]
     for v in pt.observed:
         if v in cols:
