@@ -76,6 +76,20 @@ class ParTable:
     file: str | None = None
     notes: tuple[str, ...] = field(default=())
 
+    def __hash__(self) -> int:
+        # Tables key several lru caches (RAM layout, closed-form plan, ...);
+        # rehashing every row at each lookup cost more than the cached work.
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.rows, self.observed, self.latent, self.covariates,
+                      self.meanstructure, self.text, self.file, self.notes))
+            self.__dict__["_hash"] = h
+        return h
+
+    def __getstate__(self) -> dict:
+        # string hashes differ between processes: never ship a cached one
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     # -- views -------------------------------------------------------------
     @property
     def npar(self) -> int:

@@ -10,6 +10,8 @@ vanishes.  Intercepts of a saturated mean structure have a closed form.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import logging
 import warnings
 from dataclasses import dataclass
@@ -52,6 +54,13 @@ def fixed_values(pt: ParTable, ram: RAM, mom: ml.Moments) -> np.ndarray:
 def check_mean_structure(pt: ParTable) -> None:
     """Only a saturated mean structure is supported: every observed
     intercept free and on its own."""
+    problem = _mean_structure_problem(pt)
+    if problem:
+        raise ModelError(problem)
+
+
+@lru_cache(maxsize=256)
+def _mean_structure_problem(pt: ParTable) -> str | None:
     counts: dict[int, int] = {}
     for r in pt.rows:
         if r.free:
@@ -60,15 +69,15 @@ def check_mean_structure(pt: ParTable) -> None:
         if r.op != "~1" or r.exo or r.lhs in pt.latent:
             continue
         if not r.free or counts[r.free] > 1:
-            raise ModelError(
-                f"The intercept of '{r.lhs}' is fixed or constrained (line {r.line}); "
-                f"attachpath supports only freely estimated intercepts so far. "
-                f"Remove the modifier on '{r.lhs} ~ 1'.")
+            return (f"The intercept of '{r.lhs}' is fixed or constrained (line {r.line}); "
+                    f"attachpath supports only freely estimated intercepts so far. "
+                    f"Remove the modifier on '{r.lhs} ~ 1'.")
+    intercepts = {r.free for r in pt.rows if r.free and r.op == "~1"}
     for r in pt.rows:
-        if r.free and r.op != "~1" and any(
-                o.free == r.free and o.op == "~1" for o in pt.rows):
-            raise ModelError(f"The label '{r.label}' joins an intercept with another "
-                             f"parameter; that is not supported.")
+        if r.free and r.op != "~1" and r.free in intercepts:
+            return (f"The label '{r.label}' joins an intercept with another "
+                    f"parameter; that is not supported.")
+    return None
 
 
 def semopy_description(pt: ParTable) -> tuple[str, dict[str, str]]:
