@@ -109,8 +109,9 @@ def _icc1(values, inv, sizes):
     return icc, deff
 
 
-def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
-    _, inv, sizes = np.unique(clusters, return_inverse=True, return_counts=True)
+def cluster_info(name, codes, sizes, X, names, npar) -> tuple[dict, list[str], dict]:
+    """Cluster sizes, warnings about them and each variable's (ICC, design
+    effect); `codes` number the clusters 0..G-1 and `sizes` count them."""
     g = len(sizes)
     info = {"name": name, "n": int(g), "min": int(sizes.min()), "max": int(sizes.max()),
             "mean": float(sizes.mean())}
@@ -125,7 +126,7 @@ def cluster_info(name, clusters, X, names, npar) -> tuple[dict, list[str]]:
         notes.append(f"The {g} clusters do not exceed the {npar} free parameters: the "
                      f"cluster-robust covariance matrix is rank deficient, so SEs and "
                      f"the scaled test are not trustworthy.")
-    icc, deff = _icc1(X, inv, sizes)
+    icc, deff = _icc1(X, codes, sizes)
     iccs = {v: (float(icc[i]), float(deff[i])) for i, v in enumerate(names)}
     return info, notes, iccs
 
@@ -170,13 +171,12 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     pt = partable_of(spec, meanstructure=meanstructure)
     frame, source = _load_data(data)
     check_columns(pt, frame.columns)
-    from .data.checks import model_frame
+    from .data.checks import model_array
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model_df, info = model_frame(frame, list(pt.observed), cluster=cluster)
+        X, info = model_array(frame, list(pt.observed), cluster=cluster)
     notes = [str(w.message) for w in caught] + list(pt.notes)
     notes += _latent_column_notes(pt, frame.columns)
-    X = model_df.to_numpy(dtype=float)
     if X.shape[0] <= len(pt.observed):
         raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
                         f"variables; ML needs more cases than variables.")
@@ -194,11 +194,12 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
         notes += check_information(pt, ram, sol)
         out = _inference(pt, ram, mom, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
-                         progress=progress, model_df=model_df, boot_ci=boot_ci)
+                         progress=progress, boot_ci=boot_ci)
     data_info = {"n": mom.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"), "labels": source.get("labels", {})}
     if cluster is not None:
-        cinfo, cnotes, iccs = cluster_info(cluster, clusters, X, pt.observed, pt.npar)
+        cinfo, cnotes, iccs = cluster_info(cluster, info["cluster_codes"],
+                                           info["cluster_sizes"], X, pt.observed, pt.npar)
         data_info["cluster"] = cinfo
         data_info["icc"] = iccs
         for n in cnotes:
@@ -206,17 +207,16 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
         notes += cnotes
     notes += out.pop("notes")
     estimation = out.pop("estimation")
-    prov = provenance(pt, model_df, source, dict(cluster=cluster, se=se, level=level,
-                                                 meanstructure=pt.meanstructure,
-                                                 estimation=estimation,
-                                                 mc_draws=mc_draws, bootstrap=bootstrap,
-                                                 seed=seed))
+    prov = provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
+                                          meanstructure=pt.meanstructure,
+                                          estimation=estimation, mc_draws=mc_draws,
+                                          bootstrap=bootstrap, seed=seed))
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), **out)
 
 
 def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
-               progress, model_df, boot_ci="percentile") -> dict:
+               progress, boot_ci="percentile") -> dict:
     theta, values = sol.theta, sol.values
     notes: list[str] = []
     fit = fitmeasures.fit_measures(pt, ram, theta, values, mom)
@@ -336,8 +336,10 @@ def versions() -> dict:
             "scipy": scipy.__version__, "python": platform.python_version()}
 
 
-def provenance(pt: ParTable, model_df: pd.DataFrame, source: dict, options: dict) -> dict:
-    data_hash = hashlib.sha256(np.ascontiguousarray(model_df.to_numpy(dtype=float)).tobytes()).hexdigest()
+def provenance(pt: ParTable, X: np.ndarray, source: dict, options: dict) -> dict:
+    """What produced a result: the spec, the data (file hash and a hash of the
+    model's float64 data as used) and the options and library versions."""
+    data_hash = hashlib.sha256(np.ascontiguousarray(X, dtype=float).tobytes()).hexdigest()
     return {
         "spec": pt.text,
         "spec_file": pt.file,

@@ -87,3 +87,17 @@ def test_baseline_trace_closed_form_equals_the_general_formulas(case, meanstruct
         assert robust_test.baseline_trace(pt, mom, cl) == pytest.approx(general, rel=1e-10)
         assert robust_test.baseline_trace(pt, mom, vcov.cluster_matrix(cl)) == \
             pytest.approx(general, rel=1e-10)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 6, 9])
+def test_dup_kron_equals_the_kronecker_product_through_the_duplication_matrix(p):
+    rng = np.random.default_rng(p)
+    X = rng.normal(size=(p, p))
+    X = X + X.T
+    Y = rng.normal(size=(p, p))
+    Y = Y @ Y.T
+    D = ml.duplication(p)
+    assert np.allclose(ml.dup_kron(X, Y), D.T @ np.kron(X, Y) @ D, rtol=1e-13, atol=1e-13)
+    batch = np.stack([X, Y])
+    assert np.allclose(ml.dup_kron(batch, batch)[1], D.T @ np.kron(Y, Y) @ D,
+                       rtol=1e-13, atol=1e-13)

@@ -39,6 +39,9 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
                 missing: str = "listwise"):
     """Return (float64 DataFrame of `variables`, info) ready for an estimator.
 
+    The frame keeps the index of the rows used; model_array gives the bare
+    array (what an estimator needs, without building a DataFrame).
+
     Checks, each a DataError naming the culprit: a variable not in the data
     (with the closest column name as a hint), a non-numeric value (column,
     first bad row and the value), an infinite value, a constant variable,
@@ -63,6 +66,16 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
         >>> info["clusters"][:3]                                         # doctest: +SKIP
         array([1, 1, 1])
     """
+    X, info = model_array(frame, variables, cluster=cluster, missing=missing)
+    index = frame.index[info["kept"]] if info["dropped_rows"] else frame.index
+    return pd.DataFrame(X, index=index, columns=_columns(tuple(info["variables"])),
+                        copy=False), info
+
+
+def model_array(frame: pd.DataFrame, variables, *, cluster: str | None = None,
+                missing: str = "listwise"):
+    """(float64 array of `variables`, info): model_frame's checks and info
+    without building the DataFrame, for the estimator."""
     if missing not in MISSING_MODES:
         raise DataError(f"missing must be one of {', '.join(MISSING_MODES)}, not "
                         f"{show(missing)}.")
@@ -136,8 +149,7 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
         info.update(cluster=cluster, clusters=kept_ids, cluster_codes=codes,
                     n_clusters=int(len(uniques)),
                     cluster_sizes=np.bincount(codes, minlength=len(uniques)))
-    index = frame.index[keep] if dropped else frame.index
-    return pd.DataFrame(X, index=index, columns=_columns(tuple(variables)), copy=False), info
+    return X, info
 
 
 @lru_cache(maxsize=256)

@@ -51,12 +51,34 @@ def duplication(p: int) -> np.ndarray:
     return D
 
 
+@lru_cache(maxsize=64)
+def _dup_kron_index(p: int):
+    li, lj = vech_indices(p)
+    i, j, k, l = li[:, None], lj[:, None], li[None, :], lj[None, :]
+    flat = [(a * p + b) for a, b in ((j, l), (i, k), (j, k), (i, l), (i, l), (j, k), (i, k), (j, l))]
+    half = np.where(li == lj, 0.5, 1.0)
+    return flat, half[:, None] * half[None, :]
+
+
+def dup_kron(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """D'(X ⊗ Y)D for symmetric p x p X and Y (leading batch dimensions kept).
+
+    Entry ((i,j), (k,l)) sums X[c1,c2]·Y[r1,r2] over the vec positions of
+    both vech elements: X[j,l]Y[i,k] + X[j,k]Y[i,l] + X[i,l]Y[j,k] +
+    X[i,k]Y[j,l], halved once for each diagonal element.  Gathering these
+    entries avoids the p² x p² Kronecker product."""
+    p = X.shape[-1]
+    (jl, ik, jk, il, il2, jk2, ik2, jl2), half = _dup_kron_index(p)
+    Xf, Yf = X.reshape(X.shape[:-2] + (p * p,)), Y.reshape(Y.shape[:-2] + (p * p,))
+    return (Xf[..., jl] * Yf[..., ik] + Xf[..., jk] * Yf[..., il]
+            + Xf[..., il2] * Yf[..., jk2] + Xf[..., ik2] * Yf[..., jl2]) * half
+
+
 def weight(sigma_inv: np.ndarray, meanstructure: bool) -> np.ndarray:
     """Unit expected information of the saturated normal model, at Σ:
     blockdiag(Σ⁻¹ (if means), ½ D'(Σ⁻¹⊗Σ⁻¹)D)."""
     p = sigma_inv.shape[0]
-    D = duplication(p)
-    Wc = 0.5 * D.T @ np.kron(sigma_inv, sigma_inv) @ D
+    Wc = 0.5 * dup_kron(sigma_inv, sigma_inv)
     if not meanstructure:
         return Wc
     k = Wc.shape[0]
@@ -141,8 +163,7 @@ def analytic_hessian(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
     p = ram.n_obs
     inv = np.linalg.inv(sigma)
     T = inv @ mom.cov @ inv
-    D = duplication(p)
-    Hc = D.T @ (np.kron(T, inv) + np.kron(inv, T) - np.kron(inv, inv)) @ D
+    Hc = dup_kron(T, inv) + dup_kron(inv, T) - dup_kron(inv, inv)
     if ram.meanstructure:
         Hm = np.zeros((p + Hc.shape[0],) * 2)
         Hm[:p, :p] = 2.0 * inv
