@@ -101,3 +101,10 @@ def test_dup_kron_equals_the_kronecker_product_through_the_duplication_matrix(p)
     batch = np.stack([X, Y])
     assert np.allclose(ml.dup_kron(batch, batch)[1], D.T @ np.kron(Y, Y) @ D,
                        rtol=1e-13, atol=1e-13)
+
+
+def test_dup_kron_is_symmetric_in_its_arguments():
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(2, 5, 5))
+    X, Y = X + X.T, Y + Y.T
+    assert np.allclose(ml.dup_kron(X, Y), ml.dup_kron(Y, X), rtol=1e-14, atol=1e-14)

@@ -65,8 +65,9 @@ def dup_kron(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
     Entry ((i,j), (k,l)) sums X[c1,c2]·Y[r1,r2] over the vec positions of
     both vech elements: X[j,l]Y[i,k] + X[j,k]Y[i,l] + X[i,l]Y[j,k] +
-    X[i,k]Y[j,l], halved once for each diagonal element.  Gathering these
-    entries avoids the p² x p² Kronecker product."""
+    X[i,k]Y[j,l], halved once for each diagonal element; the four terms
+    show dup_kron(X, Y) = dup_kron(Y, X).  Gathering these entries avoids
+    the p² x p² Kronecker product."""
     p = X.shape[-1]
     (jl, ik, jk, il, il2, jk2, ik2, jl2), half = _dup_kron_index(p)
     Xf, Yf = X.reshape(X.shape[:-2] + (p * p,)), Y.reshape(Y.shape[:-2] + (p * p,))
@@ -163,7 +164,9 @@ def analytic_hessian(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
     p = ram.n_obs
     inv = np.linalg.inv(sigma)
     T = inv @ mom.cov @ inv
-    Hc = dup_kron(T, inv) + dup_kron(inv, T) - dup_kron(inv, inv)
+    # D'[T⊗Σ⁻¹ + Σ⁻¹⊗T − Σ⁻¹⊗Σ⁻¹]D in one call: dup_kron is bilinear and
+    # symmetric in its two arguments
+    Hc = dup_kron(inv, 2.0 * T - inv)
     if ram.meanstructure:
         Hm = np.zeros((p + Hc.shape[0],) * 2)
         Hm[:p, :p] = 2.0 * inv
