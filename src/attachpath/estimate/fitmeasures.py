@@ -38,7 +38,7 @@ def baseline_chisq(pt: ParTable, mom: ml.Moments) -> tuple[float, int]:
     covariates' block at its sample values.  Its ML solution is closed form."""
     x = [pt.observed.index(v) for v in pt.covariates]
     y = [i for i in range(len(pt.observed)) if i not in x]
-    _, logdet_s = np.linalg.slogdet(mom.cov)
+    logdet_s = mom.cov_logdet
     logdet_b = float(np.sum(np.log(np.diag(mom.cov)[y])))
     if x:
         logdet_b += np.linalg.slogdet(mom.cov[np.ix_(x, x)])[1]
@@ -90,7 +90,7 @@ def srmr(pt: ParTable, mom: ml.Moments, sigma: np.ndarray, mu: np.ndarray) -> fl
     sd = np.sqrt(np.diag(mom.cov))
     r = (mom.cov - sigma) / np.outer(sd, sd)
     p = len(sd)
-    li, lj = np.tril_indices(p)
+    li, lj = ml.vech_indices(p)
     total = float(np.sum(r[li, lj] ** 2))
     nel = len(li)
     if pt.meanstructure:
@@ -108,8 +108,11 @@ def fit_measures(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments) -> dict
     fmin = ml.discrepancy(ram, theta, mom, values)
     chisq = n * fmin
     lx = covariate_loglik(pt, mom)
-    logl = ml.loglik(ram, theta, mom, values) - lx
-    ulogl = ml.loglik_saturated(mom.cov, n) - lx
+    # −N/2 (F + log|S| + p + p log 2π): the joint log-likelihood from F_ML
+    p = len(pt.observed)
+    ulogl = -0.5 * n * (mom.cov_logdet + p + p * ml.LOG2PI)
+    logl = ulogl - 0.5 * n * fmin - lx
+    ulogl -= lx
     b_chisq, b_df = baseline_chisq(pt, mom)
     lo, hi = rmsea_ci(chisq, df, n)
     out = {

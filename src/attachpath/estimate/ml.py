@@ -39,6 +39,10 @@ class Moments:
     def cov_inv(self) -> np.ndarray:
         return np.linalg.inv(self.cov)
 
+    @cached_property
+    def cov_logdet(self) -> float:
+        return float(np.linalg.slogdet(self.cov)[1])
+
 
 @lru_cache(maxsize=64)
 def duplication(p: int) -> np.ndarray:
@@ -99,7 +103,7 @@ def discrepancy(ram: RAM, theta, mom: Moments, values=None):
     sign, logdet = np.linalg.slogdet(sigma)
     inv = np.linalg.inv(sigma)
     d = _residual_mean(ram, mu, mom)
-    _, logdet_s = np.linalg.slogdet(mom.cov)
+    logdet_s = mom.cov_logdet
     p = sigma.shape[-1]
     tr = np.einsum("ij,...ji->...", mom.cov, inv)
     quad = np.einsum("...i,...ij,...j->...", d, inv, d)
