@@ -131,9 +131,10 @@ def model_array(frame: pd.DataFrame, variables, *, cluster: str | None = None,
     if dropped:
         X = X[keep]
 
-    _check_constant(X, variables)
-    _check_collinear(X, variables)
-    _check_scales(X, variables)
+    complete = missing == "listwise" or not nan.any()
+    _check_constant(X, variables, complete)
+    ss = _check_collinear(X, variables, complete)
+    _check_scales(X, variables, complete, ss)
 
     info = {"variables": variables, "n_rows_in": n, "n_rows": n_kept,
             "dropped_rows": dropped, "missing_by_variable": by_var, "kept": keep,
@@ -238,8 +239,8 @@ def _column_as_float(frame: pd.DataFrame, v: str) -> np.ndarray:
     return coerced.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _check_constant(X: np.ndarray, variables) -> None:
-    if np.isnan(X).any():
+def _check_constant(X: np.ndarray, variables, complete: bool) -> None:
+    if not complete:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
             lo, hi = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
@@ -256,33 +257,40 @@ def _check_constant(X: np.ndarray, variables) -> None:
                 column=v, value=float(lo[j]))
 
 
-def _check_collinear(X: np.ndarray, variables) -> None:
+def _check_collinear(X: np.ndarray, variables, complete: bool) -> np.ndarray | None:
+    """DataError for exactly collinear variables, DataWarning for nearly
+    collinear ones; returns the centred sums of squares when X is complete."""
     p = X.shape[1]
     if p < 2:
-        return
-    complete = ~np.isnan(X).any(axis=1)
-    Z = X if complete.all() else X[complete]
+        return None
+    if not complete:
+        rows = ~np.isnan(X).any(axis=1)
+        complete = bool(rows.all())
+        Z = X if complete else X[rows]
+    else:
+        Z = X
     m = Z.shape[0]
     if m <= p:
-        if complete.all():
+        if complete:
             raise DataError(f"The {p} variables need more than {p} rows, but only {m} "
                             f"are left: {', '.join(variables)}.")
-        return  # fiml with few complete rows: nothing reliable to check
+        return None  # fiml with few complete rows: nothing reliable to check
     Z = Z - Z.mean(axis=0)
-    sd = np.sqrt((Z * Z).sum(axis=0))
+    ss = np.einsum("ij,ij->j", Z, Z)
+    sd = np.sqrt(ss)
     if (sd == 0).any():
-        return  # constant among complete rows only (fiml); the estimator will see it
+        return None  # constant among complete rows only (fiml); the estimator will see it
     Z = Z / sd
     # The eigenvalues of Z'Z are the squared singular values; they settle the
     # common well-conditioned case cheaply, and the SVD (accurate down to the
     # _EXACT ratio, which Z'Z is not) runs only near the warning threshold.
     eig = np.linalg.eigvalsh(Z.T @ Z)
     if eig[0] > 100 * _NEAR ** 2 * eig[-1]:
-        return
+        return ss if complete else None
     s = np.linalg.svd(Z, compute_uv=False)
     ratio = s[-1] / s[0]
     if ratio >= _NEAR:
-        return
+        return ss if complete else None
     exact = ratio < _EXACT
     names = _dependent_set(Z, variables, 1e-6 if exact else 1e-3)
     if exact:
@@ -299,6 +307,7 @@ def _check_collinear(X: np.ndarray, variables) -> None:
         f"Variables {_join(names)} are nearly collinear (one is almost a linear "
         f"combination of the others; smallest/largest singular value {ratio:.1e}); "
         f"estimates involving them will be unstable.", DataWarning, stacklevel=3)
+    return ss if complete else None
 
 
 #: Ratio of the largest to the smallest variance above which a DataWarning
@@ -306,10 +315,13 @@ def _check_collinear(X: np.ndarray, variables) -> None:
 _SCALE_RATIO = 1e6
 
 
-def _check_scales(X: np.ndarray, variables) -> None:
+def _check_scales(X: np.ndarray, variables, complete: bool,
+                  ss: np.ndarray | None = None) -> None:
     if X.shape[1] < 2:
         return
-    if np.isnan(X).any():
+    if ss is not None:
+        var = ss / X.shape[0]
+    elif not complete:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             var = np.nanvar(X, axis=0)
