@@ -13,7 +13,7 @@ import attachpath as ap
 from attachpath.diagram import Diagram, diagram, fmt
 from attachpath.diagram.model import fit_sentence
 
-from diagram_models import PARALLEL, SERIAL, pd_model
+from diagram_models import PARALLEL, REF, SERIAL, pd_model
 
 
 def svg_texts(svg: str) -> list[str]:
@@ -360,3 +360,16 @@ def test_repr_and_jupyter(serial_res):
     d = diagram(serial_res)
     assert "6 variables" in repr(d) and "fitted" in repr(d)
     assert d._repr_svg_().startswith("<svg")
+
+
+def test_paths_fixed_to_zero_are_not_drawn_and_the_note_says_so(clients):
+    spec = REF.parents[1] / "specs" / "engagement_only_esat_anx.lav"
+    for source in (spec, ap.fit(spec, clients, cluster="therapist", se="robust")):
+        d = diagram(source)
+        edges = {(u, v) for u, v, a in d.graph.edges(data=True) if a["kind"] == "regression"}
+        assert ("esat_anx", "tds_ga") not in edges and ("tds_ga", "iip_post") not in edges
+        assert ("esat_anx", "tds_ge") in edges and ("tds_ge", "iip_post") in edges
+        assert "tds_ga" in d.graph                      # the variable stays, unconnected
+        assert ("Paths fixed to 0 in the model: esat_anx → tds_ga, "
+                "tds_ga → iip_post.") in d.note
+        assert '"esat_anx" -> "tds_ga"' not in d.dot

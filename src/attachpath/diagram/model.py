@@ -140,9 +140,8 @@ def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
             return False
         if r.op == "~~" and r.lhs != r.rhs and not show["covariances"] and not r.exo:
             return False
-        if r.op == "~~" and r.lhs != r.rhs and not r.free and fmt.finite(r.value) \
-                and r.value == 0:
-            return False           # a covariance fixed to zero: no arrow
+        if _fixed_zero(r) and (r.op != "~~" or r.lhs != r.rhs):
+            return False           # a path or covariance fixed to zero: no arrow
         return True
 
     highlight_labels: set[str] = set()
@@ -386,4 +385,16 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
             gone.append(f"the covariance of {lhs} and {rhs}")
     if gone:
         out.append("Not shown: " + "; ".join(gone) + ".")
+    zero = [f"{r.rhs} → {r.lhs}" if r.op == "~" else f"{r.lhs} → {r.rhs}"
+            for r in pt.rows if r.op in ("~", "=~") and _fixed_zero(r)
+            and r.lhs not in hidden and r.rhs not in hidden]
+    if zero:
+        out.append(f"{'Paths' if len(zero) > 1 else 'Path'} fixed to 0 in the model: "
+                   f"{', '.join(zero)}.")
     return " ".join(out)
+
+
+def _fixed_zero(r) -> bool:
+    """A model row fixed at 0 (an absent path, e.g. `y ~ 0*x`)."""
+    return (r.op in ("~", "=~", "~~") and not r.free and not r.exo
+            and fmt.finite(r.value) and r.value == 0)
