@@ -30,6 +30,7 @@ from .identification import (SE_KINDS, _estimation_failed, _latent_column_notes,
                              admissibility, check_information, check_options, check_rank,
                              describe_parameters)
 from .spec import check_columns, partable_of, read_spec  # noqa: F401 (re-exported)
+from .data.checks import column_index
 
 
 def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
@@ -259,8 +260,7 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
         free_se, def_se = draws["se"], draws["def_se"]
         ci["parameters"] = ci["defined"] = f"{draws['interval']} bootstrap ({draws['ok']} of {draws['n']} draws)"
         notes += draws.get("notes", [])
-    free_rows = _free_rows(pt)
-    free_idx = np.array([pt.rows[k].free - 1 for k in free_rows], dtype=int)
+    free_rows, free_idx = _free_rows(pt)
     est = np.concatenate([theta[free_idx], def_est])
     se_ = np.concatenate([free_se[free_idx], def_se])
     std = np.concatenate([row_std[list(free_rows)], def_std])
@@ -287,30 +287,28 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
     estimation["inadmissible"] = inadmissible
     notes += inadmissible
     return dict(estimates=est_df, fit=fit,
-                vcov=pd.DataFrame(V, index=_index(names), columns=_index(names)),
+                vcov=pd.DataFrame(V, index=column_index(names),
+                                  columns=column_index(names)),
                 r2=effects.r_squared(pt, ram, theta, values), theta=theta, values=values,
                 row_est=row_est, row_std=row_std, se_kind=se_kind, ci=ci, draws=draws,
                 notes=notes, estimation=estimation)
 
 
 @lru_cache(maxsize=256)
-def _free_rows(pt: ParTable) -> tuple[int, ...]:
-    return tuple(k for k, r in enumerate(pt.rows) if r.free)
-
-
-@lru_cache(maxsize=256)
-def _index(names: tuple[str, ...]) -> pd.Index:
-    # An Index is immutable, so one per model is shared by its results;
-    # building a string Index costs more than the rest of a small frame.
-    return pd.Index(names)
+def _free_rows(pt: ParTable) -> tuple[tuple[int, ...], np.ndarray]:
+    """Positions of the free rows in pt.rows and of their parameters in θ."""
+    rows = tuple(k for k, r in enumerate(pt.rows) if r.free)
+    idx = np.array([pt.rows[k].free - 1 for k in rows], dtype=int)
+    idx.setflags(write=False)
+    return rows, idx
 
 
 @lru_cache(maxsize=256)
 def _names_table(pt: ParTable) -> pd.DataFrame:
     """lhs, op, rhs, label of the estimates rows: free rows, then := rows."""
-    rows = [(r.lhs, r.op, r.rhs, r.label) for r in (pt.rows[k] for k in _free_rows(pt))]
+    rows = [(r.lhs, r.op, r.rhs, r.label) for r in (pt.rows[k] for k in _free_rows(pt)[0])]
     rows += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
-    return pd.DataFrame(rows, columns=_index(tuple(COLUMNS[:4])))
+    return pd.DataFrame(rows, columns=column_index(tuple(COLUMNS[:4])))
 
 
 def _estimates_table(pt, est, se, lo, hi, std) -> pd.DataFrame:
@@ -319,9 +317,9 @@ def _estimates_table(pt, est, se, lo, hi, std) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(np.isfinite(se) & (se > 0), est / se, np.nan)
     p = 2 * special.ndtr(-np.abs(z))
-    numbers = np.column_stack([est, se, z, p, lo, hi, std]).astype(float)
-    return pd.concat([_names_table(pt), pd.DataFrame(numbers, columns=_index(tuple(COLUMNS[4:])),
-                                                     copy=False)], axis=1)
+    numbers = pd.DataFrame(np.column_stack([est, se, z, p, lo, hi, std]).astype(float),
+                           columns=column_index(tuple(COLUMNS[4:])), copy=False)
+    return pd.concat([_names_table(pt), numbers], axis=1)
 
 
 @lru_cache(maxsize=1)

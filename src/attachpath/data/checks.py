@@ -68,7 +68,7 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
     """
     X, info = model_array(frame, variables, cluster=cluster, missing=missing)
     index = frame.index[info["kept"]] if info["dropped_rows"] else frame.index
-    return pd.DataFrame(X, index=index, columns=_columns(tuple(info["variables"])),
+    return pd.DataFrame(X, index=index, columns=column_index(tuple(info["variables"])),
                         copy=False), info
 
 
@@ -154,10 +154,11 @@ def model_array(frame: pd.DataFrame, variables, *, cluster: str | None = None,
 
 
 @lru_cache(maxsize=256)
-def _columns(variables: tuple[str, ...]) -> pd.Index:
-    # Building a string Index costs more than the rest of the frame in pandas 3;
-    # an Index is immutable, so one per variable list can be shared.
-    return pd.Index(variables)
+def column_index(names: tuple[str, ...]) -> pd.Index:
+    """A shared pd.Index of `names`.  Building a string Index costs more than
+    the rest of a small frame in pandas 3; an Index is immutable, so frames
+    of the same model (fits, bootstrap, compare) can share one."""
+    return pd.Index(names)
 
 
 def _require(frame, col, what) -> None:
