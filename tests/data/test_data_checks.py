@@ -180,3 +180,25 @@ def test_categorical_and_nullable_columns(df):
     df["lab"] = pd.Categorical(np.tile(["lo", "hi"], 20))
     with pytest.raises(DataError, match="'lab' has a non-numeric value 'lo' at row 1"):
         model_frame(df, ["lab"])
+
+
+def test_duplicated_column_of_a_variable_is_named(df):
+    dup = pd.concat([df, df[["ecr_anx"]]], axis=1)
+    with pytest.raises(DataError, match="2 columns named 'ecr_anx'") as err:
+        model_frame(dup, ["ecr_anx", "tds_ge"])
+    assert err.value.column == "ecr_anx"
+    model_frame(dup, ["cats_secure", "tds_ge"])      # other variables are unaffected
+
+
+def test_whole_frame_and_column_by_column_conversion_agree(df):
+    """A narrow all-numeric frame is converted in one call, others column by
+    column; both give the same array and info."""
+    narrow = df.assign(sessions=np.arange(len(df)) % 7)      # int, float and bool columns
+    wide = narrow.assign(note="x", **{f"extra{i}": 0.0 for i in range(30)})
+    variables = ["sessions", "ecr_anx", "female", "tds_ge"]
+    X1, info1 = model_frame(narrow, variables, cluster="therapist")
+    X2, info2 = model_frame(wide, variables, cluster="therapist")
+    pd.testing.assert_frame_equal(X1, X2)
+    assert (X1.dtypes == np.float64).all() and X1["female"].isin([0.0, 1.0]).all()
+    np.testing.assert_array_equal(X1["sessions"], narrow["sessions"].astype(float))
+    assert info1["n_clusters"] == info2["n_clusters"] == 8
