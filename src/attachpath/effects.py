@@ -59,15 +59,21 @@ class Defined:
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """d x k Jacobian by central differences (one vectorised call)."""
+        return self.delta(theta, None)[1]
+
+    def vcov(self, theta, V) -> np.ndarray:
+        """Delta-method covariance J V J' of the values at θ."""
+        return self.delta(theta, V)[2]
+
+    def delta(self, theta: np.ndarray, V: np.ndarray | None):
+        """(values, Jacobian, delta-method vcov or None) from one vectorised
+        evaluation at θ and at θ ± h along every parameter."""
         k = len(theta)
         h = 1e-6 * np.maximum(1.0, np.abs(theta))
         steps = np.diag(h)
-        vals = self.evaluate(np.vstack([theta + steps, theta - steps]))
-        return ((vals[:k] - vals[k:]) / (2 * h)[:, None]).T
-
-    def vcov(self, theta, V) -> np.ndarray:
-        J = self.jacobian(theta)
-        return J @ V @ J.T
+        vals = self.evaluate(np.vstack([theta[None, :], theta + steps, theta - steps]))
+        J = ((vals[1:k + 1] - vals[k + 1:]) / (2 * h)[:, None]).T
+        return vals[0], J, (None if V is None else J @ V @ J.T)
 
 
 @lru_cache(maxsize=256)

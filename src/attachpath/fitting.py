@@ -248,9 +248,9 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
     defined = effects.Defined.from_partable(pt)
     row_est = effects.row_values(pt, theta, values)
     row_std = effects.standardized(pt, ram, theta, values)
-    def_est = defined.evaluate(theta) if len(defined) else np.zeros(0)
+    def_est, _, def_V = (defined.delta(theta, V) if len(defined)
+                         else (np.zeros(0), None, np.zeros((0, 0))))
     def_std = effects.standardized_defined(pt, defined, row_std)
-    def_V = defined.vcov(theta, V) if len(defined) else np.zeros((0, 0))
 
     z_crit = norm_ppf(0.5 + level / 2)
     free_se = np.sqrt(np.where(np.diag(V) >= 0, np.diag(V), np.nan))
