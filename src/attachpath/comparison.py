@@ -76,20 +76,21 @@ def _names(specs) -> list[tuple[str, object]]:
     return out
 
 
-def _check_same_cases(results: dict, frame: pd.DataFrame, cluster) -> None:
-    from .data.checks import model_frame
-    kept = {}
-    for name, res in results.items():
-        _, info = model_frame(frame, list(res.partable.observed), cluster=cluster)
-        kept[name] = tuple(np.asarray(info["kept"]).tolist()) if "kept" in info else None
-    ref_name, ref = next(iter(kept.items()))
-    for name, k in kept.items():
-        if k != ref:
-            raise DataError(
-                f"The models are not fitted on the same cases: listwise deletion keeps "
-                f"{len(ref)} rows for '{ref_name}' but {len(k)} for '{name}', because "
-                f"their variables have different missing values. Compare models on "
-                f"the same rows: drop incomplete rows from the data first.")
+def _check_same_cases(infos: dict) -> None:
+    """DataError unless listwise deletion kept the same rows for every model
+    (`infos`: model_frame's info per model)."""
+    (ref_name, ref), *others = ((name, np.asarray(info["kept"])) for name, info in infos.items())
+    for name, k in others:
+        if np.array_equal(k, ref):
+            continue
+        n_ref, n_k = int(ref.sum()), int(k.sum())
+        counts = (f"{n_ref} rows for '{ref_name}' but {n_k} for '{name}'" if n_ref != n_k
+                  else f"{n_ref} rows for both '{ref_name}' and '{name}', but not the "
+                       f"same ones")
+        raise DataError(
+            f"The models are not fitted on the same cases: listwise deletion keeps "
+            f"{counts}, because their variables have different missing values. Compare "
+            f"models on the same rows: drop incomplete rows from the data first.")
 
 
 def _reproduce(res_b: Result, target: ml.Moments) -> tuple[np.ndarray, float]:
@@ -189,15 +190,15 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
     source = data if not isinstance(data, pd.DataFrame) else frame
     results = {name: fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
                          seed=seed, level=level) for name, spec in named}
-    _check_same_cases(results, frame, cluster)
-    from .data.checks import model_frame
-    mats = {}
+    from .data.checks import model_array
+    mats, infos = {}, {}
     clusters = None
     for name, res in results.items():
-        df, info = model_frame(frame, list(res.partable.observed), cluster=cluster)
-        mats[name] = df.to_numpy(dtype=float)
+        mats[name], infos[name] = model_array(frame, list(res.partable.observed),
+                                              cluster=cluster)
         if cluster:
-            clusters = np.asarray(info["clusters"])
+            clusters = np.asarray(infos[name]["clusters"])
+    _check_same_cases(infos)
 
     rows = []
     for name, res in results.items():
@@ -248,16 +249,13 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
 
 def effects_side_by_side(results: dict) -> pd.DataFrame:
     """Defined parameters that share a name, one row per name, est and CI per model."""
-    names: dict[str, None] = {}
-    for res in results.values():
-        for n in res.defined()["lhs"]:
-            names.setdefault(n, None)
+    defined = {model: res.defined().set_index("lhs") for model, res in results.items()}
+    names = dict.fromkeys(n for d in defined.values() for n in d.index)
     rows = []
     for n in names:
         row = {"effect": n}
         present = 0
-        for model, res in results.items():
-            d = res.defined().set_index("lhs")
+        for model, d in defined.items():
             if n in d.index:
                 present += 1
                 row[f"{model}.est"] = d.at[n, "est"]

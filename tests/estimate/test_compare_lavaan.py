@@ -81,3 +81,24 @@ def test_nesting_detects_fixed_paths_and_rejects_reverse():
     Xf = data[list(full.partable.observed)].to_numpy(float)
     assert nested_in(eng, full, X)
     assert not nested_in(full, eng, Xf)
+
+
+def test_models_fitted_on_different_rows_are_refused():
+    data = ap.datasets.load_example_clients().copy()
+    data.loc[data.index[:5], "cats_secure"] = np.nan      # only the second model uses it
+    specs = {"small": "tds_ge ~ ecr_anx", "large": "tds_ge ~ ecr_anx + cats_secure"}
+    with pytest.warns(ap.errors.DataWarning), \
+            pytest.raises(ap.errors.DataError, match="not fitted on the same cases") as err:
+        ap.compare(specs, data)
+    assert "330 rows for 'small' but 325 for 'large'" in str(err.value)
+    data.loc[data.index[:5], "ecr_anx"] = np.nan            # now both drop the same rows
+    with pytest.warns(ap.errors.DataWarning):
+        assert len(ap.compare(specs, data).table) == 2
+    other = {"anx": "tds_ge ~ ecr_anx", "secure": "tds_ge ~ cats_secure"}
+    data = ap.datasets.load_example_clients().copy()
+    data.loc[data.index[:5], "ecr_anx"] = np.nan            # same count, other rows
+    data.loc[data.index[5:10], "cats_secure"] = np.nan
+    with pytest.warns(ap.errors.DataWarning), \
+            pytest.raises(ap.errors.DataError, match="325 rows for both 'anx' and 'secure', "
+                                                     "but not the same ones"):
+        ap.compare(other, data)
