@@ -298,7 +298,7 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
     defaults += [(a, "~~", b) for i, a in enumerate(lv_x) for b in lv_x[i + 1:]]
     ys = lv_y + ov_y
     defaults += [(a, "~~", b) for i, a in enumerate(ys) for b in ys[i + 1:]]
-    defaults += [(ov_x[j], "~~", ov_x[i]) for i in range(len(ov_x)) for j in range(i, len(ov_x))]
+    defaults += [(ov_x[i], "~~", ov_x[j]) for i in range(len(ov_x)) for j in range(i, len(ov_x))]
     if meanstructure:
         defaults += [(v, "~1", "") for v in observed + latent]
 

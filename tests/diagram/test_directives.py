@@ -155,14 +155,14 @@ def test_a_variable_in_two_order_lines():
 
 
 def test_settings_from_directives():
-    ds = parse_directives("rank iip_pre = 2\norder iip_pre tds_ge\nhide path ecr_anx ~~ ecr_avoid"
+    ds = parse_directives("rank iip_pre = 2\norder iip_pre tds_ge\nhide path ecr_avoid ~~ ecr_anx"
                           "\nhide path iip_post ~ ecr_anx\nshow exo residuals\nomit r2\n"
                           "highlight abc\nestimates std\ndecimals 3\ntheme color\nnonsig grey")
     s = apply(ds, PT)
     assert s.ranks == {"iip_pre": 2}
     assert s.order == [("iip_pre", "tds_ge")]
     # a covariance is found in either orientation and stored as in the table
-    assert ("ecr_avoid", "~~", "ecr_anx") in s.hide_paths
+    assert ("ecr_anx", "~~", "ecr_avoid") in s.hide_paths
     assert ("iip_post", "~", "ecr_anx") in s.hide_paths
     assert s.show["exo"] and s.show["residuals"] and not s.show["r2"]
     assert s.highlight == "abc" and s.standardized and s.decimals == 3
