@@ -82,46 +82,92 @@ def _defined(pt: ParTable) -> Defined:
 
 
 def standardized(pt: ParTable, ram: RAM, theta, values) -> np.ndarray:
-    """lavaan's std.all for every model row (NaN where undefined)."""
+    """lavaan's std.all for every model row (NaN where undefined); θ may
+    carry leading batch dimensions (..., k), as in standardized_solution."""
+    theta = np.asarray(theta, dtype=float)
     *_, full, A, S, m = ram.implied(theta, values)
     pos = {v: i for i, v in enumerate(pt.variables)}
-    sd = np.sqrt(np.where(np.diag(full) > 0, np.diag(full), np.nan))
-    rsd = np.sqrt(np.where(np.diag(S) > 0, np.diag(S), np.nan))
+    var = np.diagonal(full, axis1=-2, axis2=-1)
+    rvar = np.diagonal(S, axis1=-2, axis2=-1)
+    sd = np.sqrt(np.where(var > 0, var, np.nan))
+    rsd = np.sqrt(np.where(rvar > 0, rvar, np.nan))
     est = row_values(pt, theta, values)
-    out = np.full(len(pt.rows), np.nan)
+    out = np.full(theta.shape[:-1] + (len(pt.rows),), np.nan)
     for k, r in enumerate(pt.rows):
         if r.op == "~":
-            out[k] = est[k] * sd[pos[r.rhs]] / sd[pos[r.lhs]]
+            out[..., k] = est[..., k] * sd[..., pos[r.rhs]] / sd[..., pos[r.lhs]]
         elif r.op == "=~":
-            out[k] = est[k] * sd[pos[r.lhs]] / sd[pos[r.rhs]]
+            out[..., k] = est[..., k] * sd[..., pos[r.lhs]] / sd[..., pos[r.rhs]]
         elif r.op == "~~":
             i, j = pos[r.lhs], pos[r.rhs]
-            out[k] = est[k] / sd[i] ** 2 if i == j else est[k] / (rsd[i] * rsd[j])
+            out[..., k] = (est[..., k] / sd[..., i] ** 2 if i == j
+                           else est[..., k] / (rsd[..., i] * rsd[..., j]))
         elif r.op == "~1":
-            out[k] = est[k] / sd[pos[r.lhs]]
+            out[..., k] = est[..., k] / sd[..., pos[r.lhs]]
     return out
 
 
 def standardized_defined(pt: ParTable, defined: Defined, std_rows: np.ndarray) -> np.ndarray:
-    """:= parameters evaluated at the standardized values of their labels."""
+    """:= parameters evaluated at the standardized values of their labels
+    (std_rows: one row of std.all values, or a batch of them)."""
+    std_rows = np.asarray(std_rows, dtype=float)
     if not len(defined):
-        return np.zeros(0)
-    theta_std = np.full(pt.npar, np.nan)
+        return np.zeros(std_rows.shape[:-1] + (0,))
+    theta_std = np.full(std_rows.shape[:-1] + (pt.npar,), np.nan)
     for k, r in enumerate(pt.rows):
         if r.free:
-            theta_std[r.free - 1] = std_rows[k]
-    fixed = {r.label: std_rows[k] for k, r in enumerate(pt.rows)
+            theta_std[..., r.free - 1] = std_rows[..., k]
+    fixed = {r.label: std_rows[..., k] for k, r in enumerate(pt.rows)
              if r.label and not r.free and r.op in ("~", "=~", "~~", "~1")}
     d = Defined(defined.names, defined.exprs, defined.label_index, fixed)
     return d.evaluate(theta_std)
 
 
+def standardized_solution(pt: ParTable, ram: RAM, theta, values, V, level=0.95):
+    """lavaan's standardizedSolution(type = "std.all"): std.all of every
+    model row and := parameter with delta-method standard errors.
+
+    The Jacobian of the std.all values with respect to θ (central
+    differences, one vectorised evaluation) carries the fit's vcov V
+    (standard, robust or bootstrap) to the standardized scale.  As in
+    lavaan, an SE below ε^¼ ≈ 1.2e-4 is set to 0 (e.g. fixed covariate
+    moments) and then has no z, p value or width of interval."""
+    import pandas as pd
+    from scipy import special
+
+    defined = _defined(pt)
+    model = [k for k, r in enumerate(pt.rows) if r.op in ("~", "=~", "~~", "~1")]
+    theta = np.asarray(theta, dtype=float)
+    k = len(theta)
+    h = 1e-6 * np.maximum(1.0, np.abs(theta))
+    batch = np.vstack([theta[None, :], theta + np.diag(h), theta - np.diag(h)])
+    rows = standardized(pt, ram, batch, values)
+    vals = np.concatenate([rows[:, model], standardized_defined(pt, defined, rows)], axis=1)
+    est = vals[0]
+    J = ((vals[1:k + 1] - vals[k + 1:]) / (2 * h)[:, None]).T
+    var = np.diag(J @ np.asarray(V, dtype=float) @ J.T)
+    se = np.sqrt(np.where(var >= 0, var, np.nan))
+    se = np.where(se < np.finfo(float).eps ** 0.25, 0.0, se)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, est / se, np.nan)
+    crit = float(special.ndtri(0.5 + level / 2))
+    names = [(pt.rows[i].lhs, pt.rows[i].op, pt.rows[i].rhs, pt.rows[i].label) for i in model]
+    names += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
+    out = pd.DataFrame(names, columns=["lhs", "op", "rhs", "label"])
+    out["est.std"], out["se"], out["z"] = est, se, z
+    out["pvalue"] = 2 * special.ndtr(-np.abs(z))
+    out["ci.lower"], out["ci.upper"] = est - crit * se, est + crit * se
+    return out
+
+
 def row_values(pt: ParTable, theta, values) -> np.ndarray:
-    """The value of every model row: θ for free rows, the fixed value else."""
-    out = np.array(values, dtype=float).copy()
+    """The value of every model row: θ for free rows, the fixed value else
+    (θ may carry leading batch dimensions)."""
+    theta = np.asarray(theta, dtype=float)
+    out = np.array(np.broadcast_to(values, theta.shape[:-1] + (len(values),)), dtype=float)
     for k, r in enumerate(pt.rows):
         if r.free:
-            out[k] = theta[r.free - 1]
+            out[..., k] = theta[..., r.free - 1]
     return out
 
 

@@ -59,6 +59,19 @@ class Result:
     def defined(self) -> pd.DataFrame:
         return self.estimates[self.estimates["op"] == ":="].reset_index(drop=True)
 
+    def standardized_solution(self, level: float | None = None) -> pd.DataFrame:
+        """lavaan's standardizedSolution(): std.all of every model row (fixed
+        ones included) and := parameter, with delta-method SEs from this
+        fit's vcov, z, p and a normal `level` interval (default: the fit's).
+
+        >>> res.standardized_solution().query("op == ':='")  # doctest: +SKIP
+        """
+        from .effects import standardized_solution
+        from .estimate.ram import ram_of
+        level = self.ci.get("level", 0.95) if level is None else level
+        return standardized_solution(self.partable, ram_of(self.partable), self.theta,
+                                     self.values, self.vcov.to_numpy(), level)
+
     def params(self) -> pd.Series:
         """Estimates indexed by lavaan-style names ('y~x', 'ab', ...)."""
         e = self.estimates

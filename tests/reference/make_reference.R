@@ -388,6 +388,17 @@ estimates_table <- function(fit, ...) {
   rows_to_list(out)
 }
 
+# lavaan's standardizedSolution (std.all, delta-method SEs from the fit's vcov),
+# every parameter-table row including fixed and := rows
+std_table <- function(fit) {
+  ss <- standardizedSolution(fit, type = "std.all", remove.eq = FALSE,
+                             remove.ineq = FALSE, remove.def = FALSE)
+  cols <- c("lhs", "op", "rhs", "est.std", "se", "z", "pvalue", "ci.lower", "ci.upper")
+  out <- data.frame(row.names = seq_len(nrow(ss)))
+  for (k in cols) out[[k]] <- if (k %in% names(ss)) ss[[k]] else NA
+  rows_to_list(out)
+}
+
 test_info <- function(fit) {
   tl <- lavInspect(fit, "test")
   out <- lapply(tl, function(t) {
@@ -425,6 +436,7 @@ case_json <- function(name, fit, model, data_name, fun, args, warns) {
     nobs = lavInspect(fit, "nobs"),
     npar = lavInspect(fit, "npar"),
     estimates = estimates_table(fit, standardized = TRUE),
+    std_solution = std_table(fit),
     fit = named_list(fitMeasures(fit)),
     r2 = named_list(lavInspect(fit, "r2")),
     vcov = mat_to_list(lavInspect(fit, "vcov")),
