@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("fit", help="fit a model and write estimates.csv and fit.json")
+    p = sub.add_parser("fit", help="fit a model and write estimates.csv, standardized.csv and fit.json")
     p.add_argument("spec", help="model spec (.lav, lavaan syntax)")
     _add_fit_options(p)
     p.set_defaults(func=cmd_fit)

@@ -8,7 +8,7 @@ writes into DIR: comparison.csv (one row per model, named by the spec file's
 stem), tests.csv (nested pairs: model_a, model_b, df_diff, chisq_diff,
 pvalue, method), information.csv (non-nested pairs: AIC/BIC differences),
 effects.csv (defined effects that share a name, side by side), one folder
-per model (estimates.csv, fit.json, diagram.svg/.dot) and report.html +
+per model (estimates.csv, standardized.csv, fit.json, diagram.svg/.dot) and report.html +
 report.md.  Other files in DIR are left alone; every file is replaced
 atomically.
 """

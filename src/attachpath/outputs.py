@@ -190,7 +190,8 @@ def fit_json(res) -> dict:
 
 
 def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
-    """estimates.csv and fit.json, the diagram when available and, with
+    """estimates.csv, standardized.csv (lavaan's standardizedSolution) and
+    fit.json, the diagram when available and, with
     report=True, report.html and report.md: all written to temporary files
     first and then moved into place together (a failure leaves every earlier
     output as it was).  A diagram or report that cannot be made is a warning,
@@ -198,6 +199,8 @@ def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
     out = check_out_dir(out_dir)
     files = {
         "estimates.csv": res.estimates.to_csv(index=False, float_format="%.10g"),
+        "standardized.csv": res.standardized_solution().to_csv(index=False,
+                                                               float_format="%.10g"),
         "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
     }
     try:

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from reliability_support import SPECS, assert_no_temp_files, assert_nothing_changed, snapshot
@@ -85,7 +86,12 @@ def test_success_exit_0_and_warnings_as_plain_lines(folder):
     rc, out, err = attachpath("fit", "serial_esat_anx.lav", "--data", "few.csv",
                               "--cluster", "therapist", "--out", "res", cwd=folder)
     assert rc == 0, err
-    assert "Wrote estimates.csv, fit.json" in out
+    assert "Wrote estimates.csv, standardized.csv, fit.json" in out
+    std = pd.read_csv(folder / "res" / "standardized.csv")
+    assert list(std.columns) == ["lhs", "op", "rhs", "label", "est.std", "se", "z", "pvalue",
+                                 "ci.lower", "ci.upper"]
+    abc = std[std.op == ":="].set_index("lhs")
+    assert abc["se"].gt(0).all() and (abc["ci.lower"] < abc["est.std"]).all()
     assert "attachpath: warning: Only 12 clusters" in err
     assert "Traceback" not in err and "ClusterWarning" not in err
     assert_no_temp_files(folder)

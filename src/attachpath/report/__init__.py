@@ -109,7 +109,7 @@ def comparison_files(cmp) -> dict:
 def write_comparison(cmp, out_dir, *, report: bool = True, spec_display: dict | None = None,
                      figures: dict | None = None) -> list[str]:
     """Write a Comparison into out_dir: comparison.csv, tests.csv,
-    information.csv, effects.csv, <model>/ (estimates.csv, fit.json,
+    information.csv, effects.csv, <model>/ (estimates.csv, standardized.csv, fit.json,
     diagram.svg/.dot) and, with report=True, report.html and report.md.
     Returns the written paths relative to out_dir."""
     from ..outputs import check_out_dir, write_fit_outputs
