@@ -46,6 +46,14 @@ def differences(case: dict, res) -> dict[str, float]:
                                          / m.se_l[m.se_l > 0]))}
     if case["case"] != "pd_labels":
         out["estimates"] = float(np.max(np.abs(m.est_l - m.est_o)))
+    if "std_solution" in case and res.se_kind != "bootstrap":
+        s = pd.DataFrame(case["std_solution"]).merge(res.standardized_solution(), on=key,
+                                                     suffixes=("_l", "_o"))
+        out["standardizedSolution est.std"] = float(np.nanmax(np.abs(s["est.std_l"]
+                                                                     - s["est.std_o"])))
+        nz = s.se_l > 0
+        out["standardizedSolution SE (relative)"] = float(np.nanmax(
+            np.abs(s.se_l[nz] - s.se_o[nz]) / s.se_l[nz]))
     for k in RELATIVE + ABSOLUTE:
         lav = case["fit"].get(k)
         if isinstance(lav, (int, float)) and k in res.fit and np.isfinite(res.fit[k]):
