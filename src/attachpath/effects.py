@@ -68,12 +68,18 @@ class Defined:
     def delta(self, theta: np.ndarray, V: np.ndarray | None):
         """(values, Jacobian, delta-method vcov or None) from one vectorised
         evaluation at θ and at θ ± h along every parameter."""
-        k = len(theta)
-        h = 1e-6 * np.maximum(1.0, np.abs(theta))
-        steps = np.diag(h)
-        vals = self.evaluate(np.vstack([theta[None, :], theta + steps, theta - steps]))
-        J = ((vals[1:k + 1] - vals[k + 1:]) / (2 * h)[:, None]).T
-        return vals[0], J, (None if V is None else J @ V @ J.T)
+        value, J = central_jacobian(self.evaluate, theta)
+        return value, J, (None if V is None else J @ V @ J.T)
+
+
+def central_jacobian(f, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(f(θ), d x k Jacobian by central differences) from one call of the
+    vectorised f on the batch [θ; θ + h·e_j; θ − h·e_j], h = 1e-6·max(1, |θ_j|)."""
+    theta = np.asarray(theta, dtype=float)
+    k = len(theta)
+    h = 1e-6 * np.maximum(1.0, np.abs(theta))
+    vals = f(np.vstack([theta[None, :], theta + np.diag(h), theta - np.diag(h)]))
+    return vals[0], ((vals[1:k + 1] - vals[k + 1:]) / (2 * h)[:, None]).T
 
 
 @lru_cache(maxsize=256)
@@ -137,14 +143,13 @@ def standardized_solution(pt: ParTable, ram: RAM, theta, values, V, level=0.95):
 
     defined = _defined(pt)
     model = [k for k, r in enumerate(pt.rows) if r.op in ("~", "=~", "~~", "~1")]
-    theta = np.asarray(theta, dtype=float)
-    k = len(theta)
-    h = 1e-6 * np.maximum(1.0, np.abs(theta))
-    batch = np.vstack([theta[None, :], theta + np.diag(h), theta - np.diag(h)])
-    rows = standardized(pt, ram, batch, values)
-    vals = np.concatenate([rows[:, model], standardized_defined(pt, defined, rows)], axis=1)
-    est = vals[0]
-    J = ((vals[1:k + 1] - vals[k + 1:]) / (2 * h)[:, None]).T
+
+    def std_all(batch):
+        rows = standardized(pt, ram, batch, values)
+        return np.concatenate([rows[:, model], standardized_defined(pt, defined, rows)],
+                              axis=1)
+
+    est, J = central_jacobian(std_all, theta)
     var = np.diag(J @ np.asarray(V, dtype=float) @ J.T)
     se = np.sqrt(np.where(var >= 0, var, np.nan))
     se = np.where(se < np.finfo(float).eps ** 0.25, 0.0, se)
