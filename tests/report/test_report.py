@@ -91,6 +91,16 @@ def test_apa_formatting_in_tables(evil_fit):
     assert "<em>b</em>" in html and "<em>SE</em>" in html and "\u03b2" in html
 
 
+def test_defined_effects_table_shows_the_standardized_interval(evil_fit):
+    from attachpath.report import format as F
+    html = fit_report(evil_fit).html()
+    std = evil_fit.standardized_solution().set_index("lhs").loc["ind"]
+    assert std["se"] > 0
+    assert "β 95% CI" in html
+    assert F.ci(std["ci.lower"], std["ci.upper"], 3, bounded=True) in html
+    assert "lavaan&#x27;s standardizedSolution" in html
+
+
 def test_write_fit_report_files_and_markdown_links(tmp_path, evil_fit):
     from attachpath.outputs import write_fit_outputs
     written = write_fit_outputs(evil_fit, tmp_path) + write_fit_report(evil_fit, tmp_path)

@@ -212,11 +212,15 @@ def defined_table(res, title="Defined effects") -> Table | None:
     if d.empty:
         return None
     dec = F.decimals_for(d["est"])
+    std = res.standardized_solution()
+    std = std[std["op"] == ":="].set_index("lhs")
     rows = []
     for r in d.to_dict("records"):
+        s = std.loc[r["lhs"]]
         rows.append([code(r["lhs"]), definition_text(r["rhs"]), F.num(r["est"], dec),
                      F.num(r["se"], dec), F.ci(r["ci.lower"], r["ci.upper"], dec),
-                     F.std(r["std.all"], 3), F.p_value(r["pvalue"])])
+                     F.std(r["std.all"], 3), F.ci(s["ci.lower"], s["ci.upper"], 3, bounded=True),
+                     F.p_value(r["pvalue"])])
     boot = res.se_kind.startswith("bootstrap")
     note = ["CI (", F.percent(res.ci.get("level", 0.95)), "): ", res.ci.get("defined", ""), ". ",
             sym("SE"), " and ", sym("p"),
@@ -224,10 +228,11 @@ def defined_table(res, title="Defined effects") -> Table | None:
              f": delta method with the {SE_SHORT.get(res.se_kind, res.se_kind)} covariance "
              f"matrix. "),
             "For indirect (product) effects the CI is the recommended inference; ", BETA,
-            " = standardized effect (std.all)."]
+            " = standardized effect (std.all), its CI from the delta method with the same "
+            "covariance matrix (lavaan's standardizedSolution)."]
     return Table(title=title, header=["Effect", "Definition", sym("b"), sym("SE"), ci_header(res),
-                                      BETA, sym("p")],
-                 rows=rows, note=join(note), align="llrrrrr")
+                                      BETA, join([BETA, " ", ci_header(res)]), sym("p")],
+                 rows=rows, note=join(note), align="llrrrrrr")
 
 
 def r2_table(res, title=None) -> Table | None:
