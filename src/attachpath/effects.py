@@ -57,14 +57,6 @@ class Defined:
             return np.zeros(theta.shape[:-1] + (0,))
         return np.stack(out, axis=-1)
 
-    def jacobian(self, theta: np.ndarray) -> np.ndarray:
-        """d x k Jacobian by central differences (one vectorised call)."""
-        return self.delta(theta, None)[1]
-
-    def vcov(self, theta, V) -> np.ndarray:
-        """Delta-method covariance J V J' of the values at θ."""
-        return self.delta(theta, V)[2]
-
     def delta(self, theta: np.ndarray, V: np.ndarray | None):
         """(values, Jacobian, delta-method vcov or None) from one vectorised
         evaluation at θ and at θ ± h along every parameter."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from .errors import ModelError, SpecError, closest
 from .syntax.statement import Statement
@@ -473,34 +473,3 @@ def check_identification(pt: ParTable) -> None:
             f"{moments} means, variances and covariances to estimate them from "
             f"(df = {moments - pt.npar}); it is not identified. Fix or remove at least "
             f"{pt.npar - moments} parameter(s).{hint}")
-
-
-@lru_cache(maxsize=256)
-def baseline(pt: ParTable) -> ParTable:
-    """lavaan's independence (baseline) model of the same observed variables:
-    free variances (and intercepts) of the non-covariates, the covariates'
-    block fixed at the sample values."""
-    x = set(pt.covariates)
-    rows: list[Param] = []
-
-    def add(**kw):
-        rows.append(Param(id=len(rows) + 1, user=0, **kw))
-
-    k = 0
-    for v in pt.observed:
-        if v not in x:
-            k += 1
-            add(lhs=v, op="~~", rhs=v, free=k)
-    cov = list(pt.covariates)
-    for i in range(len(cov)):
-        for j in range(i, len(cov)):
-            add(lhs=cov[j], op="~~", rhs=cov[i], exo=1)
-    if pt.meanstructure:
-        for v in pt.observed:
-            if v in x:
-                add(lhs=v, op="~1", rhs="", exo=1)
-            else:
-                k += 1
-                add(lhs=v, op="~1", rhs="", free=k)
-    return ParTable(rows=tuple(rows), observed=pt.observed, latent=(),
-                    covariates=pt.covariates, meanstructure=pt.meanstructure)

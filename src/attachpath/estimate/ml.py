@@ -45,27 +45,16 @@ class Moments:
 
 
 @lru_cache(maxsize=64)
-def duplication(p: int) -> np.ndarray:
-    """D with vec(M) = D vech(M) for symmetric M (vech column by column)."""
-    li, lj = vech_indices(p)
-    D = np.zeros((p * p, len(li)))
-    for k, (i, j) in enumerate(zip(li, lj)):
-        D[j * p + i, k] = 1.0
-        D[i * p + j, k] = 1.0
-    return D
-
-
-@lru_cache(maxsize=64)
 def _dup_kron_index(p: int):
     li, lj = vech_indices(p)
     i, j, k, l = li[:, None], lj[:, None], li[None, :], lj[None, :]
-    flat = [(a * p + b) for a, b in ((j, l), (i, k), (j, k), (i, l), (i, l), (j, k), (i, k), (j, l))]
     half = np.where(li == lj, 0.5, 1.0)
-    return flat, half[:, None] * half[None, :]
+    return (j * p + l, i * p + k, j * p + k, i * p + l), half[:, None] * half[None, :]
 
 
 def dup_kron(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """D'(X ⊗ Y)D for symmetric p x p X and Y (leading batch dimensions kept).
+    """D'(X ⊗ Y)D for symmetric p x p X and Y (leading batch dimensions kept),
+    with D the duplication matrix (vec M = D vech M).
 
     Entry ((i,j), (k,l)) sums X[c1,c2]·Y[r1,r2] over the vec positions of
     both vech elements: X[j,l]Y[i,k] + X[j,k]Y[i,l] + X[i,l]Y[j,k] +
@@ -73,10 +62,10 @@ def dup_kron(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     show dup_kron(X, Y) = dup_kron(Y, X).  Gathering these entries avoids
     the p² x p² Kronecker product."""
     p = X.shape[-1]
-    (jl, ik, jk, il, il2, jk2, ik2, jl2), half = _dup_kron_index(p)
+    (jl, ik, jk, il), half = _dup_kron_index(p)
     Xf, Yf = X.reshape(X.shape[:-2] + (p * p,)), Y.reshape(Y.shape[:-2] + (p * p,))
     return (Xf[..., jl] * Yf[..., ik] + Xf[..., jk] * Yf[..., il]
-            + Xf[..., il2] * Yf[..., jk2] + Xf[..., ik2] * Yf[..., jl2]) * half
+            + Xf[..., il] * Yf[..., jk] + Xf[..., ik] * Yf[..., jl]) * half
 
 
 def weight(sigma_inv: np.ndarray, meanstructure: bool) -> np.ndarray:
@@ -231,16 +220,6 @@ def h1_moment_scores(mom: Moments, meanstructure: bool = True) -> np.ndarray:
     mult = np.where(li == lj, 0.5, 1.0)
     cov_part = mult * (U[:, li] * U[:, lj] - inv[li, lj])
     return np.hstack([U, cov_part]) if meanstructure else cov_part
-
-
-def loglik(ram: RAM, theta, mom: Moments, values=None) -> float:
-    """Joint normal log-likelihood of all observed variables at θ."""
-    sigma, mu, *_ = ram.implied(theta, values)
-    p = sigma.shape[0]
-    _, logdet = np.linalg.slogdet(sigma)
-    inv = np.linalg.inv(sigma)
-    d = mom.mean - mu if ram.meanstructure else np.zeros(p)
-    return float(-0.5 * mom.n * (p * LOG2PI + logdet + np.trace(mom.cov @ inv) + d @ inv @ d))
 
 
 def loglik_saturated(cov: np.ndarray, n: int) -> float:

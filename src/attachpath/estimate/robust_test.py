@@ -61,7 +61,8 @@ def baseline_trace(pt: ParTable, mom: ml.Moments, clusters) -> float:
     per mean (observed = expected at this solution), with casewise scores
     ½(r_i²/s_ii² − 1/s_ii) and r_i/s_ii.  The trace needs only the
     diagonal of the meat.  tests/estimate check it against the general RAM
-    formulas (expected_information, casewise_scores) of partable.baseline."""
+    formulas (expected_information, casewise_scores) of lavaan's baseline
+    parameter table."""
     x = set(pt.covariates)
     y = [i for i, v in enumerate(pt.observed) if v not in x]
     s = np.diag(mom.cov)[y]
@@ -71,11 +72,7 @@ def baseline_trace(pt: ParTable, mom: ml.Moments, clusters) -> float:
     if pt.meanstructure:
         scores = np.hstack([scores, R / s])
         info = np.concatenate([info, 1.0 / s])
-    S = vcov.cluster_sum(scores, clusters)
-    b_diag = np.einsum("ij,ij->j", S, S) / mom.n
-    if clusters is not None:
-        b_diag *= S.shape[0] / (S.shape[0] - 1)
-    return float(np.sum(b_diag / info))
+    return float(np.sum(np.diag(vcov.meat(scores, clusters)) / info))
 
 
 def scaled_fit(pt: ParTable, ram: RAM, theta, values, mom, clusters, fit: dict,
