@@ -542,7 +542,6 @@ class _Builder:
         return -b.y0, b.y1
 
     def _y(self):
-        sp = self.sp
         y: dict = {}
         for c, items in self.columns.items():
             pos = 0.0
@@ -851,7 +850,6 @@ class _Builder:
             allb = s.box if allb is None else allb.union(s.box)
         best = None
         for yline in (allb.y0 - 24, allb.y1 + 24):
-            pts = [p, (p[0], yline), (q[0], yline), q]
             path = [(p, (p[0], yline), (q[0], yline), q)]
             if self._clipped_clear(path, u, v):
                 cost = abs(yline - p[1]) + abs(yline - q[1])
