@@ -220,7 +220,7 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
                progress, boot_ci="percentile") -> dict:
     theta, values = sol.theta, sol.values
     notes: list[str] = []
-    fit = fitmeasures.fit_measures(pt, ram, theta, values, mom)
+    fit = fitmeasures.fit_measures(pt, ram, theta, values, mom, fmin=sol.discrepancy)
     fit["converged"] = True
     fit["iterations"] = sol.iterations
     estimation = {"method": sol.method, "iterations": sol.iterations,

@@ -99,13 +99,16 @@ def srmr(pt: ParTable, mom: ml.Moments, sigma: np.ndarray, mu: np.ndarray) -> fl
     return math.sqrt(total / nel)
 
 
-def fit_measures(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments) -> dict:
+def fit_measures(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments,
+                 fmin: float | None = None) -> dict:
+    """fitMeasures at θ; `fmin`: F_ML at θ when the estimator already has it."""
     sigma, mu, *_ = ram.implied(theta, values)
     n = mom.n
     npar = pt.npar
     data, fixed = counts(pt)
     df = data - fixed - npar
-    fmin = ml.discrepancy(ram, theta, mom, values)
+    if fmin is None:
+        fmin = ml.discrepancy(ram, theta, mom, values)
     chisq = n * fmin
     lx = covariate_loglik(pt, mom)
     # −N/2 (F + log|S| + p + p log 2π): the joint log-likelihood from F_ML
