@@ -33,6 +33,8 @@ from .estimate.distributions import chi2_sf
 
 from .errors import AttachpathError, DataError
 from .estimate import engine, ml, robust_test, vcov as vc
+from .estimate.clusters import Clusters
+from .estimate.likelihood import CompleteML
 from .estimate.ram import ram_of
 from .fitting import fit, _load_data
 from .result import Result
@@ -128,14 +130,12 @@ def nested_in(res_a: Result, res_b: Result, X_a: np.ndarray) -> bool:
 
 def _scaling_at(res_b: Result, theta, X, clusters) -> float:
     """Yuan-Bentler scaling factor of model B at θ (for SB2010)."""
-    pt = res_b.partable
-    ram = ram_of(pt)
-    mom = ml.Moments.from_array(X)
-    values = engine.fixed_values(pt, ram, mom)
-    A = ml.observed_information(ram, theta, mom, values)
-    B = vc.meat(ml.casewise_scores(ram, theta, mom, values), clusters)
-    return robust_test.scaling_factor(robust_test.h1_trace(pt, mom, clusters),
-                                      robust_test.h0_trace(A, B), res_b.fit["df"])
+    lik = CompleteML.from_array(res_b.partable, X)
+    clusters = None if clusters is None else Clusters.from_ids("cluster", clusters)
+    A = lik.observed_information(theta)
+    B = vc.meat(lik.scores(theta), lik.n, clusters)
+    return robust_test.scaling_factor(lik.h1_trace(clusters), robust_test.h0_trace(A, B),
+                                      res_b.fit["df"])
 
 
 def difference_test(res0: Result, res1: Result, X, clusters, robust: bool,

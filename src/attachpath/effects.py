@@ -174,3 +174,47 @@ def r_squared(pt: ParTable, ram: RAM, theta, values) -> dict[str, float]:
     pos = {v: i for i, v in enumerate(pt.variables)}
     return {v: float(1.0 - S[pos[v], pos[v]] / full[pos[v], pos[v]])
             for v in pt.endogenous}
+
+
+# -- block-aware views: a two-level table is standardized level by level --------------
+
+def _blocks(pt: ParTable, values):
+    """(table, RAM, positions in pt.rows, values) per block: the whole table
+    for a single-level model, one entry per level for a two-level one."""
+    from .estimate.ram import ram_of
+    if not pt.multilevel:
+        yield pt, ram_of(pt), np.arange(len(pt.rows)), values
+        return
+    for b in range(1, len(pt.levels) + 1):
+        sub = pt.block(b)
+        rows = np.array([k for k, r in enumerate(pt.rows) if r.block == b], dtype=int)
+        yield sub, ram_of(sub), rows, values[rows]
+
+
+def standardized_rows(pt: ParTable, theta, values) -> np.ndarray:
+    """std.all of every row of pt (NaN for := rows), per level for
+    two-level models (as lavaan's standardizedSolution)."""
+    theta = np.asarray(theta, dtype=float)
+    out = np.full(theta.shape[:-1] + (len(pt.rows),), np.nan)
+    for sub, ram, rows, vals in _blocks(pt, values):
+        out[..., rows] = standardized(sub, ram, theta, vals)
+    return out
+
+
+def r_squared_rows(pt: ParTable, theta, values) -> dict[str, float]:
+    """R² of every endogenous variable; level-2 ones of a two-level model
+    are named with lavaan's '.l2' suffix."""
+    out: dict[str, float] = {}
+    for b, (sub, ram, rows, vals) in enumerate(_blocks(pt, values), start=1):
+        suffix = f".l{b}" if b > 1 else ""
+        out.update({v + suffix: r for v, r in r_squared(sub, ram, theta, vals).items()})
+    return out
+
+
+def admissibility_rows(pt: ParTable, theta, values) -> list[str]:
+    from .identification import admissibility
+    out = []
+    for b, (sub, ram, rows, vals) in enumerate(_blocks(pt, values), start=1):
+        prefix = f"Level {pt.levels[b - 1]}: " if pt.multilevel else ""
+        out += [prefix + m for m in admissibility(sub, ram, theta, vals)]
+    return out

@@ -22,6 +22,8 @@ from scipy import special
 from . import effects
 from .errors import (ClusterWarning, DataError, EstimationError)
 from .estimate import engine, fitmeasures, ml, vcov as vc
+from .estimate.clusters import Clusters
+from .estimate.likelihood import CompleteML, TwoLevelML
 from .estimate.distributions import norm_ppf
 from .estimate.ram import ram_of
 from .partable import ParTable
@@ -146,18 +148,27 @@ def single_thread_blas():
         _controller = ThreadpoolController()
     return _controller.limit(limits=1, user_api="blas")
 
-def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
+def fit(spec, data, *, cluster=None, se: str = "standard",
         level: float = 0.95, mc_draws: int = 0, bootstrap: int = 1000,
         seed: int | None = None, progress: bool = False,
         meanstructure: bool | None = None, engine_method: str = "auto",
-        boot_ci: str = "percentile") -> Result:
+        boot_ci: str = "percentile", information: str | None = None) -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
-    (CSV, Parquet, SPSS).  cluster: the column of cluster ids (e.g. therapist);
-    it switches on the mean structure, as lavaan's cluster= does.  se:
-    "standard" (expected information), "robust" (MLR sandwich; cluster-robust
-    with `cluster`), "bootstrap" (case or cluster bootstrap) or "none".
+    (CSV, Parquet, SPSS).  cluster: the column of cluster ids.  For a
+    single-level spec (e.g. client rows, cluster="therapist") it switches on
+    the mean structure and the cluster-robust corrections, as lavaan's
+    cluster= does.  For a two-level spec (`level:` blocks) it names the
+    level-2 unit of the rows (e.g. sessions in cluster="client");
+    "therapist/client" (or ("therapist", "client")) adds therapists as a
+    third level, handled by summing the clients' scores within therapists
+    for the SEs and the scaled test (Mplus' TYPE = COMPLEX TWOLEVEL).
+    se: "standard" (information matrix), "robust" (MLR sandwich;
+    cluster-robust with a cluster), "bootstrap" (case or cluster bootstrap,
+    single-level models) or "none".  information: "expected" or "observed"
+    for standard SEs (default as lavaan: expected for single-level,
+    observed for two-level models).
     mc_draws > 0 gives Monte Carlo CIs for := parameters from the chosen vcov.
     boot_ci: "percentile" or "bca" intervals with se="bootstrap".
     meanstructure: estimate intercepts (default: when clustered or when the
@@ -167,40 +178,53 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     """
     level = check_options(se=se, level=level, mc_draws=mc_draws, bootstrap=bootstrap,
                           seed=seed)
+    if information not in (None, "expected", "observed"):
+        raise DataError(f"information must be 'expected' or 'observed', not "
+                        f"{information!r}.")
+    outer, inner = cluster_levels(cluster)
     if meanstructure is None:
         meanstructure = cluster is not None
     pt = partable_of(spec, meanstructure=meanstructure)
     frame, source = _load_data(data)
     check_columns(pt, frame.columns)
+    if pt.multilevel:
+        return _fit_two_level(pt, frame, source, outer=outer, inner=inner, se=se,
+                              level=level, mc_draws=mc_draws, seed=seed,
+                              information=information, cluster=cluster)
+    if inner is not None:
+        raise DataError(f"--cluster '{outer}/{inner}' names two levels, but the spec has "
+                        f"no 'level:' blocks. For client rows give one cluster column "
+                        f"(--cluster {outer}); for session rows write a two-level spec.")
+    cluster = outer
     from .data.checks import model_array
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         X, info = model_array(frame, list(pt.observed), cluster=cluster)
     notes = [str(w.message) for w in caught] + list(pt.notes)
     notes += _latent_column_notes(pt, frame.columns)
+    if cluster is None:
+        notes += repeated_id_notes(frame, pt)
     if X.shape[0] <= len(pt.observed):
         raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
                         f"variables; ML needs more cases than variables.")
-    clusters = None if cluster is None else np.asarray(info["clusters"])
-    mom = ml.Moments.from_array(X)
-    ram = ram_of(pt)
+    clusters = None if cluster is None else Clusters.from_ids(cluster, info["clusters"])
+    lik = CompleteML.from_array(pt, X)
 
     with single_thread_blas():
-        check_rank(pt, ram, engine.fixed_values(pt, ram, mom))
+        check_rank(pt, lik.ram, lik.values)
         try:
-            sol = engine.estimate(pt, mom, ram, method=engine_method)
+            sol = lik.estimate(method=engine_method)
         except EstimationError as exc:
-            raise _estimation_failed(exc, pt, ram, engine.fixed_values(pt, ram, mom),
-                                     notes=notes) from None
-        notes += check_information(pt, ram, sol)
-        out = _inference(pt, ram, mom, sol, se=se, clusters=clusters, level=level,
+            raise _estimation_failed(exc, pt, lik.ram, lik.values, notes=notes) from None
+        notes += check_information(pt, lik.ram, sol)
+        out = _inference(pt, lik, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
-                         progress=progress, boot_ci=boot_ci)
-    data_info = {"n": mom.n, "dropped_rows": int(info.get("dropped_rows", 0)),
+                         progress=progress, boot_ci=boot_ci, information=information)
+    data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"), "labels": source.get("labels", {})}
     if cluster is not None:
-        cinfo, cnotes, iccs = cluster_info(cluster, info["cluster_codes"],
-                                           info["cluster_sizes"], X, pt.observed, pt.npar)
+        cinfo, cnotes, iccs = cluster_info(cluster, clusters.codes, clusters.sizes, X,
+                                           pt.observed, pt.npar)
         data_info["cluster"] = cinfo
         data_info["icc"] = iccs
         for n in cnotes:
@@ -211,43 +235,185 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     prov = provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
                                           meanstructure=pt.meanstructure,
                                           estimation=estimation, mc_draws=mc_draws,
-                                          bootstrap=bootstrap, seed=seed))
+                                          bootstrap=bootstrap, seed=seed,
+                                          likelihood=lik.kind))
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), **out)
 
 
-def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
-               progress, boot_ci="percentile") -> dict:
+def cluster_levels(cluster) -> tuple[str | None, str | None]:
+    """(outer, inner) cluster columns: "therapist" → ("therapist", None);
+    "therapist/client" or ("therapist", "client") → ("therapist", "client")
+    (clients nested in therapists, read as in lme4)."""
+    if cluster is None:
+        return None, None
+    if isinstance(cluster, (tuple, list)):
+        parts = [str(c) for c in cluster]
+    elif isinstance(cluster, str) and "/" in cluster:
+        parts = [c.strip() for c in cluster.split("/")]
+    else:
+        return cluster, None            # one column (its name need not be text)
+    if not 1 <= len(parts) <= 2 or not all(parts):
+        raise DataError(f"cluster {cluster!r} must name one column or two nested "
+                        f"ones, as in 'therapist/client'.")
+    if len(parts) == 2 and parts[0] == parts[1]:
+        raise DataError(f"cluster '{parts[0]}/{parts[1]}' names the same column twice.")
+    return (parts[0], parts[1]) if len(parts) == 2 else (parts[0], None)
+
+
+_ID_WORDS = ("id", "client", "patient", "subject", "person", "participant", "case")
+
+
+def repeated_id_notes(frame: pd.DataFrame, pt: ParTable) -> list[str]:
+    """A single-level fit to rows whose id-like column repeats (session rows
+    of clients) treats them as independent cases: say so."""
+    used = set(pt.observed)
+    for col in frame.columns:
+        name = str(col).lower()
+        if col in used or not any(w == name or name.endswith(w) or name.startswith(w)
+                                  for w in _ID_WORDS):
+            continue
+        values = frame[col]
+        n_unique = values.nunique(dropna=True)
+        if 1 < n_unique < len(values) * 0.9:
+            return [f"The rows repeat ids in column '{col}' ({len(values)} rows, "
+                    f"{n_unique} ids), but the model treats every row as an "
+                    f"independent case. For session rows write a two-level spec "
+                    f"('level: 1' / 'level: 2') and fit it with --cluster {col}, or "
+                    f"average the sessions per {col} with `attachpath prepare`."]
+    return []
+
+
+def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed,
+                   information, cluster) -> Result:
+    from .data.checks import model_array
+    from .estimate.twolevel import TwoLevelData
+    if outer is None:
+        raise DataError("A two-level spec ('level:' blocks) needs the cluster column of "
+                        "its level-2 units: --cluster client (API cluster='client'), or "
+                        "--cluster therapist/client for a third level.")
+    if se == "bootstrap":
+        raise DataError("Bootstrap standard errors are not available for two-level "
+                        "models yet; use --se robust (two-level MLR) or standard.")
+    client, therapist = (inner, outer) if inner is not None else (outer, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X, info = model_array(frame, list(pt.observed), cluster=client)
+    notes = [str(w.message) for w in caught] + list(pt.notes)
+    notes += _latent_column_notes(pt, frame.columns)
+    kept = np.asarray(info["kept"])
+    clients = Clusters.from_ids(client, info["clusters"])
+    roles = pt.variable_levels
+    y = pt.blocks[0].observed
+    z = tuple(v for v in pt.blocks[1].observed if roles[v] == "between")
+    data = TwoLevelData.from_array(X, pt.observed, y, z, clients,
+                                   row_ids=frame.index[kept])
+    therapists = None
+    if therapist is not None:
+        therapists = therapist_clusters(frame, kept, client, therapist, clients)
+    lik = TwoLevelML(pt, data)
+    with single_thread_blas():
+        try:
+            sol = lik.estimate()
+        except EstimationError as exc:
+            raise _estimation_failed(exc, pt, notes=notes) from None
+        out = _inference(pt, lik, sol, se=se, clusters=therapists, level=level,
+                         mc_draws=mc_draws, bootstrap=0, seed=seed, progress=False,
+                         information=information)
+    sizes = clients.sizes
+    data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
+                 "source": source.get("source"), "labels": source.get("labels", {}),
+                 "levels": {"within": pt.levels[0], "between": pt.levels[1]},
+                 "roles": dict(roles),
+                 "cluster": clients.describe()}
+    Xall = X
+    _, cnotes, iccs = cluster_info(client, clients.codes, sizes, Xall, pt.observed, pt.npar)
+    data_info["icc"] = {v: iccs[v] for v in pt.observed if roles[v] != "between"}
+    cnotes = [n for n in cnotes if "free parameters" not in n and "single case" not in n]
+    if therapists is not None:
+        data_info["therapist"] = therapists.describe()
+        notes += cluster_info(therapist, therapists.codes, therapists.sizes,
+                              data.d, data.names, pt.npar)[1]
+    notes += out.pop("notes")
+    estimation = out.pop("estimation")
+    out["fit"]["nclusters"] = clients.n
+    prov = provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
+                                          meanstructure=True, estimation=estimation,
+                                          mc_draws=mc_draws, seed=seed,
+                                          information=information or lik.default_information,
+                                          likelihood=lik.kind))
+    return Result(partable=pt, data_info=data_info, provenance=prov,
+                  warnings=tuple(dict.fromkeys(notes)), **out)
+
+
+def therapist_clusters(frame, kept, client, therapist, clients: Clusters) -> Clusters:
+    """Therapists over the clients of a two-level fit; each client must have
+    exactly one therapist."""
+    if therapist not in frame.columns:
+        raise DataError(f"The cluster column '{therapist}' is not in the data.",
+                        column=therapist)
+    t = frame[therapist].to_numpy()[kept]
+    if pd.isna(t).any():
+        raise DataError(f"The cluster column '{therapist}' has missing ids.",
+                        column=therapist)
+    codes = clients.codes
+    first = np.empty(clients.n, dtype=object)
+    order = np.argsort(codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(clients.sizes)[:-1]])
+    first[:] = t[order][starts]
+    bad = np.flatnonzero(t != first[codes])
+    if len(bad):
+        i = bad[0]
+        raise DataError(
+            f"{client} {clients.ids[codes[i]]} belongs to two {therapist}s "
+            f"({first[codes[i]]} and {t[i]}); with --cluster {therapist}/{client} each "
+            f"{client} must be nested in one {therapist}.", column=therapist)
+    return Clusters.from_ids(therapist, first)
+
+
+def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
+               progress, boot_ci="percentile", information=None) -> dict:
+    """Standard errors, fit measures, defined and standardized parameters
+    from any likelihood object; `clusters` sums the likelihood's unit
+    scores (cases, or clients of a two-level model) for the meat."""
     theta, values = sol.theta, sol.values
     notes: list[str] = []
-    fit = fitmeasures.fit_measures(pt, ram, theta, values, mom, fmin=sol.discrepancy)
+    fit = fitmeasures.fit_measures(lik, theta, fmin=sol.discrepancy)
     fit["converged"] = True
     fit["iterations"] = sol.iterations
     estimation = {"method": sol.method, "iterations": sol.iterations,
                   "gradient_norm": sol.gradient_norm}
     se_kind = se
     draws: dict = {}
-    cmat = vc.cluster_matrix(clusters)
     if se in ("standard", "none"):
-        V = vc.standard(ram, theta, mom, values)
+        V = vc.standard(lik, theta, information)
+        if information == "observed" or (information is None
+                                         and lik.default_information == "observed"):
+            se_kind = "standard.observed"
     elif se == "robust":
         from .estimate import robust_test
-        V, A, B = vc.robust(ram, theta, mom, values, cmat)
+        V, A, B = vc.robust(lik, theta, clusters)
         se_kind = "robust.cluster" if clusters is not None else "robust"
-        fit.update(robust_test.scaled_fit(pt, ram, theta, values, mom, cmat, fit, A, B))
+        fit.update(robust_test.scaled_fit(lik, theta, clusters, fit, A, B))
     else:  # bootstrap
         from .estimate import bootstrap as boot
-        draws = boot.run(pt, ram, mom, sol, clusters=clusters, n=bootstrap, seed=seed,
-                         progress=progress, level=level, interval=boot_ci)
+        draws = boot.run(pt, lik.ram, lik.mom, sol,
+                         clusters=None if clusters is None else clusters.codes,
+                         n=bootstrap, seed=seed, progress=progress, level=level,
+                         interval=boot_ci)
         V = draws["vcov"]       # the covariance of the replicates, as lavaan's
         se_kind = "bootstrap.cluster" if clusters is not None else "bootstrap"
     if clusters is not None:
-        fit["nclusters"] = int(cmat.shape[0])
+        fit["nclusters"] = int(clusters.n)
     if se == "none":
         V = np.full_like(V, np.nan)
+    if not np.all(np.isfinite(np.diag(V))) and se != "none":
+        notes.append("The information matrix is singular at the estimates, so some "
+                     "standard errors could not be computed; the model may not be "
+                     "identified.")
     defined = effects.Defined.from_partable(pt)
     row_est = effects.row_values(pt, theta, values)
-    row_std = effects.standardized(pt, ram, theta, values)
+    row_std = effects.standardized_rows(pt, theta, values)
     def_est, _, def_V = (defined.delta(theta, V) if len(defined)
                          else (np.zeros(0), None, np.zeros((0, 0))))
     def_std = effects.standardized_defined(pt, defined, row_std)
@@ -282,14 +448,14 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
                          f"{int(level * 100)}%: {ci['parameters']}")
     est_df = _estimates_table(pt, est, se_, lo, hi, std)
     names = tuple(pt.free_names)
-    inadmissible = admissibility(pt, ram, theta, values)
+    inadmissible = effects.admissibility_rows(pt, theta, values)
     estimation["admissible"] = not inadmissible
     estimation["inadmissible"] = inadmissible
     notes += inadmissible
     return dict(estimates=est_df, fit=fit,
                 vcov=pd.DataFrame(V, index=column_index(names),
                                   columns=column_index(names)),
-                r2=effects.r_squared(pt, ram, theta, values), theta=theta, values=values,
+                r2=effects.r_squared_rows(pt, theta, values), theta=theta, values=values,
                 row_est=row_est, row_std=row_std, se_kind=se_kind, ci=ci, draws=draws,
                 notes=notes, estimation=estimation)
 
@@ -306,7 +472,15 @@ def _free_rows(pt: ParTable) -> tuple[tuple[int, ...], np.ndarray]:
 @lru_cache(maxsize=256)
 def _names_table(pt: ParTable) -> pd.DataFrame:
     """lhs, op, rhs, label of the estimates rows: free rows, then := rows."""
-    rows = [(r.lhs, r.op, r.rhs, r.label) for r in (pt.rows[k] for k in _free_rows(pt)[0])]
+    free = [pt.rows[k] for k in _free_rows(pt)[0]]
+    if pt.multilevel:
+        # lavaan's parameterEstimates of a two-level model: block and level
+        # (integers; 0 for := rows) after lhs, op, rhs
+        rows = [(r.lhs, r.op, r.rhs, r.block, r.block, r.label) for r in free]
+        rows += [(r.lhs, ":=", r.rhs, 0, 0, r.lhs) for r in pt.defined()]
+        return pd.DataFrame(rows, columns=column_index(
+            tuple(COLUMNS[:3]) + ("block", "level", "label")))
+    rows = [(r.lhs, r.op, r.rhs, r.label) for r in free]
     rows += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
     return pd.DataFrame(rows, columns=column_index(tuple(COLUMNS[:4])))
 

@@ -13,7 +13,7 @@ import numpy as np
 from .errors import AttachpathError, EstimationError, ModelError
 from .estimate import ml
 from .estimate.ram import RAM
-from .partable import ParTable
+from .partable import ParTable, moment_counts
 
 SE_KINDS = ("standard", "robust", "bootstrap", "none")
 
@@ -181,9 +181,8 @@ def check_rank(pt: ParTable, ram: RAM, values, *, tol: float = 1e-9) -> None:
 
 
 def _df(pt: ParTable) -> int:
-    p, q = len(pt.observed), len(pt.covariates)
-    moments = p * (p + 1) // 2 - q * (q + 1) // 2 + ((p - q) if pt.meanstructure else 0)
-    return moments - pt.npar
+    data, fixed = moment_counts(pt)
+    return data - fixed - pt.npar
 
 
 def _weak_directions(pt: ParTable, ram: RAM, theta, values, tol: float):

@@ -48,6 +48,8 @@ class Param:
     exo: int = 0           # 1: a fixed.x covariate moment, taken from the sample
     line: int = 0
     col: int = 0
+    block: int = 1         # lavaan's block: the level (1, 2) of a two-level model; 0 for :=
+    level: str = ""        # the `level:` label as written ("" in single-level models)
 
     @property
     def is_free(self) -> bool:
@@ -64,6 +66,15 @@ class Param:
 
 
 @dataclass(frozen=True)
+class BlockVars:
+    """The variables of one block, in lavaan's ov/lv order."""
+
+    observed: tuple[str, ...]
+    latent: tuple[str, ...]
+    covariates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ParTable:
     """The model: parameter rows plus the variable roles derived from them."""
 
@@ -75,6 +86,9 @@ class ParTable:
     text: str = ""
     file: str | None = None
     notes: tuple[str, ...] = field(default=())
+    levels: tuple[str, ...] = ()      # the `level:` labels (two-level models)
+    blocks: tuple[BlockVars, ...] = ()   # per level: its variables
+    n_free: int | None = None         # npar of the whole model (for one block's table)
 
     def __hash__(self) -> int:
         # Tables key several lru caches (RAM layout, closed-form plan, ...);
@@ -82,7 +96,8 @@ class ParTable:
         h = self.__dict__.get("_hash")
         if h is None:
             h = hash((self.rows, self.observed, self.latent, self.covariates,
-                      self.meanstructure, self.text, self.file, self.notes))
+                      self.meanstructure, self.text, self.file, self.notes,
+                      self.levels, self.blocks, self.n_free))
             self.__dict__["_hash"] = h
         return h
 
@@ -94,7 +109,33 @@ class ParTable:
     @property
     def npar(self) -> int:
         """Number of free parameters (shared labels count once)."""
+        if self.n_free is not None:
+            return self.n_free
         return max((r.free for r in self.rows), default=0)
+
+    @property
+    def multilevel(self) -> bool:
+        return bool(self.levels)
+
+    def block(self, b: int) -> "ParTable":
+        """The single-level table of block b (1-based) of a two-level model:
+        its rows, variables and the whole model's free numbering, so its RAM
+        layout maps into the shared θ."""
+        vars_b = self.blocks[b - 1]
+        rows = tuple(r for r in self.rows if r.block == b)
+        return ParTable(rows=rows, observed=vars_b.observed, latent=vars_b.latent,
+                        covariates=vars_b.covariates, meanstructure=True,
+                        text=self.text, file=self.file, n_free=self.npar)
+
+    @cached_property
+    def variable_levels(self) -> dict[str, str]:
+        """Two-level models: each observed variable's role, as lavaan derives
+        it: "within" (level 1 only), "between" (level 2 only) or "both"."""
+        if not self.levels:
+            return {}
+        w, b = set(self.blocks[0].observed), set(self.blocks[1].observed)
+        return {v: "both" if v in w and v in b else "within" if v in w else "between"
+                for v in self.observed}
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -114,7 +155,9 @@ class ParTable:
         names: dict[int, str] = {}
         for r in self.rows:
             if r.free and r.free not in names:
-                names[r.free] = r.label or r.name
+                # lavaan names a level-2 parameter 'y~x.l2'
+                suffix = f".l{r.block}" if self.levels and r.block > 1 else ""
+                names[r.free] = r.label or r.name + suffix
         return tuple(names[k] for k in range(1, self.npar + 1))
 
     @cached_property
@@ -254,7 +297,88 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
         raise SpecError("The spec has no model statements (=~, ~, ~~ or ~1); "
                         "write at least one regression, loading or covariance.",
                         file=file)
-    meanstructure = meanstructure or any(s.op == "~1" for s in model)
+    levels = _ordered_unique(s.level for s in model if s.level)
+    meanstructure = meanstructure or bool(levels) or any(s.op == "~1" for s in model)
+    blocks: list[BlockVars] = []
+    table: list[dict] = []
+    notes: list[str] = []
+    for b, level in enumerate(levels or [""], start=1):
+        stmts_b = [s for s in model if s.level == level]
+        rows_b, vars_b, notes_b = _block_table(stmts_b, meanstructure, file)
+        for row in rows_b:
+            row["block"], row["level"] = b, level
+        blocks.append(vars_b)
+        table += rows_b
+        notes += notes_b
+    if levels:
+        notes += _two_level_defaults(table, blocks, file)
+    _apply_constraints(stmts, table, file)
+
+    # number the free parameters; shared labels share a number
+    index: dict[str, int] = {}
+    k = 0
+    for row in table:
+        if not row["free"]:
+            row["free"] = 0
+            continue
+        if row["label"] and row["label"] in index:
+            row["free"] = index[row["label"]]
+            continue
+        k += 1
+        row["free"] = k
+        if row["label"]:
+            index[row["label"]] = k
+    _check_shared_fixed(table, stmts, file)
+
+    params = [Param(id=i + 1, **row) for i, row in enumerate(table)]
+    n = len(params)
+    for s in stmts:
+        if s.op == ":=":
+            params.append(Param(id=n + 1, lhs=s.lhs, op=":=", rhs=s.rhs,
+                                label=s.lhs, line=s.line, col=s.col, block=0))
+            n += 1
+    if not levels:
+        only = blocks[0]
+        return ParTable(rows=tuple(params), observed=only.observed, latent=only.latent,
+                        covariates=only.covariates, meanstructure=meanstructure,
+                        text=text, file=file, notes=tuple(notes))
+    union = (lambda attr: tuple(_ordered_unique(v for b in blocks for v in getattr(b, attr))))
+    return ParTable(rows=tuple(params), observed=union("observed"), latent=union("latent"),
+                    covariates=union("covariates"), meanstructure=True, text=text,
+                    file=file, notes=tuple(notes), levels=tuple(levels),
+                    blocks=tuple(blocks))
+
+
+def _two_level_defaults(table: list[dict], blocks: list["BlockVars"], file) -> list[str]:
+    """lavaan's two-level defaults, and one deliberate difference.
+
+    A variable observed at both levels has its mean in the between part, so
+    its level-1 intercept is fixed at 0.  A variable that is a covariate
+    (fixed.x) at one level but an outcome at the other cannot have fixed
+    moments: its distribution is modelled at the other level.  lavaan keeps
+    it fixed and zeroes its rows in the MLR meat (wrong SEs, see
+    ../shared/notes/multilevel.md §1.6); attachpath frees its moments, as
+    lavaan's fixed.x = FALSE does (same estimates).  Changes `blocks` in place
+    and returns notes."""
+    both = set(blocks[0].observed) & set(blocks[1].observed)
+    x1, x2 = set(blocks[0].covariates), set(blocks[1].covariates)
+    mixed = {v for v in both if (v in x1) != (v in x2)}
+    for row in table:
+        if row["block"] == 1 and row["op"] == "~1" and row["lhs"] in both and not row["user"]:
+            row["free"], row["value"], row["exo"] = False, 0.0, 0
+        elif row["exo"] and (row["lhs"] in mixed or row["rhs"] in mixed):
+            row["free"], row["exo"] = True, 0
+    for b, vars_b in enumerate(blocks):
+        blocks[b] = BlockVars(vars_b.observed, vars_b.latent,
+                              tuple(v for v in vars_b.covariates if v not in mixed))
+    return [f"'{v}' is a covariate at one level and an outcome at the other, so its "
+            f"variance and covariances are estimated at both levels (lavaan's "
+            f"fixed.x = FALSE for this variable)." for v in sorted(mixed)]
+
+
+def _block_table(model: list[Statement], meanstructure: bool, file):
+    """The rows of one block (the whole model, or one `level:`) with lavaan's
+    defaults, as dicts; the block's variable roles; notes."""
     latent, observed, ov_x, lv_x, lv_y, ov_y, random_x = _roles(model)
     notes = tuple(
         f"'{v}' is a predictor but also has a variance, covariance or intercept "
@@ -350,34 +474,7 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
                           value=value, start=start, user=r["user"], exo=exo,
                           line=s.line if s else 0, col=s.col if s else 0))
 
-    _apply_constraints(stmts, table, file)
-
-    # number the free parameters; shared labels share a number
-    index: dict[str, int] = {}
-    k = 0
-    for row in table:
-        if not row["free"]:
-            row["free"] = 0
-            continue
-        if row["label"] and row["label"] in index:
-            row["free"] = index[row["label"]]
-            continue
-        k += 1
-        row["free"] = k
-        if row["label"]:
-            index[row["label"]] = k
-    _check_shared_fixed(table, stmts, file)
-
-    params = [Param(id=i + 1, **row) for i, row in enumerate(table)]
-    n = len(params)
-    for s in stmts:
-        if s.op == ":=":
-            params.append(Param(id=n + 1, lhs=s.lhs, op=":=", rhs=s.rhs,
-                                label=s.lhs, line=s.line, col=s.col))
-            n += 1
-    return ParTable(rows=tuple(params), observed=tuple(observed), latent=tuple(latent),
-                    covariates=tuple(ov_x), meanstructure=meanstructure,
-                    text=text, file=file, notes=notes)
+    return table, BlockVars(tuple(observed), tuple(latent), tuple(ov_x)), list(notes)
 
 
 def _label_rows(table, label):
@@ -438,6 +535,27 @@ def _check_shared_fixed(table, stmts, file) -> None:
                             source_line=where.source if where else "")
 
 
+def moment_counts(pt: ParTable) -> tuple[int, int]:
+    """(sample moments, fixed covariate moments) as lavaan counts them; the
+    model's df is their difference less npar.  Two-level: the within and
+    between covariances plus one mean per variable; a covariate's fixed
+    moments per level (a level-1 mean only for a within-only covariate)."""
+    if not pt.levels:
+        p, q = len(pt.observed), len(pt.covariates)
+        data = p * (p + 1) // 2 + (p if pt.meanstructure else 0)
+        fixed = q * (q + 1) // 2 + (q if pt.meanstructure else 0)
+        return data, fixed
+    roles = pt.variable_levels
+    data = len(pt.observed)
+    fixed = 0
+    for b, vars_b in enumerate(pt.blocks, start=1):
+        p, q = len(vars_b.observed), len(vars_b.covariates)
+        data += p * (p + 1) // 2
+        fixed += q * (q + 1) // 2
+        fixed += sum(1 for v in vars_b.covariates if b == 2 or roles[v] == "within")
+    return data, fixed
+
+
 def check_identification(pt: ParTable) -> None:
     """Refuse models that cannot be identified by counting alone (and
     latent variables without a scale), naming what is wrong."""
@@ -452,11 +570,8 @@ def check_identification(pt: ParTable) -> None:
             raise ModelError(f"{where}The latent variable '{lv}' has no scale: every "
                              f"loading is free and its variance is free. Fix one loading "
                              f"(as in {example}) or its variance ('{lv} ~~ 1*{lv}').")
-    p = len(pt.observed)
-    q = len(pt.covariates)
-    moments = p * (p + 1) // 2 - q * (q + 1) // 2
-    if pt.meanstructure:
-        moments += p - q
+    data, fixed = moment_counts(pt)
+    moments = data - fixed
     if pt.npar > moments:
         hints = []
         for lv in pt.latent:

@@ -491,8 +491,6 @@ def test_errors(text, line, col, culprit, words):
     ("f <~ x1 + x2", 1, 3, "<~", "'<~'"),
     ("y ~ x % z", 1, 7, "%", "'%'"),
     ("x1 |~ x2", 1, 4, "|~", "'|~'"),
-    ("level: 1\ny ~ x", 1, 1, "level:", "'level:'"),
-    ("level: within", 1, 1, "level:", "'level:'"),
     ("group: 1", 1, 1, "group:", "'group:'"),
     ("block: 2", 1, 1, "block:", "'block:'"),
     ("y ~ x1:x2", 1, 7, "x1:x2", "interaction"),
@@ -639,3 +637,35 @@ def test_rendered_error_shows_line_and_caret():
     assert lines[0].startswith("m.lav:2:5: '2x'")
     assert lines[1] == "    z ~ 2x"
     assert lines[2] == "        ^"
+
+
+# -- two-level blocks ------------------------------------------------------------
+
+def test_level_blocks_carry_their_label_into_statements():
+    stmts = parse("level: 1\n y ~ x\nlevel: 2\n y ~ w\nab := 1")
+    assert [(s.lhs, s.op, s.rhs, s.level) for s in stmts] == [
+        ("y", "~", "x", "1"), ("y", "~", "w", "2"), ("ab", ":=", "1", "")]
+
+
+def test_the_same_statement_may_appear_at_both_levels():
+    stmts = parse("level: within\n y ~~ y\nlevel: between\n y ~~ y")
+    assert [s.level for s in stmts] == ["within", "between"]
+
+
+@pytest.mark.parametrize("text, line, col, message", [
+    ("y ~ x\nlevel: 1\ny ~ x\nlevel: 2\ny ~~ y", 2, 1, "start the spec with 'level: 1'"),
+    ("level: 1\ny ~ x\nlevel: 1\ny ~~ y", 3, 8, "second time"),
+    ("level: 1\ny ~ x\nlevel: 2\ny ~~ y\nlevel: 3\ny ~~ y", 5, 8, "therapist/client"),
+    ("level:\ny ~ x", 1, 6, "needs a label"),
+    ("level: 1\ny ~ x\ny ~ x", 3, 5, "already appears"),
+])
+def test_level_block_errors_point_at_the_line(text, line, col, message):
+    with pytest.raises(SpecError) as err:
+        parse(text)
+    assert message in str(err.value)
+    assert (err.value.line, err.value.col) == (line, col)
+
+
+def test_a_single_level_block_is_refused():
+    with pytest.raises(SpecError, match="only one level"):
+        parse("level: 1\ny ~ x")

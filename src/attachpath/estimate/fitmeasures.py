@@ -13,17 +13,12 @@ import math
 import numpy as np
 from .distributions import chi2_cdf, chi2_noncentrality, chi2_sf
 
-from ..partable import ParTable
+from ..partable import ParTable, moment_counts
 from . import ml
 from .ram import RAM
 
 
-def counts(pt: ParTable) -> tuple[int, int]:
-    """(sample moments, covariate moments) as lavaan counts them."""
-    p, q = len(pt.observed), len(pt.covariates)
-    data = p * (p + 1) // 2 + (p if pt.meanstructure else 0)
-    fixed = q * (q + 1) // 2 + (q if pt.meanstructure else 0)
-    return data, fixed
+counts = moment_counts     # (sample moments, covariate moments)
 
 
 def covariate_loglik(pt: ParTable, mom: ml.Moments) -> float:
@@ -99,28 +94,39 @@ def srmr(pt: ParTable, mom: ml.Moments, sigma: np.ndarray, mu: np.ndarray) -> fl
     return math.sqrt(total / nel)
 
 
-def fit_measures(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments,
-                 fmin: float | None = None) -> dict:
-    """fitMeasures at θ; `fmin`: F_ML at θ when the estimator already has it."""
+def complete_statistics(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments,
+                        fmin: float | None = None) -> dict:
+    """The likelihood-specific statistics of a complete-data fit (see
+    fit_measures); `fmin`: F_ML at θ when the estimator already has it."""
     sigma, mu, *_ = ram.implied(theta, values)
     n = mom.n
-    npar = pt.npar
-    data, fixed = counts(pt)
-    df = data - fixed - npar
     if fmin is None:
         fmin = ml.discrepancy(ram, theta, mom, values)
-    chisq = n * fmin
     lx = covariate_loglik(pt, mom)
     # −N/2 (F + log|S| + p + p log 2π): the joint log-likelihood from F_ML
     p = len(pt.observed)
     ulogl = -0.5 * n * (mom.cov_logdet + p + p * ml.LOG2PI)
-    logl = ulogl - 0.5 * n * fmin - lx
-    ulogl -= lx
     b_chisq, b_df = baseline_chisq(pt, mom)
+    return {"fmin": fmin / 2.0, "chisq": n * fmin,
+            "logl": ulogl - 0.5 * n * fmin - lx, "unrestricted.logl": ulogl - lx,
+            "baseline.chisq": b_chisq, "baseline.df": b_df,
+            "srmr": srmr(pt, mom, sigma, mu)}
+
+
+def fit_measures(lik, theta, fmin: float | None = None) -> dict:
+    """fitMeasures at θ for any likelihood object (estimate/likelihood.py):
+    it supplies chisq, the log-likelihoods, the baseline and SRMR; the
+    indices built on them are defined here once."""
+    stats = lik.fit_statistics(theta, fmin)
+    n, npar = lik.n, lik.npar
+    data, fixed = counts(lik.pt)
+    df = data - fixed - npar
+    chisq, logl = stats["chisq"], stats["logl"]
+    b_chisq, b_df = stats["baseline.chisq"], stats["baseline.df"]
     lo, hi = rmsea_ci(chisq, df, n)
     out = {
         "npar": npar,
-        "fmin": fmin / 2.0,
+        "fmin": stats["fmin"],
         "chisq": chisq,
         "df": df,
         "pvalue": chi2_sf(chisq, df),
@@ -130,7 +136,7 @@ def fit_measures(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments,
         "cfi": cfi(chisq, df, b_chisq, b_df),
         "tli": tli(chisq, df, b_chisq, b_df),
         "logl": logl,
-        "unrestricted.logl": ulogl,
+        "unrestricted.logl": stats["unrestricted.logl"],
         "aic": -2 * logl + 2 * npar,
         "bic": -2 * logl + npar * math.log(n),
         "bic2": -2 * logl + npar * math.log((n + 2) / 24),
@@ -140,6 +146,6 @@ def fit_measures(pt: ParTable, ram: RAM, theta, values, mom: ml.Moments,
         "rmsea.ci.upper": hi,
         "rmsea.ci.level": 0.90,
         "rmsea.pvalue": 1.0 - chi2_cdf(chisq, df, n * df * 0.05 ** 2) if df > 0 else float("nan"),
-        "srmr": srmr(pt, mom, sigma, mu),
     }
+    out.update({k: v for k, v in stats.items() if k.startswith("srmr")})
     return out

@@ -18,7 +18,7 @@ from .distributions import chi2_sf
 
 from ..partable import ParTable
 from . import fitmeasures, ml, vcov
-from .ram import RAM, vech_indices
+from .ram import vech_indices
 
 
 @lru_cache(maxsize=256)
@@ -37,7 +37,7 @@ def _h1_kept(pt: ParTable) -> np.ndarray:
 def h1_trace(pt: ParTable, mom: ml.Moments, clusters) -> float:
     keep = _h1_kept(pt)
     A1 = ml.weight(mom.cov_inv, pt.meanstructure)[np.ix_(keep, keep)]
-    B1 = vcov.meat(ml.h1_moment_scores(mom, pt.meanstructure)[:, keep], clusters)
+    B1 = vcov.meat(ml.h1_moment_scores(mom, pt.meanstructure)[:, keep], mom.n, clusters)
     return float(np.trace(np.linalg.solve(A1, B1)))
 
 
@@ -72,18 +72,17 @@ def baseline_trace(pt: ParTable, mom: ml.Moments, clusters) -> float:
     if pt.meanstructure:
         scores = np.hstack([scores, R / s])
         info = np.concatenate([info, 1.0 / s])
-    return float(np.sum(np.diag(vcov.meat(scores, clusters)) / info))
+    return float(np.sum(np.diag(vcov.meat(scores, mom.n, clusters)) / info))
 
 
-def scaled_fit(pt: ParTable, ram: RAM, theta, values, mom, clusters, fit: dict,
-               A: np.ndarray, B: np.ndarray) -> dict:
-    """fitMeasures' scaled and robust entries for MLR (with or without clusters)."""
-    clusters = vcov.cluster_matrix(clusters)
-    t1 = h1_trace(pt, mom, clusters)
-    df, chisq, n = fit["df"], fit["chisq"], mom.n
+def scaled_fit(lik, theta, clusters, fit: dict, A: np.ndarray, B: np.ndarray) -> dict:
+    """fitMeasures' scaled and robust entries for MLR (with or without
+    clusters), for any likelihood object (estimate/likelihood.py)."""
+    t1 = lik.h1_trace(clusters)
+    df, chisq, n = fit["df"], fit["chisq"], lik.n
     c = scaling_factor(t1, h0_trace(A, B), df)
     b_chisq, b_df = fit["baseline.chisq"], fit["baseline.df"]
-    c_b = scaling_factor(t1, baseline_trace(pt, mom, clusters), b_df)
+    c_b = scaling_factor(t1, lik.baseline_trace(clusters), b_df)
     t_s = chisq / c if df > 0 else float("nan")
     tb_s = b_chisq / c_b
     out = {

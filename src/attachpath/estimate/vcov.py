@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ml
-from .ram import RAM
 
 
 def invert(info: np.ndarray) -> np.ndarray:
@@ -26,51 +24,36 @@ def invert(info: np.ndarray) -> np.ndarray:
     return 0.5 * (inv + inv.T)
 
 
-def cluster_matrix(clusters: np.ndarray | None) -> np.ndarray | None:
-    """G x N 0/1 matrix of cluster membership (None without clusters).
-
-    A fit sums scores within clusters several times (model, saturated and
-    baseline meats); building this once spares a sort per sum."""
+def meat(scores: np.ndarray, n: int | None = None, clusters=None) -> np.ndarray:
+    """First-order information per row: Σ s sᵀ / N over the units' scores
+    (cases, or the clusters of a two-level model), summed within `clusters`
+    (a Clusters value over the units) first and then scaled by G/(G−1)."""
+    n = scores.shape[0] if n is None else n
     if clusters is None:
-        return None
-    clusters = np.asarray(clusters)
-    if clusters.ndim == 2:      # already a cluster matrix
-        return clusters
-    _, inverse = np.unique(clusters, return_inverse=True)
-    onehot = np.zeros((inverse.max() + 1, len(inverse)))
-    onehot[inverse, np.arange(len(inverse))] = 1.0
-    return onehot
+        return scores.T @ scores / n
+    s = clusters.sum(scores)
+    g = s.shape[0]
+    return (s.T @ s / n) * (g / (g - 1))
 
 
-def cluster_sum(scores: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
-    """Scores summed within clusters (rows unchanged without clusters).
-    `clusters`: the cluster id of every case, or their cluster_matrix."""
-    if clusters is None:
-        return scores
-    # a matrix product instead of np.add.at
-    return cluster_matrix(clusters) @ scores
+def information(lik, theta, kind: str) -> np.ndarray:
+    """The likelihood's unit information of the named kind."""
+    if kind == "expected":
+        return lik.expected_information(theta)
+    if kind == "observed":
+        return lik.observed_information(theta)
+    raise ValueError(f"unknown information {kind!r}")
 
 
-def meat(scores: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
-    """First-order information per case: (1/N) Σ s s', cluster-summed and
-    scaled by G/(G−1) when clustered."""
-    n = scores.shape[0]
-    s = cluster_sum(scores, clusters)
-    B = s.T @ s / n
-    if clusters is not None:
-        g = s.shape[0]
-        B *= g / (g - 1)
-    return B
+def standard(lik, theta, kind: str | None = None) -> np.ndarray:
+    """Inverse information: expected (lavaan's ML default on complete
+    single-level data) or observed (its default for two-level models)."""
+    return invert(lik.n * information(lik, theta, kind or lik.default_information))
 
 
-def standard(ram: RAM, theta, mom: ml.Moments, values) -> np.ndarray:
-    return invert(mom.n * ml.expected_information(ram, theta, values))
-
-
-def robust(ram: RAM, theta, mom: ml.Moments, values,
-           clusters: np.ndarray | None = None):
+def robust(lik, theta, clusters=None):
     """(vcov, unit observed information A, meat B)."""
-    A = ml.observed_information(ram, theta, mom, values)
-    B = meat(ml.casewise_scores(ram, theta, mom, values), clusters)
+    A = lik.observed_information(theta)
+    B = meat(lik.scores(theta), lik.n, clusters)
     A_inv = invert(A)
-    return A_inv @ B @ A_inv / mom.n, A, B
+    return A_inv @ B @ A_inv / lik.n, A, B

@@ -32,6 +32,7 @@ _UNSUPPORTED_OPS = {
     "|~": "'|~'",
 }
 _BLOCKS = ("level", "group", "block")
+MAX_LEVELS = 2
 
 _UNKNOWN_HINTS = {
     "=": "use '=~' for a latent variable, '~' for a regression, or ':=' to "
@@ -74,6 +75,8 @@ class _Parser:
         self.seen: dict[tuple, Statement] = {}
         # (statement, tokens of its expression sides) for the final name check
         self.expressions: list[tuple[Statement, list[Token]]] = []
+        self.level = ""                 # label of the current `level:` block
+        self.levels: list[str] = []     # labels in order of appearance
 
     def run(self) -> tuple[Statement, ...]:
         for tokens in self._logical_statements():
@@ -83,6 +86,11 @@ class _Parser:
                             "or comments. Write at least one statement, such "
                             "as 'y ~ x'.", file=self.src.file)
         self._check_expression_names()
+        if len(self.levels) == 1:
+            raise SpecError(f"The spec has only one level ('level: {self.levels[0]}'); "
+                            f"a two-level model needs a 'level: 2' block too (it may "
+                            f"hold just the variances, e.g. 'y ~~ y').",
+                            file=self.src.file)
         return tuple(self.statements)
 
     # -- grouping tokens into statements ---------------------------------
@@ -133,8 +141,13 @@ class _Parser:
         first = tokens[0]
         if first.kind == lx.NAME and first.text.lower() in _BLOCKS \
                 and len(tokens) > 1 and tokens[1].kind == lx.COLON:
-            raise unsupported(self.src, f"A '{first.text}:' block", first,
-                              text_of(tokens[:2]))
+            if first.text.lower() != "level":
+                raise unsupported(self.src, f"A '{first.text}:' block", first,
+                                  text_of(tokens[:2]))
+            tokens = self._level_header(tokens)
+            if not tokens:
+                return
+            first = tokens[0]
         ops = [t for t in tokens if t.kind == lx.OP]
         for k, op in enumerate(ops):
             self._check_operator(op, k, ops)
@@ -154,6 +167,33 @@ class _Parser:
             self._definition(lhs, op, rhs)
         else:
             self._constraint(lhs, op, rhs)
+
+    def _level_header(self, tokens: list[Token]) -> list[Token]:
+        """`level: 1` (or `level: within`) opens a block; returns the tokens
+        after the header (a statement may follow on the same line)."""
+        if len(tokens) < 3 or tokens[2].kind not in (lx.NAME, lx.NUMBER):
+            raise self.src.error("'level:' needs a label after it, as in "
+                                 "'level: 1' or 'level: within'.", tokens[1])
+        label = tokens[2].text
+        model_before = any(s.op not in (":=", "==", "<", ">") for s in self.statements)
+        if not self.levels and model_before:
+            raise self.src.error("The first 'level:' line comes after model "
+                                 "statements; in a two-level spec every model "
+                                 "statement belongs to a level, so start the spec "
+                                 "with 'level: 1'.", tokens[0], text_of(tokens[:3]))
+        if label in self.levels:
+            raise self.src.error(f"'level: {label}' appears a second time; write "
+                                 f"each level's statements in one block.",
+                                 tokens[2], label)
+        if len(self.levels) == MAX_LEVELS:
+            raise self.src.error(
+                f"A third level ('level: {label}') is not supported: lavaan's "
+                f"syntax has two levels. For sessions in clients in therapists "
+                f"write a two-level spec and fit it with --cluster "
+                f"therapist/client.", tokens[2], label)
+        self.levels.append(label)
+        self.level = label
+        return tokens[3:]
 
     def _check_operator(self, op: Token, k: int, ops: list[Token]) -> None:
         if op.text in _UNSUPPORTED_OPS:
@@ -185,7 +225,7 @@ class _Parser:
                     rhs="" if term.intercept else term.name, label=term.label,
                     fixed=term.fixed, free=term.free, start=term.start,
                     line=where.line, col=where.col,
-                    source=self.src.lines[where.line - 1]), where)
+                    source=self.src.lines[where.line - 1], level=self.level), where)
 
     def _definition(self, lhs: list[Token], op: Token, rhs: list[Token]) -> None:
         if not lhs:
@@ -243,9 +283,9 @@ class _Parser:
         if stmt.op == ":=":
             key: tuple = (stmt.lhs, ":=")
         elif stmt.op == "~~":
-            key = (*sorted((stmt.lhs, stmt.rhs)), "~~")
+            key = (*sorted((stmt.lhs, stmt.rhs)), "~~", stmt.level)
         else:
-            key = (stmt.lhs, stmt.op, stmt.rhs)
+            key = (stmt.lhs, stmt.op, stmt.rhs, stmt.level)
         first = self.seen.get(key)
         if first is not None:
             if stmt.op == ":=":

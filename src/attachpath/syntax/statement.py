@@ -24,6 +24,9 @@ class Statement:
     (0.5 in 0.5*x), `free` (True for NA*x: free even where a default would fix
     it), `start` (start(0.3)*x).  A term may carry several (e.g. a*start(1)*x).
 
+    `level` is the label of the `level:` block the statement sits in (lavaan's
+    two-level syntax), "" when the spec has no blocks.
+
     `line` and `col` (1-based) point at the rhs term (or at the lhs for
     single-sided statements); `source` is the whole text of that line.
     """
@@ -38,3 +41,4 @@ class Statement:
     line: int = 0
     col: int = 0
     source: str = ""
+    level: str = ""     # the `level:` block's label as written ("" outside blocks)

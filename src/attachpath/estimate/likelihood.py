@@ -1,0 +1,464 @@
+"""One likelihood object per data situation, chosen once at fit time.
+
+Everything after estimation (vcov kinds, the scaled test, fit measures,
+comparison, identification) talks to the model through this interface and
+does not know which data situation it holds:
+
+    n                       rows used (N; fit measures' ntotal, vcov scale)
+    values                  fixed values per table row (fixed.x filled in)
+    discrepancy(θ)          F, scaled so that N·F differs from chisq by a constant
+    gradient(θ)             dF/dθ
+    expected_information(θ) ½·E[d²F], per row: vcov = (N·information)⁻¹
+    observed_information(θ) ½·d²F, per row
+    scores(θ)               dℓ_u/dθ per independent unit u (a case or a cluster)
+    fit_statistics(θ, F)    fmin, chisq, logl, unrestricted.logl, baseline, srmr
+    h1_trace(clusters)      tr(A₁⁻¹B₁) of the saturated model (scaled test)
+    baseline_trace(clusters) the same for the baseline model
+    estimate(start)         the verified ML solution
+
+Implementations: `CompleteML` (complete single-level data; lavaan's
+lav_mvnorm) and `TwoLevelML` (two-level data; lav_mvnorm_cluster).  `Clusters`
+passed to the traces (and to vcov.meat) sum the units' scores within a
+higher level: therapists over cases for a single-level fit, therapists over
+clients for a two-level one.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import EstimationError
+from ..partable import ParTable, build
+from ..syntax.statement import Statement
+from . import engine, ml, twolevel as tl
+from .vcov import meat
+from .ram import ram_of
+
+GRAD_TOL = 1e-9          # max |dF/dθ| accepted for a two-level solution
+MAX_SCORING = 200
+
+
+def numerical_information(gradient, theta, h: float = 1e-6) -> np.ndarray:
+    """½ × the Hessian of F from central differences of its analytic gradient."""
+    k = len(theta)
+    H = np.empty((k, k))
+    for i in range(k):
+        e = np.zeros(k)
+        e[i] = h
+        H[:, i] = (gradient(theta + e) - gradient(theta - e)) / (2 * h)
+    return 0.25 * (H + H.T)
+
+
+def fisher_scoring(lik, theta, max_iter=MAX_SCORING, tol=1e-12):
+    """Fisher scoring with step halving on any likelihood object; returns
+    (θ, iterations, max |dF/dθ|).  Bounded: at most max_iter steps."""
+    f = lik.discrepancy(theta)
+    g = lik.gradient(theta)
+    it = 0
+    while it < max_iter and len(g) and np.max(np.abs(g)) > tol:
+        it += 1
+        info = lik.expected_information(theta)
+        try:
+            step = -np.linalg.solve(2.0 * info, g)
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(2.0 * info, g, rcond=None)[0]
+        t = 1.0
+        while t > 1e-8:
+            cand = theta + t * step
+            fc = lik.discrepancy(cand)
+            if np.isfinite(fc) and fc <= f + 1e-13 * max(1.0, abs(f)):
+                break
+            t /= 2
+        else:
+            break
+        theta, f = cand, fc
+        g = lik.gradient(theta)
+        if np.max(np.abs(t * step)) < 1e-13:
+            break
+    return theta, it, float(np.max(np.abs(g))) if len(g) else 0.0
+
+
+# -- complete data, one level ------------------------------------------------------------
+
+class CompleteML:
+    """Normal-theory ML on complete single-level data (estimate/ml.py)."""
+
+    kind = "ml"
+    units = "cases"
+    default_information = "expected"
+
+    def __init__(self, pt: ParTable, mom: ml.Moments):
+        self.pt, self.mom = pt, mom
+        self.ram = ram_of(pt)
+        self.values = engine.fixed_values(pt, self.ram, mom)
+        self.n = mom.n
+        self.npar = pt.npar
+
+    @classmethod
+    def from_array(cls, pt: ParTable, X: np.ndarray) -> "CompleteML":
+        return cls(pt, ml.Moments.from_array(X))
+
+    def discrepancy(self, theta):
+        return ml.discrepancy(self.ram, theta, self.mom, self.values)
+
+    def gradient(self, theta):
+        return ml.gradient(self.ram, theta, self.mom, self.values)
+
+    def expected_information(self, theta):
+        return ml.expected_information(self.ram, theta, self.values)
+
+    def observed_information(self, theta):
+        return ml.observed_information(self.ram, theta, self.mom, self.values)
+
+    def scores(self, theta):
+        return ml.casewise_scores(self.ram, theta, self.mom, self.values)
+
+    def estimate(self, start=None, method="auto") -> engine.Solution:
+        return engine.estimate(self.pt, self.mom, self.ram, start=start, method=method)
+
+    def implied(self, theta):
+        return self.ram.implied(theta, self.values)
+
+    def fit_statistics(self, theta, fmin=None) -> dict:
+        from . import fitmeasures
+        return fitmeasures.complete_statistics(self.pt, self.ram, theta, self.values,
+                                               self.mom, fmin)
+
+    def h1_trace(self, clusters=None) -> float:
+        from . import robust_test
+        return robust_test.h1_trace(self.pt, self.mom, clusters)
+
+    def baseline_trace(self, clusters=None) -> float:
+        from . import robust_test
+        return robust_test.baseline_trace(self.pt, self.mom, clusters)
+
+
+# -- two levels ---------------------------------------------------------------------------
+
+def _cov_statements(names, level, fixed=None, diagonal_only=False):
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i:]:
+            if diagonal_only and a != b:
+                continue
+            out.append(Statement(a, "~~", b, fixed=None if fixed is None else fixed(a, b),
+                                 level=level))
+    return out
+
+
+def saturated_table(pt: ParTable) -> ParTable:
+    """The two-level saturated (h1) model: every within and between
+    covariance free, the means in the between part (within-only variables
+    keep theirs at level 1); no fixed covariates."""
+    ob1, ob2 = pt.blocks[0].observed, pt.blocks[1].observed
+    l1, l2 = pt.levels
+    stmts = _cov_statements(ob1, l1) + _cov_statements(ob2, l2)
+    within_only = [v for v in ob1 if v not in ob2]
+    stmts += [Statement(v, "~1", "", level=l1) for v in within_only]
+    return build(stmts, meanstructure=True)
+
+
+def baseline_table(pt: ParTable, h1: tl.MomentsAt) -> ParTable:
+    """lavaan's two-level baseline: independence at both levels (a variance
+    per variable and level, level-2 means free), the covariates' blocks and
+    the level-1 means fixed at the saturated model's values."""
+    iw, ib = h1.index
+    l1, l2 = pt.levels
+    stmts = []
+    for level, vars_b, x, S, mu, idx in (
+            (l1, pt.blocks[0].observed, pt.blocks[0].covariates, h1.sigma_w, h1.mu_w, iw),
+            (l2, pt.blocks[1].observed, pt.blocks[1].covariates, h1.sigma_b, h1.mu_b, ib)):
+        y = [v for v in vars_b if v not in x]
+        stmts += _cov_statements(y, level, diagonal_only=True)
+        stmts += _cov_statements(list(x), level,
+                                 fixed=lambda a, b, S=S, idx=idx: float(S[idx[a], idx[b]]))
+        for v in vars_b:
+            if level == l1 and v in pt.blocks[1].observed:
+                continue                        # mean in the between part
+            if level == l1 or v in x:
+                stmts.append(Statement(v, "~1", "", fixed=float(mu[idx[v]]), level=level))
+            else:
+                stmts.append(Statement(v, "~1", "", level=level))
+    return build(stmts, meanstructure=True)
+
+
+class TwoLevelML:
+    """Two-level normal ML on complete data (estimate/twolevel.py).
+
+    The fixed covariates' moments are the saturated model's estimates (as
+    lavaan), but the saturated model is fitted to convergence, not stopped
+    at lavaan's loose EM tolerance (../shared/notes/multilevel.md)."""
+
+    kind = "ml.twolevel"
+    units = "clusters"
+    default_information = "observed"
+
+    def __init__(self, pt: ParTable, data: tl.TwoLevelData, values=None, h1=None):
+        self.pt, self.data = pt, data
+        self.model = tl.TwoLevelModel(pt, data)
+        self.n = data.n
+        self.npar = pt.npar
+        self._h1 = h1
+        self.values = self._fixed_values() if values is None else values
+
+    # the saturated model, fitted once and shared with the baseline
+    @property
+    def h1(self) -> "TwoLevelML":
+        if self._h1 is None:
+            if getattr(self, "_is_h1", False):
+                return self
+            sat = saturated_table(self.pt)
+            lik = TwoLevelML(sat, self.data, values=build_values(sat), h1=None)
+            lik._is_h1 = True
+            lik.solution = lik._fit_saturated()
+            self._h1 = lik
+        return self._h1
+
+    def h1_moments(self) -> tl.MomentsAt:
+        h1 = self.h1
+        s1, m1, s2, m2 = h1.model.moments(h1.solution.theta, h1.values)
+        return tl.MomentsAt(h1.pt.blocks[0].observed, h1.pt.blocks[1].observed,
+                            s1, m1, s2, m2)
+
+    def _fixed_values(self) -> np.ndarray:
+        values = build_values(self.pt)
+        if not any(r.exo for r in self.pt.rows):
+            return values
+        m = self.h1_moments()
+        iw, ib = m.index
+        for k, r in enumerate(self.pt.rows):
+            if not r.exo:
+                continue
+            S, mu, idx = (m.sigma_w, m.mu_w, iw) if r.block == 1 else (m.sigma_b, m.mu_b, ib)
+            values[k] = S[idx[r.lhs], idx[r.rhs]] if r.op == "~~" else mu[idx[r.lhs]]
+        return values
+
+    # the likelihood interface -----------------------------------------------------
+    def loglik(self, theta) -> float:
+        return tl.loglik(self.model, theta, self.values)
+
+    def discrepancy(self, theta):
+        ll = self.loglik(theta)
+        return -2.0 * ll / self.n if np.isfinite(ll) else np.inf
+
+    def gradient(self, theta):
+        return -2.0 / self.n * tl.gradient(self.model, theta, self.values)
+
+    def expected_information(self, theta):
+        return tl.expected_information(self.model, theta, self.values) / self.n
+
+    def observed_information(self, theta):
+        return numerical_information(self.gradient, np.asarray(theta, dtype=float))
+
+    def scores(self, theta):
+        return tl.scores(self.model, theta, self.values)
+
+    def implied(self, theta):
+        return self.model.moments(theta, self.values)
+
+    # estimation ------------------------------------------------------------------------
+    def _fit_saturated(self):
+        d = self.data
+        sw = d.pooled_within()
+        mu, C = d.between_start()
+        iy = {v: i for i, v in enumerate(d.y)}
+        ib = {v: i for i, v in enumerate(d.names)}
+        theta = np.zeros(self.npar)
+        for r in self.pt.rows:
+            if not r.free:
+                continue
+            if r.op == "~~":
+                theta[r.free - 1] = (sw[iy[r.lhs], iy[r.rhs]] if r.block == 1
+                                     else C[ib[r.lhs], ib[r.rhs]])
+            elif r.op == "~1":
+                theta[r.free - 1] = mu[ib[r.lhs]]
+        return self._finish(theta, what="the saturated two-level model")
+
+    def _finish(self, theta, what="the model", iterations=0):
+        if not np.isfinite(self.discrepancy(theta)):
+            raise EstimationError(f"The start values of {what} imply a covariance matrix "
+                                  f"that is not positive definite.")
+        theta, it, gnorm = fisher_scoring(self, theta)
+        f = self.discrepancy(theta)
+        if not np.isfinite(f) or gnorm > GRAD_TOL:
+            raise EstimationError(
+                f"The estimation of {what} did not converge: after {it} scoring "
+                f"iterations the gradient norm is {gnorm:.2e} (needs < {GRAD_TOL:.0e}). "
+                f"Check that the model is identified and that no level-2 variance is "
+                f"close to zero; give start values with start().",
+                iterations=it, gradient_norm=gnorm, theta=theta)
+        return engine.Solution(theta, self.values, iterations + it, gnorm, f, "twolevel")
+
+    def start_values(self) -> np.ndarray:
+        """Each block fitted on its own to the saturated model's moments of
+        that level (the within moments with N, the between ones with J rows),
+        with the single-level engine; shared labels take the first block's
+        value."""
+        m = self.h1_moments()
+        theta = np.full(self.npar, np.nan)
+        for b, (S, mu, n) in enumerate(((m.sigma_w, m.mu_w, self.n),
+                                        (m.sigma_b, m.mu_b, self.data.n_clusters)), start=1):
+            sub, index = _renumbered(self.pt.block(b))
+            try:
+                sol = engine.estimate(sub, _moments_with(S, mu, max(n, len(mu) + 2)))
+                est = sol.theta
+            except Exception:       # a poor start block falls back to simple starts
+                est = _simple_starts(sub, S)
+            for k_sub, k in enumerate(index):
+                if np.isnan(theta[k]):
+                    theta[k] = est[k_sub]
+        return theta
+
+    def estimate(self, start=None, method="auto") -> engine.Solution:
+        theta = self.start_values() if start is None else np.asarray(start, float)
+        if not np.isfinite(self.discrepancy(theta)):
+            theta = _simple_starts_full(self)
+        return self._finish(theta)
+
+    # fit statistics ----------------------------------------------------------------------
+    @cached_property
+    def covariate_loglik(self) -> float:
+        x = [v for v in self.pt.blocks[1].covariates if v in self.data.z]
+        return tl.covariate_loglik(self.data, x)
+
+    @cached_property
+    def baseline(self) -> tuple["TwoLevelML", engine.Solution]:
+        bt = baseline_table(self.pt, self.h1_moments())
+        lik = TwoLevelML(bt, self.data, values=build_values(bt), h1=self.h1)
+        theta = np.zeros(lik.npar)
+        m = self.h1_moments()
+        iw, ib = m.index
+        for r in bt.rows:
+            if r.free and r.op == "~~":
+                S, idx = (m.sigma_w, iw) if r.block == 1 else (m.sigma_b, ib)
+                theta[r.free - 1] = max(S[idx[r.lhs], idx[r.lhs]], 1e-4)
+            elif r.free and r.op == "~1":
+                theta[r.free - 1] = m.mu_b[ib[r.lhs]]
+        return lik, lik._finish(theta, what="the baseline (independence) model")
+
+    def fit_statistics(self, theta, fmin=None) -> dict:
+        from ..partable import moment_counts
+        ll = self.loglik(theta)
+        h1 = self.h1
+        ll1 = h1.loglik(h1.solution.theta)
+        lx = self.covariate_loglik
+        base, bsol = self.baseline
+        llb = base.loglik(bsol.theta)
+        data, fixed = moment_counts(self.pt)
+        s1, m1, s2, m2 = self.implied(theta)
+        hm = self.h1_moments()
+        sw, sb = tl.srmr(hm.sigma_w, s1), tl.srmr(hm.sigma_b, s2)
+        py, pz = len(self.data.y), len(self.data.z)
+        const = 0.5 * (self.n * py + self.data.n_clusters * pz) * ml.LOG2PI
+        return {
+            "fmin": -(ll + const) / self.n,
+            "chisq": max(2.0 * (ll1 - ll), 0.0),
+            "logl": ll - lx,
+            "unrestricted.logl": ll1 - lx,
+            "baseline.chisq": 2.0 * (ll1 - llb),
+            "baseline.df": data - fixed - base.npar,
+            "srmr": sw + sb,
+            "srmr_within": sw,
+            "srmr_between": sb,
+        }
+
+    def h1_trace(self, clusters=None) -> float:
+        """tr(A₁⁻¹B₁) of the saturated model at its estimates, the fixed
+        covariates' moments left out."""
+        h1 = self.h1
+        theta = h1.solution.theta
+        keep = _non_covariate_parameters(h1.pt, self.pt)
+        A = h1.observed_information(theta)[np.ix_(keep, keep)]
+        B = meat(h1.scores(theta)[:, keep], self.n, clusters)
+        return float(np.trace(np.linalg.solve(A, B)))
+
+    def baseline_trace(self, clusters=None) -> float:
+        base, sol = self.baseline
+        A = base.observed_information(sol.theta)
+        B = meat(base.scores(sol.theta), self.n, clusters)
+        return float(np.trace(np.linalg.solve(A, B)))
+
+
+def _non_covariate_parameters(sat: ParTable, pt: ParTable) -> np.ndarray:
+    """Free parameters of the saturated table that are not moments of the
+    model's fixed covariates."""
+    x = {1: set(pt.blocks[0].covariates), 2: set(pt.blocks[1].covariates)}
+    keep = [r.free - 1 for r in sat.rows if r.free and not (
+        r.lhs in x[r.block] and (r.op == "~1" or r.rhs in x[r.block]))]
+    return np.array(sorted(set(keep)), dtype=int)
+
+
+def build_values(pt: ParTable) -> np.ndarray:
+    return np.array([r.value for r in pt.rows], dtype=float)
+
+
+def _renumbered(pt_b: ParTable) -> tuple[ParTable, list[int]]:
+    """A block's table with its own free numbering 1..k (for start values);
+    and the global θ position of each of its parameters."""
+    from dataclasses import replace
+    mapping: dict[int, int] = {}
+    rows = []
+    for r in pt_b.rows:
+        if r.free:
+            mapping.setdefault(r.free, len(mapping) + 1)
+            rows.append(replace(r, free=mapping[r.free]))
+        else:
+            rows.append(r)
+    sub = replace(pt_b, rows=tuple(rows), n_free=None)
+    return sub, [g - 1 for g in mapping]
+
+
+def _moments_with(S, mu, n) -> ml.Moments:
+    """Data of n rows whose mean and biased covariance are exactly mu and S
+    (the single-level engine fits through semopy, which needs rows)."""
+    p = len(mu)
+    rng = np.random.default_rng(12345)
+    Z = rng.standard_normal((n, p))
+    Z -= Z.mean(axis=0)
+    L0 = np.linalg.cholesky(Z.T @ Z / n)
+    Z = Z @ np.linalg.inv(L0).T
+    vals, vecs = np.linalg.eigh(S)
+    S_pd = (vecs * np.maximum(vals, 1e-6 * max(vals.max(), 1e-8))) @ vecs.T
+    X = Z @ np.linalg.cholesky(S_pd).T + mu
+    return ml.Moments(X, np.asarray(mu, float), S_pd, n)
+
+
+def _simple_starts(pt: ParTable, S) -> np.ndarray:
+    """lavaan-like simple starts: loadings 1, regressions 0, variances half
+    the observed ones (latent 0.05), covariances 0, intercepts 0."""
+    theta = np.zeros(pt.npar)
+    idx = {v: i for i, v in enumerate(pt.observed)}
+    for r in pt.rows:
+        if not r.free:
+            continue
+        k = r.free - 1
+        if np.isfinite(r.start):
+            theta[k] = r.start
+        elif r.op == "=~":
+            theta[k] = 1.0
+        elif r.op == "~~" and r.lhs == r.rhs:
+            theta[k] = 0.5 * S[idx[r.lhs], idx[r.lhs]] if r.lhs in idx else 0.05
+    return theta
+
+
+def _simple_starts_full(lik: TwoLevelML) -> np.ndarray:
+    m = lik.h1_moments()
+    theta = np.zeros(lik.npar)
+    for b, S in ((1, m.sigma_w), (2, m.sigma_b)):
+        sub, index = _renumbered(lik.pt.block(b))
+        est = _simple_starts(sub, S)
+        for k_sub, k in enumerate(index):
+            if theta[k] == 0:
+                theta[k] = est[k_sub]
+    return theta
+
+
+def for_data(pt: ParTable, **kw):
+    """The likelihood of a table's data situation (CompleteML or TwoLevelML)."""
+    if pt.multilevel:
+        return TwoLevelML(pt, kw["data"])
+    return CompleteML(pt, kw["mom"])
+
+

@@ -1,0 +1,346 @@
+"""Two-level normal ML: sessions (level 1) nested in clients (level 2).
+
+The model of lavaan's `level:` blocks: every level-1 variable y splits into a
+within and a between part, y_ij = μ + η_Bj + η_Wij, with Σ_W from block 1 and
+Σ_B from block 2; between-only variables z (level 2 only) are cluster
+constants.  For a cluster of size n with within cross-products W_j and cluster
+mean ȳ_j the log-likelihood has two parts (../shared/notes/multilevel.md §1.2):
+
+    within:  −½[(n−1)·log|Σ_W| + tr(Σ_W⁻¹ W_j)]
+    between: the normal density of (z_j, ȳ_j) with covariance
+             V_n = [[Σ_zz, Σ_zy], [Σ_yz, Σ_B,yy + Σ_W/n]], less ½·p_y·log n
+
+so after one pass over the rows the likelihood needs only the pooled within
+cross-products and, per distinct cluster size, the count, mean and
+covariance of (z, ȳ): each evaluation costs O(K·p³) for K sizes, whatever
+the number of rows and clusters.
+
+Moments live in "between space", the vector (z, y): E_B and E_W place the
+level-2 and level-1 moments there, so μ = E_B μ_B + E_W μ_W and
+V_n = E_B Σ_B E_B' + E_W Σ_W E_W' / n.  Derivatives with respect to θ chain
+through each block's RAM Jacobian (ram.py).
+
+Functions of this module take a `TwoLevelModel` (the map θ → moments) and
+`TwoLevelData` (the sufficient statistics); `TwoLevelML` in likelihood.py
+wraps them into the likelihood interface the rest of attachpath uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import DataError
+from .clusters import Clusters
+from .ml import LOG2PI, dup_kron
+from .ram import ram_of, vech_indices
+
+
+# -- data ------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class TwoLevelData:
+    """Sufficient statistics of session rows grouped in clusters.
+
+    y: the level-1 variables (within-only and both), z: the between-only
+    variables.  Per cluster j: d[j] = (z_j, ȳ_j) and the within
+    cross-products W[j]; per distinct size s: count, mean and biased
+    covariance of d over the clusters of that size."""
+
+    y: tuple[str, ...]
+    z: tuple[str, ...]
+    n: int                      # rows (sessions)
+    clusters: Clusters          # rows -> clusters
+    d: np.ndarray               # J x (p_z + p_y)
+    W: np.ndarray               # J x p_y x p_y
+    W_total: np.ndarray         # p_y x p_y, Σ_j W_j
+    sizes: np.ndarray           # K distinct sizes
+    size_group: np.ndarray      # J: index into sizes
+    count: np.ndarray           # K: clusters per size
+    mean: np.ndarray            # K x q
+    cov: np.ndarray             # K x q x q (divisor: count)
+
+    @property
+    def n_clusters(self) -> int:
+        return self.clusters.n
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The variables of between space: z then y."""
+        return self.z + self.y
+
+    @classmethod
+    def from_array(cls, X: np.ndarray, names, y, z, clusters: Clusters,
+                   row_ids=None) -> "TwoLevelData":
+        """From rows X (columns `names`) with cluster codes; checks that
+        between-only variables are constant within clusters and that level-1
+        variables vary within them."""
+        pos = {v: i for i, v in enumerate(names)}
+        Y = X[:, [pos[v] for v in y]]
+        Z = X[:, [pos[v] for v in z]]
+        codes, sizes = clusters.codes, clusters.sizes
+        if clusters.n == len(codes):
+            raise DataError(
+                f"Every cluster of '{clusters.name}' has a single row, so there is no "
+                f"within-cluster part to model: a two-level spec needs repeated rows "
+                f"per {clusters.name} (e.g. sessions). Fit a single-level spec to "
+                f"these data instead.")
+        ybar = clusters.mean(Y)
+        R = Y - ybar[codes]
+        zbar = clusters.mean(Z)
+        if Z.shape[1]:
+            dev = np.abs(Z - zbar[codes])
+            bad = dev > 1e-9 * np.maximum(1.0, np.abs(zbar[codes]))
+            if bad.any():
+                i, k = map(int, np.argwhere(bad)[0])
+                j = codes[i]
+                first = int(clusters.members()[j][0])
+                cid = clusters.ids[j]
+                raise DataError(
+                    f"'{z[k]}' is a level-2 (between-only) variable but varies within "
+                    f"{clusters.name} {cid}: {Z[first, k]:g} and {Z[i, k]:g}. Correct the "
+                    f"value, or model '{z[k]}' at level 1 too.",
+                    column=z[k], row=None if row_ids is None else row_ids[i],
+                    value=float(Z[i, k]))
+        within_ss = np.sum(R * R, axis=0)
+        for k, v in enumerate(y):
+            if within_ss[k] <= 1e-12 * max(1.0, float(np.sum(Y[:, k] ** 2))):
+                raise DataError(
+                    f"'{v}' is a level-1 variable but has no variance within "
+                    f"{clusters.name}s (it is constant in every {clusters.name}); "
+                    f"model it at level 2 only.", column=v)
+        Wj = np.einsum("ni,nj->nij", R, R)
+        W = clusters.sum(Wj)
+        d = np.hstack([zbar, ybar])
+        sizes, group, count = np.unique(sizes, return_inverse=True, return_counts=True)
+        q = d.shape[1]
+        mean = np.zeros((len(sizes), q))
+        np.add.at(mean, group, d)
+        mean /= count[:, None]
+        dc = d - mean[group]
+        cov = np.zeros((len(sizes), q, q))
+        np.add.at(cov, group, np.einsum("ji,jk->jik", dc, dc))
+        cov /= count[:, None, None]
+        return cls(tuple(y), tuple(z), int(X.shape[0]), clusters, d, W, W.sum(axis=0),
+                   sizes.astype(float), group, count.astype(float), mean, cov)
+
+    # starting points for the saturated model -----------------------------------
+    def pooled_within(self) -> np.ndarray:
+        return self.W_total / (self.n - self.n_clusters)
+
+    def between_start(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, covariance) of between space from cluster means, the
+        within part's share removed, kept positive definite."""
+        mu = self.d.mean(axis=0)
+        C = np.cov(self.d.T, bias=True).reshape(len(mu), len(mu))
+        pz = len(self.z)
+        share = self.pooled_within() / np.mean(self.clusters.sizes)
+        C[pz:, pz:] -= share
+        vals, vecs = np.linalg.eigh(C)
+        floor = 0.05 * max(np.max(np.abs(np.diag(C))), 1e-8)
+        C = (vecs * np.maximum(vals, floor)) @ vecs.T
+        return mu, C
+
+
+# -- the model: θ -> moments ----------------------------------------------------------
+
+def _placement(space: tuple[str, ...], block_vars: tuple[str, ...]) -> np.ndarray:
+    """E (len(space) x len(block_vars)): 1 where a block variable sits in space."""
+    E = np.zeros((len(space), len(block_vars)))
+    pos = {v: i for i, v in enumerate(space)}
+    for k, v in enumerate(block_vars):
+        if v in pos:
+            E[pos[v], k] = 1.0
+    return E
+
+
+def _vech_map(E: np.ndarray) -> np.ndarray:
+    """L with vech(E X E') = L vech(X) for symmetric X."""
+    q, p = E.shape
+    li, lj = vech_indices(p)
+    qi, qj = vech_indices(q)
+    L = np.zeros((len(qi), len(li)))
+    for k, (a, b) in enumerate(zip(li, lj)):
+        U = np.zeros((p, p))
+        U[a, b] = U[b, a] = 1.0
+        L[:, k] = (E @ U @ E.T)[qi, qj]
+    return L
+
+
+def _vechw(M: np.ndarray) -> np.ndarray:
+    """vech of a symmetric matrix derivative as a derivative with respect to
+    vech: off-diagonal entries count twice (batched)."""
+    p = M.shape[-1]
+    li, lj = vech_indices(p)
+    return np.where(li == lj, 1.0, 2.0) * M[..., li, lj]
+
+
+class TwoLevelModel:
+    """The map θ → (μ_W, Σ_W, μ_B, Σ_B) of a two-level parameter table, and
+    its place in the between space of the data."""
+
+    def __init__(self, pt, data: TwoLevelData):
+        self.pt = pt
+        self.data = data
+        self.pt1, self.pt2 = pt.block(1), pt.block(2)
+        self.ram1, self.ram2 = ram_of(self.pt1), ram_of(self.pt2)
+        self.rows1 = np.array([k for k, r in enumerate(pt.rows) if r.block == 1], dtype=int)
+        self.rows2 = np.array([k for k, r in enumerate(pt.rows) if r.block == 2], dtype=int)
+        space = data.names
+        self.E_W = _placement(space, self.pt1.observed)
+        self.E_B = _placement(space, self.pt2.observed)
+        if set(self.pt1.observed) != set(data.y):
+            raise ValueError("level-1 variables of the model and the data differ")
+        self.L_W = _vech_map(self.E_W)
+        self.L_B = _vech_map(self.E_B)
+        self.npar = pt.npar
+
+    def moments(self, theta, values):
+        """(Σ_W, μ_W, Σ_B, μ_B) at θ."""
+        s1, m1, *_ = self.ram1.implied(theta, values[self.rows1])
+        s2, m2, *_ = self.ram2.implied(theta, values[self.rows2])
+        return s1, m1, s2, m2
+
+    def jacobians(self, theta, values):
+        """d(μ, vech Σ)/dθ of each block."""
+        return (self.ram1.jacobian(theta, values[self.rows1]),
+                self.ram2.jacobian(theta, values[self.rows2]))
+
+    def between(self, theta, values):
+        """(Σ_W, μ in between space, E_B Σ_B E_B', E_W Σ_W E_W')."""
+        s1, m1, s2, m2 = self.moments(theta, values)
+        mu = self.E_B @ m2 + self.E_W @ m1
+        return s1, mu, self.E_B @ s2 @ self.E_B.T, self.E_W @ s1 @ self.E_W.T
+
+
+# -- likelihood, gradient, information, scores ------------------------------------------
+
+def _size_covariances(data: TwoLevelData, VB, VW):
+    return VB[None] + VW[None] / data.sizes[:, None, None]
+
+
+def loglik(model: TwoLevelModel, theta, values) -> float:
+    """The two-level log-likelihood at θ (−inf where a covariance is not
+    positive definite)."""
+    data = model.data
+    s1, mu, VB, VW = model.between(theta, values)
+    sign1, ld1 = np.linalg.slogdet(s1)
+    V = _size_covariances(data, VB, VW)
+    signV, ldV = np.linalg.slogdet(V)
+    if sign1 <= 0 or np.any(signV <= 0):
+        return -np.inf
+    J, N = data.n_clusters, data.n
+    within = -0.5 * ((N - J) * ld1 + np.trace(np.linalg.solve(s1, data.W_total)))
+    dev = data.mean - mu
+    T = data.cov + dev[:, :, None] * dev[:, None, :]
+    tr = np.einsum("kij,kji->k", np.linalg.inv(V), T)
+    py, pz = len(data.y), len(data.z)
+    between = -0.5 * np.sum(data.count * (ldV + py * np.log(data.sizes) + tr))
+    return float(within + between - 0.5 * (N * py + J * pz) * LOG2PI)
+
+
+def _moment_gradients(model, theta, values):
+    """dℓ/d(μ) in between space, dℓ/dvech(V_s) summed plain and ÷ s, and
+    dℓ/dvech(Σ_W) of the within part."""
+    data = model.data
+    s1, mu, VB, VW = model.between(theta, values)
+    inv1 = np.linalg.inv(s1)
+    Vinv = np.linalg.inv(_size_covariances(data, VB, VW))
+    dev = data.mean - mu
+    T = data.cov + dev[:, :, None] * dev[:, None, :]
+    c = data.count[:, None, None]
+    GV = -0.5 * c * (Vinv - Vinv @ T @ Vinv)
+    g_mu = np.einsum("k,kij,kj->i", data.count, Vinv, dev)
+    gV = _vechw(GV)
+    J, N = data.n_clusters, data.n
+    GW = -0.5 * ((N - J) * inv1 - inv1 @ data.W_total @ inv1)
+    return g_mu, gV.sum(axis=0), (gV / data.sizes[:, None]).sum(axis=0), _vechw(GW)
+
+
+def gradient(model: TwoLevelModel, theta, values) -> np.ndarray:
+    """dℓ/dθ (analytic)."""
+    g_mu, gV, gV_s, gW = _moment_gradients(model, theta, values)
+    J1, J2 = model.jacobians(theta, values)
+    p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
+    return ((model.E_B.T @ g_mu) @ J2[:p2] + (model.E_W.T @ g_mu) @ J1[:p1]
+            + (model.L_B.T @ gV) @ J2[p2:] + (model.L_W.T @ gV_s + gW) @ J1[p1:])
+
+
+def expected_information(model: TwoLevelModel, theta, values) -> np.ndarray:
+    """Expected information of ℓ (total, not per row) at θ."""
+    data = model.data
+    s1, mu, VB, VW = model.between(theta, values)
+    inv1 = np.linalg.inv(s1)
+    Vinv = np.linalg.inv(_size_covariances(data, VB, VW))
+    J1, J2 = model.jacobians(theta, values)
+    p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
+    D_mu = model.E_B @ J2[:p2] + model.E_W @ J1[:p1]
+    DB = model.L_B @ J2[p2:]
+    DW = model.L_W @ J1[p1:]
+    info = np.einsum("k,ai,kab,bj->ij", data.count, D_mu, Vinv, D_mu)
+    Wc = 0.5 * dup_kron(Vinv, Vinv)                     # K x m x m
+    D_s = DB[None] + DW[None] / data.sizes[:, None, None]
+    info += np.einsum("k,kai,kab,kbj->ij", data.count, D_s, Wc, D_s)
+    J = data.n_clusters
+    Jw = J1[p1:]
+    info += (data.n - J) * Jw.T @ (0.5 * dup_kron(inv1, inv1)) @ Jw
+    return info
+
+
+def scores(model: TwoLevelModel, theta, values) -> np.ndarray:
+    """J x k matrix of dℓ_j/dθ, one row per cluster (their sum is the gradient)."""
+    data = model.data
+    s1, mu, VB, VW = model.between(theta, values)
+    inv1 = np.linalg.inv(s1)
+    Vinv = np.linalg.inv(_size_covariances(data, VB, VW))[data.size_group]   # J x q x q
+    n_j = data.clusters.sizes.astype(float)
+    dev = data.d - mu
+    u = np.einsum("jab,jb->ja", Vinv, dev)
+    sV = _vechw(-0.5 * (Vinv - u[:, :, None] * u[:, None, :]))
+    sW = _vechw(-0.5 * ((n_j - 1.0)[:, None, None] * inv1 - inv1 @ data.W @ inv1))
+    J1, J2 = model.jacobians(theta, values)
+    p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
+    return (u @ (model.E_B @ J2[:p2] + model.E_W @ J1[:p1])
+            + (sV @ model.L_B) @ J2[p2:]
+            + ((sV / n_j[:, None]) @ model.L_W + sW) @ J1[p1:])
+
+
+def covariate_loglik(data: TwoLevelData, names) -> float:
+    """Marginal log-likelihood of the between-level fixed covariates at their
+    cluster-level sample moments (subtracted from the reported logl, as
+    lavaan does)."""
+    idx = [data.names.index(v) for v in names]
+    if not idx:
+        return 0.0
+    Z = data.d[:, idx]
+    S = np.atleast_2d(np.cov(Z.T, bias=True))
+    J, q = Z.shape[0], len(idx)
+    return float(-0.5 * J * (q * LOG2PI + np.linalg.slogdet(S)[1] + q))
+
+
+def srmr(S_obs: np.ndarray, S_model: np.ndarray) -> float:
+    """Root mean square of the covariance residuals scaled by the observed
+    SDs, over the lower triangle with the diagonal (one level)."""
+    sd = np.sqrt(np.diag(S_obs))
+    r = (S_obs - S_model) / np.outer(sd, sd)
+    li, lj = vech_indices(len(sd))
+    return float(np.sqrt(np.mean(r[li, lj] ** 2)))
+
+
+@dataclass(frozen=True)
+class MomentsAt:
+    """The four level moments at a solution, with names."""
+
+    within_names: tuple[str, ...]
+    between_names: tuple[str, ...]
+    sigma_w: np.ndarray
+    mu_w: np.ndarray
+    sigma_b: np.ndarray
+    mu_b: np.ndarray
+
+    @cached_property
+    def index(self):
+        return ({v: i for i, v in enumerate(self.within_names)},
+                {v: i for i, v in enumerate(self.between_names)})
