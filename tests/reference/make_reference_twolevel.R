@@ -452,7 +452,8 @@ run_case <- function(name, model, data_file, args, description, dat = NULL,
   if (!is.null(extra)) obj <- c(obj, extra(fit, pol))
   write_json_file(obj, file.path(OUT_DIR, paste0(name, ".json")))
   if (length(warns)) LOG[[name]] <<- warns
-  FITS[[name]] <<- list(fit = fit, pol = pol, data = dat)
+  FITS[[name]] <<- list(fit = fit, pol = pol, data = dat, model = model,
+                        data_file = data_file)
   cat(sprintf("ok  chisq=%.6f df=%d  |g| %s  (%d Newton)%s\n", fm[["chisq"]],
               as.integer(fm[["df"]]),
               paste(sprintf("%.1e", pol$grad_maxabs), collapse = " -> "), pol$steps,
@@ -529,6 +530,319 @@ if (run_part("study")) {
            paste(desc, "- lavaan's default MLR, for documentation only: it zeroes the",
                  "meat rows of cats_secure at both levels (notes 1.6), so its SEs of",
                  "the level-2 paths are wrong and attachpath does NOT match them"))
+}
+
+## ---------------------------------------------------------------------------
+## 3. the study-shaped model without mixed roles: the session-level slope on
+##    the person-mean-centred CATS (within-only covariate), the client mean of
+##    CATS as a between-only variable, so lavaan's default MLR is the reference
+## ---------------------------------------------------------------------------
+make_centred_sessions <- function() {
+  s <- read_data("study_sessions.csv")
+  cm <- ave(s$cats_secure, s$client, FUN = mean)
+  s$cats_secure_w <- s$cats_secure - cm      # within-client deviation
+  s$cats_secure_b <- cm                      # client mean (between-only)
+  s
+}
+M$nomixed <- '
+level: 1
+  tds_ge ~ bw*cats_secure_w
+level: 2
+  cats_secure_b ~ a*ecr_anx
+  tds_ge ~ b*cats_secure_b + ecr_anx
+  iip_post ~ c*tds_ge + cats_secure_b
+  ab := a*b
+  abc := a*b*c
+  contextual := b - bw
+'
+# the same label b on the level-1 and the level-2 slope (no contextual
+# effect); ab, abc and bc then combine parameters of both levels
+M$crosslevel <- '
+level: 1
+  tds_ge ~ b*cats_secure_w
+level: 2
+  cats_secure_b ~ a*ecr_anx
+  tds_ge ~ b*cats_secure_b + ecr_anx
+  iip_post ~ c*tds_ge + cats_secure_b
+  ab := a*b
+  abc := a*b*c
+  bc := b*c
+'
+if (run_part("nomixed") || run_part("threelevel")) {
+  write_data(make_centred_sessions(), "study_sessions_centred.csv")
+}
+if (run_part("nomixed")) {
+  desc <- paste("study-shaped model without mixed roles: cats_secure_w = session value",
+                "minus client mean (within-only covariate), cats_secure_b = client mean",
+                "(between-only)")
+  CL <- list(cluster = "client")
+  run_case("nomixed_twolevel_ml", M$nomixed, "study_sessions_centred.csv", CL,
+           paste(desc, "- ML"))
+  run_case("nomixed_twolevel_mlr", M$nomixed, "study_sessions_centred.csv", c(CL, MLR),
+           paste(desc, "- lavaan's default MLR (attachpath matches it: no mixed roles)"))
+  desc <- paste(desc, "; the level-1 and the level-2 slope of tds_ge share the label b",
+                "(cross-level equality); := combine both levels")
+  run_case("crosslevel_eq_twolevel_ml", M$crosslevel, "study_sessions_centred.csv", CL,
+           paste(desc, "- ML"))
+  run_case("crosslevel_eq_twolevel_mlr", M$crosslevel, "study_sessions_centred.csv",
+           c(CL, MLR), paste(desc, "- MLR"))
+}
+
+## ---------------------------------------------------------------------------
+## 4. a second, simulated two-level data set: 150 clusters of 1..15 rows
+##    (12 of size 1), a two-level CFA with a within and a between covariate
+## ---------------------------------------------------------------------------
+simulate_twolevel <- function(seed = 20241201L, J = 150L) {
+  set.seed(seed)
+  sizes <- sample(1:15, J, replace = TRUE)
+  sizes[1:12] <- 1L                             # some clusters of size 1
+  sizes <- sample(sizes)                        # spread them over the ids
+  cl <- rep(seq_len(J), times = sizes)
+  n <- length(cl)
+  # between part: covariate w, factor fb = 0.5 w + zeta_b, indicator residuals
+  w  <- rnorm(J)
+  fb <- 0.5 * w + rnorm(J, sd = sqrt(0.4))
+  lb <- c(1, 0.9, 0.7, 0.8)
+  eb <- sapply(c(0.15, 0.10, 0.20, 0.12), function(v) rnorm(J, sd = sqrt(v)))
+  # within part: covariate x, factor fw = 0.4 x + zeta_w
+  x  <- rnorm(n)
+  fw <- 0.4 * x + rnorm(n, sd = sqrt(0.8))
+  lw <- c(1, 0.8, 0.9, 0.6)
+  ew <- sapply(c(0.5, 0.6, 0.4, 0.7), function(v) rnorm(n, sd = sqrt(v)))
+  mu <- c(2, 3, 2.5, 1)
+  Y <- sapply(1:4, function(k) mu[k] + lb[k] * fb[cl] + eb[cl, k] + lw[k] * fw + ew[, k])
+  colnames(Y) <- paste0("y", 1:4)
+  d <- data.frame(cluster = cl, round(Y, 6), x = round(x, 6), w = round(w[cl], 6))
+  d
+}
+M$sim <- '
+level: within
+  fw =~ y1 + y2 + y3 + y4
+  fw ~ x
+level: between
+  fb =~ y1 + y2 + y3 + y4
+  fb ~ g*w
+'
+if (run_part("sim")) {
+  write_data(simulate_twolevel(), "sim_twolevel.csv")
+  desc <- paste("simulated two-level CFA (seed 20241201): 150 clusters of 1..15 rows",
+                "(12 of size 1), x within-only, w between-only; level labels within/between")
+  run_case("sim_twolevel_cfa_ml", M$sim, "sim_twolevel.csv", list(cluster = "cluster"),
+           paste(desc, "- ML"))
+  run_case("sim_twolevel_cfa_mlr", M$sim, "sim_twolevel.csv",
+           c(list(cluster = "cluster"), MLR), paste(desc, "- MLR"))
+}
+
+## ---------------------------------------------------------------------------
+## 5. three levels: two-level ML for sessions in clients, sandwich over
+##    therapists (notes/multilevel.md section 2), computed here from lavaan's
+##    own per-client scores
+## ---------------------------------------------------------------------------
+# per-client log-likelihood scores with respect to the free parameters:
+# -0.5 * lav_mvnorm_cluster_scores_2l(...) %*% Delta  (the scores are those of
+# -2 logl with respect to (Mu.W, vech Sigma.W, Mu.B, vech Sigma.B)); the
+# columns lavaan zeroes in its meat (variables in its x set, notes 1.6) are
+# found by comparing with lavaan's own first-order information and zeroed too
+client_scores <- function(fit) {
+  Lp <- fit@Data@Lp[[1]]
+  imp <- fit@implied
+  args <- list(Y1 = fit@Data@X[[1]], YLp = fit@SampleStats@YLp[[1]], Lp = Lp,
+               Mu.W = imp$mean[[1]], Sigma.W = imp$cov[[1]],
+               Mu.B = imp$mean[[2]], Sigma.B = imp$cov[[2]])
+  S <- do.call(lavint("lav_mvnorm_cluster_scores_2l"), args)
+  J <- Lp$nclusters[[2]]
+  B1_lavaan <- do.call(lavint("lav_mvnorm_cluster_information_firstorder"),
+                       c(args, list(x.idx = fit@SampleStats@x.idx[[1]],
+                                    divide.by.two = TRUE)))
+  B1_mine <- crossprod(S / 2) / J
+  zeroed <- which(apply(B1_lavaan == 0, 1, all) & !apply(B1_mine == 0, 1, all))
+  S[, zeroed] <- 0
+  B1_check <- max(abs(crossprod(S / 2) / J - B1_lavaan))
+  Delta <- lavint("computeDelta")(lavmodel = fit@Model)[[1]]
+  list(scores = -0.5 * S %*% Delta, zeroed = zeroed, B1_check = B1_check,
+       cluster_id = Lp$cluster.id[[2]], J = J)
+}
+# inverse of the bread respecting linear equality constraints:
+# K (K'AK)^-1 K' (= lavaan's augmented inverse for linear constraints)
+bread_inverse <- function(fit, A) {
+  K <- ceq_basis(fit@Model)
+  K %*% solve(crossprod(K, A %*% K), t(K))
+}
+def_jacobian <- function(fit, x) {
+  if (!any(parTable(fit)$op == ":=")) return(NULL)
+  lavint("lav_func_jacobian_complex")(func = fit@Model@def.function, x = x)
+}
+threelevel_case <- function(name, base_case, description) {
+  cat(sprintf("%-34s", name))
+  fit <- FITS[[base_case]]$fit
+  dat <- FITS[[base_case]]$data
+  stopifnot(!is.null(fit))
+  sc <- client_scores(fit)
+  J <- sc$J
+  A <- lavInspect(fit, "information")            # per-cluster units; vcov = A^-1/J
+  Ainv <- bread_inverse(fit, A)
+  # (1) summed by client: must reproduce lavaan's two-level MLR
+  B_client <- crossprod(sc$scores) / J
+  V_client <- Ainv %*% B_client %*% Ainv / J
+  V_lav <- unclass(lavInspect(fit, "vcov"))
+  fo_lav <- unclass(lavInspect(fit, "information.first.order"))
+  check_client <- max(abs(V_client - V_lav)) / max(abs(V_lav))
+  check_meat <- max(abs(B_client - fo_lav)) / max(abs(fo_lav))
+  # (2) summed by therapist, G/(G-1)
+  ther_of_client <- tapply(dat$therapist, dat$client, function(t) {
+    u <- unique(t); stopifnot(length(u) == 1L); u })
+  ther <- ther_of_client[as.character(sc$cluster_id)]
+  St <- rowsum(sc$scores, ther, reorder = TRUE)
+  G <- nrow(St)
+  B3 <- crossprod(St) / J * G / (G - 1)
+  V3 <- Ainv %*% B3 %*% Ainv / J
+  x <- lavint("lav_model_get_parameters")(fit@Model)
+  dimnames(V_client) <- dimnames(V3) <- dimnames(B3) <- dimnames(V_lav)
+  dimnames(B_client) <- dimnames(V_lav)
+  se_tab <- function(V) {
+    pt <- parTable(fit)
+    fr <- pt[pt$free > 0L, ]
+    fr <- fr[order(fr$free), ]
+    out <- data.frame(lhs = fr$lhs, op = fr$op, rhs = fr$rhs, block = fr$block,
+                      label = fr$label, est = x[fr$free], se = sqrt(diag(V))[fr$free])
+    Jd <- def_jacobian(fit, x)
+    if (!is.null(Jd)) {
+      df <- pt[pt$op == ":=", ]
+      out <- rbind(out, data.frame(lhs = df$lhs, op = df$op, rhs = df$rhs, block = 0L,
+                                   label = df$label,
+                                   est = as.numeric(fit@Model@def.function(x)),
+                                   se = sqrt(diag(Jd %*% V %*% t(Jd)))))
+    }
+    rows_to_list(out)
+  }
+  obj <- list(
+    case = name, description = description, lavaan_version = LAVAAN_VERSION,
+    base_case = base_case, model = FITS[[base_case]]$model,
+    data = paste0("data/", FITS[[base_case]]$data_file),
+    recipe = paste(
+      "s_j = -0.5 * lavaan:::lav_mvnorm_cluster_scores_2l(Y1, YLp, Lp, Mu.W, Sigma.W, Mu.B, Sigma.B)",
+      "%*% lavaan:::computeDelta(fit@Model)[[1]] (per client; columns zeroed as in lavaan's meat);",
+      "S_t = rowsum(s_j, therapist); B3 = crossprod(S_t)/J * G/(G-1);",
+      "A = lavInspect(fit, 'information') (per-cluster units); V = A^-1 B3 A^-1 / J,",
+      "with A^-1 = K (K'AK)^-1 K' under equality constraints; := SEs by the delta method",
+      "with lavaan:::lav_func_jacobian_complex(def.function)"),
+    nclients = J, ntherapists = G,
+    estimates_at = "lavaan's estimates (not polished), as lavaan's vcov",
+    zeroed_meat_columns = I(as.integer(sc$zeroed)),
+    check_meat_B1_vs_lavaan_maxabs = sc$B1_check,
+    check_client_meat_vs_information_first_order_relmax = check_meat,
+    check_client_vcov_vs_lavaan_relmax = check_client,
+    information = mat_to_list(A),
+    client_scores = mat_to_list(`colnames<-`(sc$scores, colnames(V_lav))),
+    client_ids = I(as.integer(sc$cluster_id)),
+    client_therapist = I(as.integer(ther)),
+    meat_client = mat_to_list(B_client),
+    vcov_client = mat_to_list(V_client),
+    vcov_client_times_J_over_Jm1 = mat_to_list(V_client * J / (J - 1)),
+    vcov_lavaan_mlr = mat_to_list(V_lav),
+    meat_therapist = mat_to_list(B3),
+    vcov_therapist = mat_to_list(V3),
+    se_client = se_tab(V_client),
+    se_therapist = se_tab(V3)
+  )
+  write_json_file(obj, file.path(OUT_DIR, paste0(name, ".json")))
+  cat(sprintf("ok  client recipe vs lavaan vcov: %.2e (meat %.2e); G = %d\n",
+              check_client, check_meat, G))
+}
+if (run_part("threelevel")) {
+  # the base fits are made here when their parts were not run
+  need <- list(
+    nomixed_twolevel_mlr = list(M$nomixed, "study_sessions_centred.csv"),
+    crosslevel_eq_twolevel_mlr = list(M$crosslevel, "study_sessions_centred.csv"))
+  for (b in names(need)) if (is.null(FITS[[b]])) {
+    run_case(b, need[[b]][[1]], need[[b]][[2]], list(cluster = "client", estimator = "MLR"),
+             paste(b, "(base fit of a three-level case)"))
+  }
+  if (is.null(FITS$study_twolevel_mlr_fixedx_false)) {
+    run_case("study_twolevel_mlr_fixedx_false", M$study, "study_sessions.csv",
+             list(cluster = "client", estimator = "MLR", fixed.x = FALSE),
+             "study_twolevel_mlr_fixedx_false (base fit of a three-level case)")
+  }
+  tl <- "therapist-clustered sandwich (sessions in clients in therapists) for"
+  threelevel_case("threelevel_nomixed_mlr", "nomixed_twolevel_mlr",
+                  paste(tl, "nomixed_twolevel_mlr (lavaan's default MLR; no mixed roles)"))
+  threelevel_case("threelevel_crosslevel_eq_mlr", "crosslevel_eq_twolevel_mlr",
+                  paste(tl, "crosslevel_eq_twolevel_mlr (cross-level equality constraint)"))
+  threelevel_case("threelevel_study_mlr_fixedx_false", "study_twolevel_mlr_fixedx_false",
+                  paste(tl, "study_twolevel_mlr_fixedx_false (mixed roles, fixed.x = FALSE:",
+                        "no meat columns zeroed)"))
+}
+
+## ---------------------------------------------------------------------------
+## 6. single-level FIML on client rows with MAR missingness
+## ---------------------------------------------------------------------------
+make_clients_missing <- function(seed = 20241202L) {
+  s <- read.csv(file.path(REPO_DIR, "src", "attachpath", "datasets", "example_sessions.csv"),
+                stringsAsFactors = FALSE)
+  first <- function(v) tapply(v, s$client, function(z) z[1])
+  mean_na <- function(v) tapply(v, s$client, function(z) mean(z, na.rm = TRUE))
+  d <- data.frame(client = as.integer(names(first(s$client))),
+                  therapist = as.integer(first(s$therapist)),
+                  ecr_anx = as.numeric(first(s$ecr_anx)),
+                  cats_secure = as.numeric(mean_na(s$cats_secure)),
+                  tds_ge = as.numeric(mean_na(s$tds_ge)),
+                  iip_post = as.numeric(first(s$iip_post)))
+  stopifnot(!anyNA(d))
+  set.seed(seed)
+  n <- nrow(d)
+  z <- function(v) (v - mean(v)) / sd(v)
+  # MAR: dropout (missing IIP post) more likely when engagement is low
+  p_iip  <- plogis(-1.6 - 1.2 * z(d$tds_ge))
+  # CATS missing more often with high ECR anxiety, TDS with low CATS
+  p_cats <- plogis(-2.6 + 0.8 * z(d$ecr_anx))
+  p_tds  <- plogis(-2.6 - 0.8 * z(d$cats_secure))
+  m_iip <- runif(n) < p_iip
+  m_cats <- runif(n) < p_cats
+  m_tds <- runif(n) < p_tds
+  m_ecr <- runif(n) < 0.03                      # a few covariates missing (MCAR)
+  d$iip_post[m_iip] <- NA
+  d$cats_secure[m_cats] <- NA
+  d$tds_ge[m_tds & !(m_cats & m_iip)] <- NA     # keep at least one y per row
+  d$ecr_anx[m_ecr] <- NA
+  d
+}
+make_holzinger_mcar <- function(seed = 20241203L) {
+  h <- lavaan::HolzingerSwineford1939[, c("id", "school", paste0("x", 1:9))]
+  set.seed(seed)
+  X <- as.matrix(h[, paste0("x", 1:9)])
+  miss <- matrix(runif(length(X)) < 0.10, nrow(X))
+  miss[rowSums(!miss) == 0L, 1L] <- FALSE       # no row entirely missing
+  X[miss] <- NA
+  h[, paste0("x", 1:9)] <- X
+  h
+}
+M$serial_fiml <- '
+cats_secure ~ a*ecr_anx
+tds_ge ~ b*cats_secure + ecr_anx
+iip_post ~ c*tds_ge + cats_secure + ecr_anx
+abc := a*b*c
+'
+M$hs_cfa <- '
+visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9
+'
+if (run_part("fiml")) {
+  write_data(make_clients_missing(), "clients_missing.csv")
+  write_data(make_holzinger_mcar(), "holzinger_mcar.csv")
+  desc <- paste("client rows of the bundled example (means of session CATS/TDS) with",
+                "seeded MAR missingness (seed 20241202)")
+  run_case("fiml_serial_ml", M$serial_fiml, "clients_missing.csv",
+           list(missing = "ml"), paste(desc, "- missing='ml' (rows with missing ecr_anx dropped)"))
+  run_case("fiml_serial_mlx", M$serial_fiml, "clients_missing.csv",
+           list(missing = "ml.x"), paste(desc, "- missing='ml.x'"))
+  run_case("fiml_serial_mlr", M$serial_fiml, "clients_missing.csv",
+           list(missing = "ml", estimator = "MLR"), paste(desc, "- missing='ml', MLR"))
+  run_case("fiml_serial_mlr_cluster", M$serial_fiml, "clients_missing.csv",
+           list(missing = "ml", estimator = "MLR", cluster = "therapist"),
+           paste(desc, "- missing='ml', MLR, cluster='therapist'"))
+  run_case("fiml_hs_cfa_ml", M$hs_cfa, "holzinger_mcar.csv", list(missing = "ml"),
+           "HolzingerSwineford1939 x1..x9 with 10% MCAR cells (seed 20241203), missing='ml'")
 }
 
 ## ---------------------------------------------------------------------------
