@@ -822,6 +822,13 @@ tds_ge ~ b*cats_secure + ecr_anx
 iip_post ~ c*tds_ge + cats_secure + ecr_anx
 abc := a*b*c
 '
+# over-identified (df = 2): the direct ecr_anx paths to tds_ge and iip_post removed
+M$serial_fiml_nodirect <- '
+cats_secure ~ a*ecr_anx
+tds_ge ~ b*cats_secure
+iip_post ~ c*tds_ge + cats_secure
+abc := a*b*c
+'
 M$hs_cfa <- '
 visual =~ x1 + x2 + x3
 textual =~ x4 + x5 + x6
@@ -841,6 +848,16 @@ if (run_part("fiml")) {
   run_case("fiml_serial_mlr_cluster", M$serial_fiml, "clients_missing.csv",
            list(missing = "ml", estimator = "MLR", cluster = "therapist"),
            paste(desc, "- missing='ml', MLR, cluster='therapist'"))
+  desc2 <- paste(desc, "; over-identified variant without the direct ecr_anx paths (df = 2)")
+  run_case("fiml_nodirect_ml", M$serial_fiml_nodirect, "clients_missing.csv",
+           list(missing = "ml"), paste(desc2, "- missing='ml'"))
+  run_case("fiml_nodirect_mlx", M$serial_fiml_nodirect, "clients_missing.csv",
+           list(missing = "ml.x"), paste(desc2, "- missing='ml.x'"))
+  run_case("fiml_nodirect_mlr", M$serial_fiml_nodirect, "clients_missing.csv",
+           list(missing = "ml", estimator = "MLR"), paste(desc2, "- missing='ml', MLR"))
+  run_case("fiml_nodirect_mlr_cluster", M$serial_fiml_nodirect, "clients_missing.csv",
+           list(missing = "ml", estimator = "MLR", cluster = "therapist"),
+           paste(desc2, "- missing='ml', MLR, cluster='therapist'"))
   run_case("fiml_hs_cfa_ml", M$hs_cfa, "holzinger_mcar.csv", list(missing = "ml"),
            "HolzingerSwineford1939 x1..x9 with 10% MCAR cells (seed 20241203), missing='ml'")
 }
