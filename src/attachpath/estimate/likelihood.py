@@ -41,13 +41,12 @@ MAX_SCORING = 200
 
 
 def numerical_information(gradient, theta, h: float = 1e-6) -> np.ndarray:
-    """½ × the Hessian of F from central differences of its analytic gradient."""
+    """½ × the Hessian of F from central differences of its analytic
+    gradient, all 2k gradients in one batched call."""
     k = len(theta)
-    H = np.empty((k, k))
-    for i in range(k):
-        e = np.zeros(k)
-        e[i] = h
-        H[:, i] = (gradient(theta + e) - gradient(theta - e)) / (2 * h)
+    steps = h * np.eye(k)
+    g = gradient(np.vstack([theta + steps, theta - steps]))
+    H = ((g[:k] - g[k:]) / (2 * h)).T
     return 0.25 * (H + H.T)
 
 
@@ -240,8 +239,7 @@ class TwoLevelML:
         return tl.loglik(self.model, theta, self.values)
 
     def discrepancy(self, theta):
-        ll = self.loglik(theta)
-        return -2.0 * ll / self.n if np.isfinite(ll) else np.inf
+        return -2.0 * self.loglik(theta) / self.n      # inf where not positive definite
 
     def gradient(self, theta):
         return -2.0 / self.n * tl.gradient(self.model, theta, self.values)
@@ -320,8 +318,9 @@ class TwoLevelML:
     # fit statistics ----------------------------------------------------------------------
     @cached_property
     def covariate_loglik(self) -> float:
-        x = [v for v in self.pt.blocks[1].covariates if v in self.data.z]
-        return tl.covariate_loglik(self.data, x)
+        xw = list(self.pt.blocks[0].covariates)
+        Xw = self.data.rows[:, [self.data.y.index(v) for v in xw]]
+        return tl.covariate_loglik(self.data, Xw, list(self.pt.blocks[1].covariates))
 
     @cached_property
     def baseline(self) -> tuple["TwoLevelML", engine.Solution]:

@@ -58,6 +58,7 @@ class TwoLevelData:
     W_total: np.ndarray         # p_y x p_y, Σ_j W_j
     sizes: np.ndarray           # K distinct sizes
     size_group: np.ndarray      # J: index into sizes
+    rows: np.ndarray            # N x p_y, the level-1 variables' rows
     count: np.ndarray           # K: clusters per size
     mean: np.ndarray            # K x q
     cov: np.ndarray             # K x q x q (divisor: count)
@@ -124,7 +125,7 @@ class TwoLevelData:
         np.add.at(cov, group, np.einsum("ji,jk->jik", dc, dc))
         cov /= count[:, None, None]
         return cls(tuple(y), tuple(z), int(X.shape[0]), clusters, d, W, W.sum(axis=0),
-                   sizes.astype(float), group, count.astype(float), mean, cov)
+                   sizes.astype(float), group, Y, count.astype(float), mean, cov)
 
     # starting points for the saturated model -----------------------------------
     def pooled_within(self) -> np.ndarray:
@@ -211,61 +212,74 @@ class TwoLevelModel:
     def between(self, theta, values):
         """(Σ_W, μ in between space, E_B Σ_B E_B', E_W Σ_W E_W')."""
         s1, m1, s2, m2 = self.moments(theta, values)
-        mu = self.E_B @ m2 + self.E_W @ m1
+        mu = m2 @ self.E_B.T + m1 @ self.E_W.T
         return s1, mu, self.E_B @ s2 @ self.E_B.T, self.E_W @ s1 @ self.E_W.T
 
 
 # -- likelihood, gradient, information, scores ------------------------------------------
 
 def _size_covariances(data: TwoLevelData, VB, VW):
-    return VB[None] + VW[None] / data.sizes[:, None, None]
+    """V_s for every distinct size s (batch dimensions of θ kept)."""
+    return VB[..., None, :, :] + VW[..., None, :, :] / data.sizes[:, None, None]
 
 
-def loglik(model: TwoLevelModel, theta, values) -> float:
+def _tr(A, B):
+    return np.einsum("...ij,...ji->...", A, B)
+
+
+def loglik(model: TwoLevelModel, theta, values):
     """The two-level log-likelihood at θ (−inf where a covariance is not
-    positive definite)."""
+    positive definite); θ may carry leading batch dimensions."""
     data = model.data
     s1, mu, VB, VW = model.between(theta, values)
     sign1, ld1 = np.linalg.slogdet(s1)
     V = _size_covariances(data, VB, VW)
     signV, ldV = np.linalg.slogdet(V)
-    if sign1 <= 0 or np.any(signV <= 0):
-        return -np.inf
+    ok = (sign1 > 0) & np.all(signV > 0, axis=-1)
     J, N = data.n_clusters, data.n
-    within = -0.5 * ((N - J) * ld1 + np.trace(np.linalg.solve(s1, data.W_total)))
-    dev = data.mean - mu
-    T = data.cov + dev[:, :, None] * dev[:, None, :]
-    tr = np.einsum("kij,kji->k", np.linalg.inv(V), T)
-    py, pz = len(data.y), len(data.z)
-    between = -0.5 * np.sum(data.count * (ldV + py * np.log(data.sizes) + tr))
-    return float(within + between - 0.5 * (N * py + J * pz) * LOG2PI)
+    with np.errstate(all="ignore"):
+        inv1 = np.linalg.inv(np.where(ok[..., None, None], s1, np.eye(s1.shape[-1])))
+        Vinv = np.linalg.inv(np.where(ok[..., None, None, None], V, np.eye(V.shape[-1])))
+        within = -0.5 * ((N - J) * ld1 + _tr(inv1, data.W_total))
+        dev = data.mean - mu[..., None, :]
+        T = data.cov + dev[..., :, None] * dev[..., None, :]
+        py, pz = len(data.y), len(data.z)
+        between = -0.5 * np.sum(data.count * (ldV + py * np.log(data.sizes) + _tr(Vinv, T)),
+                                axis=-1)
+        ll = within + between - 0.5 * (N * py + J * pz) * LOG2PI
+    ll = np.where(ok, ll, -np.inf)
+    return float(ll) if np.ndim(ll) == 0 else ll
 
 
 def _moment_gradients(model, theta, values):
     """dℓ/d(μ) in between space, dℓ/dvech(V_s) summed plain and ÷ s, and
-    dℓ/dvech(Σ_W) of the within part."""
+    dℓ/dvech(Σ_W) of the within part (batch dimensions of θ kept)."""
     data = model.data
     s1, mu, VB, VW = model.between(theta, values)
     inv1 = np.linalg.inv(s1)
     Vinv = np.linalg.inv(_size_covariances(data, VB, VW))
-    dev = data.mean - mu
-    T = data.cov + dev[:, :, None] * dev[:, None, :]
+    dev = data.mean - mu[..., None, :]
+    T = data.cov + dev[..., :, None] * dev[..., None, :]
     c = data.count[:, None, None]
     GV = -0.5 * c * (Vinv - Vinv @ T @ Vinv)
-    g_mu = np.einsum("k,kij,kj->i", data.count, Vinv, dev)
+    g_mu = np.einsum("k,...kij,...kj->...i", data.count, Vinv, dev)
     gV = _vechw(GV)
     J, N = data.n_clusters, data.n
     GW = -0.5 * ((N - J) * inv1 - inv1 @ data.W_total @ inv1)
-    return g_mu, gV.sum(axis=0), (gV / data.sizes[:, None]).sum(axis=0), _vechw(GW)
+    return g_mu, gV.sum(axis=-2), (gV / data.sizes[:, None]).sum(axis=-2), _vechw(GW)
 
 
 def gradient(model: TwoLevelModel, theta, values) -> np.ndarray:
-    """dℓ/dθ (analytic)."""
+    """dℓ/dθ (analytic; θ may carry leading batch dimensions)."""
     g_mu, gV, gV_s, gW = _moment_gradients(model, theta, values)
     J1, J2 = model.jacobians(theta, values)
     p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
-    return ((model.E_B.T @ g_mu) @ J2[:p2] + (model.E_W.T @ g_mu) @ J1[:p1]
-            + (model.L_B.T @ gV) @ J2[p2:] + (model.L_W.T @ gV_s + gW) @ J1[p1:])
+
+    def chain(g, Jpart):
+        return np.einsum("...a,...ak->...k", g, Jpart)
+    return (chain(g_mu @ model.E_B, J2[..., :p2, :]) + chain(g_mu @ model.E_W, J1[..., :p1, :])
+            + chain(gV @ model.L_B, J2[..., p2:, :])
+            + chain(gV_s @ model.L_W + gW, J1[..., p1:, :]))
 
 
 def expected_information(model: TwoLevelModel, theta, values) -> np.ndarray:
@@ -279,10 +293,14 @@ def expected_information(model: TwoLevelModel, theta, values) -> np.ndarray:
     D_mu = model.E_B @ J2[:p2] + model.E_W @ J1[:p1]
     DB = model.L_B @ J2[p2:]
     DW = model.L_W @ J1[p1:]
-    info = np.einsum("k,ai,kab,bj->ij", data.count, D_mu, Vinv, D_mu)
+    # Σ_s n_s Δ_sᵀ W_s Δ_s as batched matrix products (einsum of 4 operands
+    # was the slowest step of a fit)
+    VD = Vinv @ D_mu                                    # K x q x k
+    info = np.sum(data.count[:, None, None] * (D_mu.T @ VD), axis=0)
     Wc = 0.5 * dup_kron(Vinv, Vinv)                     # K x m x m
     D_s = DB[None] + DW[None] / data.sizes[:, None, None]
-    info += np.einsum("k,kai,kab,kbj->ij", data.count, D_s, Wc, D_s)
+    WD = Wc @ D_s
+    info += np.sum(data.count[:, None, None] * (np.swapaxes(D_s, 1, 2) @ WD), axis=0)
     J = data.n_clusters
     Jw = J1[p1:]
     info += (data.n - J) * Jw.T @ (0.5 * dup_kron(inv1, inv1)) @ Jw
@@ -307,25 +325,30 @@ def scores(model: TwoLevelModel, theta, values) -> np.ndarray:
             + ((sV / n_j[:, None]) @ model.L_W + sW) @ J1[p1:])
 
 
-def covariate_loglik(data: TwoLevelData, names) -> float:
-    """Marginal log-likelihood of the between-level fixed covariates at their
-    cluster-level sample moments (subtracted from the reported logl, as
-    lavaan does)."""
-    idx = [data.names.index(v) for v in names]
-    if not idx:
-        return 0.0
-    Z = data.d[:, idx]
-    S = np.atleast_2d(np.cov(Z.T, bias=True))
-    J, q = Z.shape[0], len(idx)
-    return float(-0.5 * J * (q * LOG2PI + np.linalg.slogdet(S)[1] + q))
+def covariate_loglik(data: TwoLevelData, X_within: np.ndarray, between: list[str]) -> float:
+    """Marginal log-likelihood of the fixed covariates, subtracted from the
+    reported logl as lavaan does: level-1 covariates as one sample of all N
+    rows (`X_within`), level-2 ones as one sample of the J cluster means,
+    each at its sample moments."""
+    def saturated(Z):
+        if Z.shape[1] == 0:
+            return 0.0
+        n, q = Z.shape
+        S = np.atleast_2d(np.cov(Z.T, bias=True))
+        return float(-0.5 * n * (q * LOG2PI + np.linalg.slogdet(S)[1] + q))
+    idx = [data.names.index(v) for v in between]
+    return saturated(X_within) + saturated(data.d[:, idx])
 
 
 def srmr(S_obs: np.ndarray, S_model: np.ndarray) -> float:
-    """Root mean square of the covariance residuals scaled by the observed
-    SDs, over the lower triangle with the diagonal (one level)."""
-    sd = np.sqrt(np.diag(S_obs))
-    r = (S_obs - S_model) / np.outer(sd, sd)
-    li, lj = vech_indices(len(sd))
+    """lavaan's two-level SRMR of one level: the root mean square of the
+    correlation residuals cov2cor(S) − cov2cor(Σ) over the lower triangle
+    with the (zero) diagonal."""
+    def cor(S):
+        sd = np.sqrt(np.diag(S))
+        return S / np.outer(sd, sd)
+    r = cor(S_obs) - cor(S_model)
+    li, lj = vech_indices(S_obs.shape[0])
     return float(np.sqrt(np.mean(r[li, lj] ** 2)))
 
 
