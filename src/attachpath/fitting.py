@@ -42,6 +42,8 @@ def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
     identified; problems raise the error a fit would raise.  Notes (dropped
     rows, few clusters, ...) are added to the returned table's notes."""
     pt = partable_of(spec, meanstructure=cluster is not None)
+    if data is not None and pt.multilevel:
+        return _check_two_level(pt, data, cluster)
     if data is not None:
         from dataclasses import replace
         from .data.checks import model_frame
@@ -66,6 +68,38 @@ def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
         check_rank(pt, ram, engine.fixed_values(pt, ram, mom))
         if notes:
             pt = replace(pt, notes=tuple(dict.fromkeys(pt.notes + tuple(notes))))
+    return pt
+
+
+def _check_two_level(pt: ParTable, data, cluster) -> ParTable:
+    """check() of a two-level spec: the data checks of a fit (columns,
+    numbers, between-only variables constant within clusters, level-1
+    variables varying within them, nesting in therapists)."""
+    from dataclasses import replace
+    from .data.checks import model_array
+    from .estimate.twolevel import TwoLevelData
+    outer, inner = cluster_levels(cluster)
+    if outer is None:
+        raise DataError("A two-level spec ('level:' blocks) needs the cluster column of "
+                        "its level-2 units: --cluster client, or --cluster "
+                        "therapist/client for a third level.")
+    client, therapist = (inner, outer) if inner is not None else (outer, None)
+    frame, _ = _load_data(data)
+    check_columns(pt, frame.columns)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X, info = model_array(frame, list(pt.observed), cluster=client)
+    notes = [str(w.message) for w in caught]
+    clients = Clusters.from_ids(client, info["clusters"])
+    roles = pt.variable_levels
+    kept = np.asarray(info["kept"])
+    TwoLevelData.from_array(X, pt.observed, pt.blocks[0].observed,
+                            tuple(v for v in pt.blocks[1].observed if roles[v] == "between"),
+                            clients, row_ids=frame.index[kept])
+    if therapist is not None:
+        therapist_clusters(frame, kept, client, therapist, clients)
+    if notes:
+        pt = replace(pt, notes=tuple(dict.fromkeys(pt.notes + tuple(notes))))
     return pt
 
 

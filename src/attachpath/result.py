@@ -19,6 +19,7 @@ COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
 
 SE_NAMES = {
     "standard": "standard (expected information)",
+    "standard.observed": "standard (observed information)",
     "robust": "robust (Huber-White sandwich, observed information)",
     "robust.cluster": "cluster-robust (sandwich, scores summed within clusters)",
     "bootstrap": "bootstrap",
@@ -56,6 +57,34 @@ class Result:
     def nobs(self) -> int:
         return int(self.fit["ntotal"])
 
+    def level(self, b: int) -> "Result":
+        """One level of a two-level fit as a single-level Result (its table
+        rows, estimates, R²; := rows whose labels all sit at that level),
+        for diagrams and tables drawn level by level."""
+        from dataclasses import replace
+        pt = self.partable
+        if not pt.multilevel:
+            return self
+        sub = pt.block(b)
+        rows = np.array([k for k, r in enumerate(pt.rows) if r.block == b], dtype=int)
+        e = self.estimates
+        labels = {r.label for r in sub.rows if r.label}
+        from .syntax.expression import Expression
+        keep_defined = [r.lhs for r in pt.defined()
+                        if set(Expression(r.rhs).names) <= labels]
+        mask = (e["block"] == b) | ((e["op"] == ":=") & e["lhs"].isin(keep_defined))
+        est = e[mask].drop(columns=["block", "level"]).reset_index(drop=True)
+        sub = replace(sub, rows=sub.rows + tuple(r for r in pt.defined()
+                                                 if r.lhs in keep_defined))
+        suffix = f".l{b}"
+        r2 = ({k: v for k, v in self.r2.items() if not k.endswith(".l2")} if b == 1 else
+              {k[:-len(suffix)]: v for k, v in self.r2.items() if k.endswith(suffix)})
+        n_def = len(keep_defined)
+        return replace(self, partable=sub, estimates=est, r2=r2,
+                       values=np.concatenate([self.values[rows], np.full(n_def, np.nan)]),
+                       row_est=np.concatenate([self.row_est[rows], np.full(n_def, np.nan)]),
+                       row_std=np.concatenate([self.row_std[rows], np.full(n_def, np.nan)]))
+
     def defined(self) -> pd.DataFrame:
         return self.estimates[self.estimates["op"] == ":="].reset_index(drop=True)
 
@@ -86,17 +115,24 @@ class Result:
         lines = []
         lines.append(f"attachpath {self.provenance.get('versions', {}).get('attachpath', '')}: "
                      f"ML estimation, {len(self.partable.observed)} observed variables")
+        if d.get("levels"):
+            lines.append(f"  Two levels: level 1 [{d['levels']['within']}] rows within "
+                         f"{d['cluster']['name']}s, level 2 [{d['levels']['between']}] "
+                         f"{d['cluster']['name']}s")
         lines.append(f"  Observations used: {d['n']}" +
                      (f" ({d['dropped_rows']} rows with missing values dropped, listwise)"
                       if d.get("dropped_rows") else ""))
-        if d.get("cluster"):
-            c = d["cluster"]
-            lines.append(f"  Clusters ({c['name']}): {c['n']} (sizes {c['min']}-{c['max']}, "
-                         f"mean {c['mean']:.1f})")
+        for key in ("cluster", "therapist"):
+            if d.get(key):
+                c = d[key]
+                lines.append(f"  Clusters ({c['name']}): {c['n']} (sizes {c['min']}-{c['max']}, "
+                             f"mean {c['mean']:.1f})")
         est = self.provenance.get("options", {}).get("estimation", {})
         if est:
             how = ("closed form (per-equation least squares, recursive path model)"
                    if est["method"] == "closed-form" else
+                   f"two-level ML, Fisher scoring, {est['iterations']} iterations"
+                   if est["method"] == "twolevel" else
                    f"semopy SLSQP + Fisher scoring, {est['iterations']} iterations")
             lines.append(f"  Estimates: {how}; gradient norm {est['gradient_norm']:.1e}")
         lines.append(f"  Standard errors: {SE_NAMES.get(self.se_kind, self.se_kind)}")
@@ -108,14 +144,27 @@ class Result:
                       f"{f['chisq.scaling.factor']:.3f}), p = {_p(f['pvalue.scaled'])}"
                       if "chisq.scaled" in f else ""))
         lines.append(f"  CFI = {f['cfi']:.3f}  TLI = {f['tli']:.3f}  RMSEA = {f['rmsea']:.3f} "
-                     f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}]  SRMR = {f['srmr']:.3f}")
+                     f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}]  SRMR = {f['srmr']:.3f}"
+                     + (f" (within {f['srmr_within']:.3f}, between {f['srmr_between']:.3f})"
+                        if "srmr_within" in f else ""))
         if "cfi.robust" in f:
             lines.append(f"  robust: CFI = {_num(f['cfi.robust'])}  TLI = {_num(f['tli.robust'])}  "
                          f"RMSEA = {_num(f['rmsea.robust'])}")
         lines.append(f"  logL = {f['logl']:.3f}  AIC = {f['aic']:.3f}  BIC = {f['bic']:.3f}  "
                      f"npar = {f['npar']}")
         lines.append("")
-        lines.append(_table_text(self.estimates))
+        if self.partable.multilevel:
+            cluster = (d.get("cluster") or {}).get("name", "cluster")
+            e = self.estimates
+            for b, level in enumerate(self.partable.levels, start=1):
+                # lavaan's headers: "Level 1 [within]:", "Level 2 [client]:"
+                lines.append(f"Level {b} [{'within' if b == 1 else cluster}]:")
+                lines.append(_table_text(e[e["block"] == b]))
+                lines.append("")
+            if (e["op"] == ":=").any():
+                lines.append(_table_text(e[e["op"] == ":="]))
+        else:
+            lines.append(_table_text(self.estimates))
         if self.r2:
             lines.append("")
             lines.append("R-squared")
