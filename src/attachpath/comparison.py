@@ -112,8 +112,35 @@ def _implied_moments(res: Result, X: np.ndarray) -> ml.Moments:
     return ml.Moments(X, mean, sigma, X.shape[0])
 
 
+def nested_in_two_level(res_a: Result, res_b: Result) -> bool:
+    """NET for two-level models: B, fitted to data whose sufficient
+    statistics are A's implied moments, reproduces them exactly."""
+    from dataclasses import replace
+    from .estimate.likelihood import TwoLevelML, fisher_scoring
+    la, lb = res_a.likelihood, res_b.likelihood
+    pa, pb = res_a.partable, res_b.partable
+    if (la.data.names != lb.data.names
+            or [set(b.observed) for b in pa.blocks] != [set(b.observed) for b in pb.blocks]):
+        return False
+    s1, mu, VB, VW = la.model.between(res_a.theta, la.values)
+    d = la.data
+    target = replace(d, W_total=(d.n - d.n_clusters) * s1,
+                     mean=np.broadcast_to(mu, d.mean.shape).copy(),
+                     cov=VB[None] + VW[None] / d.sizes[:, None, None])
+    fit_a = TwoLevelML(pa, target, values=la.values, h1=la.h1)
+    fit_b = TwoLevelML(pb, target, values=lb.values, h1=lb.h1)
+    try:
+        theta_b, _, _ = fisher_scoring(fit_b, res_b.theta, max_iter=200)
+    except (np.linalg.LinAlgError, ValueError):
+        return False
+    nf = 2.0 * (fit_a.loglik(res_a.theta) - fit_b.loglik(theta_b))
+    return bool(np.isfinite(nf) and nf < NET_TOL * max(1.0, d.n))
+
+
 def nested_in(res_a: Result, res_b: Result, X_a: np.ndarray) -> bool:
     """True when A's fitted moments are reproduced exactly by B (NET)."""
+    if res_a.partable.multilevel:
+        return nested_in_two_level(res_a, res_b)
     if (set(res_a.partable.observed) != set(res_b.partable.observed)
             or set(res_a.partable.covariates) != set(res_b.partable.covariates)):
         return False
@@ -154,7 +181,9 @@ def difference_test(res0: Result, res1: Result, X, clusters, robust: bool,
             c1 = 1.0
         cd = (r0 * c0 - r1 * c1) / m
         out["method"] = "Satorra-Bentler 2001 scaled difference"
-        if method == "2010" or (method == "auto" and not (cd > 0)):
+        if res0.partable.multilevel and not cd > 0:
+            out["method"] += " (not positive: no test)"
+        elif method == "2010" or (method == "auto" and not (cd > 0)):
             target = _implied_moments(res0, X0 if X0 is not None else X)
             order = [res0.partable.observed.index(v) for v in res1.partable.observed]
             target = ml.Moments(target.X[:, order], target.mean[order],
@@ -185,6 +214,19 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
     if len(named) < 2:
         raise AttachpathError("compare needs at least two specs.")
     se = se or ("robust" if cluster else "standard")
+    from .fitting import cluster_levels
+    from .spec import partable_of
+    levels = {name: partable_of(spec).multilevel for name, spec in named}
+    if len(set(levels.values())) > 1:
+        two = [n for n, m in levels.items() if m]
+        one = [n for n, m in levels.items() if not m]
+        raise AttachpathError(
+            f"'{two[0]}' is a two-level model and '{one[0]}' a single-level one: their "
+            f"likelihoods are of different data (session rows split into within and "
+            f"between parts, or cases), so no test or information criterion compares "
+            f"them. Compare two-level specs with each other.")
+    outer, inner = cluster_levels(cluster)
+    rows_cluster = inner if inner is not None else outer
     frame, _ = _load_data(data)
     # a file path goes to fit() as is, so each model's provenance keeps its hash
     source = data if not isinstance(data, pd.DataFrame) else frame
@@ -195,7 +237,7 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
     clusters = None
     for name, res in results.items():
         mats[name], infos[name] = model_array(frame, list(res.partable.observed),
-                                              cluster=cluster)
+                                              cluster=rows_cluster)
         if cluster:
             clusters = np.asarray(infos[name]["clusters"])
     _check_same_cases(infos)

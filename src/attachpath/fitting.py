@@ -272,7 +272,7 @@ def fit(spec, data, *, cluster=None, se: str = "standard",
                                           bootstrap=bootstrap, seed=seed,
                                           likelihood=lik.kind))
     return Result(partable=pt, data_info=data_info, provenance=prov,
-                  warnings=tuple(dict.fromkeys(notes)), **out)
+                  warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
 
 
 def cluster_levels(cluster) -> tuple[str | None, str | None]:
@@ -377,7 +377,7 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
                                           information=information or lik.default_information,
                                           likelihood=lik.kind))
     return Result(partable=pt, data_info=data_info, provenance=prov,
-                  warnings=tuple(dict.fromkeys(notes)), **out)
+                  warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
 
 
 def therapist_clusters(frame, kept, client, therapist, clients: Clusters) -> Clusters:

@@ -184,9 +184,28 @@ def fit_json(res) -> dict:
     if "admissible" in est:
         out["admissible"] = bool(est["admissible"])
         out["inadmissible"] = list(est.get("inadmissible", []))
+    if res.partable.multilevel:
+        out["levels"] = level_guide(res)
     out["warnings"] = list(res.warnings)
     out["provenance"] = res.provenance
     return _clean(out)
+
+
+def level_guide(res) -> dict:
+    """Which level each number of a two-level fit belongs to."""
+    cluster = res.data_info["cluster"]["name"]
+    within, between = res.partable.levels
+    return {
+        "within": f"level 1 [{within}]: rows (e.g. sessions) within {cluster}s",
+        "between": f"level 2 [{between}]: {cluster}s",
+        "estimates": "estimates.csv: column 'block' 1 = level 1, 2 = level 2, 0 = defined",
+        "r2": "names ending in '.l2' are level-2 R²",
+        "ntotal": "level-1 rows", "nclusters": f"level-2 units ({cluster}s)",
+        "srmr_within": "level 1", "srmr_between": "level 2",
+        "srmr": "srmr_within + srmr_between, as lavaan",
+        "rmsea": "computed with the level-1 N, as lavaan 0.6",
+        "bic": "computed with the level-1 N, as lavaan 0.6",
+    }
 
 
 def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:

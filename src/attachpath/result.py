@@ -51,6 +51,9 @@ class Result:
     provenance: dict
     warnings: tuple[str, ...] = field(default=())
     draws: dict = field(default_factory=dict)   # bootstrap/MC draw summaries
+    # the likelihood object of the fit (estimate/likelihood.py), for
+    # comparisons that evaluate the model on other moments
+    likelihood: object = field(default=None, repr=False, compare=False)
 
     # -- views ---------------------------------------------------------------
     @property
