@@ -300,10 +300,9 @@ class TwoLevelML:
                                         (m.sigma_b, m.mu_b, self.data.n_clusters)), start=1):
             sub, index = _renumbered(self.pt.block(b))
             try:
-                sol = engine.estimate(sub, _moments_with(S, mu, max(n, len(mu) + 2)))
-                est = sol.theta
-            except Exception:       # a poor start block falls back to simple starts
-                est = _simple_starts(sub, S)
+                est = _block_start(sub, _moments_with(S, mu, max(n, len(mu) + 2)))
+            except (np.linalg.LinAlgError, ValueError, EstimationError):
+                est = _simple_starts(sub, S)      # a poor block start: simple starts
             for k_sub, k in enumerate(index):
                 if np.isnan(theta[k]):
                     theta[k] = est[k_sub]
@@ -407,6 +406,31 @@ def _renumbered(pt_b: ParTable) -> tuple[ParTable, list[int]]:
             rows.append(r)
     sub = replace(pt_b, rows=tuple(rows), n_free=None)
     return sub, [g - 1 for g in mapping]
+
+
+def _block_start(sub: ParTable, mom: ml.Moments) -> np.ndarray:
+    """θ of one block fitted on its own to the moments of its level: the
+    covariance structure by the closed form where it applies, else by Fisher
+    scoring from simple and instrumental-variable starts (bounded; no
+    semopy, whose import alone costs seconds), then the free intercepts set
+    so that the implied means equal the level's means."""
+    from dataclasses import replace
+    from . import closedform
+    cov_rows = tuple(r for r in sub.rows if r.op != "~1")
+    cov_pt, index = _renumbered(replace(sub, rows=cov_rows, meanstructure=False))
+    ram = ram_of(cov_pt)
+    values = engine.fixed_values(cov_pt, ram, mom)
+    plan = closedform.plan(cov_pt)
+    theta = closedform.solve(plan, mom.mean, mom.cov, cov_pt.npar) if plan is not None else None
+    if theta is None or not np.all(np.isfinite(theta)):
+        theta = engine.iv_starts(cov_pt, mom, _simple_starts(cov_pt, mom.cov))
+        if np.isfinite(ml.discrepancy(ram, theta, mom, values)):
+            theta, _, _ = engine.fisher_scoring(ram, theta, mom, values, max_iter=50)
+    full = np.zeros(sub.npar)
+    full[index] = theta
+    sub_ram = ram_of(sub)
+    return engine.saturated_intercepts(sub, sub_ram, full,
+                                       engine.fixed_values(sub, sub_ram, mom), mom)
 
 
 def _moments_with(S, mu, n) -> ml.Moments:
