@@ -4,14 +4,16 @@ import json
 import pandas as pd
 import pytest
 
-from attachpath.commands_data import add_commands
+from attachpath.cli import prepare as prepare_command, simulate as simulate_command
 from attachpath.datasets import example_path, load_example
 from attachpath.errors import DataError, OutputError
 
 
 def run(argv):
     parser = argparse.ArgumentParser(prog="attachpath")
-    add_commands(parser.add_subparsers(dest="command"))
+    sub = parser.add_subparsers(dest="command")
+    prepare_command.add_command(sub)
+    simulate_command.add_command(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 
