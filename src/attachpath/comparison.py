@@ -34,7 +34,8 @@ from .estimate.distributions import chi2_sf
 from .errors import DataError, OptionError
 from .estimate import engine, ml, robust_test, vcov as vc
 from .estimate.ram import ram_of
-from .fitting import fit, _load_data
+from . import fitting
+from .fitting import _load_data
 from .result import Result
 
 NET_TOL = 1e-8       # N·F below this: B reproduces A's moments
@@ -219,7 +220,7 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
     bar = Bar(len(named), "models", progress, unit="model")
     results = {}
     for i, (name, spec) in enumerate(named, start=1):
-        results[name] = fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
+        results[name] = fitting.fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
                             seed=seed, level=level, labels=labels, progress=False)
         bar(i)
     from .data.checks import model_array

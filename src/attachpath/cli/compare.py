@@ -42,8 +42,8 @@ def add_command(subparsers) -> None:
 def run_compare(args) -> int:
     from attachpath.comparison import compare
     from attachpath.errors import OptionError
-    from attachpath.outputs import check_out_dir
-    from attachpath.report import write_comparison
+    from attachpath.files import check_out_dir
+    from attachpath.export import write_comparison
 
     if len(args.specs) < 2:
         raise OptionError("compare needs at least two specs.")

@@ -31,7 +31,8 @@ def run(args) -> int:
     import warnings
 
     from attachpath.fitting import fit
-    from attachpath.outputs import check_out_dir, write_fit_outputs
+    from attachpath.export import write_fit_outputs
+    from attachpath.files import check_out_dir
     if args.out:
         check_out_dir(args.out)     # refuse a bad --out before a long fit
     with warnings.catch_warnings():

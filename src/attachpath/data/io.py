@@ -318,14 +318,14 @@ def write_texts_atomic(items) -> list[Path]:
     """Write several (text or bytes, path) outputs: all temporary files first, then replace.
 
     If writing any temporary file fails, nothing is replaced.  Unlike
-    attachpath.outputs, a missing directory is an error here: the data
+    attachpath.files, a missing directory is an error here: the data
     commands write where the user pointed, and never create folders.
 
     Example::
 
         >>> write_texts_atomic([("a\\n", "a.csv"), ("b\\n", "b.csv")])  # doctest: +SKIP
     """
-    from attachpath.outputs import write_files_atomic
+    from attachpath.files import write_files_atomic
     items = [(text, Path(path)) for text, path in items]
     for _, path in items:
         if not path.parent.is_dir():

@@ -181,7 +181,7 @@ class Diagram:
     def render(self, path) -> Path:
         """Write the diagram to `path`; the extension (.svg, .pdf, .png, .dot)
         picks the format.  The file is replaced atomically."""
-        from attachpath.outputs import write_bytes_atomic, write_text_atomic
+        from attachpath.files import write_bytes_atomic, write_text_atomic
         p, ext = check_target(path)
         if ext in (".pdf", ".png"):
             write_bytes_atomic(p, self.to_bytes(ext[1:]))
