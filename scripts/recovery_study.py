@@ -31,7 +31,7 @@ import pandas as pd
 
 import attachpath as ap
 from attachpath.data import prepare
-from attachpath.outputs import write_text_atomic
+from attachpath.files import write_text_atomic
 from attachpath.simulate import simulate
 
 SPEC = """cats_secure ~ a*ecr_anx

@@ -42,7 +42,8 @@ def __getattr__(name):
     if name == "Result":
         from .result import Result
         return Result
-    if name in ("datasets", "simulate", "diagram", "report", "comparison", "fitting"):
+    if name in ("datasets", "simulate", "diagram", "report", "comparison", "fitting", "specs",
+                "export"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(name)
 

@@ -6,6 +6,8 @@
 
 >>> num(-0.2331, 3), num(0.4737, 3, bounded=True), num(-0.0004, 2), num(float("nan"), 2)
 ('−0.233', '.474', '0.00', 'NA')
+>>> p_value(0.0004), p_value(0.0321), p_value(0.99971)
+('< .001', '.032', '> .999')
 """
 
 from __future__ import annotations
@@ -33,3 +35,16 @@ def num(x, decimals: int, *, bounded: bool = False, missing: str = "NA") -> str:
     if bounded and body.startswith("0.") and decimals > 0:
         body = body[1:]
     return (MINUS if negative else "") + body
+
+
+def p_value(p, missing: str = "NA") -> str:
+    """The one p-value style of every output (summaries, reports, diagrams):
+    '< .001', '.032', '> .999', without 'p ='."""
+    if not finite(p):
+        return missing
+    p = float(p)
+    if p < 0.001:
+        return "< .001"
+    if p >= 0.9995:
+        return "> .999"
+    return num(p, 3, bounded=True)

@@ -31,12 +31,13 @@ import numpy as np
 import pandas as pd
 from .estimate.distributions import chi2_sf
 
-from .errors import AttachpathError, DataError
+from .errors import AttachpathError, DataError, OptionError
 from .estimate import engine, ml, robust_test, vcov as vc
 from .estimate.clusters import Clusters
 from .estimate.likelihood import CompleteML
 from .estimate.ram import ram_of
-from .fitting import fit, _load_data
+from . import fitting
+from .fitting import _load_data
 from .result import Result
 
 NET_TOL = 1e-8       # N·F below this: B reproduces A's moments
@@ -52,9 +53,13 @@ class Comparison:
     notes: tuple[str, ...] = field(default=())
 
     def summary(self) -> str:
+        """The comparison as text: fit of each model, nested-model tests,
+        information criteria, the defined effects side by side and notes."""
+        from .apa import p_value
         out = ["Model comparison", self.table.to_string(index=False, float_format=lambda x: f"{x:.3f}")]
         if not self.tests.empty:
-            out += ["", "Nested-model tests", self.tests.to_string(index=False, float_format=lambda x: f"{x:.4f}")]
+            tests = self.tests.assign(pvalue=[p_value(p) for p in self.tests["pvalue"]])
+            out += ["", "Nested-model tests", tests.to_string(index=False, float_format=lambda x: f"{x:.4f}")]
         if not self.information.empty:
             out += ["", "Information criteria", self.information.to_string(index=False, float_format=lambda x: f"{x:.3f}")]
         if not self.effects.empty:
@@ -62,6 +67,25 @@ class Comparison:
         if self.notes:
             out += ["", "Notes"] + [f"  - {n}" for n in self.notes]
         return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        """A few lines (the tables are in summary() and, in Jupyter, the HTML)."""
+        first = next(iter(self.results.values()))
+        w = self.table.set_index("model")["akaike.weight"]
+        best = w.idxmax() if w.notna().any() else None
+        return (f"<attachpath Comparison of {len(self.results)} models, "
+                f"N = {first.data_info['n']}: {', '.join(self.results)}\n"
+                f"  {len(self.tests)} nested-model test(s), {len(self.information)} "
+                f"non-nested pair(s)" + (f"; largest Akaike weight: {best} ({w[best]:.3f})"
+                                         if best is not None else "") + "\n"
+                f"  print(cmp.summary()) or cmp.table, cmp.tests, cmp.effects for the tables>")
+
+    def _repr_html_(self) -> str:          # Jupyter
+        from .report.tables import comparison_html
+        return comparison_html(self)
 
 
 def _names(specs) -> list[tuple[str, object]]:
@@ -73,7 +97,7 @@ def _names(specs) -> list[tuple[str, object]]:
         out.append((name, s))
     names = [n for n, _ in out]
     if len(set(names)) != len(names):
-        raise AttachpathError(f"Two specs have the same name ({', '.join(names)}); "
+        raise OptionError(f"Two specs have the same name ({', '.join(names)}); "
                               f"give them distinct file names.")
     return out
 
@@ -205,15 +229,20 @@ TABLE_COLS = ["npar", "df", "chisq", "pvalue", "chisq.scaled", "chisq.scaling.fa
 
 
 def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
-            mc_draws: int = 0, seed: int | None = None, level: float = 0.95) -> Comparison:
+            mc_draws: int = 0, seed: int | None = None, level: float = 0.95,
+            labels: str = "data", progress: bool | None = None) -> Comparison:
     """Fit every spec to the same cases and compare them.
 
     specs: a list of .lav paths (named by file stem) or a dict name -> spec.
-    se defaults to "robust" when clustered, else "standard"."""
+    se defaults to "robust" when clustered, else "standard" (the rule of
+    attachpath.options.default_se).  progress: a bar over the models (None:
+    when stderr is a terminal or in Jupyter)."""
+    from .options import default_se
+    from .progress import Bar
     named = _names(specs)
     if len(named) < 2:
-        raise AttachpathError("compare needs at least two specs.")
-    se = se or ("robust" if cluster else "standard")
+        raise OptionError("compare needs at least two specs.")
+    se = default_se(se, cluster)
     from .fitting import cluster_levels
     from .spec import partable_of
     levels = {name: partable_of(spec).multilevel for name, spec in named}
@@ -230,8 +259,12 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
     frame, _ = _load_data(data)
     # a file path goes to fit() as is, so each model's provenance keeps its hash
     source = data if not isinstance(data, pd.DataFrame) else frame
-    results = {name: fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
-                         seed=seed, level=level) for name, spec in named}
+    bar = Bar(len(named), "models", progress, unit="model")
+    results = {}
+    for i, (name, spec) in enumerate(named, start=1):
+        results[name] = fitting.fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
+                            seed=seed, level=level, labels=labels, progress=False)
+        bar(i)
     from .data.checks import model_array
     mats, infos = {}, {}
     clusters = None

@@ -87,7 +87,7 @@ def run_demo(out=OUT_DEFAULT, *, progress=True, mc_draws: int = MC_DRAWS,
 
     progress: True prints "[k/5] ..." lines to stderr, a callable(step, text)
     receives them, False is silent."""
-    from .outputs import check_out_dir
+    from .files import check_out_dir
 
     say = _progress_printer() if progress is True else (progress or (lambda *a: None))
     t0 = time.perf_counter()
@@ -122,8 +122,8 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     from .data.prepare import esat_scores, prepare
     from .datasets import SESSIONS_FILE, load_example
     from .fitting import fit
-    from .outputs import write_files_atomic, write_fit_outputs
-    from .report import write_comparison
+    from .export import write_comparison, write_fit_outputs
+    from .files import write_files_atomic
     from .report.figures import comparison_figures, model_figure
 
     # 1. sessions -> clients

@@ -80,6 +80,26 @@ class OutputError(AttachpathError):
     """An output location that would overwrite or lose something."""
 
 
+class OptionError(AttachpathError):
+    """An option value that cannot be used (a bad --level, an unknown SE kind,
+    --cluster without --data, a diagram keyword that does not exist); with
+    the closest valid value when there is one."""
+
+    def __init__(self, message: str, *, suggestion: str | None = None):
+        self.suggestion = suggestion
+        super().__init__(message + (f" Did you mean '{suggestion}'?" if suggestion else ""))
+
+
+class InternalError(AttachpathError):
+    """A broken internal invariant: a bug in attachpath, not in the input."""
+
+    exit_code = 1
+
+    def __init__(self, message: str):
+        super().__init__(f"{message} This is a bug in attachpath; please report it "
+                         f"with the command and data that produced it.")
+
+
 class AttachpathWarning(UserWarning):
     """Base class of attachpath's warnings; each is also kept in the Result."""
 

@@ -115,9 +115,11 @@ def _load_data(data) -> tuple[pd.DataFrame, dict]:
                 else "")
         raise DataError(f"data must be a pandas DataFrame or the path of a data file "
                         f"(.csv, .tsv, .parquet, .sav), not {type(data).__name__}.{hint}")
-    from .data.io import read_data
+    from .data.io import read_data, reading_note
     ds = read_data(data)
-    return ds.frame, {"source": str(ds.path), "sha256": ds.sha256, "labels": ds.labels}
+    notes = [reading_note(ds.path, ds.reading)] if ds.reading else []
+    return ds.frame, {"source": str(ds.path), "sha256": ds.sha256, "labels": ds.labels,
+                      "notes": notes}
 
 
 def icc1(values: np.ndarray, clusters: np.ndarray):
@@ -182,11 +184,12 @@ def single_thread_blas():
         _controller = ThreadpoolController()
     return _controller.limit(limits=1, user_api="blas")
 
-def fit(spec, data, *, cluster=None, se: str = "standard",
+def fit(spec, data, *, cluster=None, se: str | None = None,
         level: float = 0.95, mc_draws: int = 0, bootstrap: int = 1000,
-        seed: int | None = None, progress: bool = False,
+        seed: int | None = None, progress: bool | None = None,
         meanstructure: bool | None = None, engine_method: str = "auto",
-        boot_ci: str = "percentile", information: str | None = None) -> Result:
+        boot_ci: str = "percentile", information: str | None = None,
+        labels: str = "data") -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -200,16 +203,24 @@ def fit(spec, data, *, cluster=None, se: str = "standard",
     for the SEs and the scaled test (Mplus' TYPE = COMPLEX TWOLEVEL).
     se: "standard" (information matrix), "robust" (MLR sandwich;
     cluster-robust with a cluster), "bootstrap" (case or cluster bootstrap,
-    single-level models) or "none".  information: "expected" or "observed"
-    for standard SEs (default as lavaan: expected for single-level,
-    observed for two-level models).
+    single-level models) or "none"; default: robust with `cluster`, else
+    standard (attachpath.options.default_se).  information: "expected" or
+    "observed" for standard SEs (default as lavaan: expected for
+    single-level, observed for two-level models).
     mc_draws > 0 gives Monte Carlo CIs for := parameters from the chosen vcov.
     boot_ci: "percentile" or "bca" intervals with se="bootstrap".
+    progress: a bar over the bootstrap draws; None (default) shows it when
+    stderr is a terminal or in Jupyter (attachpath.progress).
     meanstructure: estimate intercepts (default: when clustered or when the
     spec has `~1`, as lavaan).  engine_method: "auto" uses the closed form of
     recursive path models where it applies (verified by the gradient) and
     semopy otherwise; "semopy" always fits with semopy.
+    labels: "data" (default) names variables in diagrams and reports by the
+    data's variable labels (SPSS files) when it has them; "names" by the spec.
     """
+    from .options import check_labels, default_se
+    se = default_se(se, cluster)
+    check_labels(labels)
     level = check_options(se=se, level=level, mc_draws=mc_draws, bootstrap=bootstrap,
                           seed=seed)
     if information not in (None, "expected", "observed"):
@@ -234,7 +245,7 @@ def fit(spec, data, *, cluster=None, se: str = "standard",
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         X, info = model_array(frame, list(pt.observed), cluster=cluster)
-    notes = [str(w.message) for w in caught] + list(pt.notes)
+    notes = source.get("notes", []) + [str(w.message) for w in caught] + list(pt.notes)
     notes += _latent_column_notes(pt, frame.columns)
     if cluster is None:
         notes += repeated_id_notes(frame, pt)
@@ -255,7 +266,8 @@ def fit(spec, data, *, cluster=None, se: str = "standard",
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
                          progress=progress, boot_ci=boot_ci, information=information)
     data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
-                 "source": source.get("source"), "labels": source.get("labels", {})}
+                 "source": source.get("source"),
+                 "labels": source.get("labels", {}) if labels == "data" else {}}
     if cluster is not None:
         cinfo, cnotes, iccs = cluster_info(cluster, clusters.codes, clusters.sizes, X,
                                            pt.observed, pt.npar)

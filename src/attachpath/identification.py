@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import AttachpathError, EstimationError, ModelError
+from .errors import EstimationError, ModelError, OptionError
 from .estimate import ml
 from .estimate.ram import RAM
 from .partable import ParTable, moment_counts
@@ -22,26 +22,26 @@ def check_options(*, se="standard", level=0.95, mc_draws=0, bootstrap=1000,
     """Refuse option values that would give meaningless numbers; returns the
     level as a float."""
     if se not in SE_KINDS:
-        raise AttachpathError(f"se must be one of {', '.join(SE_KINDS)}, not '{se}'.")
+        raise OptionError(f"se must be one of {', '.join(SE_KINDS)}, not '{se}'.")
     try:
         level = float(level)
     except (TypeError, ValueError):
-        raise AttachpathError(f"The confidence level must be a number between 0 and 1 "
+        raise OptionError(f"The confidence level must be a number between 0 and 1 "
                               f"(e.g. 0.95), not {level!r}.") from None
     if not 0 < level < 1:
         hint = (f" For a {level:g}% interval write {level / 100:g}."
                 if 1 < level < 100 else "")
-        raise AttachpathError(f"The confidence level must be between 0 and 1 (e.g. "
+        raise OptionError(f"The confidence level must be between 0 and 1 (e.g. "
                               f"0.95), not {level:g}.{hint}")
     for name, value, low in (("The number of Monte Carlo draws (--mc)", mc_draws, 0),
                              ("The number of bootstrap draws (--bootstrap)", bootstrap,
                               2 if se == "bootstrap" else 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise AttachpathError(f"{name} must be a whole number of at least {low}, "
+            raise OptionError(f"{name} must be a whole number of at least {low}, "
                                   f"not {value!r}.")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                              or seed < 0):
-        raise AttachpathError(f"The seed must be a whole number of 0 or more, not {seed!r}.")
+        raise OptionError(f"The seed must be a whole number of 0 or more, not {seed!r}.")
     return level
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .apa import p_value
 from .partable import ParTable
 
 COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
@@ -112,7 +113,41 @@ class Result:
         return pd.Series(e["est"].to_numpy(), index=names)
 
     # -- text ----------------------------------------------------------------
-    def summary(self) -> str:
+    @property
+    def name(self) -> str | None:
+        """The spec file's stem ('serial_esat_anx'), or None for spec text."""
+        from pathlib import Path
+        f = self.provenance.get("spec_file")
+        return Path(f).stem if f else None
+
+    def __repr__(self) -> str:
+        """A few lines (the tables are in summary() and, in Jupyter, the HTML)."""
+        f, d = self.fit, self.data_info
+        c = d.get("cluster")
+        who = f"N = {d['n']}" + (f", {c['n']} clusters of {c['name']}" if c else "")
+        test = (f"chisq = {f['chisq']:.3f}, df = {f['df']}, p {_p_eq(f['pvalue'])}"
+                + (f"; scaled {f['chisq.scaled']:.3f}, p {_p_eq(f['pvalue.scaled'])}"
+                   if "chisq.scaled" in f else ""))
+        ndef = int((self.estimates["op"] == ":=").sum())
+        return (f"<attachpath Result{' ' + self.name if self.name else ''}: {who}; "
+                f"{self.partable.npar} free and {ndef} defined parameters, "
+                f"{SE_NAMES.get(self.se_kind, self.se_kind).split(' (')[0]} SEs\n"
+                f"  {test}; CFI = {_num(f['cfi'])}, RMSEA = {_num(f['rmsea'])}"
+                f"{'; ' + str(len(self.warnings)) + ' warning(s)' if self.warnings else ''}\n"
+                f"  print(res.summary()) or res.estimates for the parameters>")
+
+    def summary(self, style: str = "attachpath") -> str:
+        """The fit as text.  style="attachpath" (default): data handling, fit
+        and one table with CIs and std.all; style="lavaan": the sections and
+        columns of lavaan's summary() (Regressions, Covariances, Intercepts,
+        Variances, Defined Parameters; Estimate Std.Err z-value P(>|z|)), to
+        read beside lavaan's output."""
+        if style == "lavaan":
+            from .lavaan_summary import lavaan_summary
+            return lavaan_summary(self)
+        if style != "attachpath":
+            from .errors import OptionError
+            raise OptionError(f"summary style must be 'attachpath' or 'lavaan', not {style!r}.")
         f = self.fit
         d = self.data_info
         lines = []
@@ -130,6 +165,10 @@ class Result:
                 c = d[key]
                 lines.append(f"  Clusters ({c['name']}): {c['n']} (sizes {c['min']}-{c['max']}, "
                              f"mean {c['mean']:.1f})")
+        labels = {v: t for v, t in (d.get("labels") or {}).items() if v in self.partable.variables and t}
+        if labels:
+            lines.append("  Variable labels (from the data): "
+                         + "; ".join(f"{v} = {t}" for v, t in labels.items()))
         est = self.provenance.get("options", {}).get("estimation", {})
         if est:
             how = ("closed form (per-equation least squares, recursive path model)"
@@ -142,9 +181,9 @@ class Result:
         lines.append(f"  Confidence intervals: {self.ci.get('description', '')}")
         lines.append("")
         lines.append("Model test and fit")
-        lines.append(f"  chisq = {f['chisq']:.3f}, df = {f['df']}, p = {_p(f['pvalue'])}" +
+        lines.append(f"  chisq = {f['chisq']:.3f}, df = {f['df']}, p {_p_eq(f['pvalue'])}" +
                      (f"; scaled chisq = {f['chisq.scaled']:.3f} (scaling factor "
-                      f"{f['chisq.scaling.factor']:.3f}), p = {_p(f['pvalue.scaled'])}"
+                      f"{f['chisq.scaling.factor']:.3f}), p {_p_eq(f['pvalue.scaled'])}"
                       if "chisq.scaled" in f else ""))
         lines.append(f"  CFI = {f['cfi']:.3f}  TLI = {f['tli']:.3f}  RMSEA = {f['rmsea']:.3f} "
                      f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}]  SRMR = {f['srmr']:.3f}"
@@ -193,10 +232,10 @@ class Result:
         return fit_html(self) + estimates_html(self)
 
 
-def _p(p) -> str:
-    if p is None or not np.isfinite(p):
-        return "NA"
-    return "< .001" if p < 0.001 else f"{p:.3f}"
+def _p_eq(p) -> str:
+    """'= .032' or '< .001' (after a 'p')."""
+    s = p_value(p)
+    return s if s[0] in "<>" else f"= {s}"
 
 
 def _num(x) -> str:
@@ -243,6 +282,4 @@ def _f(x, w, d=3):
 
 
 def _pf(p):
-    if p is None or not np.isfinite(p):
-        return f"{'':>8}"
-    return f"{'<.001':>8}" if p < 0.001 else f"{p:>8.3f}"
+    return f"{p_value(p, missing=''):>8}"

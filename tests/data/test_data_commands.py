@@ -1,17 +1,20 @@
 import argparse
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from attachpath.commands_data import add_commands
+from attachpath.cli import prepare as prepare_command, simulate as simulate_command
 from attachpath.datasets import example_path, load_example
 from attachpath.errors import DataError, OutputError
 
 
 def run(argv):
     parser = argparse.ArgumentParser(prog="attachpath")
-    add_commands(parser.add_subparsers(dest="command"))
+    sub = parser.add_subparsers(dest="command")
+    prepare_command.add_command(sub)
+    simulate_command.add_command(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 
@@ -84,3 +87,78 @@ def test_simulate_bad_design_is_an_attachpath_error(tmp_path):
     with pytest.raises(DataError, match="at least twice"):
         run(["simulate", "--seed", "1", "--out", str(tmp_path / "x"), "--clients", "10"])
     assert not (tmp_path / "x").exists()
+
+
+def test_prepare_esat_with_other_column_names(tmp_path):
+    """Differently named CATS columns (issue 18, item 7): same scores as the defaults."""
+    renamed = load_example().rename(columns={"cats_secure": "SEC", "cats_preoc": "PRE",
+                                             "cats_avoid": "AVO"})
+    src = tmp_path / "renamed.csv"
+    renamed.to_csv(src, index=False)
+    assert run(["prepare", str(src), "--session", "session", "--esat-secure", "SEC",
+                "--esat-preoccupied", "PRE", "--esat-avoidant", "AVO",
+                "--out", str(tmp_path / "renamed_clients.csv")]) == 0
+    assert run(["prepare", str(example_path()), "--session", "session", "--esat",
+                "--out", str(tmp_path / "clients.csv")]) == 0
+    a = pd.read_csv(tmp_path / "renamed_clients.csv")
+    b = pd.read_csv(tmp_path / "clients.csv")
+    for col in ("esat_anx", "esat_avoid"):
+        assert np.allclose(a[col], b[col], rtol=0, atol=1e-12)      # same regression
+    with pytest.raises(DataError, match="'cats_secure'"):
+        run(["prepare", str(src), "--esat", "--out", str(tmp_path / "x.csv")])
+
+
+LABELS = {"ecr_anx": "ECR anxiety", "tds_ge": "Growing engagement",
+          "cats_secure": "CATS secure"}
+
+
+def _sav_sessions(tmp_path):
+    import pyreadstat
+    path = tmp_path / "sessions.sav"
+    pyreadstat.write_sav(load_example(), str(path), column_labels=[
+        LABELS.get(c, "") for c in load_example().columns])
+    return path
+
+
+def test_prepare_keeps_spss_labels_in_a_sav_output(tmp_path, capsys):
+    """Issue 18, item 3: prepare → .sav keeps the labels for fit and report."""
+    from attachpath.data.io import read_data
+    out = tmp_path / "clients.sav"
+    assert run(["prepare", str(_sav_sessions(tmp_path)), "--session", "session", "--esat",
+                "--out", str(out)]) == 0
+    assert "kept in the SPSS file" in capsys.readouterr().out
+    ds = read_data(out)
+    for col, label in LABELS.items():
+        assert ds.labels[col] == label
+    assert ds.labels["tds_ge_n"] == "Growing engagement: sessions"
+    assert ds.labels["esat_anx"].startswith("ESAT anxiety")
+    assert len(ds.frame) == 330
+
+
+def test_prepare_to_csv_says_where_the_labels_go(tmp_path, capsys):
+    assert run(["prepare", str(_sav_sessions(tmp_path)), "--session", "session",
+                "--out", str(tmp_path / "clients.csv")]) == 0
+    assert "use --out clients.sav to keep them" in capsys.readouterr().out
+
+
+def test_labels_reach_fit_report_and_diagram(tmp_path, capsys):
+    from attachpath.cli import main
+    out = tmp_path / "clients.sav"
+    assert run(["prepare", str(_sav_sessions(tmp_path)), "--session", "session", "--esat",
+                "--out", str(out)]) == 0
+    spec = tmp_path / "m.lav"
+    spec.write_text("tds_ge ~ cats_secure + ecr_anx\n")
+    capsys.readouterr()
+    assert main(["fit", str(spec), "--data", str(out), "--cluster", "therapist",
+                 "--out", str(tmp_path / "res")]) == 0
+    printed = capsys.readouterr().out
+    assert "Variable labels (from the data): " in printed
+    assert "tds_ge = Growing engagement" in printed and "ecr_anx = ECR anxiety" in printed
+    report = (tmp_path / "res" / "report.md").read_text()
+    assert "ECR anxiety \u2192 Growing engagement" in report
+    assert "Growing engagement" in (tmp_path / "res" / "diagram.svg").read_text()
+    assert main(["fit", str(spec), "--data", str(out), "--cluster", "therapist",
+                 "--labels", "names", "--out", str(tmp_path / "names")]) == 0
+    assert "Variable labels" not in capsys.readouterr().out
+    report = (tmp_path / "names" / "report.md").read_text()
+    assert "ECR anxiety" not in report and "ecr_anx \u2192 tds_ge" in report

@@ -1,6 +1,7 @@
 import hashlib
 import os
 import stat
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -8,7 +9,7 @@ import pytest
 
 from attachpath.data.io import (Dataset, read_data, write_csv_atomic, write_text_atomic,
                                 write_texts_atomic)
-from attachpath.errors import DataError, OutputError
+from attachpath.errors import DataError, DataWarning, OutputError
 
 
 @pytest.fixture
@@ -119,11 +120,35 @@ def test_unreadable(tmp_path, ext, kind):
         read_data(path)
 
 
-def test_semicolon_csv(tmp_path):
+def test_semicolon_csv_is_read_and_the_choice_reported(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("client;therapist\n1;2\n")
-    with pytest.raises(DataError, match="semicolon"):
-        read_data(path)
+    with pytest.warns(DataWarning, match="semicolon-separated file"):
+        ds = read_data(path)
+    assert ds.reading == "semicolon-separated"
+    assert ds.frame.to_dict("list") == {"client": [1], "therapist": [2]}
+
+
+def test_european_excel_csv_with_decimal_commas(tmp_path):
+    """Excel in a decimal-comma locale: semicolons between fields, '3,5' for 3.5."""
+    path = tmp_path / "clients.csv"
+    path.write_text("client;therapist;ecr_anx;tds_ge\n1;7;3,5;-0,25\n2;7;4;1,125\n3;8;;2\n")
+    with pytest.warns(DataWarning, match="semicolon-separated with decimal commas"):
+        ds = read_data(path)
+    assert ds.reading == "semicolon-separated with decimal commas"
+    f = ds.frame
+    assert f["ecr_anx"].tolist()[:2] == [3.5, 4.0] and np.isnan(f["ecr_anx"][2])
+    assert f["tds_ge"].tolist() == [-0.25, 1.125, 2.0]
+    assert f["client"].dtype.kind == "i"
+
+
+def test_comma_csv_is_not_reported(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("a,b\n1.5,2\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = read_data(path)
+    assert ds.reading is None and ds.frame["a"][0] == 1.5
 
 
 def test_bad_encoding_and_override(tmp_path):
@@ -171,3 +196,13 @@ def test_write_onto_a_directory_is_an_output_error(tmp_path, frame):
     with pytest.raises(OutputError, match="is a directory"):
         write_csv_atomic(frame, tmp_path / "d.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+
+
+def test_parquet_without_pyarrow_names_the_extra(tmp_path, monkeypatch):
+    import sys
+    path = tmp_path / "clients.parquet"
+    pd.DataFrame({"a": [1.0, 2.0]}).to_parquet(path)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)      # as if not installed
+    with pytest.raises(DataError, match=r"pip install 'attachpath\[parquet\]'") as err:
+        read_data(path)
+    assert "clients.parquet" in str(err.value)

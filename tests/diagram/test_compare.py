@@ -12,7 +12,7 @@ import attachpath as ap
 from attachpath.diagram import DiagramWarning, compare_diagrams, diagram
 from attachpath.diagram import compare as cmpmod
 from attachpath.diagram import geometry as geo
-from attachpath.errors import SpecError
+from attachpath.errors import OptionError, SpecError
 
 SPECS = Path(ap.__file__).parent / "specs"
 STUDY = ["serial_esat_anx", "serial_esat_anx_partial", "parallel_esat_anx",
@@ -221,9 +221,9 @@ def test_directives_label_is_shared_and_highlight_is_dropped(figs, study):
     serial = figs["serial_esat_anx"]
     assert any("highlight anx_ge" in m for m in serial.messages)
     assert "Bold paths: anx_ge" not in serial.note
-    with pytest.raises(SpecError, match="highlight"):
+    with pytest.raises(OptionError, match="highlight"):
         compare_diagrams(study, highlight="anx_ge")
-    with pytest.raises(SpecError, match="built-in layout"):
+    with pytest.raises(OptionError, match="built-in layout"):
         compare_diagrams(study, layout="dot")
 
 
@@ -266,9 +266,9 @@ def test_keyword_names_of_one_model_only():
                               hide=["y ~ x"])
     assert ds["A"].layout.nodes["w"].lines == ["Covariate W"]
     assert "y ~ x" not in ds["A"].compare                    # hidden: neither drawn nor ghost
-    with pytest.raises(SpecError, match="not a variable of any"):
+    with pytest.raises(OptionError, match="not a variable of any"):
         compare_diagrams({"A": A, "C": C}, labels={"nope": "x"})
-    with pytest.raises(SpecError, match="at least two"):
+    with pytest.raises(OptionError, match="at least two"):
         compare_diagrams({"A": A})
 
 

@@ -277,7 +277,14 @@ def test_display_labels(serial_res, clients):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = ap.fit("tds_ge ~ ecr_anx", data)
-    assert diagram(res).graph.nodes["ecr_anx"]["label"] == "ecr_anx"
+    # the data's labels are used when present (issue 18), unless asked for names
+    assert diagram(res).graph.nodes["ecr_anx"]["label"] == "ECR anxiety"
+    assert diagram(res, labels="names").graph.nodes["ecr_anx"]["label"] == "ecr_anx"
+    assert diagram(res, directives="labels names").graph.nodes["ecr_anx"]["label"] == "ecr_anx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        by_name = ap.fit("tds_ge ~ ecr_anx", data, labels="names")
+    assert diagram(by_name).graph.nodes["ecr_anx"]["label"] == "ecr_anx"
     d = diagram(res, labels="data")
     assert d.graph.nodes["ecr_anx"]["label"] == "ECR anxiety"
     d = diagram(res, directives="labels data\nlabel tds_ge = \"TDS-GE\"")

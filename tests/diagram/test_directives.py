@@ -8,7 +8,7 @@ import pytest
 from attachpath.diagram import diagram
 from attachpath.diagram.directives import (DEFAULT_SHOW, apply, from_spec,
                                            parse_directives, sidecar_path)
-from attachpath.errors import SpecError
+from attachpath.errors import OptionError, SpecError
 from attachpath.spec import partable_of
 
 from diagram_models import PARALLEL, SERIAL, pd_model
@@ -234,17 +234,17 @@ def test_keyword_arguments_win_over_directives():
 
 
 def test_keyword_argument_errors():
-    with pytest.raises(SpecError, match="not a diagram element"):
+    with pytest.raises(OptionError, match="not a diagram element"):
         diagram(SERIAL, show=["legend"])
-    with pytest.raises(SpecError, match="not a variable"):
+    with pytest.raises(OptionError, match="not a variable"):
         diagram(SERIAL, ranks={"tds": 1})
-    with pytest.raises(SpecError, match="no path"):
+    with pytest.raises(OptionError, match="no path"):
         diagram(SERIAL, hide=["tds_ge ~ iip_pre"])
-    with pytest.raises(SpecError, match="not a defined"):
+    with pytest.raises(OptionError, match="not a defined"):
         diagram(SERIAL, highlight="a")
-    with pytest.raises(SpecError, match="theme"):
+    with pytest.raises(OptionError, match="theme"):
         diagram(SERIAL, theme="neon")
-    with pytest.raises(SpecError, match="layout"):
+    with pytest.raises(OptionError, match="layout"):
         diagram(SERIAL, layout="neato")
 
 

@@ -79,7 +79,7 @@ def test_render_for_result_without_dot(serial_res, no_dot):
 
 
 def test_write_fit_outputs_includes_the_diagram(serial_res, tmp_path, no_dot):
-    from attachpath.outputs import write_fit_outputs
+    from attachpath.export import write_fit_outputs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         written = write_fit_outputs(serial_res, tmp_path / "out")

@@ -192,11 +192,6 @@ def _tab_csv(w, c):
     return "tabs.csv"
 
 
-def _semicolon_csv(w, c):
-    c.to_csv(w.path / "excel.csv", index=False, sep=";", decimal=",")
-    return "excel.csv"
-
-
 def _latin1_csv(w, c):
     text = c.head(40).assign(note="caf\u00e9").to_csv(index=False)
     w.write("latin.csv", text.encode("latin-1"))
@@ -231,8 +226,6 @@ DATA_CASES = [
     data_case("data-empty-file", lambda w, c: w.write("empty.csv", ""), ("'empty.csv' is empty",)),
     data_case("data-header-only", lambda w, c: w.write("head.csv", "client,therapist,tds_ge\n"),
               ("'head.csv' has column names but no rows",)),
-    data_case("data-semicolon-separated", lambda w, c: _semicolon_csv(w, c),
-              ("excel.csv", "semicolon-separated", "commas")),
     data_case("data-tab-separated-csv", lambda w, c: _tab_csv(w, c),
               ("tabs.csv", "tab-separated", ".tsv")),
     data_case("data-latin1", lambda w, c: _latin1_csv(w, c),

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import attachpath as ap
-from attachpath import fitting, outputs
+from attachpath import export, files, fitting
 from attachpath.errors import EstimationError, ModelError
 from attachpath.estimate import engine
 from reliability_support import SPECS, assert_no_temp_files, assert_nothing_changed
@@ -235,16 +235,16 @@ def test_correlation_beyond_one_flagged():
     X = np.random.default_rng(0).multivariate_normal(np.zeros(6), cov, size=500)
     data = pd.DataFrame(X, columns=["a1", "a2", "a3", "b1", "b2", "b3"])
     res = ap.fit("fa =~ a1 + a2 + a3\nfb =~ b1 + b2 + b3", data)
-    flags = outputs.fit_json(res)["inadmissible"]
+    flags = export.fit_json(res)["inadmissible"]
     assert any("'fa' and 'fb'" in w and "beyond ±1" in w for w in flags)
-    assert outputs.fit_json(res)["admissible"] is False
+    assert export.fit_json(res)["admissible"] is False
     assert "beyond ±1" in res.summary()
 
 
 def test_admissible_solution_says_so(example_clients):
     res = ap.fit(SPECS / SPEC, example_clients, cluster="therapist", se="robust")
-    assert outputs.fit_json(res)["admissible"] is True
-    assert outputs.fit_json(res)["inadmissible"] == []
+    assert export.fit_json(res)["admissible"] is True
+    assert export.fit_json(res)["inadmissible"] == []
 
 
 # -- bootstrap draws ---------------------------------------------------------------
@@ -344,13 +344,13 @@ def test_success_replaces_outputs_and_keeps_other_files(work):
 
 
 def test_failure_while_writing_keeps_previous_outputs(work, monkeypatch):
-    real = outputs._temp_for
+    real = files._temp_for
 
     def disk_full(path, data, binary):
         if path.name == "fit.json":
             raise ap.errors.OutputError(f"Cannot write '{path}': No space left on device.")
         return real(path, data, binary)
-    monkeypatch.setattr(outputs, "_temp_for", disk_full)
+    monkeypatch.setattr(files, "_temp_for", disk_full)
     before = work.snapshot()
     r = work.run("fit", "parallel_esat_anx.lav", "--data", "clients.csv", "--out", "res")
     assert r.code == 2 and "No space left on device" in r.err
@@ -413,13 +413,9 @@ def test_internal_error_is_one_line_without_debug_and_traceback_with(work, monke
 
 
 def test_report_failure_does_not_cost_the_estimates(work, monkeypatch):
-    import attachpath.report as report
-    if not hasattr(report, "fit_report"):
-        pytest.skip("no reports in this checkout")
-
     def broken(res, **kw):
         raise RuntimeError("template missing")
-    monkeypatch.setattr(report, "fit_report", broken)
+    monkeypatch.setattr(export, "fit_report", broken)     # what export calls
     r = work.run("fit", "parallel_esat_anx.lav", "--data", "clients.csv", "--out", "new")
     assert r.code == 0, r.err
     assert "report could not be made" in r.err and "template missing" in r.err
@@ -443,7 +439,7 @@ def test_three_indicator_factor_with_negative_variance_converges(example_clients
     res = ap.fit("f =~ cats_secure + cats_avoid + cats_preoc", example_clients)
     assert res.fit["chisq"] == pytest.approx(0, abs=1e-8)
     assert res.params()["f~~f"] == pytest.approx(-0.1861, abs=1e-3)
-    assert outputs.fit_json(res)["admissible"] is False
+    assert export.fit_json(res)["admissible"] is False
 
 
 def test_failed_demo_leaves_no_partial_outputs(work, monkeypatch):

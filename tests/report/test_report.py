@@ -9,7 +9,8 @@ import pytest
 
 import attachpath as ap
 from attachpath.cli import main
-from attachpath.report import fit_report, write_fit_report
+from attachpath.export import write_fit_report
+from attachpath.report import fit_report
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
@@ -102,7 +103,7 @@ def test_defined_effects_table_shows_the_standardized_interval(evil_fit):
 
 
 def test_write_fit_report_files_and_markdown_links(tmp_path, evil_fit):
-    from attachpath.outputs import write_fit_outputs
+    from attachpath.export import write_fit_outputs
     written = write_fit_outputs(evil_fit, tmp_path) + write_fit_report(evil_fit, tmp_path)
     assert {"estimates.csv", "fit.json", "report.html", "report.md"} <= set(written)
     md = (tmp_path / "report.md").read_text(encoding="utf-8")

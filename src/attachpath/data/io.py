@@ -54,6 +54,12 @@ class Dataset:
     value_labels: dict[str, dict] = field(default_factory=dict)
 
     @property
+    def reading(self) -> str | None:
+        """How a .csv was read when it was not plain comma-separated
+        ('semicolon-separated with decimal commas'), else None."""
+        return self.frame.attrs.get("reading")
+
+    @property
     def path(self) -> Path:
         """The same as `source` (the path the data were read from)."""
         return self.source
@@ -134,20 +140,60 @@ def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str) -> pd.DataF
             f"was probably saved as Latin-1/Windows-1252). Save it as UTF-8 (in Excel: "
             f"'CSV UTF-8'), or from Python pass encoding='cp1252' to read_data.") from exc
     import warnings
-    _check_separator(text.split("\n", 1)[0], path, sep, kind)
+    header = text.split("\n", 1)[0]
+    european = sep == "," and "," not in header and ";" in header
+    if european:
+        # Excel in a locale with a decimal comma saves "CSV" with semicolons
+        sep = ";"
+    else:
+        _check_separator(header, path, sep, kind)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             # index_col=False: an extra field in the first row must not turn the
             # first column into the index and shift every column silently
             frame = pd.read_csv(io.StringIO(text), sep=sep, index_col=False)
+            decimal_comma = european and _decimal_commas(frame)
+            if decimal_comma:
+                frame = pd.read_csv(io.StringIO(text), sep=sep, index_col=False, decimal=",")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         _check_field_counts(text, path, sep, kind)
         raise DataError(f"Cannot read '{path}' as {kind}: {_first_line(exc)}.") from exc
     if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
         _check_field_counts(text, path, sep, kind)
     _check_header(frame, path, text, sep)
+    if european:
+        how = ("semicolon-separated with decimal commas" if decimal_comma
+               else "semicolon-separated")
+        frame.attrs["reading"] = how
+        from attachpath.errors import DataWarning
+        warnings.warn(reading_note(path, how), DataWarning, stacklevel=4)
     return frame
+
+
+def reading_note(path, how: str) -> str:
+    """The sentence that reports how a non-standard CSV was read."""
+    return f"Read '{path}' as a {how} file (a European Excel export)."
+
+
+_DECIMAL_COMMA = r"^\s*[-+]?\d*,\d+\s*$"
+_INTEGER = r"^\s*[-+]?\d+\s*$"
+
+
+def _decimal_commas(frame: pd.DataFrame) -> bool:
+    """Whether a semicolon-separated table writes its numbers with decimal
+    commas: some text column holds only numbers such as '3,5' (and whole
+    numbers)."""
+    for c in frame.columns:
+        col = frame[c]
+        if col.dtype.kind in "biufcmM":      # numbers already (text is object or str)
+            continue
+        vals = col.dropna().astype(str)
+        vals = vals[vals.str.strip() != ""]
+        if len(vals) and vals.str.match(_DECIMAL_COMMA).any() and \
+                (vals.str.match(_DECIMAL_COMMA) | vals.str.match(_INTEGER)).all():
+            return True
+    return False
 
 
 def _check_separator(header: str, path: Path, sep: str, kind: str) -> None:
@@ -203,7 +249,17 @@ def _check_header(frame: pd.DataFrame, path: Path, text: str, sep: str) -> None:
         frame.columns = [n if n else str(c) for n, c in zip(names, frame.columns)]
 
 
+PARQUET_EXTRA = "pip install 'attachpath[parquet]'"
+
+
 def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:
+    # pyarrow is an optional extra (about 170 MB, needed for nothing else)
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise DataError(f"Reading the Parquet file '{path}' needs pyarrow, which is not "
+                        f"installed: install attachpath's parquet extra with "
+                        f"{PARQUET_EXTRA} (or save the data as CSV).") from None
     try:
         return pd.read_parquet(io.BytesIO(raw))
     except Exception as exc:  # pyarrow raises several unrelated types
@@ -259,17 +315,17 @@ def write_text_atomic(text: str, path) -> Path:
 
 
 def write_texts_atomic(items) -> list[Path]:
-    """Write several (text, path) outputs: all temporary files first, then replace.
+    """Write several (text or bytes, path) outputs: all temporary files first, then replace.
 
     If writing any temporary file fails, nothing is replaced.  Unlike
-    attachpath.outputs, a missing directory is an error here: the data
+    attachpath.files, a missing directory is an error here: the data
     commands write where the user pointed, and never create folders.
 
     Example::
 
         >>> write_texts_atomic([("a\\n", "a.csv"), ("b\\n", "b.csv")])  # doctest: +SKIP
     """
-    from attachpath.outputs import write_files_atomic
+    from attachpath.files import write_files_atomic
     items = [(text, Path(path)) for text, path in items]
     for _, path in items:
         if not path.parent.is_dir():

@@ -307,12 +307,14 @@ ESAT = {"esat_anx": "cats_preoc", "esat_avoid": "cats_avoid"}
 
 
 def esat_scores(frame: pd.DataFrame, level: str = "client", *,
-                secure: str = "cats_secure", client: str = "client") -> pd.DataFrame:
+                secure: str = "cats_secure", client: str = "client",
+                preoccupied: str = "cats_preoc", avoidant: str = "cats_avoid") -> pd.DataFrame:
     """Add esat_anx and esat_avoid: CATS-Secure with a CATS scale partialled out.
 
     esat_anx is the residual of the OLS regression (with intercept) of
-    `secure` on cats_preoc (Preoccupied-Merger), esat_avoid the residual of
-    `secure` on cats_avoid (Avoidant-Fearful).  The regression uses the rows
+    `secure` on `preoccupied` (Preoccupied-Merger, default cats_preoc),
+    esat_avoid the residual of `secure` on `avoidant` (Avoidant-Fearful,
+    default cats_avoid); the three column names can be anything.  The regression uses the rows
     where both inputs are present; elsewhere the score is NaN.  Existing
     esat columns are replaced.  Returns a new DataFrame.
 
@@ -331,7 +333,8 @@ def esat_scores(frame: pd.DataFrame, level: str = "client", *,
     """
     if level not in ("client", "session"):
         raise DataError(f"level must be 'client' or 'session', not {show(level)}.")
-    for col in (secure, *ESAT.values()):
+    controls = {"esat_anx": preoccupied, "esat_avoid": avoidant}
+    for col in (secure, *controls.values()):
         _require_column(frame, col, "CATS column")
         if not pd.api.types.is_numeric_dtype(frame[col]):
             raise DataError(f"The CATS column '{col}' is not numeric.", column=col)
@@ -343,7 +346,7 @@ def esat_scores(frame: pd.DataFrame, level: str = "client", *,
             column=client, value=dup)
     out = frame.copy()
     y = frame[secure].to_numpy(dtype=float)
-    for name, control in ESAT.items():
+    for name, control in controls.items():
         out[name] = _residuals(y, frame[control].to_numpy(dtype=float), secure, control)
     return out
 

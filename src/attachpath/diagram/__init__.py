@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
-from attachpath.errors import AttachpathWarning, OutputError, SpecError, closest
+from attachpath.errors import AttachpathWarning, OptionError, OutputError, SpecError, closest
 
 from . import directives as _dirs
 from . import dot as _dot
@@ -181,7 +181,7 @@ class Diagram:
     def render(self, path) -> Path:
         """Write the diagram to `path`; the extension (.svg, .pdf, .png, .dot)
         picks the format.  The file is replaced atomically."""
-        from attachpath.outputs import write_bytes_atomic, write_text_atomic
+        from attachpath.files import write_bytes_atomic, write_text_atomic
         p, ext = check_target(path)
         if ext in (".pdf", ".png"):
             write_bytes_atomic(p, self.to_bytes(ext[1:]))
@@ -257,7 +257,7 @@ def _show_arg(show, s: Settings) -> None:
     for name, on in items:
         key = str(name).lower()
         if key not in ELEMENTS:
-            raise SpecError(f"show: '{name}' is not a diagram element; the elements are "
+            raise OptionError(f"show: '{name}' is not a diagram element; the elements are "
                             + ", ".join(ELEMENTS) + ".", suggestion=closest(key, ELEMENTS))
         s.show[key] = bool(on)
 
@@ -265,7 +265,7 @@ def _show_arg(show, s: Settings) -> None:
 def _check_names(names, pt, what):
     for v in names:
         if v not in pt.variables:
-            raise SpecError(f"{what}: '{v}' is not a variable of the model.",
+            raise OptionError(f"{what}: '{v}' is not a variable of the model.",
                             suggestion=closest(v, list(pt.variables)))
 
 
@@ -289,14 +289,14 @@ def settings_for(pt, *, directives=None, standardized=None, theme=None, show=Non
     if theme is not None:
         key = str(theme).lower()
         if key not in _dirs.THEMES:
-            raise SpecError(f"theme: '{theme}' is not a theme; use apa or colour.",
+            raise OptionError(f"theme: '{theme}' is not a theme; use apa or colour.",
                             suggestion=closest(key, list(_dirs.THEMES)))
         s.theme = _dirs.THEMES[key]
     _show_arg(show, s)
     if highlight is not None:
         names = [r.lhs for r in pt.defined()]
         if highlight not in names:
-            raise SpecError(f"highlight: '{highlight}' is not a defined (:=) parameter"
+            raise OptionError(f"highlight: '{highlight}' is not a defined (:=) parameter"
                             + (f"; the model defines {', '.join(names)}." if names
                                else "; the model has none."),
                             suggestion=closest(str(highlight), names))
@@ -305,7 +305,7 @@ def settings_for(pt, *, directives=None, standardized=None, theme=None, show=Non
         _check_names(ranks, pt, "ranks")
         for v, r in ranks.items():
             if not isinstance(r, int) or r < 0:
-                raise SpecError(f"ranks: the rank of '{v}' must be a whole number >= 0.")
+                raise OptionError(f"ranks: the rank of '{v}' must be a whole number >= 0.")
             s.ranks[v] = r
     if order:
         groups = [order] if all(isinstance(x, str) for x in order) else list(order)
@@ -324,30 +324,30 @@ def settings_for(pt, *, directives=None, standardized=None, theme=None, show=Non
             _check_names([lhs, rhs], pt, "hide")
             key = _dirs._path_key(pt, lhs, op, rhs)
             if key is None:
-                raise SpecError(f"hide: the model has no path '{lhs} {op} {rhs}'.")
+                raise OptionError(f"hide: the model has no path '{lhs} {op} {rhs}'.")
             s.hide_paths.add(key)
     if indicators:
         for f, side in indicators.items():
             if f not in pt.latent:
-                raise SpecError(f"indicators: '{f}' is not a latent variable.",
+                raise OptionError(f"indicators: '{f}' is not a latent variable.",
                                 suggestion=closest(f, list(pt.latent)))
             if side not in _dirs.SIDES:
-                raise SpecError(f"indicators: '{side}' is not a side; use left, right, "
+                raise OptionError(f"indicators: '{side}' is not a side; use left, right, "
                                 f"above or below.")
             s.indicators[f] = side
     if nonsig is not None:
         key = str(nonsig).lower()
         if key not in _dirs.NONSIG:
-            raise SpecError(f"nonsig: '{nonsig}' must be solid, dashed or grey.")
+            raise OptionError(f"nonsig: '{nonsig}' must be solid, dashed or grey.")
         s.nonsig = _dirs.NONSIG[key]
     if decimals is not None:
         if not isinstance(decimals, int) or not 0 <= decimals <= 4:
-            raise SpecError("decimals must be a whole number from 0 to 4.")
+            raise OptionError("decimals must be a whole number from 0 to 4.")
         s.decimals = decimals
     label_map: dict = {}
     if isinstance(labels, str):
         if labels not in ("data", "names"):
-            raise SpecError("labels must be a mapping of variable -> label, 'data' or 'names'.")
+            raise OptionError("labels must be a mapping of variable -> label, 'data' or 'names'.")
         s.data_labels = labels == "data"
     elif labels:
         _check_names(labels, pt, "labels")
@@ -388,7 +388,7 @@ def diagram(spec_or_result, *, standardized: bool | None = None, theme: str | No
     from attachpath.result import Result
     from .model import build
     if layout not in ("attachpath", "dot"):
-        raise SpecError(f"layout must be 'attachpath' or 'dot', not '{layout}'.")
+        raise OptionError(f"layout must be 'attachpath' or 'dot', not '{layout}'.")
     res = spec_or_result if isinstance(spec_or_result, Result) else None
     pt = res.partable if res is not None else _spec_partable(spec_or_result)
     if pt.multilevel:
@@ -466,7 +466,7 @@ class LevelDiagrams:
 
     def render(self, path) -> Path:
         target, kind = check_target(path)
-        from ..outputs import write_bytes_atomic
+        from ..files import write_bytes_atomic
         write_bytes_atomic(target, self.to_bytes(kind))
         return target
 
@@ -501,10 +501,21 @@ def compare_diagrams(results, **kwargs) -> dict:
     return run(results, **kwargs)
 
 
-def render_for_result(res) -> dict[str, str]:
+def render_for_result(res) -> dict:
     """The diagram files of a fitted model for `attachpath fit --out`:
-    {"diagram.svg": ..., "diagram.dot": ...} (directives come from the spec)."""
+    {"diagram.svg": ..., "diagram.dot": ...} and, when Graphviz's dot is
+    installed, "diagram.pdf" and "diagram.png" (300 dpi) as bytes
+    (directives come from the spec)."""
     d = diagram(res)
+    files = {"diagram.svg": d.svg(), "diagram.dot": d.dot}
     if dot_binary() is None:
         _warn_no_dot()
-    return {"diagram.svg": d.svg(), "diagram.dot": d.dot}
+    elif isinstance(d, LevelDiagrams):
+        # one PDF/PNG per level (the panels are stacked in the SVG only)
+        for b, (_, panel) in enumerate(d.panels, start=1):
+            files[f"diagram_level{b}.pdf"] = panel.to_bytes("pdf")
+            files[f"diagram_level{b}.png"] = panel.to_bytes("png")
+    else:
+        files["diagram.pdf"] = d.to_bytes("pdf")
+        files["diagram.png"] = d.to_bytes("png")
+    return files

@@ -59,7 +59,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from attachpath.errors import SpecError
+from attachpath.errors import OptionError, SpecError
 from attachpath.partable import stages_from_causes
 
 from . import Diagram, fmt
@@ -133,7 +133,7 @@ def _items(results) -> list[tuple[str, object]]:
             seen.add(name)
             items.append((name, r))
     if len(items) < 2:
-        raise SpecError("compare_diagrams needs at least two models (a dict name -> "
+        raise OptionError("compare_diagrams needs at least two models (a dict name -> "
                         "Result or spec, or a list of them).")
     return items
 
@@ -221,7 +221,7 @@ def _check_kwargs(kwargs: dict, pts: list) -> None:
                   else [("hide", path[0]), ("hide", path[2])])
     for key, v in names:
         if v not in every:
-            raise SpecError(f"{key}: '{v}' is not a variable of any of the models.",
+            raise OptionError(f"{key}: '{v}' is not a variable of any of the models.",
                             suggestion=closest(str(v), list(dict.fromkeys(every))))
 
 
@@ -573,7 +573,7 @@ def compare_diagrams(results, *, ghosts: bool = True, legend: bool = True,
             why = ("bold marks the paths that differ between the models"
                    if bad == "highlight" else
                    "only the built-in layout can be shared by several figures")
-            raise SpecError(f"compare_diagrams does not take '{bad}': {why}.")
+            raise OptionError(f"compare_diagrams does not take '{bad}': {why}.")
     title = diagram_kwargs.pop("title", None)
     items = _items(results)
     models, messages = _models(items, diagram_kwargs)

@@ -410,7 +410,7 @@ class Settings:
     ranks: dict = field(default_factory=dict)          # var -> int
     order: list = field(default_factory=list)          # [tuple of vars]
     labels: dict = field(default_factory=dict)         # var -> text
-    data_labels: bool = False
+    data_labels: bool = True         # the data's variable labels, when it has them
     hide: set = field(default_factory=set)             # vars
     hide_paths: set = field(default_factory=set)       # (lhs, op, rhs) as in the partable
     show: dict = field(default_factory=lambda: dict(DEFAULT_SHOW))

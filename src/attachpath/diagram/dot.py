@@ -5,6 +5,12 @@ subgraph per column, covariances as curved double-headed edges with
 constraint=false (they do not move the columns), indicators of a factor in a
 column of their own beside it, edge labels as real labels (dot reserves room
 for them, so they cannot overlap).
+
+The `graphviz` Python package is deliberately not used: its pipe() has no
+timeout (a `dot` that hangs would hang the command; run_dot waits at most
+120 s), and its quoting passes backslashes through as DOT escapes, whereas
+a variable label is plain text (q() escapes them).  Running `dot` takes a
+dozen lines here.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ the resampling units.
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
 
@@ -58,21 +57,10 @@ def _closed_form_draws(pt, plan, X, units, picks):
     return theta, int(bad.sum())
 
 
-class _Progress:
-    def __init__(self, total, enabled):
-        self.total, self.enabled, self.last = total, enabled and sys.stderr.isatty(), -1
-
-    def __call__(self, i):
-        if not self.enabled:
-            return
-        pct = int(100 * i / self.total)
-        if pct != self.last:
-            self.last = pct
-            bar = "#" * (pct // 4)
-            sys.stderr.write(f"\r  bootstrap [{bar:<25}] {i}/{self.total}")
-            if i == self.total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+def _Progress(total, progress):
+    """The bar over the draws (tqdm.auto; see attachpath.progress)."""
+    from ..progress import Bar
+    return Bar(total, "bootstrap", progress)
 
 
 def _refit_many(pt, ram, X, theta, units, picks, bar=None):

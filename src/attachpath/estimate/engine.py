@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import EstimationError, ModelError
+from ..errors import EstimationError, InternalError, ModelError
 from ..partable import ParTable
 from . import closedform, ml
 from .ram import RAM, ram_of
@@ -108,13 +108,12 @@ def _start_theta(pt: ParTable, model, npar: int) -> np.ndarray:
         if r.free and r.op != "~1":
             name = f"p{r.free}"
             if name not in index:
-                raise EstimationError(f"Internal error: semopy lost parameter {r.name}.")
+                raise InternalError(f"semopy lost the parameter {r.name}.")
             theta[r.free - 1] = model.param_vals[index[name]]
     extra = set(index) - {f"p{r.free}" for r in pt.rows if r.free}
     if extra:
-        raise EstimationError(
-            f"Internal error: semopy added parameters the model does not have "
-            f"({len(extra)}); please report this spec.")
+        raise InternalError(f"semopy added {len(extra)} parameter(s) the model does not "
+                            f"have.")
     return theta
 
 

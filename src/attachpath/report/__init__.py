@@ -3,9 +3,10 @@
     >>> import attachpath as ap
     >>> res = ap.fit("specs/serial_esat_anx.lav", ap.datasets.load_example_clients(),
     ...              cluster="therapist", se="robust", mc_draws=20000, seed=1)  # doctest: +SKIP
-    >>> ap.report.write_fit_report(res, "results/")       # report.html, report.md  # doctest: +SKIP
-    >>> cmp = ap.compare([...], clients, cluster="therapist")                       # doctest: +SKIP
-    >>> ap.report.write_comparison(cmp, "comparison/")                               # doctest: +SKIP
+    >>> print(fit_report(res).markdown())                                          # doctest: +SKIP
+
+The files of a fit or a comparison (report, tables, diagrams) are written
+by attachpath.export (write_fit_outputs, write_fit_report, write_comparison).
 
 report.html is self-contained (inline CSS and SVG diagrams; no external
 files, scripts or fonts) and prints cleanly; report.md holds the same
@@ -25,9 +26,6 @@ from . import format, tables  # noqa: F401  (public submodules)
 from .document import Document, Heading, Para, Section, code, join
 from .figures import Drawn, comparison_figures, model_figure
 from .sections import (comparison_blocks, model_blocks, provenance_blocks, versions_text)
-
-CSV_FLOAT = "%.15g"
-
 
 def model_name(res, default: str = "model") -> str:
     f = res.provenance.get("spec_file")
@@ -75,73 +73,4 @@ def comparison_report(cmp, *, figures: dict | None = None, srcs: dict | None = N
     return doc
 
 
-def _write_all(out: Path, files: dict) -> list[str]:
-    """All files at once (temporary files first, then renamed over the old ones)."""
-    from ..outputs import write_files_atomic
-    return write_files_atomic(out, files)
-
-
-def write_fit_report(res, out_dir, *, name: str | None = None) -> list[str]:
-    """Write report.html and report.md of one Result into out_dir (the
-    diagram files themselves come from outputs.write_fit_outputs)."""
-    from ..outputs import check_out_dir
-    out = check_out_dir(out_dir)
-    doc = fit_report(res, name=name)
-    return _write_all(out, {"report.html": doc.html(), "report.md": doc.markdown()})
-
-
-def comparison_files(cmp) -> dict:
-    """The comparison's CSV files as text: comparison.csv, tests.csv,
-    information.csv, effects.csv."""
-    eff = cmp.effects
-    if not eff.empty:
-        eff = eff[tables.effects_columns(cmp)]
-    return {
-        "comparison.csv": cmp.table.to_csv(index=False, float_format=CSV_FLOAT, lineterminator="\n"),
-        "tests.csv": cmp.tests.to_csv(index=False, float_format=CSV_FLOAT, lineterminator="\n"),
-        "information.csv": cmp.information.to_csv(index=False, float_format=CSV_FLOAT,
-                                                   lineterminator="\n"),
-        "effects.csv": (eff if not eff.empty else eff.reindex(columns=["effect"])).to_csv(
-            index=False, float_format=CSV_FLOAT, lineterminator="\n"),
-    }
-
-
-def write_comparison(cmp, out_dir, *, report: bool = True, spec_display: dict | None = None,
-                     figures: dict | None = None) -> list[str]:
-    """Write a Comparison into out_dir: comparison.csv, tests.csv,
-    information.csv, effects.csv, <model>/ (estimates.csv, standardized.csv, fit.json,
-    diagram.svg/.dot) and, with report=True, report.html and report.md.
-    Returns the written paths relative to out_dir."""
-    from ..outputs import check_out_dir, write_fit_outputs
-    out = check_out_dir(out_dir)
-    files = comparison_files(cmp)
-    taken = set(files) | {"report.html", "report.md"}
-    for n in cmp.results:
-        if n in taken:
-            from ..errors import OutputError
-            raise OutputError(f"A model named '{n}' would write its folder over the file "
-                              f"'{n}' of the comparison; rename its spec file.")
-        check_out_dir(out / n)
-    figures = comparison_figures(cmp.results) if figures is None else figures
-    srcs = {}
-    for n, d in figures.items():
-        if d is None:
-            continue
-        if d.shared_layout:
-            files[f"{n}/diagram-compare.svg"] = d.svg
-            srcs[n] = f"{n}/diagram-compare.svg"
-        else:
-            srcs[n] = f"{n}/diagram.svg"
-    if report:
-        doc = comparison_report(cmp, figures=figures, srcs=srcs, spec_display=spec_display)
-        files["report.html"] = doc.html()
-        files["report.md"] = doc.markdown()
-    written = []
-    for n, res in cmp.results.items():
-        written += [f"{n}/{f}" for f in write_fit_outputs(res, out / n)]
-    written += _write_all(out, files)
-    return written
-
-
-__all__ = ["Document", "fit_report", "comparison_report", "write_fit_report", "write_comparison",
-           "comparison_files", "model_name", "tables", "format"]
+__all__ = ["Document", "fit_report", "comparison_report", "model_name", "tables", "format"]

@@ -65,7 +65,7 @@ def _failed(exc) -> None:
 
 def model_figure(res) -> Drawn | None:
     """One model's diagram, or None (a diagram problem must not cost the report:
-    it is a warning, as in outputs.write_fit_outputs)."""
+    it is a warning, as in export.write_fit_outputs)."""
     dg = _diagram_module()
     if dg is None:
         return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 
 from ..apa import MINUS, finite  # noqa: F401 (re-exported for the report modules)
-from ..apa import num as _num
+from ..apa import num as _num, p_value as _p_value
 
 DASH = "\u2014"
 EN_DASH = "\u2013"
@@ -35,14 +35,7 @@ def std(x, decimals: int = 3) -> str:
 
 def p_value(p) -> str:
     """An APA p value for a table cell (without 'p ='): '< .001', '.032', '> .999'."""
-    if not finite(p):
-        return DASH
-    p = float(p)
-    if p < 0.001:
-        return "< .001"
-    if p >= 0.9995:
-        return "> .999"
-    return num(p, 3, bounded=True)
+    return _p_value(p, missing=DASH)
 
 
 def p_text(p) -> str:

@@ -121,7 +121,16 @@ def fit_table(res, title="Model fit") -> Table:
     return Table(title=title, header=header, rows=rows, note=note, align="lrr")
 
 
-def param_name(lhs: str, op: str, rhs: str) -> str:
+def var_labels(res) -> dict:
+    """variable -> the data's variable label (SPSS), for the variables of the
+    model that have one; empty with labels="names" or data without labels."""
+    labels = res.data_info.get("labels") or {}
+    return {v: str(labels[v]) for v in res.partable.variables if labels.get(v)}
+
+
+def param_name(lhs: str, op: str, rhs: str, labels: dict | None = None) -> str:
+    if labels:
+        lhs, rhs = labels.get(lhs, lhs), labels.get(rhs, rhs)
     if op == "~":
         return f"{rhs} {ARROW} {lhs}"
     if op == "=~":
@@ -177,6 +186,7 @@ GROUP_ORDER = ("Loadings", "Regressions", "Covariances", "Residual covariances",
 
 
 def estimates_table(res, title="Parameter estimates", decimals: int = 3) -> Table:
+    names = var_labels(res)
     rows_by = {}
     for e in parameter_rows(res):
         rows_by.setdefault(e["group"], []).append(e)
@@ -190,12 +200,15 @@ def estimates_table(res, title="Parameter estimates", decimals: int = 3) -> Tabl
         for e in part:
             any_fixed |= e["fixed"]
             b = F.num(e["est"], decimals) if not e["fixed"] else join([F.num(e["est"], decimals), supmark(0)])
-            rows.append([param_name(e["lhs"], e["op"], e["rhs"]), e["label"] or "",
+            rows.append([param_name(e["lhs"], e["op"], e["rhs"], names), e["label"] or "",
                          b, F.num(e["se"], decimals), F.ci(e["ci.lower"], e["ci.upper"], decimals),
                          F.std(e["std.all"], decimals), F.p_value(e["pvalue"])])
     note = [sym("b"), " = unstandardized estimate; ", BETA,
             " = fully standardized estimate (std.all); CI: ", res.ci.get("parameters", ""),
             "; standard errors ", se_phrase(res), ". Paths read predictor ", ARROW, " outcome."]
+    if names:
+        note += [" Variables are named by the data's variable labels (" +
+                 "; ".join(f"{v}: {t}" for v, t in names.items()) + ")."]
     if any_fixed:
         note += [" ", supmark(0), "Fixed in the specification (no standard error)."]
     return Table(title=title, header=["Parameter", "Label", sym("b"), sym("SE"), ci_header(res),
@@ -238,7 +251,8 @@ def defined_table(res, title="Defined effects") -> Table | None:
 def r2_table(res, title=None) -> Table | None:
     if not res.r2:
         return None
-    rows = [[v, F.num(r, 3, bounded=True)] for v, r in res.r2.items()]
+    names = var_labels(res)
+    rows = [[names.get(v, v), F.num(r, 3, bounded=True)] for v, r in res.r2.items()]
     return Table(title=title or Rich("Variance explained (<em>R</em>\u00b2)", "Variance explained (*R*\u00b2)"),
                  header=["Variable", _r2()], rows=rows, align="lr",
                  note="Share of the variance of each endogenous variable explained by the model.")
@@ -249,7 +263,9 @@ def icc_table(res, title=None) -> Table | None:
     if not d.get("icc"):
         return None
     c = d["cluster"]
-    rows = [[v, F.num(icc, 3, bounded=True), F.num(deff, 2)] for v, (icc, deff) in d["icc"].items()]
+    names = var_labels(res)
+    rows = [[names.get(v, v), F.num(icc, 3, bounded=True), F.num(deff, 2)]
+            for v, (icc, deff) in d["icc"].items()]
     note = join(["ICC(1) from a one-way ANOVA by '", c["name"], "' (", F.integer(c["n"]),
                  " clusters of ", F.integer(c["min"]), F.EN_DASH, F.integer(c["max"]),
                  " cases, mean ", F.num(c["mean"], 1), "); design effect = 1 + (mean cluster size "
@@ -451,7 +467,15 @@ def effects_table(cmp, title="Defined effects across models") -> Table | None:
                  note=join(note), align="l" + "r" * len(models), wide=True)
 
 
-__all__ = ["estimates_html", "fit_html", "fit_table", "estimates_table", "defined_table",
+def comparison_html(cmp) -> str:
+    """A Comparison as HTML fragments (Jupyter): fit of the models, nested
+    tests, information criteria, non-nested pairs and the effects side by side."""
+    parts = [comparison_fit_table(cmp), tests_table(cmp), information_table(cmp),
+             nonnested_table(cmp), effects_table(cmp)]
+    return "".join(_fragment(t) for t in parts if t is not None)
+
+
+__all__ = ["estimates_html", "comparison_html", "fit_html", "fit_table", "estimates_table", "defined_table",
            "r2_table", "icc_table", "comparison_fit_table", "information_table", "tests_table",
-           "nonnested_table", "effects_table", "effects_columns", "param_name",
+           "nonnested_table", "effects_table", "effects_columns", "param_name", "var_labels",
            "definition_text", "se_phrase", "bold"]

@@ -19,6 +19,8 @@ import argparse
 import sys
 import warnings
 
+from .options import add_fit_options, fit_options
+
 
 def add_command(subparsers) -> None:
     p = subparsers.add_parser(
@@ -31,15 +33,7 @@ def add_command(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("specs", nargs="+", metavar="SPEC",
                    help="model specs (.lav files); each model is named by its file stem")
-    p.add_argument("--data", required=True, help="data file (CSV, TSV, Parquet or SPSS .sav)")
-    p.add_argument("--cluster", metavar="COL", help="column of cluster ids (e.g. therapist)")
-    p.add_argument("--se", default=None, choices=["standard", "robust"],
-                   help="standard errors (default: standard; robust when --cluster is given)")
-    p.add_argument("--mc", type=int, default=0, metavar="N",
-                   help="Monte Carlo CIs for := parameters from N draws (e.g. 20000)")
-    p.add_argument("--seed", type=int, default=None, metavar="S",
-                   help="seed of every random procedure")
-    p.add_argument("--level", type=float, default=0.95, help="confidence level (default .95)")
+    add_fit_options(p, se_choices=("standard", "robust"), bootstrap=False)
     p.add_argument("--out", required=True, metavar="DIR",
                    help="output directory (created if missing)")
     p.set_defaults(func=run_compare)
@@ -47,20 +41,19 @@ def add_command(subparsers) -> None:
 
 def run_compare(args) -> int:
     from attachpath.comparison import compare
-    from attachpath.errors import AttachpathError
-    from attachpath.outputs import check_out_dir
-    from attachpath.report import write_comparison
+    from attachpath.errors import OptionError
+    from attachpath.files import check_out_dir
+    from attachpath.export import write_comparison
 
     if len(args.specs) < 2:
-        raise AttachpathError("compare needs at least two specs.")
-    if args.mc < 0:
-        raise AttachpathError(f"--mc must be 0 or a positive number of draws, not {args.mc}.")
+        raise OptionError("compare needs at least two specs.")
     check_out_dir(args.out)
-    se = args.se or ("robust" if args.cluster else "standard")
+    opts = fit_options(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # every one is kept in the results' warnings
-        cmp = compare(list(args.specs), args.data, cluster=args.cluster, se=se,
-                      mc_draws=args.mc, seed=args.seed, level=args.level)
+        cmp = compare(list(args.specs), args.data, cluster=opts.cluster, se=opts.se,
+                      mc_draws=opts.mc_draws, seed=opts.seed, level=opts.level,
+                      labels=opts.labels, progress=opts.progress)
     written = write_comparison(cmp, args.out)
     # outputs first: a closed pipe (| head) cannot lose them
     print(cmp.summary())

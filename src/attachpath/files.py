@@ -1,19 +1,18 @@
-"""Writing results to disk, atomically and without losing anything.
+"""Writing files to disk, atomically and without losing anything: the
+ground floor that every writer (diagram, report, data commands, export)
+stands on.  It imports nothing of attachpath but its errors.
 
 Every file is written to a temporary file in the target directory and then
 renamed over the old one, so an interrupted or failed run leaves the
 previous outputs intact.  An --out that is an existing file is refused.
+What a fit or a comparison writes is decided one floor up, in export.py.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import uuid
 from pathlib import Path
-
-import numpy as np
 
 from .errors import OutputError
 
@@ -155,101 +154,3 @@ def write_files_atomic(out: Path, files: dict) -> list[str]:
         raise
     _commit(pairs)
     return list(files)
-
-
-def _clean(x):
-    """JSON-safe values: NaN/inf become null, numpy scalars plain numbers."""
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _clean(x.tolist())
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    return x
-
-
-def fit_json(res) -> dict:
-    out = dict(res.fit)
-    out["se"] = res.se_kind
-    out["ci"] = res.ci
-    out["r2"] = res.r2
-    out["data"] = {k: v for k, v in res.data_info.items() if k != "labels"}
-    if res.draws:
-        out["bootstrap"] = {k: res.draws[k] for k in ("n", "ok", "failed", "seed", "interval", "unit")}
-    est = res.provenance.get("options", {}).get("estimation", {})
-    if "admissible" in est:
-        out["admissible"] = bool(est["admissible"])
-        out["inadmissible"] = list(est.get("inadmissible", []))
-    if res.partable.multilevel:
-        out["levels"] = level_guide(res)
-    out["warnings"] = list(res.warnings)
-    out["provenance"] = res.provenance
-    return _clean(out)
-
-
-def level_guide(res) -> dict:
-    """Which level each number of a two-level fit belongs to."""
-    cluster = res.data_info["cluster"]["name"]
-    within, between = res.partable.levels
-    return {
-        "within": f"level 1 [{within}]: rows (e.g. sessions) within {cluster}s",
-        "between": f"level 2 [{between}]: {cluster}s",
-        "estimates": "estimates.csv: column 'block' 1 = level 1, 2 = level 2, 0 = defined",
-        "r2": "names ending in '.l2' are level-2 R²",
-        "ntotal": "level-1 rows", "nclusters": f"level-2 units ({cluster}s)",
-        "srmr_within": "level 1", "srmr_between": "level 2",
-        "srmr": "srmr_within + srmr_between, as lavaan",
-        "rmsea": "computed with the level-1 N, as lavaan 0.6",
-        "bic": "computed with the level-1 N, as lavaan 0.6",
-    }
-
-
-def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
-    """estimates.csv, standardized.csv (lavaan's standardizedSolution) and
-    fit.json, the diagram when available and, with
-    report=True, report.html and report.md: all written to temporary files
-    first and then moved into place together (a failure leaves every earlier
-    output as it was).  A diagram or report that cannot be made is a warning,
-    never a reason to lose the estimates."""
-    out = check_out_dir(out_dir)
-    files = {
-        "estimates.csv": res.estimates.to_csv(index=False, float_format="%.10g"),
-        "standardized.csv": res.standardized_solution().to_csv(index=False,
-                                                               float_format="%.10g"),
-        "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
-    }
-    try:
-        from .diagram import render_for_result
-    except ImportError:
-        render_for_result = None
-    if render_for_result is not None:
-        try:
-            files.update(render_for_result(res))
-        except Exception as exc:    # a diagram problem must not cost the estimates
-            _warn(f"The path diagram could not be drawn ({type(exc).__name__}: {exc}); "
-                  f"the other outputs are written without it.")
-    if report:
-        try:
-            from .report import fit_report
-        except ImportError:
-            fit_report = None
-        if fit_report is not None:
-            try:
-                doc = fit_report(res)
-                files["report.html"] = doc.html()
-                files["report.md"] = doc.markdown()
-            except Exception as exc:
-                _warn(f"The report could not be made ({type(exc).__name__}: {exc}); "
-                      f"the other outputs are written without it.")
-    _mkdir(out)
-    return write_files_atomic(out, files)
-
-
-def _warn(message: str) -> None:
-    import warnings
-    from .errors import AttachpathWarning
-    warnings.warn(message, AttachpathWarning, stacklevel=3)

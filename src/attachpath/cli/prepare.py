@@ -1,14 +1,7 @@
-"""The `prepare` and `simulate` subcommands of the attachpath CLI.
-
-`add_commands(subparsers)` registers both on the CLI's argparse subparsers;
-each sets `func(args) -> int`, which prints a short summary and returns 0.
-Bad input raises attachpath errors (the CLI maps them to exit codes).
-
-Example::
+"""`attachpath prepare`: check session data and aggregate it to one row per client.
 
     $ attachpath prepare sessions.csv --client client --therapist therapist \\
           --session session --esat --out clients.csv
-    $ attachpath simulate --seed 7 --out sim7/
 """
 
 from __future__ import annotations
@@ -18,16 +11,8 @@ from pathlib import Path
 from attachpath.errors import OutputError
 
 
-def add_commands(subparsers) -> None:
-    """Register `prepare` and `simulate` on an argparse subparsers object.
-
-    Example::
-
-        >>> parser = argparse.ArgumentParser(prog="attachpath")
-        >>> add_commands(parser.add_subparsers(dest="command"))
-        >>> parser.parse_args(["simulate", "--seed", "1", "--out", "d"]).seed
-        1
-    """
+def add_command(subparsers) -> None:
+    """Register `attachpath prepare` on the CLI's argparse subparsers."""
     p = subparsers.add_parser(
         "prepare", help="check session data and aggregate it to one row per client",
         description="Check the nesting of long session data (sessions in clients in "
@@ -50,28 +35,18 @@ def add_commands(subparsers) -> None:
                    help="also write person-mean-centred session scores (CSV) here")
     p.add_argument("--esat", action="store_true",
                    help="add esat_anx and esat_avoid (computed across client means)")
+    p.add_argument("--esat-secure", default="cats_secure", metavar="COL",
+                   help="CATS Secure column for --esat (default: cats_secure)")
+    p.add_argument("--esat-preoccupied", default="cats_preoc", metavar="COL",
+                   help="CATS Preoccupied-Merger column, partialled out for esat_anx "
+                        "(default: cats_preoc)")
+    p.add_argument("--esat-avoidant", default="cats_avoid", metavar="COL",
+                   help="CATS Avoidant-Fearful column, partialled out for esat_avoid "
+                        "(default: cats_avoid); any --esat-* option implies --esat")
     p.add_argument("--out", required=True, metavar="CLIENTS.csv",
-                   help="output CSV, one row per client")
+                   help="output file, one row per client: .csv, or .sav to keep the "
+                        "SPSS variable labels of the session data")
     p.set_defaults(func=run_prepare)
-
-    s = subparsers.add_parser(
-        "simulate", help="simulate a data set with known between-client paths",
-        description="Simulate CATS/TDS session data of clients nested in therapists and "
-                    "write sessions.csv and truth.json into DIR (other files there are "
-                    "left alone).")
-    s.add_argument("--seed", type=int, required=True, metavar="S", help="random seed")
-    s.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    s.add_argument("--therapists", type=int, default=44, metavar="N",
-                   help="number of therapists (default: 44)")
-    s.add_argument("--clients", type=int, default=330, metavar="N",
-                   help="number of clients (default: 330)")
-    s.add_argument("--min-sessions", type=int, default=2, metavar="N",
-                   help="fewest session rows per client (default: 2)")
-    s.add_argument("--max-sessions", type=int, default=10, metavar="N",
-                   help="most session rows per client (default: 10)")
-    s.add_argument("--missing-post", type=float, default=0.0, metavar="P",
-                   help="share of clients without iip_post (default: 0)")
-    s.set_defaults(func=run_simulate)
 
 
 def _split(text):
@@ -85,6 +60,40 @@ def _same_file(a: Path, b: Path) -> bool:
     except OSError:
         pass
     return a.resolve() == b.resolve()
+
+
+def client_labels(session_labels: dict, columns, args) -> dict:
+    """Variable labels of the client table: a session variable's label for
+    its client mean, 'label: sessions' for its count, and the ESAT scores'."""
+    out = {}
+    for c in columns:
+        if c in session_labels:
+            out[c] = session_labels[c]
+        elif c.endswith("_n") and c[:-2] in session_labels:
+            out[c] = f"{session_labels[c[:-2]]}: sessions"
+    if "esat_anx" in columns:
+        out["esat_anx"] = f"ESAT anxiety ({args.esat_secure} with {args.esat_preoccupied} partialled out)"
+        out["esat_avoid"] = f"ESAT avoidance ({args.esat_secure} with {args.esat_avoidant} partialled out)"
+    if "n_sessions" in columns:
+        out.setdefault("n_sessions", "Number of sessions")
+    return out if session_labels else {}
+
+
+def _sav_bytes(frame, labels: dict) -> bytes:
+    """The client table as an SPSS file with its variable labels (pyreadstat
+    writes to a path only, so through a temporary file)."""
+    import os
+    import tempfile
+
+    import pyreadstat
+    fd, tmp = tempfile.mkstemp(suffix=".sav")
+    os.close(fd)
+    try:
+        pyreadstat.write_sav(frame, tmp, column_labels={c: labels.get(c, "") for c in frame.columns})
+        with open(tmp, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(tmp)
 
 
 def run_prepare(args) -> int:
@@ -105,11 +114,18 @@ def run_prepare(args) -> int:
     prep = prepare(data.frame, client=args.client, therapist=args.therapist,
                    session=args.session, session_vars=_split(args.session_vars),
                    client_vars=_split(args.client_vars), within=within is not None)
-    clients = esat_scores(prep.clients, level="client", client=args.client) \
-        if args.esat else prep.clients
-    # 15 significant digits: exact to 1e-12 for scores of this size, without
-    # binary-float noise such as 3.1521999999999997
-    items = [(clients.to_csv(index=False, lineterminator="\n", float_format="%.15g"), out)]
+    esat = args.esat or (args.esat_secure, args.esat_preoccupied, args.esat_avoidant) != \
+        ("cats_secure", "cats_preoc", "cats_avoid")
+    clients = esat_scores(prep.clients, level="client", client=args.client,
+                          secure=args.esat_secure, preoccupied=args.esat_preoccupied,
+                          avoidant=args.esat_avoidant) if esat else prep.clients
+    labels = client_labels(data.labels, clients.columns, args)
+    if out.suffix.lower() == ".sav":
+        items = [(_sav_bytes(clients, labels), out)]
+    else:
+        # 15 significant digits: exact to 1e-12 for scores of this size, without
+        # binary-float noise such as 3.1521999999999997
+        items = [(clients.to_csv(index=False, lineterminator="\n", float_format="%.15g"), out)]
     if within is not None:
         items.append((prep.within.to_csv(index=False, lineterminator="\n", float_format="%.15g"), within))
     write_texts_atomic(items)
@@ -120,30 +136,14 @@ def run_prepare(args) -> int:
     print(f"Read {r['rows']} session rows of {who} from {src}.")
     print(f"Wrote {len(clients)} client rows to {out}: {len(prep.session_vars)} "
           f"session-level variables averaged, {len(prep.client_vars)} client-level "
-          f"variables" + (", esat_anx and esat_avoid added" if args.esat else "") + ".")
+          f"variables" + (", esat_anx and esat_avoid added" if esat else "") + ".")
+    if data.labels:
+        print(f"Variable labels of {len(labels)} columns "
+              + ("kept in the SPSS file." if out.suffix.lower() == ".sav" else
+                 f"not kept: a CSV holds none; use --out {out.with_suffix('.sav').name} "
+                 f"to keep them for fit, diagram and report."))
     if r["left_out"]:
         print(f"Left out: {', '.join(map(str, r['left_out']))}.")
     if within is not None:
         print(f"Wrote {len(prep.within)} within-client session rows to {within}.")
     return 0
-
-
-def run_simulate(args) -> int:
-    """Run `attachpath simulate`: write sessions.csv and truth.json into --out."""
-    from attachpath.simulate import simulate, write_simulation
-
-    sim = simulate(seed=args.seed, n_therapists=args.therapists, n_clients=args.clients,
-                   min_sessions=args.min_sessions, max_sessions=args.max_sessions,
-                   missing_post=args.missing_post)
-    csv_path, truth_path = write_simulation(sim, args.out)
-    t = sim.truth
-    print(f"Simulated {len(sim.sessions)} sessions of {args.clients} clients and "
-          f"{args.therapists} therapists (seed {args.seed}).")
-    print(f"True between-client paths: a = {t['a']:.4f}, b = {t['b']:.4f}, "
-          f"c = {t['c']:.4f}, indirect a*b*c = {t['indirect_abc']:.5f} "
-          f"(standardized {t['standardized']['indirect_abc']:.3f}).")
-    print(f"Wrote {csv_path} and {truth_path}.")
-    return 0
-
-
-__all__ = ["add_commands", "run_prepare", "run_simulate"]

@@ -28,19 +28,16 @@ def add_command(subparsers) -> None:
                    help=f"Monte Carlo draws for the indirect effects' CIs (default {MC_DRAWS})")
     p.add_argument("--seed", type=int, default=SEED, metavar="S",
                    help=f"seed of the Monte Carlo draws (default {SEED})")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--quiet", action="store_true", help="no progress lines or bars")
     p.set_defaults(func=run_demo_command)
 
 
 def run_demo_command(args) -> int:
     from attachpath.demo import MAIN, headline, run_demo
-    from attachpath.errors import AttachpathError, AttachpathWarning
-    try:
-        from attachpath.diagram import DiagramWarning
-    except ImportError:
-        DiagramWarning = AttachpathWarning
+    from attachpath.diagram import DiagramWarning
+    from attachpath.errors import AttachpathWarning, OptionError
     if args.mc < 1:
-        raise AttachpathError(f"--mc must be a positive number of draws, not {args.mc}.")
+        raise OptionError(f"--mc must be a positive number of draws, not {args.mc}.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AttachpathWarning)   # kept in the results
         warnings.simplefilter("default", DiagramWarning)

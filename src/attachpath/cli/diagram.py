@@ -12,8 +12,7 @@ only .svg and .dot can be written; .pdf and .png then fail with exit code 2.
 from __future__ import annotations
 
 
-from attachpath.errors import OutputError
-
+from .options import add_fit_options, fit_options
 
 
 def add_command(subparsers) -> None:
@@ -26,13 +25,7 @@ def add_command(subparsers) -> None:
                     "spec and from a sidecar SPEC.diagram file. PDF and PNG need "
                     "Graphviz's 'dot' program; SVG and DOT are always available.")
     p.add_argument("spec", metavar="SPEC", help="model spec (.lav, lavaan syntax)")
-    p.add_argument("--data", help="data file (CSV, TSV, Parquet or SPSS .sav) to fit the model")
-    p.add_argument("--cluster", metavar="COL", help="column of cluster ids (e.g. therapist)")
-    p.add_argument("--se", default=None, choices=["standard", "robust", "bootstrap", "none"],
-                   help="standard errors (default: standard; robust with --cluster)")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
-                   help="bootstrap draws with --se bootstrap (default 1000)")
-    p.add_argument("--seed", type=int, default=None, help="seed of random procedures")
+    add_fit_options(p, data_required=False, mc=False, level=False)
     p.add_argument("--out", required=True, metavar="FILE",
                    help="output file: .svg, .pdf, .png (300 dpi) or .dot")
     p.add_argument("--std", action="store_true", help="standardized (std.all) estimates")
@@ -65,13 +58,12 @@ def run_diagram(args) -> int:
     if args.data is None:
         for flag, value in (("--cluster", args.cluster), ("--se", args.se)):
             if value:
-                raise OutputError(f"{flag} needs --data (without data the spec alone is drawn).")
+                from attachpath.errors import OptionError
+                raise OptionError(f"{flag} needs --data (without data the spec alone is drawn).")
         target = args.spec
     else:
         from attachpath.fitting import fit
-        se = args.se or ("robust" if args.cluster else "standard")
-        target = fit(args.spec, args.data, cluster=args.cluster, se=se,
-                     bootstrap=args.bootstrap, seed=args.seed)
+        target = fit(args.spec, args.data, **fit_options(args).kwargs())
     d = diagram(target, standardized=True if args.std else None, theme=args.theme,
                 highlight=args.highlight, show=args.show, nonsig=args.nonsig,
                 layout=args.layout)

@@ -1,0 +1,7 @@
+"""`python -m attachpath.cli` runs the `attachpath` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,70 @@
+"""The options the commands share, declared once: the fit options
+(`add_fit_options`) and the FitOptions they make (`fit_options`), with the
+one SE default rule of attachpath.options."""
+
+from __future__ import annotations
+
+import argparse
+
+SE_HELP = "standard errors (default: robust, i.e. cluster-robust, with --cluster; else standard)"
+
+
+def add_fit_options(p: argparse.ArgumentParser, *, se_choices=("standard", "robust", "bootstrap", "none"),
+                    data_required: bool = True, bootstrap: bool = True, mc: bool = True,
+                    level: bool = True) -> None:
+    """--data, --cluster, --se and (as asked) --bootstrap/--boot-ci, --mc,
+    --level, then --seed, --labels and --quiet."""
+    p.add_argument("--data", required=data_required,
+                   help="data file (CSV, TSV, Parquet or SPSS .sav)")
+    p.add_argument("--cluster", metavar="COL", help="column of cluster ids (e.g. therapist)")
+    p.add_argument("--se", default=None, choices=list(se_choices), help=SE_HELP)
+    if bootstrap:
+        p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                       help="bootstrap draws with --se bootstrap (default 1000)")
+        p.add_argument("--boot-ci", default="percentile", choices=["percentile", "bca"],
+                       help="bootstrap intervals: percentile (default) or bca")
+    if mc:
+        p.add_argument("--mc", type=int, default=0, metavar="N",
+                       help="Monte Carlo CIs for := parameters from N draws (e.g. 20000)")
+    if level:
+        p.add_argument("--level", type=float, default=0.95,
+                       help="confidence level (default .95)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of every random procedure")
+    p.add_argument("--labels", choices=["data", "names"], default="data",
+                   help="name variables in diagrams and reports by the data's variable "
+                        "labels (SPSS files; default, when present) or by the spec's names")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def fit_options(args):
+    """The FitOptions of parsed arguments (options a command lacks keep their defaults)."""
+    from attachpath.options import FitOptions
+    d = FitOptions()
+    return FitOptions(cluster=args.cluster, se=args.se,
+                      level=getattr(args, "level", d.level),
+                      mc_draws=getattr(args, "mc", d.mc_draws),
+                      bootstrap=getattr(args, "bootstrap", d.bootstrap),
+                      boot_ci=getattr(args, "boot_ci", d.boot_ci),
+                      seed=args.seed, labels=args.labels,
+                      progress=False if args.quiet else None)
+
+
+def usage_problems(args) -> list[str]:
+    """Option values every command refuses before doing any work."""
+    out = []
+    seed = getattr(args, "seed", None)
+    if seed is not None and seed < 0:
+        out.append(f"--seed must be a whole number of 0 or more, not {seed}.")
+    level = getattr(args, "level", None)
+    if level is not None and not 0 < level < 1:       # also catches nan
+        hint = f" For a {level:g}% interval write {level / 100:g}." if 1 < level < 100 else ""
+        out.append(f"--level must be a confidence level between 0 and 1 (e.g. 0.95), "
+                   f"not {level:g}.{hint}")
+    mc = getattr(args, "mc", None)
+    if mc is not None and mc < 0:
+        out.append(f"--mc must be 0 or a positive number of draws, not {mc}.")
+    boot = getattr(args, "bootstrap", None)
+    if boot is not None and (boot < 0 or (getattr(args, "se", None) == "bootstrap" and boot < 2)):
+        out.append(f"--bootstrap must be a number of draws of at least 2, not {boot}.")
+    return out

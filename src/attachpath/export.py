@@ -1,0 +1,179 @@
+"""What a fit or a comparison writes into its --out folder: the top floor,
+above the report and the diagrams (it imports them; they never import it).
+
+    fit --out DIR       estimates.csv, standardized.csv, fit.json, diagram.svg/.dot
+                        (.pdf/.png with Graphviz), report.html/.md  (write_fit_outputs)
+    compare --out DIR   comparison.csv, tests.csv, information.csv, effects.csv,
+                        one folder per model, report.html/.md        (write_comparison)
+
+All files of one call are written to temporary files first and then moved
+into place together (attachpath.files).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AttachpathWarning, OutputError
+from .files import _mkdir, check_out_dir, write_files_atomic
+from .report import comparison_report, fit_report
+from .report.figures import comparison_figures
+from .report.tables import effects_columns
+
+CSV_FLOAT = "%.15g"
+
+
+def _clean(x):
+    """JSON-safe values: NaN/inf become null, numpy scalars plain numbers."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _clean(x.tolist())
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(x) else None
+    return x
+
+
+def fit_json(res) -> dict:
+    out = dict(res.fit)
+    out["se"] = res.se_kind
+    out["ci"] = res.ci
+    out["r2"] = res.r2
+    out["data"] = {k: v for k, v in res.data_info.items() if k != "labels"}
+    if res.draws:
+        out["bootstrap"] = {k: res.draws[k] for k in ("n", "ok", "failed", "seed", "interval", "unit")}
+    est = res.provenance.get("options", {}).get("estimation", {})
+    if "admissible" in est:
+        out["admissible"] = bool(est["admissible"])
+        out["inadmissible"] = list(est.get("inadmissible", []))
+    if res.partable.multilevel:
+        out["levels"] = level_guide(res)
+    out["warnings"] = list(res.warnings)
+    out["provenance"] = res.provenance
+    return _clean(out)
+
+
+def level_guide(res) -> dict:
+    """Which level each number of a two-level fit belongs to."""
+    cluster = res.data_info["cluster"]["name"]
+    within, between = res.partable.levels
+    return {
+        "within": f"level 1 [{within}]: rows (e.g. sessions) within {cluster}s",
+        "between": f"level 2 [{between}]: {cluster}s",
+        "estimates": "estimates.csv: column 'block' 1 = level 1, 2 = level 2, 0 = defined",
+        "r2": "names ending in '.l2' are level-2 R²",
+        "ntotal": "level-1 rows", "nclusters": f"level-2 units ({cluster}s)",
+        "srmr_within": "level 1", "srmr_between": "level 2",
+        "srmr": "srmr_within + srmr_between, as lavaan",
+        "rmsea": "computed with the level-1 N, as lavaan 0.6",
+        "bic": "computed with the level-1 N, as lavaan 0.6",
+    }
+
+
+def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
+    """estimates.csv, standardized.csv (lavaan's standardizedSolution) and
+    fit.json, the diagram when available and, with
+    report=True, report.html and report.md: all written to temporary files
+    first and then moved into place together (a failure leaves every earlier
+    output as it was).  A diagram or report that cannot be made is a warning,
+    never a reason to lose the estimates."""
+    out = check_out_dir(out_dir)
+    files = {
+        "estimates.csv": res.estimates.to_csv(index=False, float_format="%.10g"),
+        "standardized.csv": res.standardized_solution().to_csv(index=False,
+                                                               float_format="%.10g"),
+        "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
+    }
+    from .diagram import render_for_result      # imports networkx: on use only
+    try:
+        files.update(render_for_result(res))
+    except Exception as exc:    # a diagram problem must not cost the estimates
+        _warn(f"The path diagram could not be drawn ({type(exc).__name__}: {exc}); "
+              f"the other outputs are written without it.")
+    if report:
+        try:
+            doc = fit_report(res)
+            files["report.html"] = doc.html()
+            files["report.md"] = doc.markdown()
+        except Exception as exc:
+            _warn(f"The report could not be made ({type(exc).__name__}: {exc}); "
+                  f"the other outputs are written without it.")
+    _mkdir(out)
+    return write_files_atomic(out, files)
+
+
+def _warn(message: str) -> None:
+    import warnings
+    warnings.warn(message, AttachpathWarning, stacklevel=3)
+
+
+def _write_all(out: Path, files: dict) -> list[str]:
+    """All files at once (temporary files first, then renamed over the old ones)."""
+    return write_files_atomic(out, files)
+
+
+def write_fit_report(res, out_dir, *, name: str | None = None) -> list[str]:
+    """Write report.html and report.md of one Result into out_dir (the
+    diagram files themselves come from write_fit_outputs)."""
+    out = check_out_dir(out_dir)
+    doc = fit_report(res, name=name)
+    return _write_all(out, {"report.html": doc.html(), "report.md": doc.markdown()})
+
+
+def comparison_files(cmp) -> dict:
+    """The comparison's CSV files as text: comparison.csv, tests.csv,
+    information.csv, effects.csv."""
+    eff = cmp.effects
+    if not eff.empty:
+        eff = eff[effects_columns(cmp)]
+    return {
+        "comparison.csv": cmp.table.to_csv(index=False, float_format=CSV_FLOAT, lineterminator="\n"),
+        "tests.csv": cmp.tests.to_csv(index=False, float_format=CSV_FLOAT, lineterminator="\n"),
+        "information.csv": cmp.information.to_csv(index=False, float_format=CSV_FLOAT,
+                                                   lineterminator="\n"),
+        "effects.csv": (eff if not eff.empty else eff.reindex(columns=["effect"])).to_csv(
+            index=False, float_format=CSV_FLOAT, lineterminator="\n"),
+    }
+
+
+def write_comparison(cmp, out_dir, *, report: bool = True, spec_display: dict | None = None,
+                     figures: dict | None = None) -> list[str]:
+    """Write a Comparison into out_dir: comparison.csv, tests.csv,
+    information.csv, effects.csv, <model>/ (estimates.csv, standardized.csv, fit.json,
+    diagram.svg/.dot) and, with report=True, report.html and report.md.
+    Returns the written paths relative to out_dir."""
+    out = check_out_dir(out_dir)
+    files = comparison_files(cmp)
+    taken = set(files) | {"report.html", "report.md"}
+    for n in cmp.results:
+        if n in taken:
+            raise OutputError(f"A model named '{n}' would write its folder over the file "
+                              f"'{n}' of the comparison; rename its spec file.")
+        check_out_dir(out / n)
+    figures = comparison_figures(cmp.results) if figures is None else figures
+    srcs = {}
+    for n, d in figures.items():
+        if d is None:
+            continue
+        if d.shared_layout:
+            files[f"{n}/diagram-compare.svg"] = d.svg
+            srcs[n] = f"{n}/diagram-compare.svg"
+        else:
+            srcs[n] = f"{n}/diagram.svg"
+    if report:
+        doc = comparison_report(cmp, figures=figures, srcs=srcs, spec_display=spec_display)
+        files["report.html"] = doc.html()
+        files["report.md"] = doc.markdown()
+    written = []
+    for n, res in cmp.results.items():
+        written += [f"{n}/{f}" for f in write_fit_outputs(res, out / n)]
+    written += _write_all(out, files)
+    return written
