@@ -284,11 +284,28 @@ estimates_rows <- function(fit, pol) {
             "pvalue", "ci.lower", "ci.upper", "std.lv", "std.all", "std.nox")
   out <- data.frame(row.names = seq_len(nrow(pe)))
   for (k in cols) out[[k]] <- if (k %in% names(pe)) pe[[k]] else NA
-  if (!"block" %in% names(pe)) out$block <- if ("group" %in% names(pe)) pe$group else 1L
+  if (!"block" %in% names(pe)) {
+    # single-level, single-group: take the block from the parTable (0 for
+    # := and constraint rows, as in two-level fits)
+    pt0 <- parTable(fit)
+    i0 <- match(paste(pe$lhs, pe$op, pe$rhs, sep = "\r"),
+                paste(pt0$lhs, pt0$op, pt0$rhs, sep = "\r"))
+    stopifnot(!anyNA(i0), !anyDuplicated(i0))
+    out$block <- as.integer(pt0$block[i0])
+  }
   if (!"level" %in% names(pe)) out$level <- ""
   out$level <- as.character(out$level)
   out$label[is.na(out$label)] <- ""
   out$est_polished <- polished_est(fit, out, pol)
+  # the parTable's free index (row/column of vcov and the information
+  # matrices; 0 = fixed) and id, matched on lhs/op/rhs/block
+  pt <- parTable(fit)
+  blk <- if ("block" %in% names(pt)) pt$block else pt$group
+  idx <- match(paste(out$lhs, out$op, out$rhs, out$block, sep = "\r"),
+               paste(pt$lhs, pt$op, pt$rhs, blk, sep = "\r"))
+  stopifnot(!anyNA(idx))
+  out$free <- as.integer(pt$free[idx])
+  out$id <- as.integer(pt$id[idx])
   rows_to_list(out)
 }
 test_info <- function(fit) {
