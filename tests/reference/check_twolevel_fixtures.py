@@ -108,6 +108,17 @@ def check_case(d: dict, where: str, problems: list[str]) -> None:
         for k in CHISQ_CONV_KEYS:
             if k not in cc:
                 problems.append(f"{where}: chisq_converged lacks {k!r}")
+        tc = d.get("test_converged") or {}
+        for k in ("chisq", "df", "se_polished", "test_recompute_check"):
+            if k not in tc:
+                problems.append(f"{where}: test_converged lacks {k!r}")
+        if d["options"]["se"] == "robust.huber.white":
+            for k in ("chisq_scaled", "scaling_factor"):
+                if k not in tc:
+                    problems.append(f"{where}: test_converged lacks {k!r}")
+        recheck = tc.get("test_recompute_check")
+        if recheck is None or recheck > 1e-8:
+            problems.append(f"{where}: lavaan's test code did not reproduce fit@test")
         if h1c and h1c["loglik_converged"] < h1c["loglik_lavaan"] - 1e-9 and not is_fiml:
             problems.append(f"{where}: converged h1 loglik below lavaan's")
     if levels == 2 and "nclusters" not in d:
