@@ -284,11 +284,28 @@ estimates_rows <- function(fit, pol) {
             "pvalue", "ci.lower", "ci.upper", "std.lv", "std.all", "std.nox")
   out <- data.frame(row.names = seq_len(nrow(pe)))
   for (k in cols) out[[k]] <- if (k %in% names(pe)) pe[[k]] else NA
-  if (!"block" %in% names(pe)) out$block <- if ("group" %in% names(pe)) pe$group else 1L
+  if (!"block" %in% names(pe)) {
+    # single-level, single-group: take the block from the parTable (0 for
+    # := and constraint rows, as in two-level fits)
+    pt0 <- parTable(fit)
+    i0 <- match(paste(pe$lhs, pe$op, pe$rhs, sep = "\r"),
+                paste(pt0$lhs, pt0$op, pt0$rhs, sep = "\r"))
+    stopifnot(!anyNA(i0), !anyDuplicated(i0))
+    out$block <- as.integer(pt0$block[i0])
+  }
   if (!"level" %in% names(pe)) out$level <- ""
   out$level <- as.character(out$level)
   out$label[is.na(out$label)] <- ""
   out$est_polished <- polished_est(fit, out, pol)
+  # the parTable's free index (row/column of vcov and the information
+  # matrices; 0 = fixed) and id, matched on lhs/op/rhs/block
+  pt <- parTable(fit)
+  blk <- if ("block" %in% names(pt)) pt$block else pt$group
+  idx <- match(paste(out$lhs, out$op, out$rhs, out$block, sep = "\r"),
+               paste(pt$lhs, pt$op, pt$rhs, blk, sep = "\r"))
+  stopifnot(!anyNA(idx))
+  out$free <- as.integer(pt$free[idx])
+  out$id <- as.integer(pt$id[idx])
   rows_to_list(out)
 }
 test_info <- function(fit) {
@@ -335,7 +352,10 @@ h1_twolevel <- function(fit) {
                    mean = vec_to_list(setNames(as.numeric(o$Mu.B), nm_b))))
   list(loglik_lavaan = fit@h1$loglik, loglik_em_tol_1e4 = loose$logl,
        loglik_converged = tight$logl, loglik_em_tol_1e14 = tighter$logl,
-       em_tol = H1_TOL, moments_converged = mom(tight))
+       em_tol = H1_TOL, moments_converged = mom(tight),
+       raw = list(cov = list(tight$Sigma.W, tight$Sigma.B),
+                  mean = list(tight$Mu.W, tight$Mu.B),
+                  loglik = fit@h1$loglik + (tight$logl - loose$logl)))
 }
 # single-level FIML: lavaan's own EM (lav_mvnorm_missing_h1_estimate_moments)
 # with tol 1e-12; log-likelihood as lavaan computes the h1 logl (x part as
@@ -354,13 +374,99 @@ h1_fiml <- function(fit) {
   h1 <- ss@missing.h1[[1]]
   tight <- est(Y = Y, Mp = Mp, Yp = Yp, max.iter = 100000L, tol = H1_TOL)
   nm <- dd@ov.names[[1]]
-  list(loglik_lavaan = fit@h1$loglik,
+  d_h1 <- loglik_at(tight$Mu, tight$Sigma) - loglik_at(h1$mu, h1$sigma)
+  # lavaan's FIML chisq comes from its objective, the joint (not x-conditional)
+  # loglik; its change is what moves chisq (differs from d_h1 under ml.x)
+  joint <- function(mu, sigma) ll(Yp = Yp, Mu = mu, Sigma = sigma)
+  d_joint <- joint(tight$Mu, tight$Sigma) - joint(h1$mu, h1$sigma)
+  list(raw = list(cov = list(tight$Sigma), mean = list(tight$Mu),
+                  loglik = fit@h1$loglik + d_h1),
+       loglik_change_for_chisq = d_joint,
+       loglik_lavaan = fit@h1$loglik,
        loglik_lavaan_recomputed = loglik_at(h1$mu, h1$sigma),
        loglik_converged = loglik_at(tight$Mu, tight$Sigma),
        em_tol = H1_TOL,
        moments_converged = list(`1` = list(
          cov = mat_to_list(`dimnames<-`(tight$Sigma, list(nm, nm))),
          mean = vec_to_list(setNames(as.numeric(tight$Mu), nm)))))
+}
+
+# lavaan's own test statistics (lavaan:::lav_model_test) recomputed with the
+# polished h0 and the converged h1 in place of lavaan's: gives chisq and, for
+# MLR, chisq.scaled and its scaling factor with A1/B1 at the converged h1
+# moments. First the same call with lavaan's own pieces, which must reproduce
+# fit@test (test_recompute_check).
+lav_test_with <- function(fit, lm, h1, ss) {
+  implied <- lavint("lav_model_implied")(lm)
+  loglik <- lavint("lav_model_loglik")(lavdata = fit@Data, lavsamplestats = ss,
+                                       lavimplied = implied, lavmodel = lm,
+                                       lavoptions = fit@Options)
+  V <- lavint("lav_model_vcov")(lavmodel = lm, lavsamplestats = ss,
+                                lavoptions = fit@Options, lavdata = fit@Data,
+                                lavpartable = fit@ParTable, lavcache = fit@Cache,
+                                lavimplied = implied, lavh1 = h1)
+  x <- lavint("lav_model_get_parameters")(lm)
+  if (fit@Data@nlevels == 1L) {
+    # single-level: lav_model_test takes chisq from the objective (fx) carried
+    # as attr(x, "fx"), as after lavaan's optimizer
+    attr(x, "fx") <- lavint("lav_model_objective")(lavmodel = lm, lavsamplestats = ss,
+                                                   lavdata = fit@Data,
+                                                   lavcache = fit@Cache)
+  }
+  tst <- lavint("lav_model_test")(lavmodel = lm, lavpartable = fit@ParTable,
+                                  lavpta = fit@pta, lavsamplestats = ss,
+                                  lavimplied = implied, lavh1 = h1,
+                                  lavoptions = fit@Options,
+                                  x = x,
+                                  VCOV = V, lavcache = fit@Cache, lavdata = fit@Data,
+                                  lavloglik = loglik)
+  list(test = tst, vcov = V)
+}
+converged_test <- function(fit, pol, raw) {
+  base <- lav_test_with(fit, fit@Model, fit@h1, fit@SampleStats)
+  # a statistic that is NA in both (e.g. lavaan's negative scaling factor) agrees
+  check <- max(vapply(seq_along(fit@test), function(i) {
+    a <- as.numeric(base$test[[i]]$stat); b <- as.numeric(fit@test[[i]]$stat)
+    if (is.na(a) && is.na(b)) 0 else if (is.na(a) || is.na(b)) Inf else abs(a - b)
+  }, numeric(1)))
+  h1 <- fit@h1
+  for (b in seq_along(raw$cov)) {
+    h1$implied$cov[[b]] <- raw$cov[[b]]
+    h1$implied$mean[[b]] <- raw$mean[[b]]
+  }
+  h1$loglik <- raw$loglik
+  h1$loglik.group <- raw$loglik
+  ss <- fit@SampleStats
+  if (fit@Data@nlevels == 1L && ss@missing.flag) {
+    # the FIML objective subtracts missing.h1$h1 = -2 logl_h1 / N (without
+    # 2 pi, without conditioning on x); shift it by the change to the
+    # converged moments
+    m2ll <- function(mu, sigma) lavint("lav_mvnorm_missing_loglik_samplestats")(
+      Yp = ss@missing[[1]], Mu = mu, Sigma = sigma, log2pi = FALSE,
+      minus.two = TRUE) / ss@ntotal
+    old <- ss@missing.h1[[1]]
+    ss@missing.h1[[1]]$h1 <- old$h1 + m2ll(as.numeric(raw$mean[[1]]), raw$cov[[1]]) -
+      m2ll(old$mu, old$sigma)
+    ss@missing.h1[[1]]$mu <- as.numeric(raw$mean[[1]])
+    ss@missing.h1[[1]]$sigma <- raw$cov[[1]]
+  }
+  conv <- lav_test_with(fit, pol$model, h1, ss)
+  t <- conv$test
+  out <- list(
+    note = paste("lavaan:::lav_model_test with the polished h0 and the converged h1",
+                 "(for FIML also in SampleStats@missing.h1); test_recompute_check is",
+                 "max|stat - fit@test stat| when the same call gets lavaan's own pieces"),
+    test_recompute_check = check,
+    chisq = as.numeric(t[[1]]$stat), df = as.numeric(t[[1]]$df),
+    se_polished = I(sqrt(diag(conv$vcov))))
+  if (length(t) > 1L) {
+    out$scaled_test <- names(t)[2]
+    out$chisq_scaled <- as.numeric(t[[2]]$stat)
+    out$scaling_factor <- as.numeric(t[[2]]$scaling.factor)
+    out$chisq_scaled_lavaan <- as.numeric(fit@test[[2]]$stat)
+    out$scaling_factor_lavaan <- as.numeric(fit@test[[2]]$scaling.factor)
+  }
+  out
 }
 
 ## ---------------------------------------------------------------------------
@@ -388,9 +494,12 @@ run_case <- function(name, model, data_file, args, description, dat = NULL,
   fm <- fitMeasures(fit, "all")
   h1c <- if (twolevel) h1_twolevel(fit) else if (missing_ml) h1_fiml(fit) else NULL
   chisq_block <- NULL
+  test_conv <- NULL
   if (!is.null(h1c)) {
-    d_h1 <- h1c$loglik_converged - (if (!is.null(h1c$loglik_em_tol_1e4))
-      h1c$loglik_em_tol_1e4 else h1c$loglik_lavaan_recomputed)
+    test_conv <- converged_test(fit, pol, h1c$raw)
+    h1c$raw <- NULL
+    d_h1 <- if (!is.null(h1c$loglik_change_for_chisq)) h1c$loglik_change_for_chisq else
+      h1c$loglik_converged - h1c$loglik_em_tol_1e4
     d_h0 <- pol$loglik - pol$loglik_raw
     chisq_block <- list(
       chisq_lavaan = fm[["chisq"]],
@@ -441,6 +550,7 @@ run_case <- function(name, model, data_file, args, description, dat = NULL,
       loglik_raw = pol$loglik_raw, loglik_polished = pol$loglik),
     h1_converged = h1c,
     chisq_converged = chisq_block,
+    test_converged = test_conv,
     warnings = I(warns)
   )
   if (twolevel || length(fit@Data@cluster)) {
