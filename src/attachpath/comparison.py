@@ -205,7 +205,7 @@ def difference_test(res0: Result, res1: Result, X, clusters, robust: bool,
             c1 = 1.0
         cd = (r0 * c0 - r1 * c1) / m
         out["method"] = "Satorra-Bentler 2001 scaled difference"
-        if res0.partable.multilevel and not cd > 0:
+        if (res0.partable.multilevel or "missing" in res0.data_info) and not cd > 0:
             out["method"] += " (not positive: no test)"
         elif method == "2010" or (method == "auto" and not (cd > 0)):
             target = _implied_moments(res0, X0 if X0 is not None else X)
@@ -230,7 +230,8 @@ TABLE_COLS = ["npar", "df", "chisq", "pvalue", "chisq.scaled", "chisq.scaling.fa
 
 def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
             mc_draws: int = 0, seed: int | None = None, level: float = 0.95,
-            labels: str = "data", progress: bool | None = None) -> Comparison:
+            labels: str = "data", progress: bool | None = None,
+            missing: str = "listwise", information: str | None = None) -> Comparison:
     """Fit every spec to the same cases and compare them.
 
     specs: a list of .lav paths (named by file stem) or a dict name -> spec.
@@ -263,14 +264,25 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
     results = {}
     for i, (name, spec) in enumerate(named, start=1):
         results[name] = fitting.fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
-                            seed=seed, level=level, labels=labels, progress=False)
+                                    seed=seed, level=level, labels=labels, progress=False,
+                                    missing=missing, information=information)
         bar(i)
     from .data.checks import model_array
     mats, infos = {}, {}
     clusters = None
     for name, res in results.items():
         mats[name], infos[name] = model_array(frame, list(res.partable.observed),
-                                              cluster=rows_cluster)
+                                              cluster=rows_cluster,
+                                              missing="listwise" if missing == "listwise"
+                                              else "fiml")
+        if "missing" in res.data_info:      # FIML: the rows the fit used
+            infos[name] = dict(infos[name], kept=np.asarray(infos[name]["kept"]).copy())
+            dropped = res.data_info["missing"]["dropped_missing_covariate"]
+            if dropped and len({tuple(r.partable.covariates) for r in results.values()}) > 1:
+                raise DataError(
+                    f"With --missing fiml each model drops the rows with a missing value "
+                    f"in its own covariates, so '{name}' is fitted to other rows than the "
+                    f"rest. Compare with --missing fiml.x (those rows kept) instead.")
         if cluster:
             clusters = np.asarray(infos[name]["clusters"])
     _check_same_cases(infos)

@@ -20,10 +20,10 @@ import pandas as pd
 from scipy import special
 
 from . import effects
-from .errors import (ClusterWarning, DataError, EstimationError)
+from .errors import ClusterWarning, DataError, EstimationError, OptionError
 from .estimate import engine, fitmeasures, ml, vcov as vc
 from .estimate.clusters import Clusters
-from .estimate.likelihood import CompleteML, TwoLevelML
+from .estimate.likelihood import FIML, CompleteML, TwoLevelML
 from .estimate.distributions import norm_ppf
 from .estimate.ram import ram_of
 from .partable import ParTable
@@ -189,7 +189,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         seed: int | None = None, progress: bool | None = None,
         meanstructure: bool | None = None, engine_method: str = "auto",
         boot_ci: str = "percentile", information: str | None = None,
-        labels: str = "data") -> Result:
+        labels: str = "data", missing: str = "listwise") -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -215,6 +215,11 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     spec has `~1`, as lavaan).  engine_method: "auto" uses the closed form of
     recursive path models where it applies (verified by the gradient) and
     semopy otherwise; "semopy" always fits with semopy.
+    missing: "listwise" (default: incomplete rows dropped and counted),
+    "fiml" (lavaan's "ml": full-information ML on every row with an observed
+    value; rows with a missing covariate dropped) or "fiml.x" (lavaan's
+    "ml.x": those rows kept too, the covariates' moments from the EM
+    estimates).
     labels: "data" (default) names variables in diagrams and reports by the
     data's variable labels (SPSS files) when it has them; "names" by the spec.
     """
@@ -226,13 +231,17 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     if information not in (None, "expected", "observed"):
         raise DataError(f"information must be 'expected' or 'observed', not "
                         f"{information!r}.")
+    missing = missing_mode(missing)
     outer, inner = cluster_levels(cluster)
     if meanstructure is None:
-        meanstructure = cluster is not None
+        meanstructure = cluster is not None or missing != "listwise"
     pt = partable_of(spec, meanstructure=meanstructure)
     frame, source = _load_data(data)
     check_columns(pt, frame.columns)
     if pt.multilevel:
+        if missing != "listwise":
+            raise OptionError("Full-information ML (--missing fiml) is not available for "
+                              "two-level models yet; use --missing listwise.")
         return _fit_two_level(pt, frame, source, outer=outer, inner=inner, se=se,
                               level=level, mc_draws=mc_draws, seed=seed,
                               information=information, cluster=cluster)
@@ -244,16 +253,30 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     from .data.checks import model_array
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        X, info = model_array(frame, list(pt.observed), cluster=cluster)
+        X, info = model_array(frame, list(pt.observed), cluster=cluster,
+                              missing="listwise" if missing == "listwise" else "fiml")
     notes = source.get("notes", []) + [str(w.message) for w in caught] + list(pt.notes)
     notes += _latent_column_notes(pt, frame.columns)
     if cluster is None:
         notes += repeated_id_notes(frame, pt)
+    ids = None if cluster is None else np.asarray(info["clusters"])
+    missing_info = None
+    if missing != "listwise":
+        X, ids, missing_info, more = _fiml_rows(pt, X, ids, missing)
+        notes += more
+        if se == "bootstrap":
+            raise OptionError("Bootstrap standard errors are not available with "
+                              "--missing fiml yet; use --se robust or standard.")
     if X.shape[0] <= len(pt.observed):
         raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
                         f"variables; ML needs more cases than variables.")
-    clusters = None if cluster is None else Clusters.from_ids(cluster, info["clusters"])
-    lik = CompleteML.from_array(pt, X)
+    clusters = None if cluster is None else Clusters.from_ids(cluster, ids)
+    if missing_info is None:
+        lik = CompleteML.from_array(pt, X)
+    else:
+        from .estimate.fiml import MissingData
+        lik = FIML(pt, MissingData.from_array(X))
+        missing_info["patterns"] = len(lik.data.patterns)
 
     with single_thread_blas():
         check_rank(pt, lik.ram, lik.values)
@@ -268,9 +291,15 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"),
                  "labels": source.get("labels", {}) if labels == "data" else {}}
+    if missing_info is not None:
+        data_info["missing"] = missing_info
+        data_info["dropped_rows"] += missing_info["dropped_missing_covariate"]
     if cluster is not None:
-        cinfo, cnotes, iccs = cluster_info(cluster, clusters.codes, clusters.sizes, X,
+        cinfo, cnotes, iccs = cluster_info(cluster, clusters.codes, clusters.sizes,
+                                           X if missing_info is None else np.nan_to_num(X),
                                            pt.observed, pt.npar)
+        if missing_info is not None:
+            iccs = {}         # (ICCs of incomplete columns: not computed)
         data_info["cluster"] = cinfo
         data_info["icc"] = iccs
         for n in cnotes:
@@ -285,6 +314,41 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
                                           likelihood=lik.kind))
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
+
+
+MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml", "fiml.x": "fiml.x",
+           "ml.x": "fiml.x"}
+
+
+def missing_mode(missing) -> str:
+    """'listwise', 'fiml' or 'fiml.x' (lavaan's 'ml' and 'ml.x' accepted)."""
+    if missing not in MISSING:
+        raise OptionError(f"missing must be one of listwise, fiml, fiml.x (or lavaan's "
+                          f"ml, ml.x), not {missing!r}.")
+    return MISSING[missing]
+
+
+def _fiml_rows(pt, X, ids, missing):
+    """Rows for FIML: with 'fiml' the rows with a missing covariate are
+    dropped (as lavaan's missing = "ml" does, with a note); 'fiml.x' keeps
+    them.  Returns (X, cluster ids, the missing-data summary, notes)."""
+    notes = []
+    x = [pt.observed.index(v) for v in pt.covariates]
+    drop = np.zeros(len(X), dtype=bool)
+    if missing == "fiml" and x:
+        drop = np.isnan(X[:, x]).any(axis=1)
+        if drop.any():
+            notes.append(f"{int(drop.sum())} rows with a missing covariate "
+                         f"({', '.join(pt.covariates)}) were dropped, as lavaan's "
+                         f"missing = 'ml' does; --missing fiml.x keeps them.")
+            X = X[~drop]
+            ids = None if ids is None else ids[~drop]
+    incomplete = int(np.isnan(X).any(axis=1).sum())
+    info = {"method": missing, "rows_used": int(len(X)), "rows_with_missing": incomplete,
+            "dropped_missing_covariate": int(drop.sum()),
+            "missing_by_variable": {v: int(np.isnan(X[:, i]).sum())
+                                    for i, v in enumerate(pt.observed)}}
+    return X, ids, info, notes
 
 
 def cluster_levels(cluster) -> tuple[str | None, str | None]:

@@ -38,6 +38,8 @@ class FitOptions:
     seed: int | None = None
     progress: bool | None = None
     labels: str = "data"
+    missing: str = "listwise"
+    information: str | None = None
 
     def kwargs(self) -> dict:
         """Keyword arguments for ap.fit, with the SE default rule applied."""

@@ -53,7 +53,8 @@ def run_compare(args) -> int:
         warnings.simplefilter("ignore")     # every one is kept in the results' warnings
         cmp = compare(list(args.specs), args.data, cluster=opts.cluster, se=opts.se,
                       mc_draws=opts.mc_draws, seed=opts.seed, level=opts.level,
-                      labels=opts.labels, progress=opts.progress)
+                      labels=opts.labels, progress=opts.progress, missing=opts.missing,
+                      information=opts.information)
     written = write_comparison(cmp, args.out)
     # outputs first: a closed pipe (| head) cannot lose them
     print(cmp.summary())

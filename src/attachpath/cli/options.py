@@ -34,6 +34,14 @@ def add_fit_options(p: argparse.ArgumentParser, *, se_choices=("standard", "robu
     p.add_argument("--labels", choices=["data", "names"], default="data",
                    help="name variables in diagrams and reports by the data's variable "
                         "labels (SPSS files; default, when present) or by the spec's names")
+    p.add_argument("--missing", default="listwise",
+                   choices=["listwise", "fiml", "fiml.x", "ml", "ml.x"],
+                   help="missing values: listwise deletion (default), fiml (full-information "
+                        "ML; lavaan's ml: rows with a missing covariate dropped) or fiml.x "
+                        "(lavaan's ml.x: those rows kept)")
+    p.add_argument("--information", choices=["expected", "observed"], default=None,
+                   help="information matrix of standard SEs (default as lavaan: expected "
+                        "for complete single-level data, observed for two-level or FIML)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -47,7 +55,9 @@ def fit_options(args):
                       bootstrap=getattr(args, "bootstrap", d.bootstrap),
                       boot_ci=getattr(args, "boot_ci", d.boot_ci),
                       seed=args.seed, labels=args.labels,
-                      progress=False if args.quiet else None)
+                      progress=False if args.quiet else None,
+                      missing=getattr(args, "missing", d.missing),
+                      information=getattr(args, "information", d.information))
 
 
 def usage_problems(args) -> list[str]:

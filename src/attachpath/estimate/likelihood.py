@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
-from . import engine, ml, twolevel as tl
+from . import engine, fiml, ml, twolevel as tl
 from .vcov import meat
 from .ram import ram_of
 
@@ -56,9 +56,10 @@ def fisher_scoring(lik, theta, max_iter=MAX_SCORING, tol=1e-12):
     f = lik.discrepancy(theta)
     g = lik.gradient(theta)
     it = 0
+    information = getattr(lik, "scoring_information", lik.expected_information)
     while it < max_iter and len(g) and np.max(np.abs(g)) > tol:
         it += 1
-        info = lik.expected_information(theta)
+        info = information(theta)
         try:
             step = -np.linalg.solve(2.0 * info, g)
         except np.linalg.LinAlgError:
@@ -374,9 +375,187 @@ class TwoLevelML:
 
     def baseline_trace(self, clusters=None) -> float:
         base, sol = self.baseline
-        A = base.observed_information(sol.theta)
-        B = meat(base.scores(sol.theta), self.n, clusters)
+        return model_trace(base, sol.theta, self.n, clusters)
+
+
+# -- missing data: full-information ML ---------------------------------------------------
+
+class FIML:
+    """Full-information ML on incomplete single-level data (estimate/fiml.py),
+    lavaan's missing = "ml" (rows with a missing covariate dropped by the
+    caller) or "ml.x" (kept).  The covariates' fixed moments and the
+    saturated model are the EM estimates, run to convergence."""
+
+    kind = "ml.fiml"
+    units = "cases"
+    default_information = "observed"
+
+    def __init__(self, pt: ParTable, data, values=None):
+        self.pt, self.data = pt, data
+        self.ram = ram_of(pt)
+        self.n = data.n
+        self.npar = pt.npar
+        mu, sigma, self.em_iterations = fiml.saturated(data)
+        self.em = (mu, sigma)
+        self.values = self._fixed_values() if values is None else values
+
+    def _fixed_values(self):
+        mu, sigma = self.em
+        pos = {v: i for i, v in enumerate(self.pt.observed)}
+        values = build_values(self.pt)
+        for k, r in enumerate(self.pt.rows):
+            if r.exo:
+                values[k] = sigma[pos[r.lhs], pos[r.rhs]] if r.op == "~~" else mu[pos[r.lhs]]
+        return values
+
+    def implied(self, theta):
+        return self.ram.implied(theta, self.values)
+
+    def loglik(self, theta) -> float:
+        sigma, mu, *_ = self.ram.implied(theta, self.values)
+        return fiml.loglik(self.data, mu, sigma)
+
+    def discrepancy(self, theta):
+        return -2.0 * self.loglik(theta) / self.n
+
+    def gradient(self, theta):
+        """dF/dθ (θ may carry leading batch dimensions)."""
+        sigma, mu, *_ = self.ram.implied(theta, self.values)
+        g_mu, G = fiml.moment_gradient(self.data, mu, sigma)
+        g = np.concatenate([g_mu, tl._vechw(G)], axis=-1)
+        J = self.ram.jacobian(theta, self.values)
+        return -2.0 / self.n * np.einsum("...m,...mk->...k", g, J)
+
+    def expected_information(self, theta):
+        sigma, *_ = self.ram.implied(theta, self.values)
+        J = self.ram.jacobian(theta, self.values)
+        return J.T @ fiml.moment_information(self.data, sigma) @ J / self.n
+
+    def observed_information(self, theta):
+        return numerical_information(self.gradient, np.asarray(theta, dtype=float))
+
+    def scoring_information(self, theta):
+        """Newton steps where the observed information is positive definite
+        (with missing values the expected information converges only
+        linearly), Fisher scoring elsewhere."""
+        H = self.observed_information(theta)
+        try:
+            np.linalg.cholesky(H)
+            return H
+        except np.linalg.LinAlgError:
+            return self.expected_information(theta)
+
+    def scores(self, theta):
+        sigma, mu, *_ = self.ram.implied(theta, self.values)
+        return fiml.moment_scores(self.data, mu, sigma) @ self.ram.jacobian(theta, self.values)
+
+    def estimate(self, start=None, method="auto") -> engine.Solution:
+        if start is None:
+            mu, sigma = self.em
+            theta = _block_start(self.pt, _moments_with(sigma, mu, max(self.n, len(mu) + 2)))
+        else:
+            theta = np.asarray(start, dtype=float)
+        if not np.isfinite(self.discrepancy(theta)):
+            theta = _simple_starts(self.pt, self.em[1])
+        theta, it, gnorm = fisher_scoring(self, theta)
+        f = self.discrepancy(theta)
+        if not np.isfinite(f) or gnorm > GRAD_TOL:
+            raise EstimationError(
+                f"The estimation did not converge: after {it} scoring iterations the "
+                f"gradient norm is {gnorm:.2e} (needs < {GRAD_TOL:.0e}). Check that the "
+                f"model is identified and that every variable has enough observed "
+                f"values; give start values with start().",
+                iterations=it, gradient_norm=gnorm, theta=theta)
+        return engine.Solution(theta, self.values, it, gnorm, f, "fiml")
+
+    # the saturated and baseline models ------------------------------------------------
+    def h1_loglik(self) -> float:
+        return fiml.loglik(self.data, *self.em)
+
+    @cached_property
+    def covariate_loglik(self) -> float:
+        """The covariates' marginal, subtracted from the reported logl as
+        lavaan does: all N rows at the covariates' fixed (EM) covariance."""
+        idx = [self.pt.observed.index(v) for v in self.pt.covariates]
+        return ml.loglik_saturated(self.em[1][np.ix_(idx, idx)], self.n) if idx else 0.0
+
+    @cached_property
+    def baseline(self):
+        bt = baseline_table_single(self.pt, *self.em)
+        lik = FIML.__new__(FIML)
+        lik.pt, lik.data, lik.ram, lik.n, lik.npar = bt, self.data, ram_of(bt), self.n, bt.npar
+        lik.em, lik.em_iterations = self.em, self.em_iterations
+        lik.values = build_values(bt)
+        mu, sigma = self.em
+        pos = {v: i for i, v in enumerate(bt.observed)}
+        theta = np.zeros(bt.npar)
+        for r in bt.rows:
+            if r.free:
+                i = pos[r.lhs]
+                theta[r.free - 1] = sigma[i, i] if r.op == "~~" else mu[i]
+        theta, it, gnorm = fisher_scoring(lik, theta)
+        return lik, engine.Solution(theta, lik.values, it, gnorm, lik.discrepancy(theta), "fiml")
+
+    def fit_statistics(self, theta, fmin=None) -> dict:
+        from ..partable import moment_counts
+        from . import fitmeasures
+        ll, ll1, lx = self.loglik(theta), self.h1_loglik(), self.covariate_loglik
+        base, bsol = self.baseline
+        data, fixed = moment_counts(self.pt)
+        chisq = max(2.0 * (ll1 - ll), 0.0)
+        sigma, mu, *_ = self.implied(theta)
+        em = ml.Moments(self.data.X, self.em[0], self.em[1], self.n)
+        return {"fmin": chisq / (2.0 * self.n), "chisq": chisq, "logl": ll - lx,
+                "unrestricted.logl": ll1 - lx,
+                "baseline.chisq": 2.0 * (ll1 - base.loglik(bsol.theta)),
+                "baseline.df": data - fixed - base.npar,
+                "srmr": fitmeasures.srmr(self.pt, em, sigma, mu)}
+
+    def h1_trace(self, clusters=None) -> float:
+        from .robust_test import _h1_kept
+        mu, sigma = self.em
+        p = len(mu)
+        li, lj = tl.vech_indices(p)
+
+        def grad(eta):
+            S = np.zeros(eta.shape[:-1] + (p, p))
+            S[..., li, lj] = eta[..., p:]
+            S[..., lj, li] = eta[..., p:]
+            g_mu, G = fiml.moment_gradient(self.data, eta[..., :p], S)
+            return -2.0 / self.n * np.concatenate([g_mu, tl._vechw(G)], axis=-1)
+        eta = np.concatenate([mu, sigma[li, lj]])
+        keep = _h1_kept(self.pt)
+        A = numerical_information(grad, eta)[np.ix_(keep, keep)]
+        B = meat(fiml.moment_scores(self.data, mu, sigma)[:, keep], self.n, clusters)
         return float(np.trace(np.linalg.solve(A, B)))
+
+    def baseline_trace(self, clusters=None) -> float:
+        base, sol = self.baseline
+        return model_trace(base, sol.theta, self.n, clusters)
+
+
+def model_trace(lik, theta, n, clusters=None) -> float:
+    """tr(A⁻¹B) of a model at its estimates (observed information, meat of
+    its unit scores)."""
+    A = lik.observed_information(theta)
+    B = meat(lik.scores(theta), n, clusters)
+    return float(np.trace(np.linalg.solve(A, B)))
+
+
+def baseline_table_single(pt: ParTable, mu, sigma) -> ParTable:
+    """lavaan's single-level baseline: a variance and a mean per
+    non-covariate, the covariates' block fixed at the given moments."""
+    pos = {v: i for i, v in enumerate(pt.observed)}
+    x = list(pt.covariates)
+    y = [v for v in pt.observed if v not in x]
+    stmts = _cov_statements(y, "", diagonal_only=True)
+    stmts += _cov_statements(x, "", fixed=lambda a, b: float(sigma[pos[a], pos[b]]))
+    stmts += [Statement(v, "~1", "", level="") for v in y]
+    stmts += [Statement(v, "~1", "", fixed=float(mu[pos[v]]), level="") for v in x]
+    bt = build(stmts, meanstructure=True)
+    # the baseline must list the variables in the model's order
+    from dataclasses import replace
+    return replace(bt, observed=tuple(pt.observed), covariates=())
 
 
 def _non_covariate_parameters(sat: ParTable, pt: ParTable) -> np.ndarray:

@@ -1,0 +1,251 @@
+"""Full-information ML with missing values (lavaan's missing = "ml").
+
+Each row contributes the normal density of its observed values; rows with
+the same missing-data pattern share the observed set o, so per pattern p
+with n_p rows, mean MY_p and biased covariance SY_p of its observed values
+
+    ℓ_p = −½·n_p·[|o|·log 2π + log|Σ_oo| + tr(Σ_oo⁻¹(SY_p + (MY_p − μ_o)(MY_p − μ_o)'))]
+
+(../shared/notes/multilevel.md §3).  After one pass over the rows each
+evaluation costs O(P·p³) for P patterns.  The functions here work on the
+moments (μ, Σ) of the observed variables; likelihood.FIML chains them
+through the model's RAM Jacobian.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ml import LOG2PI, dup_kron
+from .ram import vech_indices
+
+
+@dataclass(frozen=True, eq=False)
+class Pattern:
+    observed: np.ndarray     # indices of the observed variables
+    rows: np.ndarray         # row indices of the pattern
+    mean: np.ndarray         # MY_p
+    cov: np.ndarray          # SY_p (divisor n_p)
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True, eq=False)
+class Group:
+    """The patterns with the same number k of observed variables, stacked so
+    that one batched call serves all of them."""
+
+    O: np.ndarray           # P x k observed indices
+    n: np.ndarray           # P rows per pattern
+    mean: np.ndarray        # P x k
+    cov: np.ndarray         # P x k x k
+    E: np.ndarray           # P x k x p one-hot placement
+    L: np.ndarray           # P x k(k+1)/2 x p(p+1)/2 one-hot vech placement
+
+
+@dataclass(frozen=True, eq=False)
+class MissingData:
+    """Rows with missing values grouped by pattern (rows missing on every
+    variable are left out by the caller)."""
+
+    X: np.ndarray
+    patterns: tuple[Pattern, ...]
+    groups: tuple[Group, ...]
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def p(self) -> int:
+        return self.X.shape[1]
+
+    @classmethod
+    def from_array(cls, X: np.ndarray) -> "MissingData":
+        obs = ~np.isnan(X)
+        masks, inverse = np.unique(obs, axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).ravel()
+        patterns = []
+        for k, mask in enumerate(masks):
+            rows = np.flatnonzero(inverse == k)
+            o = np.flatnonzero(mask)
+            Y = X[np.ix_(rows, o)]
+            mean = Y.mean(axis=0)
+            R = Y - mean
+            patterns.append(Pattern(o, rows, mean, R.T @ R / len(rows)))
+        return cls(X, tuple(patterns), _groups(patterns, X.shape[1]))
+
+    def start_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Available-case means and variances, zero covariances (lavaan's
+        EM start)."""
+        mu = np.nanmean(self.X, axis=0)
+        var = np.nanvar(self.X, axis=0)
+        return mu, np.diag(np.where(var > 0, var, 1.0))
+
+
+def _groups(patterns, p) -> tuple[Group, ...]:
+    m = p * (p + 1) // 2
+    out = []
+    for k in sorted({len(pat.observed) for pat in patterns}):
+        pats = [pat for pat in patterns if len(pat.observed) == k]
+        O = np.array([pat.observed for pat in pats], dtype=int).reshape(len(pats), k)
+        E = np.zeros((len(pats), k, p))
+        E[np.arange(len(pats))[:, None], np.arange(k)[None, :], O] = 1.0
+        mk = k * (k + 1) // 2
+        L = np.zeros((len(pats), mk, m))
+        for i, pat in enumerate(pats):
+            L[i, np.arange(mk), _vech_positions(p, pat.observed)] = 1.0
+        out.append(Group(O, np.array([pat.n for pat in pats], dtype=float),
+                         np.array([pat.mean for pat in pats]).reshape(len(pats), k),
+                         np.array([pat.cov for pat in pats]).reshape(len(pats), k, k), E, L))
+    return tuple(out)
+
+
+def _blocks(g: Group, sigma):
+    """Σ_oo of every pattern of the group (batch dimensions of Σ kept)."""
+    return sigma[..., g.O[:, :, None], g.O[:, None, :]]
+
+
+def loglik(data: MissingData, mu, sigma):
+    """ℓ at (μ, Σ) (leading batch dimensions allowed); −inf where an
+    observed block is not positive definite."""
+    total = 0.0
+    ok = True
+    for g in data.groups:
+        S = _blocks(g, sigma)
+        sign, logdet = np.linalg.slogdet(S)
+        ok = ok & np.all(sign > 0, axis=-1)
+        S = np.where((sign > 0)[..., None, None], S, np.eye(S.shape[-1]))
+        d = g.mean - mu[..., g.O]
+        T = g.cov + d[..., :, None] * d[..., None, :]
+        tr = np.einsum("...ii->...", np.linalg.solve(S, T))
+        k = g.O.shape[1]
+        total = total - 0.5 * np.sum(g.n * (k * LOG2PI + logdet + tr), axis=-1)
+    out = np.where(ok, total, -np.inf)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def moment_gradient(data: MissingData, mu, sigma):
+    """(dℓ/dμ, dℓ/dΣ as a symmetric matrix derivative); μ and Σ may carry
+    leading batch dimensions (a numerical Hessian is one call)."""
+    p = data.p
+    g_mu = np.zeros(mu.shape[:-1] + (p,))
+    G = np.zeros(mu.shape[:-1] + (p, p))
+    for g in data.groups:
+        inv = np.linalg.inv(_blocks(g, sigma))
+        d = g.mean - mu[..., g.O]
+        T = g.cov + d[..., :, None] * d[..., None, :]
+        u = np.einsum("...Pij,...Pj->...Pi", inv, d) * g.n[:, None]
+        g_mu += np.sum(np.einsum("...Pk,Pkp->...Pp", u, g.E), axis=-2)
+        M = -0.5 * g.n[:, None, None] * (inv - inv @ T @ inv)
+        G += np.sum(np.swapaxes(g.E, -1, -2) @ M @ g.E, axis=-3)
+    return g_mu, G
+
+
+def moment_information(data: MissingData, sigma) -> np.ndarray:
+    """Expected information of ℓ in (μ, vech Σ), summed over patterns."""
+    p = data.p
+    m = p * (p + 1) // 2
+    info = np.zeros((p + m, p + m))
+    for g in data.groups:
+        inv = np.linalg.inv(_blocks(g, sigma))
+        # E' inv E and L' W L per pattern as batched matrix products (an
+        # einsum of four operands here took seconds)
+        w = g.n[:, None, None]
+        info[:p, :p] += np.sum(np.swapaxes(g.E, 1, 2) @ (w * inv) @ g.E, axis=0)
+        W = 0.5 * dup_kron(inv, inv)
+        info[p:, p:] += np.sum(np.swapaxes(g.L, 1, 2) @ (w * W) @ g.L, axis=0)
+    return info
+
+
+def _vech_positions(p: int, o: np.ndarray) -> np.ndarray:
+    """Positions in vech(Σ) (of p variables) of the entries of vech(Σ_oo)."""
+    li, lj = vech_indices(p)
+    pos = np.full((p, p), -1)
+    pos[li, lj] = pos[lj, li] = np.arange(len(li))
+    io, jo = vech_indices(len(o))
+    return pos[o[io], o[jo]]
+
+
+def moment_scores(data: MissingData, mu, sigma) -> np.ndarray:
+    """N x (p + p(p+1)/2) casewise dℓ_i/d(μ, vech Σ) (vech derivatives:
+    off-diagonal entries count twice)."""
+    n, p = data.X.shape
+    li, lj = vech_indices(p)
+    out = np.zeros((n, p + len(li)))
+    weight = np.where(li == lj, 1.0, 2.0)
+    for pat in data.patterns:
+        o = pat.observed
+        inv = np.linalg.inv(sigma[np.ix_(o, o)])
+        U = (data.X[np.ix_(pat.rows, o)] - mu[o]) @ inv         # n_p x |o|
+        G = np.zeros((pat.n, p, p))
+        G[:, o[:, None], o[None, :]] = -0.5 * (inv[None] - U[:, :, None] * U[:, None, :])
+        block = np.zeros((pat.n, p + len(li)))
+        block[:, o] = U
+        block[:, p:] = weight * G[:, li, lj]
+        out[pat.rows] = block
+    return out
+
+
+def saturated(data: MissingData, tol: float = 1e-10, max_iter: int = 200):
+    """The saturated model's ML moments (lavaan's h1), run to convergence:
+    a few EM steps from lavaan's start (available-case means and variances,
+    zero covariances), then Fisher scoring on (μ, vech Σ) with step halving
+    until max |dℓ/dη|/N < tol (lavaan's EM stops at max |Δ| < 1e-5).
+    Returns (μ, Σ, iterations)."""
+    mu, sigma = _em(data, *data.start_moments(), steps=3)
+    p = data.p
+    li, lj = vech_indices(p)
+    weight = np.where(li == lj, 1.0, 2.0)
+
+    def unpack(eta):
+        S = np.zeros((p, p))
+        S[li, lj] = S[lj, li] = eta[p:]
+        return eta[:p], S
+    eta = np.concatenate([mu, sigma[li, lj]])
+    ll = loglik(data, mu, sigma)
+    for it in range(1, max_iter + 1):
+        g_mu, G = moment_gradient(data, *unpack(eta))
+        g = np.concatenate([g_mu, weight * G[li, lj]])
+        if np.max(np.abs(g)) / data.n < tol:
+            return (*unpack(eta), it)
+        step = np.linalg.solve(moment_information(data, unpack(eta)[1]), g)
+        t = 1.0
+        while t > 1e-8:
+            cand = eta + t * step
+            lc = loglik(data, *unpack(cand))
+            if np.isfinite(lc) and lc >= ll - 1e-12 * abs(ll):
+                break
+            t /= 2
+        else:
+            break
+        eta, ll = cand, lc
+    return (*unpack(eta), max_iter)
+
+
+def _em(data: MissingData, mu, sigma, steps: int):
+    """`steps` EM iterations for the saturated moments."""
+    p = data.p
+    for _ in range(steps):
+        T1 = np.zeros(p)
+        T2 = np.zeros((p, p))
+        for pat in data.patterns:
+            o = pat.observed
+            m = np.setdiff1d(np.arange(p), o)
+            Y = data.X[np.ix_(pat.rows, o)]
+            Z = np.empty((pat.n, p))
+            Z[:, o] = Y
+            C = np.zeros((p, p))
+            if len(m):
+                B = np.linalg.solve(sigma[np.ix_(o, o)], sigma[np.ix_(o, m)]).T
+                Z[:, m] = mu[m] + (Y - mu[o]) @ B.T
+                C[np.ix_(m, m)] = (sigma[np.ix_(m, m)] - B @ sigma[np.ix_(o, m)]) * pat.n
+            T1 += Z.sum(axis=0)
+            T2 += Z.T @ Z + C
+        mu = T1 / data.n
+        sigma = T2 / data.n - np.outer(mu, mu)
+    return mu, sigma
