@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import EstimationError, InternalError, ModelError
 from ..partable import ParTable
-from . import closedform, ml
+from . import closedform, ml, scoring
 from .ram import RAM, ram_of
 
 GRAD_TOL = 1e-6      # max |dF/dθ| accepted as converged (lavaan-tight)
@@ -216,30 +216,8 @@ def iv_starts(pt, mom, theta):
 
 def fisher_scoring(ram: RAM, theta, mom, values, max_iter=MAX_SCORING):
     """Polish θ with Fisher scoring and step halving; returns (θ, iterations, |g|)."""
-    f = ml.discrepancy(ram, theta, mom, values)
-    g = ml.gradient(ram, theta, mom, values)
-    it = 0
-    while it < max_iter and np.max(np.abs(g)) > 1e-11:
-        it += 1
-        info = ml.expected_information(ram, theta, values)
-        try:
-            step = -np.linalg.solve(2.0 * info, g)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(2.0 * info, g, rcond=None)[0]
-        t = 1.0
-        while t > 1e-6:
-            cand = theta + t * step
-            fc = ml.discrepancy(ram, cand, mom, values)
-            if np.isfinite(fc) and fc <= f + 1e-14:
-                break
-            t /= 2
-        else:
-            break
-        theta, f = cand, fc
-        g = ml.gradient(ram, theta, mom, values)
-        if np.max(np.abs(t * step)) < 1e-12:
-            break
-    return theta, it, float(np.max(np.abs(g))) if len(g) else 0.0
+    return scoring.fisher_scoring(scoring.Discrepancy(ram, mom, values), theta,
+                                  max_iter=max_iter)
 
 
 def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,

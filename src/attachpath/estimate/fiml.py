@@ -191,40 +191,48 @@ def moment_scores(data: MissingData, mu, sigma) -> np.ndarray:
     return out
 
 
-def saturated(data: MissingData, tol: float = 1e-10, max_iter: int = 200):
-    """The saturated model's ML moments (lavaan's h1), run to convergence:
-    a few EM steps from lavaan's start (available-case means and variances,
-    zero covariances), then Fisher scoring on (μ, vech Σ) with step halving
-    until max |dℓ/dη|/N < tol (lavaan's EM stops at max |Δ| < 1e-5).
-    Returns (μ, Σ, iterations)."""
-    mu, sigma = _em(data, *data.start_moments(), steps=3)
-    p = data.p
-    li, lj = vech_indices(p)
-    weight = np.where(li == lj, 1.0, 2.0)
+class Saturated:
+    """The saturated model in its moments η = (μ, vech Σ), in the shape
+    scoring.fisher_scoring takes (F = −2ℓ/N)."""
 
-    def unpack(eta):
-        S = np.zeros((p, p))
-        S[li, lj] = S[lj, li] = eta[p:]
-        return eta[:p], S
-    eta = np.concatenate([mu, sigma[li, lj]])
-    ll = loglik(data, mu, sigma)
-    for it in range(1, max_iter + 1):
-        g_mu, G = moment_gradient(data, *unpack(eta))
-        g = np.concatenate([g_mu, weight * G[li, lj]])
-        if np.max(np.abs(g)) / data.n < tol:
-            return (*unpack(eta), it)
-        step = np.linalg.solve(moment_information(data, unpack(eta)[1]), g)
-        t = 1.0
-        while t > 1e-8:
-            cand = eta + t * step
-            lc = loglik(data, *unpack(cand))
-            if np.isfinite(lc) and lc >= ll - 1e-12 * abs(ll):
-                break
-            t /= 2
-        else:
-            break
-        eta, ll = cand, lc
-    return (*unpack(eta), max_iter)
+    def __init__(self, data: MissingData):
+        self.data = data
+        self.li, self.lj = vech_indices(data.p)
+
+    def unpack(self, eta):
+        p = self.data.p
+        S = np.zeros(eta.shape[:-1] + (p, p))
+        S[..., self.li, self.lj] = eta[..., p:]
+        S[..., self.lj, self.li] = eta[..., p:]
+        return eta[..., :p], S
+
+    def pack(self, mu, sigma):
+        return np.concatenate([mu, sigma[self.li, self.lj]])
+
+    def discrepancy(self, eta):
+        return -2.0 * loglik(self.data, *self.unpack(eta)) / self.data.n
+
+    def gradient(self, eta):
+        g_mu, G = moment_gradient(self.data, *self.unpack(eta))
+        w = np.where(self.li == self.lj, 1.0, 2.0)
+        return -2.0 / self.data.n * np.concatenate([g_mu, w * G[..., self.li, self.lj]],
+                                                   axis=-1)
+
+    def expected_information(self, eta):
+        return moment_information(self.data, self.unpack(eta)[1]) / self.data.n
+
+
+def saturated(data: MissingData, tol: float = 1e-12, max_iter: int = 200):
+    """The saturated model's ML moments (lavaan's h1), run to convergence: a
+    few EM steps from lavaan's start (available-case means and variances,
+    zero covariances), then Fisher scoring on (μ, vech Σ) until
+    max |dF/dη| < tol (lavaan's EM stops at max |Δ| < 1e-5).
+    Returns (μ, Σ, iterations)."""
+    from .scoring import fisher_scoring
+    sat = Saturated(data)
+    mu, sigma = _em(data, *data.start_moments(), steps=3)
+    eta, it, _ = fisher_scoring(sat, sat.pack(mu, sigma), max_iter=max_iter, tol=tol)
+    return (*sat.unpack(eta), it + 3)
 
 
 def _em(data: MissingData, mu, sigma, steps: int):

@@ -33,6 +33,7 @@ from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
 from . import engine, fiml, ml, twolevel as tl
+from .scoring import Discrepancy, fisher_scoring
 from .vcov import meat
 from .ram import ram_of
 
@@ -50,40 +51,25 @@ def numerical_information(gradient, theta, h: float = 1e-6) -> np.ndarray:
     return 0.25 * (H + H.T)
 
 
-def fisher_scoring(lik, theta, max_iter=MAX_SCORING, tol=1e-12):
-    """Fisher scoring with step halving on any likelihood object; returns
-    (θ, iterations, max |dF/dθ|).  Bounded: at most max_iter steps."""
+def verified_solution(lik, theta, method: str, what: str, check: str) -> engine.Solution:
+    """Fisher scoring from θ, accepted only when the gradient vanishes
+    (max |dF/dθ| ≤ GRAD_TOL); else an EstimationError saying what to try."""
+    theta, it, gnorm = fisher_scoring(lik, theta, max_iter=MAX_SCORING)
     f = lik.discrepancy(theta)
-    g = lik.gradient(theta)
-    it = 0
-    information = getattr(lik, "scoring_information", lik.expected_information)
-    while it < max_iter and len(g) and np.max(np.abs(g)) > tol:
-        it += 1
-        info = information(theta)
-        try:
-            step = -np.linalg.solve(2.0 * info, g)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(2.0 * info, g, rcond=None)[0]
-        t = 1.0
-        while t > 1e-8:
-            cand = theta + t * step
-            fc = lik.discrepancy(cand)
-            if np.isfinite(fc) and fc <= f + 1e-13 * max(1.0, abs(f)):
-                break
-            t /= 2
-        else:
-            break
-        theta, f = cand, fc
-        g = lik.gradient(theta)
-        if np.max(np.abs(t * step)) < 1e-13:
-            break
-    return theta, it, float(np.max(np.abs(g))) if len(g) else 0.0
+    if not np.isfinite(f) or gnorm > GRAD_TOL:
+        raise EstimationError(
+            f"The estimation of {what} did not converge: after {it} scoring iterations "
+            f"the gradient norm is {gnorm:.2e} (needs < {GRAD_TOL:.0e}). Check that the "
+            f"model is identified and that {check}; give start values with start().",
+            iterations=it, gradient_norm=gnorm, theta=theta)
+    return engine.Solution(theta, lik.values, it, gnorm, f, method)
 
 
 # -- complete data, one level ------------------------------------------------------------
 
-class CompleteML:
-    """Normal-theory ML on complete single-level data (estimate/ml.py)."""
+class CompleteML(Discrepancy):
+    """Normal-theory ML on complete single-level data (estimate/ml.py); its
+    discrepancy, gradient and expected information are scoring.Discrepancy's."""
 
     kind = "ml"
     units = "cases"
@@ -99,15 +85,6 @@ class CompleteML:
     @classmethod
     def from_array(cls, pt: ParTable, X: np.ndarray) -> "CompleteML":
         return cls(pt, ml.Moments.from_array(X))
-
-    def discrepancy(self, theta):
-        return ml.discrepancy(self.ram, theta, self.mom, self.values)
-
-    def gradient(self, theta):
-        return ml.gradient(self.ram, theta, self.mom, self.values)
-
-    def expected_information(self, theta):
-        return ml.expected_information(self.ram, theta, self.values)
 
     def observed_information(self, theta):
         return ml.observed_information(self.ram, theta, self.mom, self.values)
@@ -275,20 +252,12 @@ class TwoLevelML:
                 theta[r.free - 1] = mu[ib[r.lhs]]
         return self._finish(theta, what="the saturated two-level model")
 
-    def _finish(self, theta, what="the model", iterations=0):
+    def _finish(self, theta, what="the model"):
         if not np.isfinite(self.discrepancy(theta)):
             raise EstimationError(f"The start values of {what} imply a covariance matrix "
                                   f"that is not positive definite.")
-        theta, it, gnorm = fisher_scoring(self, theta)
-        f = self.discrepancy(theta)
-        if not np.isfinite(f) or gnorm > GRAD_TOL:
-            raise EstimationError(
-                f"The estimation of {what} did not converge: after {it} scoring "
-                f"iterations the gradient norm is {gnorm:.2e} (needs < {GRAD_TOL:.0e}). "
-                f"Check that the model is identified and that no level-2 variance is "
-                f"close to zero; give start values with start().",
-                iterations=it, gradient_norm=gnorm, theta=theta)
-        return engine.Solution(theta, self.values, iterations + it, gnorm, f, "twolevel")
+        return verified_solution(self, theta, "twolevel", what,
+                                 "no level-2 variance is close to zero")
 
     def start_values(self) -> np.ndarray:
         """Each block fitted on its own to the saturated model's moments of
@@ -457,16 +426,8 @@ class FIML:
             theta = np.asarray(start, dtype=float)
         if not np.isfinite(self.discrepancy(theta)):
             theta = _simple_starts(self.pt, self.em[1])
-        theta, it, gnorm = fisher_scoring(self, theta)
-        f = self.discrepancy(theta)
-        if not np.isfinite(f) or gnorm > GRAD_TOL:
-            raise EstimationError(
-                f"The estimation did not converge: after {it} scoring iterations the "
-                f"gradient norm is {gnorm:.2e} (needs < {GRAD_TOL:.0e}). Check that the "
-                f"model is identified and that every variable has enough observed "
-                f"values; give start values with start().",
-                iterations=it, gradient_norm=gnorm, theta=theta)
-        return engine.Solution(theta, self.values, it, gnorm, f, "fiml")
+        return verified_solution(self, theta, "fiml", "the model",
+                                 "every variable has enough observed values")
 
     # the saturated and baseline models ------------------------------------------------
     def h1_loglik(self) -> float:
@@ -513,20 +474,11 @@ class FIML:
 
     def h1_trace(self, clusters=None) -> float:
         from .robust_test import _h1_kept
-        mu, sigma = self.em
-        p = len(mu)
-        li, lj = tl.vech_indices(p)
-
-        def grad(eta):
-            S = np.zeros(eta.shape[:-1] + (p, p))
-            S[..., li, lj] = eta[..., p:]
-            S[..., lj, li] = eta[..., p:]
-            g_mu, G = fiml.moment_gradient(self.data, eta[..., :p], S)
-            return -2.0 / self.n * np.concatenate([g_mu, tl._vechw(G)], axis=-1)
-        eta = np.concatenate([mu, sigma[li, lj]])
+        sat = fiml.Saturated(self.data)
+        eta = sat.pack(*self.em)
         keep = _h1_kept(self.pt)
-        A = numerical_information(grad, eta)[np.ix_(keep, keep)]
-        B = meat(fiml.moment_scores(self.data, mu, sigma)[:, keep], self.n, clusters)
+        A = numerical_information(sat.gradient, eta)[np.ix_(keep, keep)]
+        B = meat(fiml.moment_scores(self.data, *self.em)[:, keep], self.n, clusters)
         return float(np.trace(np.linalg.solve(A, B)))
 
     def baseline_trace(self, clusters=None) -> float:
