@@ -80,7 +80,7 @@ class Comparison:
                 f"  {len(self.tests)} nested-model test(s), {len(self.information)} "
                 f"non-nested pair(s)" + (f"; largest Akaike weight: {best} ({w[best]:.3f})"
                                          if best is not None else "") + "\n"
-                f"  print(cmp.summary()) or cmp.table, cmp.tests, cmp.effects for the tables>")
+                "  print(cmp.summary()) or cmp.table, cmp.tests, cmp.effects for the tables>")
 
     def _repr_html_(self) -> str:          # Jupyter
         from .report.tables import comparison_html
