@@ -73,3 +73,14 @@ def test_cli_quiet_keeps_stderr_free_of_bars(tmp_path, capsys, monkeypatch):
     assert main(["fit", str(spec), "--data", str(data), "--se", "bootstrap",
                  "--bootstrap", "20", "--seed", "1", "--quiet"]) == 0
     assert "20/20" not in capsys.readouterr().err
+
+
+def test_jupyter_without_ipywidgets_gets_the_text_bar(monkeypatch):
+    import importlib.util
+
+    from tqdm.std import tqdm as text_bar
+    monkeypatch.setitem(sys.modules, "ipykernel", object())
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ipywidgets" else real(name, *a))
+    assert progress._tqdm() is text_bar

@@ -6,8 +6,12 @@ therapists.
 
     >>> import attachpath as ap
     >>> clients = ap.datasets.load_example_clients()
-    >>> res = ap.fit("specs/serial_anx.lav", clients, cluster="therapist", se="robust")  # doctest: +SKIP
-    >>> print(res.summary())                                                          # doctest: +SKIP
+    >>> res = ap.fit(ap.specs.path("serial_esat_anx"), clients, cluster="therapist")
+    >>> res.nobs, res.se_kind                   # cluster-robust SEs by default with a cluster
+    (330, 'robust.cluster')
+    >>> print(res.summary())                    # doctest: +ELLIPSIS
+    attachpath ...: ML estimation, 7 observed variables
+    ...
 """
 
 __version__ = "0.1.0"

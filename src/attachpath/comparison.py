@@ -1,9 +1,10 @@
 """Comparing alternative structures fitted to the same cases.
 
     >>> import attachpath as ap
-    >>> cmp = ap.compare(["specs/serial_esat_anx.lav", "specs/serial_esat_anx_partial.lav"],
-    ...                  ap.datasets.load_example_clients(), cluster="therapist")  # doctest: +SKIP
-    >>> cmp.tests                                                                    # doctest: +SKIP
+    >>> cmp = ap.compare([ap.specs.path("serial_esat_anx"), ap.specs.path("serial_esat_anx_partial")],
+    ...                  ap.datasets.load_example_clients(), cluster="therapist")
+    >>> cmp.tests[["model_a", "model_b", "df_diff"]].values.tolist()
+    [['serial_esat_anx', 'serial_esat_anx_partial', 2]]
 
 How nesting is detected (the NET method of Bentler & Satorra 2010, as in
 semTools::net): model A is nested in model B when both have the same
@@ -81,7 +82,7 @@ class Comparison:
                 f"  {len(self.tests)} nested-model test(s), {len(self.information)} "
                 f"non-nested pair(s)" + (f"; largest Akaike weight: {best} ({w[best]:.3f})"
                                          if best is not None else "") + "\n"
-                f"  print(cmp.summary()) or cmp.table, cmp.tests, cmp.effects for the tables>")
+                "  print(cmp.summary()) or cmp.table, cmp.tests, cmp.effects for the tables>")
 
     def _repr_html_(self) -> str:          # Jupyter
         from .report.tables import comparison_html

@@ -3,6 +3,8 @@
     >>> from attachpath.demo import run_demo
     >>> run_demo("attachpath-demo")          # doctest: +SKIP
 
+(skipped as a doctest: it takes a minute, and tests/report/test_demo.py runs it)
+
 1. prepare: the example sessions (330 clients of 44 therapists, simulated)
    are aggregated to client means with ESAT scores (data/clients.csv; a copy
    of the sessions is kept as data/sessions.csv, and of the specs used as

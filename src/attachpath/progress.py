@@ -27,6 +27,18 @@ def enabled(progress: bool | None) -> bool:
     return watching() if progress is None else bool(progress)
 
 
+def _tqdm():
+    """tqdm.auto's bar (a widget in Jupyter), or the text bar in a Jupyter
+    without ipywidgets, where tqdm.auto would warn 'IProgress not found' and
+    fall back to the text bar anyway."""
+    import importlib.util
+    if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is None:
+        from tqdm.std import tqdm
+        return tqdm
+    from tqdm.auto import tqdm
+    return tqdm
+
+
 class Bar:
     """A bar over `total` steps; `bar(i)` says that i steps are done.
     Does nothing when the progress option is off."""
@@ -35,7 +47,7 @@ class Bar:
         self.done = 0
         self.bar = None
         if total > 0 and enabled(progress):
-            from tqdm.auto import tqdm
+            tqdm = _tqdm()
             self.bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr,
                             dynamic_ncols=True)
 

@@ -33,8 +33,9 @@ class Result:
     """One fitted model.
 
     >>> import attachpath as ap
-    >>> res = ap.fit("y ~ x", ap.datasets.load_example_clients())  # doctest: +SKIP
-    >>> res.estimates[["lhs", "op", "rhs", "est", "se"]]            # doctest: +SKIP
+    >>> res = ap.fit("tds_ge ~ ecr_anx", ap.datasets.load_example_clients())
+    >>> res.estimates[["lhs", "op", "rhs"]].values.tolist()
+    [['tds_ge', '~', 'ecr_anx'], ['tds_ge', '~~', 'tds_ge']]
     """
 
     partable: ParTable
@@ -97,7 +98,9 @@ class Result:
         ones included) and := parameter, with delta-method SEs from this
         fit's vcov, z, p and a normal `level` interval (default: the fit's).
 
-        >>> res.standardized_solution().query("op == ':='")  # doctest: +SKIP
+        >>> res = ap.fit("tds_ge ~ a*esat_anx\\niip_post ~ b*tds_ge\\nab := a*b", clients)
+        >>> res.standardized_solution().query("op == ':='")[["lhs", "op"]].values.tolist()
+        [['ab', ':=']]
         """
         from .effects import standardized_solution
         from .estimate.ram import ram_of

@@ -597,7 +597,7 @@ def write_simulation(sim: Simulation, out_dir, *, decimals: int | None = None,
 
     Example::
 
-        >>> write_simulation(simulate(seed=3), "sim3")         # doctest: +SKIP
+        >>> write_simulation(simulate(seed=3), "sim3")
         (PosixPath('sim3/sessions.csv'), PosixPath('sim3/truth.json'))
     """
     from attachpath.data.io import write_texts_atomic

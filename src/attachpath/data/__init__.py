@@ -3,9 +3,12 @@
 Example::
 
     >>> from attachpath.data import read_data, prepare, esat_scores, model_frame
-    >>> ds = read_data("sessions.csv")                                   # doctest: +SKIP
-    >>> clients = esat_scores(prepare(ds.frame).clients)                 # doctest: +SKIP
-    >>> X, info = model_frame(clients, ["ecr_anx", "esat_anx"], cluster="therapist")  # doctest: +SKIP
+    >>> from attachpath.datasets import example_path
+    >>> ds = read_data(example_path())                   # the bundled sessions.csv
+    >>> clients = esat_scores(prepare(ds.frame, session="session").clients)
+    >>> X, info = model_frame(clients, ["ecr_anx", "esat_anx"], cluster="therapist")
+    >>> X.shape, info["n_clusters"]
+    ((330, 2), 44)
 """
 
 from attachpath.data.checks import model_frame

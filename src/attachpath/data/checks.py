@@ -8,8 +8,8 @@ Example::
 
     >>> from attachpath.data.checks import model_frame
     >>> X, info = model_frame(clients, ["ecr_anx", "cats_secure", "tds_ge"],
-    ...                       cluster="therapist")              # doctest: +SKIP
-    >>> X.dtypes.unique(), info["n_clusters"], info["dropped_rows"]  # doctest: +SKIP
+    ...                       cluster="therapist")
+    >>> X.dtypes.unique(), info["n_clusters"], info["dropped_rows"]
     (array([dtype('float64')], dtype=object), 44, 0)
 """
 
@@ -62,8 +62,10 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
 
     Example::
 
-        >>> X, info = model_frame(df, ["x", "y"], cluster="therapist")   # doctest: +SKIP
-        >>> info["clusters"][:3]                                         # doctest: +SKIP
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [2.0, 1, 4, 3], "therapist": [1, 1, 1, 2]})
+        >>> X, info = model_frame(df, ["x", "y"], cluster="therapist")
+        >>> info["clusters"][:3]
         array([1, 1, 1])
     """
     X, info = model_array(frame, variables, cluster=cluster, missing=missing)

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from ..errors import AttachpathError, EstimationError
+from ..errors import EstimationError, OptionError
 from . import closedform, engine, ml
 from .distributions import norm_cdf, norm_ppf
 
@@ -183,7 +183,7 @@ def run(pt, ram, mom, sol, *, clusters=None, n=1000, seed=None, progress=False,
     if n < 2:
         raise EstimationError("The bootstrap needs at least 2 draws.")
     if interval not in ("percentile", "bca"):
-        raise AttachpathError(f"Bootstrap intervals are 'percentile' or 'bca', not '{interval}'.")
+        raise OptionError(f"Bootstrap intervals are 'percentile' or 'bca', not '{interval}'.")
     defined = Defined.from_partable(pt)
     theta = sol.theta
     draws, failed = replicates(pt, ram, mom.X, theta, clusters=clusters, n=n, seed=seed,
