@@ -177,8 +177,23 @@ def parameter_rows(res) -> list[dict]:
                 e["group"] = "Residual variances" if e["lhs"] in endo else "Variances"
         else:
             e["group"] = {"=~": "Loadings", "~": "Regressions", "~1": "Intercepts"}[e["op"]]
+        if pt.multilevel:
+            e["group"] = f"{level_heading(res, r.block)}: {e['group']}"
         out.append(e)
     return out
+
+
+def level_heading(res, block: int) -> str:
+    """'Level 1 (within clients)' / 'Level 2 (between clients)'."""
+    cluster = (res.data_info.get("cluster") or {}).get("name", "cluster")
+    return f"Level {block} ({'within' if block == 1 else 'between'} {cluster}s)"
+
+
+def group_order(res) -> list[str]:
+    if not res.partable.multilevel:
+        return list(GROUP_ORDER)
+    return [f"{level_heading(res, b)}: {g}" for b in range(1, len(res.partable.levels) + 1)
+            for g in GROUP_ORDER]
 
 
 GROUP_ORDER = ("Loadings", "Regressions", "Covariances", "Residual covariances", "Variances",
@@ -192,7 +207,7 @@ def estimates_table(res, title="Parameter estimates", decimals: int = 3) -> Tabl
         rows_by.setdefault(e["group"], []).append(e)
     rows = []
     any_fixed = False
-    for gname in GROUP_ORDER:
+    for gname in group_order(res):
         part = rows_by.get(gname)
         if not part:
             continue
@@ -252,7 +267,14 @@ def r2_table(res, title=None) -> Table | None:
     if not res.r2:
         return None
     names = var_labels(res)
-    rows = [[names.get(v, v), F.num(r, 3, bounded=True)] for v, r in res.r2.items()]
+
+    def shown(v):
+        # two-level fits name level-2 R² 'y.l2' (as lavaan's parameter names)
+        if res.partable.multilevel:
+            base, level = (v[:-3], 2) if v.endswith(".l2") else (v, 1)
+            return f"{names.get(base, base)} ({level_heading(res, level).split(' (')[1][:-1]})"
+        return names.get(v, v)
+    rows = [[shown(v), F.num(r, 3, bounded=True)] for v, r in res.r2.items()]
     return Table(title=title or Rich("Variance explained (<em>R</em>\u00b2)", "Variance explained (*R*\u00b2)"),
                  header=["Variable", _r2()], rows=rows, align="lr",
                  note="Share of the variance of each endogenous variable explained by the model.")
