@@ -134,9 +134,10 @@ def _icc1(values, inv, sizes):
     Y = np.asarray(values, dtype=float)
     Y2 = Y[:, None] if Y.ndim == 1 else Y
     g, n = len(sizes), len(Y2)
-    onehot = np.zeros((g, n))
-    onehot[inv, np.arange(n)] = 1.0
-    means = (onehot @ Y2) / sizes[:, None]
+    # cluster sums by sorting once (no n x g matrix: memory stays linear in n)
+    order = np.argsort(inv, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    means = np.add.reduceat(Y2[order], starts, axis=0) / sizes[:, None]
     ssb = sizes @ (means - Y2.mean(axis=0)) ** 2
     ssw = np.sum((Y2 - means[inv]) ** 2, axis=0)
     msb, msw = ssb / (g - 1), (ssw / (n - g) if n > g else np.full_like(ssw, np.nan))

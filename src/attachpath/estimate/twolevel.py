@@ -237,16 +237,17 @@ def loglik(model: TwoLevelModel, theta, values):
     signV, ldV = np.linalg.slogdet(V)
     ok = (sign1 > 0) & np.all(signV > 0, axis=-1)
     J, N = data.n_clusters, data.n
-    with np.errstate(all="ignore"):
-        inv1 = np.linalg.inv(np.where(ok[..., None, None], s1, np.eye(s1.shape[-1])))
-        Vinv = np.linalg.inv(np.where(ok[..., None, None, None], V, np.eye(V.shape[-1])))
-        within = -0.5 * ((N - J) * ld1 + _tr(inv1, data.W_total))
-        dev = data.mean - mu[..., None, :]
-        T = data.cov + dev[..., :, None] * dev[..., None, :]
-        py, pz = len(data.y), len(data.z)
-        between = -0.5 * np.sum(data.count * (ldV + py * np.log(data.sizes) + _tr(Vinv, T)),
-                                axis=-1)
-        ll = within + between - 0.5 * (N * py + J * pz) * LOG2PI
+    # covariances that are not positive definite are swapped for I (their
+    # value is −inf below), so no warning can arise in the inverses
+    inv1 = np.linalg.inv(np.where(ok[..., None, None], s1, np.eye(s1.shape[-1])))
+    Vinv = np.linalg.inv(np.where(ok[..., None, None, None], V, np.eye(V.shape[-1])))
+    within = -0.5 * ((N - J) * ld1 + _tr(inv1, data.W_total))
+    dev = data.mean - mu[..., None, :]
+    T = data.cov + dev[..., :, None] * dev[..., None, :]
+    py, pz = len(data.y), len(data.z)
+    between = -0.5 * np.sum(data.count * (ldV + py * np.log(data.sizes) + _tr(Vinv, T)),
+                            axis=-1)
+    ll = within + between - 0.5 * (N * py + J * pz) * LOG2PI
     ll = np.where(ok, ll, -np.inf)
     return float(ll) if np.ndim(ll) == 0 else ll
 
