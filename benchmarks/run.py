@@ -332,6 +332,15 @@ def main() -> int:
             f"bootstrap, while attachpath's resamples therapists.",
             f"- lavaan peak RSS: {r_info['peak_rss_mb']:.0f} MB (R session of the fits), "
             f"{r_info['boot_rss']:.0f} MB (whole Rscript bootstrap run)."]
+    # two-level fits beside lavaan (issue 12), measured by benchmarks/twolevel.py
+    two = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "twolevel.py")]
+                         + (["--reps", "5", "--cli-reps", "2"] if args.quick else [])
+                         + (["--no-r"] if args.no_r else []),
+                         capture_output=True, text=True)
+    if two.returncode == 0:
+        lines += ["", "## Two-level fits", "", *two.stdout.strip().splitlines()[1:]]
+    else:
+        errors.append(("two-level", two.stderr[-2000:]))
     if errors:
         lines += ["", "## Errors", ""]
         for label, err in errors:
