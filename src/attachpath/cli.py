@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_commands(sub)
     except ImportError:
         pass
-    for name in ("diagram", "compare", "demo"):
+    for name in ("diagram", "compare", "demo", "power"):
         try:
             module = __import__(f"attachpath.commands_{name}", fromlist=["add_command"])
             module.add_command(sub)
