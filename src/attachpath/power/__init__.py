@@ -229,3 +229,13 @@ def power(population, *, analyses=None, n=None, therapists=None,
         from ..outputs import write_files_atomic
         written = tuple(write_files_atomic(out, report.files(table, provenance)))
     return PowerResult(table, provenance, written)
+
+
+class _CallableModule(__import__("types").ModuleType):
+    """attachpath.power(...) calls power(): the package is also the API name."""
+
+    def __call__(self, population, **options) -> PowerResult:
+        return power(population, **options)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule
