@@ -120,7 +120,8 @@ def html_report(table: pd.DataFrame, provenance: dict, svg: str | None) -> str:
                    "table, with variances, RMSE and the Monte Carlo SE of every figure, is "
                    "power.csv.")))
     prov = Section(Heading("Provenance"))
-    prov.add(KeyValues([(k, str(v)) for k, v in provenance.items()
+    prov.add(KeyValues([(k, "; ".join(map(str, v)) if isinstance(v, list) else str(v))
+                        for k, v in provenance.items()
                         if k not in ("population", "analyses", "versions", "notes")]))
     prov.add(KeyValues([(k, v) for k, v in provenance["versions"].items()]))
     for n in provenance.get("notes", []):
