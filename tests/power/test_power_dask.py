@@ -183,3 +183,22 @@ def test_a_separately_started_scheduler_and_workers_give_the_same_result(in_proc
         for p in reversed(procs):
             _stop(p)
         log.close()
+
+
+def test_outputs_table_figure_and_report(in_process):
+    res, out = in_process
+    assert sorted(res.written) == ["power.csv", "power.png", "power.svg", "provenance.json",
+                                   "report.html"]
+    table = pd.read_csv(out / "power.csv")
+    for col in ("lhs", "op", "rhs", "label", "n", "analysis", "power", "power_mcse",
+                "coverage", "coverage_mcse", "bias", "rel_bias", "rmse", "mean_se", "sd_est",
+                "se_ratio", "reps_used", "nonconverged"):
+        assert col in table.columns, col
+    # one row per design × analysis × reported parameter (5 free rows + 1 :=)
+    assert len(table) == 2 * 6 and set(table.n) == {60, 120}
+    assert (out / "power.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import xml.etree.ElementTree as ET
+    ET.fromstring((out / "power.svg").read_text())
+    html = (out / "report.html").read_text()
+    assert "seed" in html and "11" in html and "distributed" in html and "<svg" in html
+    assert not list(out.glob(".*.tmp"))

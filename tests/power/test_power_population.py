@@ -62,3 +62,15 @@ def test_true_values_match_rows_and_evaluate_defined():
     rows2 = [r for r in pt2.rows if r.free and r.op != "~1"]
     cov = [t for r, t in zip(rows2, truth2) if r.op == "~~" and r.lhs != r.rhs]
     assert cov == [0.0]
+
+
+def test_paths_the_population_lacks_are_zero_and_unknown_variances_nan():
+    pop = population_of("m ~ 0.4*a*x\ny ~ 0.3*b*m")
+    pt = analysis_partable(Analysis("partial", "m ~ a*x\ny ~ b*m + d*x\nx ~~ x\n"
+                                               "total := d + a*b"))
+    _, truth = true_values(pop, pt)
+    rows = [r for r in pt.rows if (r.free and r.op != "~1") or r.op == ":="]
+    got = {(r.lhs, r.op, r.rhs): t for r, t in zip(rows, truth)}
+    assert got[("y", "~", "x")] == 0.0
+    assert [t for (lhs, op, _), t in got.items() if op == ":="] == [pytest.approx(0.12, abs=1e-12)]
+    assert got[("x", "~~", "x")] == 1.0          # x's variance is in the population

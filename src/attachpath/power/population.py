@@ -164,13 +164,20 @@ def reported_rows(pt: ParTable) -> tuple[int, ...]:
 
 def true_values(pop: Population, pt: ParTable) -> tuple[np.ndarray, np.ndarray]:
     """(θ of the analysis at the population values, value of each reported
-    row).  A parameter the population does not have is NaN; := rows are the
-    analysis' own expressions evaluated at that θ."""
+    row).  A path, loading or covariance the population does not have is 0;
+    a variance it does not have (of a variable exogenous in the population
+    but explained in the analysis) is NaN, and so are its bias and coverage.
+    := rows are the analysis' own expressions evaluated at that θ."""
     from ..effects import Defined
     theta = np.full(pt.npar, np.nan)
     for r in pt.rows:
         if r.free and r.op in ("=~", "~", "~~", "~1"):
-            theta[r.free - 1] = pop.value_of(r.lhs, r.op, r.rhs)
+            value = pop.value_of(r.lhs, r.op, r.rhs)
+            if np.isnan(value) and (r.op in ("=~", "~") or (r.op == "~~" and r.lhs != r.rhs)):
+                # a path or covariance the population does not have is 0 there
+                # (an analysis that adds a direct effect tests a zero effect)
+                value = 0.0
+            theta[r.free - 1] = value
     defined = Defined.from_partable(pt)
     dvals = defined.evaluate(theta) if len(defined) else np.zeros(0)
     out = []

@@ -144,7 +144,9 @@ def run(study: Study, reps: int, *, chunk_size: int, folds, checkpoints: Checkpo
 
     info = {"resumed_reps": resumed}
     try:
-        if workers == 0 and scheduler is None:
+        if not tasks:
+            info.update(scheduler="none (every chunk was saved)", workers=0)
+        elif workers == 0 and scheduler is None:
             info.update(scheduler="none (in process)", workers=0)
             for d, s, e in tasks:
                 finished(run_chunk(study, d, s, e))
