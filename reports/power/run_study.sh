@@ -9,4 +9,4 @@ attachpath=${ATTACHPATH:-.venv/bin/attachpath}
 "$attachpath" power reports/power/population_serial_esat_anx.lav \
     --analysis specs/serial_esat_anx.lav --analysis specs/serial_esat_anx_partial.lav \
     --therapists 20,44,80 --clients-per-therapist 7.5 --icc 0.1 \
-    --reps 2000 --seed 2024 --quiet --out reports/power/seed_design
+    --reps 1000 --seed 2024 --quiet "$@" --out reports/power/seed_design

@@ -21,7 +21,8 @@ def curve_rows(table: pd.DataFrame) -> pd.DataFrame:
 def param_name(row) -> str:
     if row["op"] == ":=":
         return row["lhs"]
-    return f"{row['lhs']} {row['op']} {row['rhs']}" + (f" ({row['label']})" if row["label"] else "")
+    label = row["label"] if isinstance(row["label"], str) else ""
+    return f"{row['lhs']} {row['op']} {row['rhs']}" + (f" ({label})" if label else "")
 
 
 def figure(table: pd.DataFrame, alpha: float):
@@ -39,34 +40,51 @@ def figure(table: pd.DataFrame, alpha: float):
     rows = rows.assign(_name=[param_name(r) for _, r in rows.iterrows()])
     series_keys = ["analysis"] + (["clients_per_therapist"]
                                   if rows["clients_per_therapist"].notna().any() else [])
+    # one colour, marker and line style per series across all panels, so the
+    # legend holds everywhere and identical curves of two analyses stay visible
+    keys = list(dict.fromkeys(tuple(k) if isinstance(k, tuple) else (k,)
+                              for k, _ in rows.groupby(series_keys, sort=False, dropna=False)))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = {k: dict(color=colours[i % len(colours)], marker="osD^v<>"[i % 7],
+                      ls=["-", "--", ":", "-."][i % 4], mfc="none" if i % 2 else None)
+              for i, k in enumerate(keys)}
+    ticks = table.drop_duplicates("n").sort_values("n")
+    tick_labels = [f"{int(r.n)}" + (f"\n{int(r.therapists)} th." if pd.notna(r.therapists)
+                                     else "") for r in ticks.itertuples()]
     for ax, name in zip(axes.flat, names):
         sub = rows[rows["_name"] == name]
         for key, s in sub.groupby(series_keys, sort=False, dropna=False):
-            key = key if isinstance(key, tuple) else (key,)
+            key = tuple(key) if isinstance(key, tuple) else (key,)
             s = s.sort_values("n")
             label = str(key[0]) + (f", {key[1]:g} per therapist" if len(key) > 1
                                    and pd.notna(key[1]) else "")
-            ax.errorbar(s["n"], s["power"], yerr=1.96 * s["power_mcse"], marker="o",
-                        ms=3.5, lw=1.4, capsize=2, label=label)
+            ax.errorbar(s["n"], s["power"], yerr=1.96 * s["power_mcse"], ms=4, lw=1.3,
+                        capsize=2, label=label, **styles[key])
         ax.axhline(0.8, color="0.45", lw=0.9, ls="--")
         ax.axhline(alpha, color="0.7", lw=0.8, ls=":")
         ax.set_title(name, fontsize=9)
         ax.set_ylim(-0.02, 1.02)
+        ax.set_xticks(ticks["n"].tolist(), tick_labels)
         ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=8)
+        ax.tick_params(labelsize=7.5)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("power", fontsize=9)
-    for ax in axes[-1, :]:
-        ax.set_xlabel("clients (n)", fontsize=9)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.supxlabel("clients (n)" + (" and therapists" if table["therapists"].notna().any()
+                                   else ""), fontsize=9, y=0.075)
+    handles, labels = [], []
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)),
                    fontsize=8, frameon=False)
     fig.suptitle(f"Power at α = {alpha:g} (dashed: 80%; dotted: α); bars: ±1.96 Monte Carlo SE",
                  fontsize=10)
-    fig.tight_layout(rect=(0, 0.06 if handles else 0, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.09 if handles else 0.04, 1, 0.95))
     return fig
 
 
