@@ -208,9 +208,9 @@ def power(population, *, analyses=None, n=None, therapists=None,
     for n_ in pop.notes:
         if n_ not in notes:
             notes.append(n_)
+    from importlib.metadata import version
+
     from ..fitting import versions
-    import dask
-    import distributed
     provenance = {
         "population_file": pop_file, "reps": int(reps), "seed": int(seed),
         "alpha": alpha, "level": level, "se": se or "robust (nested) / standard (simple)",
@@ -219,8 +219,8 @@ def power(population, *, analyses=None, n=None, therapists=None,
         "resumed_replicates": info.get("resumed_reps", 0),
         "seeding": "numpy SeedSequence(seed, spawn_key=(design, replicate))",
         "population": pop_text, "analyses": {a.name: a.text for a in an},
-        "versions": versions() | {"dask": dask.__version__,
-                                  "distributed": distributed.__version__,
+        "versions": versions() | {"dask": version("dask"),
+                                  "distributed": version("distributed"),
                                   "platform": platform.platform()},
         "notes": notes,
     }

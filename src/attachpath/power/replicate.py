@@ -53,6 +53,12 @@ def _prepared(study: Study):
     chol = np.linalg.cholesky(pop.sigma)
     prepared = []
     for a in study.analyses:
+        if a.kind != "single":
+            # the plug-in point of two-level analyses: their own table, data
+            # layout (rows of sessions, cluster ids per level) and fitter
+            from ..errors import AttachpathError
+            raise AttachpathError(f"Analyses of kind '{a.kind}' are not supported yet; "
+                                  f"only single-level ('single') analyses are.")
         pt = analysis_partable(a)
         start, _ = true_values(pop, pt)
         rows = reported_rows(pt)
