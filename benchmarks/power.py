@@ -119,6 +119,9 @@ def main() -> int:
               f"replicate (simulate, fit, robust vcov, delta method)",
               f"- {big:,} replicates on 2 workers: {rows[1]['wall']:.1f} s + "
               f"{rows[1]['startup']:.1f} s start-up (target ≤ 30 s)",
+              f"- marginal cost on 2 workers ({big:,} vs {big // 10:,} replicates): "
+              f"{1000 * (rows[1]['wall'] - rows[4]['wall']) / (big - big // 10):.2f} ms per "
+              f"replicate (the rest is imports, figure and report)",
               f"- 2 workers vs 1 on {mid:,} replicates: {speed:.2f}× (target ≥ 1.6×)",
               f"- client peak RSS, {big:,} vs {big // 10:,} replicates: {mem:.2f} "
               f"(target within 20%)", ""]
