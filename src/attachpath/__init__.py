@@ -46,11 +46,14 @@ def __getattr__(name):
     if name == "Result":
         from .result import Result
         return Result
+    # attachpath.power is the subpackage, callable as the function
+    # attachpath.power.power (a module attribute would be shadowed by the
+    # subpackage as soon as it is imported, so the module itself is callable)
     if name in ("datasets", "simulate", "diagram", "report", "comparison", "fitting", "specs",
-                "export"):
+                "export", "power"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(name)
 
 
-__all__ = ["fit", "check", "compare", "Result", "ParTable", "AttachpathError", "SpecError",
+__all__ = ["fit", "check", "compare", "power", "Result", "ParTable", "AttachpathError", "SpecError",
            "DataError", "ModelError", "EstimationError", "__version__"]

@@ -20,7 +20,7 @@ import traceback
 # attachpath.cli.<name> with add_command(subparsers).  A new command is one
 # more name here; a module that fails to import is an error, never a command
 # dropped silently.
-COMMANDS = ("fit", "check", "prepare", "simulate", "diagram", "compare", "demo")
+COMMANDS = ("fit", "check", "prepare", "simulate", "diagram", "compare", "demo", "power")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,138 @@
+"""Benchmarks of `attachpath power` (Monte Carlo power studies on Dask).
+
+    python benchmarks/power.py [--quick]
+
+Study: the seed study's client-level serial model
+(reports/power/population_serial_esat_anx.lav, analysed with
+specs/serial_esat_anx.lav), 44 therapists × 7.5 clients (330), ICC 0.1,
+therapist-robust SEs.  Each measurement runs in a fresh child process
+(`power.py --child ...`) that calls attachpath.power and reports its wall
+time (from the call, LocalCluster start-up included) and its own peak RSS
+(the client process only: the workers are separate processes).  Medians of
+--repeats runs are printed and written to reports/power/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+POP = ROOT / "reports" / "power" / "population_serial_esat_anx.lav"
+ANALYSIS = ROOT / "specs" / "serial_esat_anx.lav"
+REPORT = ROOT / "reports" / "power" / "benchmarks.md"
+
+
+def child(reps: int, workers: int) -> None:
+    """One study in this process: LocalCluster start-up and the study timed
+    apart (workers=0: in process, without Dask, also timing the CPU)."""
+    import logging
+
+    import attachpath as ap
+    kw = dict(analyses=[str(ANALYSIS)], therapists=44, clients_per_therapist=7.5, icc=0.1,
+              reps=reps, seed=1, chunk_size=100)
+    startup = 0.0
+    cluster = client = None
+    if workers:
+        from distributed import Client, LocalCluster
+        t = time.perf_counter()
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+        # import attachpath on the workers before the clock starts
+        client.run(lambda: __import__("attachpath.power.replicate"))
+        startup = time.perf_counter() - t
+        kw["scheduler"] = cluster.scheduler_address
+    else:
+        kw["workers"] = 0
+    with tempfile.TemporaryDirectory() as out:
+        t, c = time.perf_counter(), time.process_time()
+        res = ap.power(str(POP), out=out, **kw)
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+    if client is not None:
+        client.close()
+        cluster.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ind = res.table[res.table.lhs == "anx_ge"].iloc[0]
+    print(json.dumps({"wall": wall, "cpu": cpu, "startup": startup, "rss_mb": rss,
+                      "power_anx_ge": float(ind.power)}))
+
+
+def measure(reps: int, workers: int, repeats: int) -> dict:
+    runs = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, __file__, "--child", str(reps), str(workers)],
+                             capture_output=True, text=True, timeout=3600, check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    med = {k: statistics.median(r[k] for r in runs)
+           for k in ("wall", "cpu", "startup", "rss_mb")}
+    return {"reps": reps, "workers": workers, **med,
+            "power_anx_ge": runs[0]["power_anx_ge"], "runs": len(runs)}
+
+
+def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]), int(sys.argv[3]))
+        return 0
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="1,000 replicates at most")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per item (median)")
+    args = ap.parse_args()
+    big = 1000 if args.quick else 10000
+    mid = big // 5
+    rows = [measure(mid // 2, 0, args.repeats), measure(big, 2, args.repeats),
+            measure(mid, 1, args.repeats), measure(mid, 2, args.repeats),
+            measure(big // 10, 2, args.repeats)]
+    load = os.getloadavg()
+    lines = [
+        "# Power study benchmarks", "",
+        f"`python benchmarks/power.py{' --quick' if args.quick else ''} --repeats "
+        f"{args.repeats}` on {platform.platform()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; load average at the end {load[0]:.1f} / "
+        f"{load[1]:.1f} / {load[2]:.1f} (other jobs shared the cores).", "",
+        "Study: the serial model (reports/power/population_serial_esat_anx.lav analysed "
+        "with specs/serial_esat_anx.lav), 44 therapists × 7.5 clients (330), ICC 0.1, "
+        "therapist-robust SEs, chunks of 100 replicates. 'study' is the wall time of "
+        "ap.power() (outputs included) on a LocalCluster already started ('start-up'); "
+        "workers 0 is one process without Dask. Peak RSS of the client process; "
+        f"median of {args.repeats} run(s).", "",
+        "| replicates | workers | start-up (s) | study (s) | ms per replicate | "
+        "client peak RSS (MB) | power of anx_ge |",
+        "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['reps']:,} | {r['workers']} | {r['startup']:.1f} | "
+                     f"{r['wall']:.1f} | {1000 * r['wall'] / r['reps']:.2f} | "
+                     f"{r['rss_mb']:.0f} | {r['power_anx_ge']:.3f} |")
+    speed = rows[2]["wall"] / rows[3]["wall"]
+    mem = rows[1]["rss_mb"] / rows[4]["rss_mb"]
+    lines += ["",
+              f"- in process: {1000 * rows[0]['cpu'] / rows[0]['reps']:.2f} ms CPU per "
+              f"replicate (simulate, fit, robust vcov, delta method)",
+              f"- {big:,} replicates on 2 workers: {rows[1]['wall']:.1f} s + "
+              f"{rows[1]['startup']:.1f} s start-up (target ≤ 30 s)",
+              f"- marginal cost on 2 workers ({big:,} vs {big // 10:,} replicates): "
+              f"{1000 * (rows[1]['wall'] - rows[4]['wall']) / (big - big // 10):.2f} ms per "
+              f"replicate (the rest is imports, figure and report)",
+              f"- 2 workers vs 1 on {mid:,} replicates: {speed:.2f}× (target ≥ 1.6×)",
+              f"- client peak RSS, {big:,} vs {big // 10:,} replicates: {mem:.2f} "
+              f"(target within 20%)", ""]
+    text = "\n".join(lines)
+    print(text)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    tmp = REPORT.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, REPORT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""power.csv, power.svg/.png (matplotlib power curves) and report.html."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+
+PLOTTED_OPS = ("~", "=~", ":=")
+
+
+def curve_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows worth a power curve: paths, loadings, := effects and covariances
+    between two variables (variances are always 'significant')."""
+    keep = table["op"].isin(PLOTTED_OPS) | ((table["op"] == "~~") & (table["lhs"] != table["rhs"]))
+    return table[keep]
+
+
+def param_name(row) -> str:
+    if row["op"] == ":=":
+        return row["lhs"]
+    label = row["label"] if isinstance(row["label"], str) else ""
+    return f"{row['lhs']} {row['op']} {row['rhs']}" + (f" ({label})" if label else "")
+
+
+def figure(table: pd.DataFrame, alpha: float):
+    """A matplotlib Figure: one panel per parameter, power against the
+    number of clients, one line per analysis (and caseload), the 80% line."""
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    rows = curve_rows(table)
+    names = list(dict.fromkeys(param_name(r) for _, r in rows.iterrows()))
+    ncol = min(4, max(1, len(names)))
+    nrow = max(1, int(np.ceil(len(names) / ncol)))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow + 0.6),
+                             squeeze=False, sharey=True)
+    rows = rows.assign(_name=[param_name(r) for _, r in rows.iterrows()])
+    series_keys = ["analysis"] + (["clients_per_therapist"]
+                                  if rows["clients_per_therapist"].notna().any() else [])
+    # one colour, marker and line style per series across all panels, so the
+    # legend holds everywhere and identical curves of two analyses stay visible
+    keys = list(dict.fromkeys(tuple(k) if isinstance(k, tuple) else (k,)
+                              for k, _ in rows.groupby(series_keys, sort=False, dropna=False)))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = {k: dict(color=colours[i % len(colours)], marker="osD^v<>"[i % 7],
+                      ls=["-", "--", ":", "-."][i % 4], mfc="none" if i % 2 else None)
+              for i, k in enumerate(keys)}
+    ticks = table.drop_duplicates("n").sort_values("n")
+    tick_labels = [f"{int(r.n)}" + (f"\n{int(r.therapists)} th." if pd.notna(r.therapists)
+                                     else "") for r in ticks.itertuples()]
+    for ax, name in zip(axes.flat, names):
+        sub = rows[rows["_name"] == name]
+        for key, s in sub.groupby(series_keys, sort=False, dropna=False):
+            key = tuple(key) if isinstance(key, tuple) else (key,)
+            s = s.sort_values("n")
+            label = str(key[0]) + (f", {key[1]:g} per therapist" if len(key) > 1
+                                   and pd.notna(key[1]) else "")
+            ax.errorbar(s["n"], s["power"], yerr=1.96 * s["power_mcse"], ms=4, lw=1.3,
+                        capsize=2, label=label, **styles[key])
+        ax.axhline(0.8, color="0.45", lw=0.9, ls="--")
+        ax.axhline(alpha, color="0.7", lw=0.8, ls=":")
+        ax.set_title(name, fontsize=9)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xticks(ticks["n"].tolist(), tick_labels)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=7.5)
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("power", fontsize=9)
+    fig.supxlabel("clients (n)" + (" and therapists" if table["therapists"].notna().any()
+                                   else ""), fontsize=9, y=0.075)
+    handles, labels = [], []
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)),
+                   fontsize=8, frameon=False)
+    fig.suptitle(f"Power at α = {alpha:g} (dashed: 80%; dotted: α); bars: ±1.96 Monte Carlo SE",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0.09 if handles else 0.04, 1, 0.95))
+    return fig
+
+
+def figure_files(table: pd.DataFrame, alpha: float) -> dict:
+    import matplotlib.pyplot as plt
+    fig = figure(table, alpha)
+    out = {}
+    try:
+        for fmt, kw in (("svg", {"metadata": {"Date": None}}),
+                        ("png", {"dpi": 150, "metadata": {"Software": None}})):
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, **kw)
+            out[f"power.{fmt}"] = buf.getvalue()
+    finally:
+        plt.close(fig)
+    out["power.svg"] = out["power.svg"].decode("utf-8")
+    return out
+
+
+def html_report(table: pd.DataFrame, provenance: dict, svg: str | None) -> str:
+    from ..report.document import (Document, Figure, Heading, KeyValues, Para, Pre,
+                                   Section, Table)
+    doc = Document("Power and design planning", subtitle=(
+        f"{provenance['reps']} replicates per design, seed {provenance['seed']}, "
+        f"α = {provenance['alpha']:g}, {provenance['level']:.0%} intervals"))
+    shown = curve_rows(table)
+    cols = ["analysis", "n", "therapists", "clients_per_therapist"]
+    header = ["Parameter", "Analysis", "n", "Therapists", "Per therapist", "Population",
+              "Power", "MC SE", "Coverage", "Bias", "Rel. bias", "SE/SD", "Failed"]
+
+    def f(x, d=3):
+        return "" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{d}f}"
+
+    rows = []
+    for _, r in shown.iterrows():
+        rows.append([param_name(r), r["analysis"], int(r["n"]),
+                     "" if pd.isna(r["therapists"]) else int(r["therapists"]),
+                     "" if pd.isna(r["clients_per_therapist"]) else f"{r['clients_per_therapist']:g}",
+                     f(r["population"]), f(r["power"]), f(r["power_mcse"]),
+                     f(r["coverage"]), f(r["bias"], 4), f(r["rel_bias"]), f(r["se_ratio"]),
+                     int(r["nonconverged"])])
+    doc.add(Section(Heading("Power curves")).add(
+        Figure(svg, "power.svg", "Power of each parameter against the number of clients",
+               note="Each point is the share of replicates whose Wald test rejects at α; "
+                    "bars are ±1.96 Monte Carlo standard errors.")))
+    doc.add(Section(Heading("Results")).add(
+        Table("Power, coverage and bias per design and analysis", header, rows,
+              align="llrrrrrrrrrrr", wide=True,
+              note="Coverage: share of Wald intervals holding the population value. "
+                   "SE/SD: mean standard error over the SD of the estimates. The full "
+                   "table, with variances, RMSE and the Monte Carlo SE of every figure, is "
+                   "power.csv.")))
+    prov = Section(Heading("Provenance"))
+    prov.add(KeyValues([(k, "; ".join(map(str, v)) if isinstance(v, list) else str(v))
+                        for k, v in provenance.items()
+                        if k not in ("population", "analyses", "versions", "notes")]))
+    prov.add(KeyValues([(k, v) for k, v in provenance["versions"].items()]))
+    for n in provenance.get("notes", []):
+        prov.add(Para(n, kind="note"))
+    prov.add(Pre(provenance["population"], caption="Population"))
+    for name, text in provenance["analyses"].items():
+        prov.add(Pre(text, caption=f"Analysis: {name}"))
+    doc.add(prov)
+    return doc.html()
+
+
+def files(table: pd.DataFrame, provenance: dict) -> dict:
+    """{name: content} of every output, to be written together atomically."""
+    out = {"power.csv": table.to_csv(index=False, float_format="%.10g")}
+    figs = figure_files(table, provenance["alpha"])
+    out.update(figs)
+    out["report.html"] = html_report(table, provenance, figs.get("power.svg"))
+    out["provenance.json"] = json.dumps(provenance, indent=2, default=str) + "\n"
+    return out
