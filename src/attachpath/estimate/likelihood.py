@@ -607,12 +607,3 @@ def _simple_starts_full(lik: TwoLevelML) -> np.ndarray:
             if theta[k] == 0:
                 theta[k] = est[k_sub]
     return theta
-
-
-def for_data(pt: ParTable, **kw):
-    """The likelihood of a table's data situation (CompleteML or TwoLevelML)."""
-    if pt.multilevel:
-        return TwoLevelML(pt, kw["data"])
-    return CompleteML(pt, kw["mom"])
-
-
