@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="fit a model and write estimates.csv, standardized.csv and fit.json")
     p.add_argument("spec", help="model spec (.lav, lavaan syntax)")
     _add_fit_options(p)
+    p.add_argument("--std-lv", action="store_true",
+                   help="lavaan's std.lv=TRUE: latent variances fixed at 1, first "
+                        "loadings free")
+    p.add_argument("--orthogonal", action="store_true",
+                   help="lavaan's orthogonal=TRUE: no covariances among latent variables "
+                        "unless the spec writes them")
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("check", help="validate a spec (and its variables) without fitting")
@@ -78,7 +84,7 @@ def cmd_fit(args) -> int:
         warnings.simplefilter("ignore")     # every one is kept in res.warnings
         res = fit(args.spec, args.data, cluster=args.cluster, se=_se(args),
                   level=args.level, mc_draws=args.mc, bootstrap=args.bootstrap,
-                  boot_ci=args.boot_ci,
+                  boot_ci=args.boot_ci, std_lv=args.std_lv, orthogonal=args.orthogonal,
                   seed=args.seed, progress=True)
     # estimates, fit.json, diagram and report replace the old ones together
     written = write_fit_outputs(res, args.out, report=True) if args.out else None

@@ -150,7 +150,8 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
         level: float = 0.95, mc_draws: int = 0, bootstrap: int = 1000,
         seed: int | None = None, progress: bool = False,
         meanstructure: bool | None = None, engine_method: str = "auto",
-        boot_ci: str = "percentile") -> Result:
+        boot_ci: str = "percentile", std_lv: bool = False,
+        orthogonal: bool = False) -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -163,13 +164,17 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     meanstructure: estimate intercepts (default: when clustered or when the
     spec has `~1`, as lavaan).  engine_method: "auto" uses the closed form of
     recursive path models where it applies (verified by the gradient) and
-    semopy otherwise; "semopy" always fits with semopy.
+    semopy otherwise; "semopy" always fits with semopy.  std_lv: lavaan's
+    std.lv=TRUE (latent variances fixed at 1, first loadings free);
+    orthogonal: lavaan's orthogonal=TRUE (default latent covariances fixed
+    at 0).
     """
     level = check_options(se=se, level=level, mc_draws=mc_draws, bootstrap=bootstrap,
                           seed=seed)
     if meanstructure is None:
         meanstructure = cluster is not None
-    pt = partable_of(spec, meanstructure=meanstructure)
+    pt = partable_of(spec, meanstructure=meanstructure, std_lv=std_lv,
+                     orthogonal=orthogonal)
     frame, source = _load_data(data)
     check_columns(pt, frame.columns)
     from .data.checks import model_array
@@ -211,7 +216,11 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
     prov = provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
                                           meanstructure=pt.meanstructure,
                                           estimation=estimation, mc_draws=mc_draws,
-                                          bootstrap=bootstrap, seed=seed))
+                                          bootstrap=bootstrap, seed=seed,
+                                          # recorded only when set: outputs of
+                                          # the default fit stay as they were
+                                          **({"std_lv": True} if std_lv else {}),
+                                          **({"orthogonal": True} if orthogonal else {})))
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), **out)
 
