@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--orthogonal", action="store_true",
                    help="lavaan's orthogonal=TRUE: no covariances among latent variables "
                         "unless the spec writes them")
+    p.add_argument("--modindices", action="store_true",
+                   help="write modindices.csv (lavaan's modificationIndices: mi, epc, "
+                        "sepc.*) with --out and list the largest in the summary; "
+                        "paths added post hoc change the meaning of the tests")
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("check", help="validate a spec (and its variables) without fitting")
@@ -87,9 +91,16 @@ def cmd_fit(args) -> int:
                   boot_ci=args.boot_ci, std_lv=args.std_lv, orthogonal=args.orthogonal,
                   seed=args.seed, progress=True)
     # estimates, fit.json, diagram and report replace the old ones together
-    written = write_fit_outputs(res, args.out, report=True) if args.out else None
+    written = (write_fit_outputs(res, args.out, report=True, modindices=args.modindices)
+               if args.out else None)
     # outputs first: a closed pipe (| head) or a full terminal cannot lose them
     print(res.summary())
+    if args.modindices:
+        from .modindices import CAUTION
+        mi = res.modindices()
+        print(f"\nModification indices (the 10 largest of {len(mi)})")
+        print(mi.head(10).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(f"  {CAUTION}")
     if written:
         print(f"\nWrote {', '.join(written)} to {args.out}")
     for w in res.warnings:

@@ -32,6 +32,8 @@ from .identification import (SE_KINDS, _estimation_failed, _latent_column_notes,
 from .spec import check_columns, partable_of, read_spec  # noqa: F401 (re-exported)
 from .data.checks import column_index
 
+MODEL_OPS = ("~", "=~", "~~", "~1")
+
 
 def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
     """Validate a spec without fitting.  With data: its variables are columns,
@@ -221,8 +223,11 @@ def fit(spec, data, *, cluster: str | None = None, se: str = "standard",
                                           # the default fit stay as they were
                                           **({"std_lv": True} if std_lv else {}),
                                           **({"orthogonal": True} if orthogonal else {})))
+    # the sample moments (not the cases) stay on the Result for score
+    # tests such as modification indices
+    moments = ml.Moments(np.zeros((0, X.shape[1])), mom.mean, mom.cov, mom.n)
     return Result(partable=pt, data_info=data_info, provenance=prov,
-                  warnings=tuple(dict.fromkeys(notes)), **out)
+                  warnings=tuple(dict.fromkeys(notes)), moments=moments, **out)
 
 
 def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
@@ -259,7 +264,6 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
     row_std = effects.standardized(pt, ram, theta, values)
     def_est, _, def_V = (defined.delta(theta, V) if len(defined)
                          else (np.zeros(0), None, np.zeros((0, 0))))
-    def_std = effects.standardized_defined(pt, defined, row_std)
 
     z_crit = norm_ppf(0.5 + level / 2)
     free_se = np.sqrt(np.where(np.diag(V) >= 0, np.diag(V), np.nan))
@@ -269,13 +273,20 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
         free_se, def_se = draws["se"], draws["def_se"]
         ci["parameters"] = ci["defined"] = f"{draws['interval']} bootstrap ({draws['ok']} of {draws['n']} draws)"
         notes += draws.get("notes", [])
-    free_rows, free_idx = _free_rows(pt)
-    est = np.concatenate([theta[free_idx], def_est])
-    se_ = np.concatenate([free_se[free_idx], def_se])
-    std = np.concatenate([row_std[list(free_rows)], def_std])
+    # every model row, fixed ones too, as lavaan's parameterEstimates shows
+    # them: a fixed row has se 0, no z or p, and its interval is the value
+    model_rows, free_idx = _model_rows(pt)
+    is_free, fi = free_idx >= 0, np.maximum(free_idx, 0)
+    est = np.concatenate([row_est[model_rows], def_est])
+    se_ = np.concatenate([np.where(is_free, free_se[fi], 0.0), def_se])
+    row_lv, row_nox = effects.standardized_lv_nox(pt, ram, theta, values)
+    std = np.column_stack([
+        np.concatenate([r[model_rows], effects.standardized_defined(pt, defined, r)])
+        for r in (row_lv, row_std, row_nox)])
     if draws:
-        bounds = np.vstack([np.asarray(draws["ci"]).reshape(-1, 2)[free_idx],
-                            np.asarray(draws["def_ci"]).reshape(-1, 2)])
+        boot_ci = np.asarray(draws["ci"]).reshape(-1, 2)[fi]
+        boot_ci[~is_free] = row_est[model_rows][~is_free, None]
+        bounds = np.vstack([boot_ci, np.asarray(draws["def_ci"]).reshape(-1, 2)])
         lo, hi = bounds[:, 0], bounds[:, 1]
     else:
         lo, hi = est - z_crit * se_, est + z_crit * se_
@@ -284,7 +295,7 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
         from .estimate import montecarlo
         mc = montecarlo.intervals(defined, theta, V, n=mc_draws, seed=seed, level=level)
         ci["defined"] = f"Monte Carlo ({mc_draws} draws from the {se_kind} vcov, seed {seed})"
-        k = len(free_idx)
+        k = len(model_rows)
         lo[k:], hi[k:] = np.asarray(mc).reshape(-1, 2).T
     ci["description"] = (f"{int(level * 100)}%: parameters {ci['parameters']}; "
                          f"defined {ci['defined']}" if len(defined) else
@@ -304,18 +315,20 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
 
 
 @lru_cache(maxsize=256)
-def _free_rows(pt: ParTable) -> tuple[tuple[int, ...], np.ndarray]:
-    """Positions of the free rows in pt.rows and of their parameters in θ."""
-    rows = tuple(k for k, r in enumerate(pt.rows) if r.free)
+def _model_rows(pt: ParTable) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the model rows (all but :=) in pt.rows and of their
+    parameters in θ (-1 for a fixed row)."""
+    rows = np.array([k for k, r in enumerate(pt.rows) if r.op in MODEL_OPS], dtype=int)
     idx = np.array([pt.rows[k].free - 1 for k in rows], dtype=int)
+    rows.setflags(write=False)
     idx.setflags(write=False)
     return rows, idx
 
 
 @lru_cache(maxsize=256)
 def _names_table(pt: ParTable) -> pd.DataFrame:
-    """lhs, op, rhs, label of the estimates rows: free rows, then := rows."""
-    rows = [(r.lhs, r.op, r.rhs, r.label) for r in (pt.rows[k] for k in _free_rows(pt)[0])]
+    """lhs, op, rhs, label of the estimates rows: model rows, then := rows."""
+    rows = [(r.lhs, r.op, r.rhs, r.label) for r in (pt.rows[k] for k in _model_rows(pt)[0])]
     rows += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
     return pd.DataFrame(rows, columns=column_index(tuple(COLUMNS[:4])))
 

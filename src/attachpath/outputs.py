@@ -189,9 +189,11 @@ def fit_json(res) -> dict:
     return _clean(out)
 
 
-def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
+def write_fit_outputs(res, out_dir, *, report: bool = False,
+                      modindices: bool = False) -> list[str]:
     """estimates.csv, standardized.csv (lavaan's standardizedSolution) and
-    fit.json, the diagram when available and, with
+    fit.json, the diagram when available, with modindices=True
+    modindices.csv (lavaan's modificationIndices, largest first) and, with
     report=True, report.html and report.md: all written to temporary files
     first and then moved into place together (a failure leaves every earlier
     output as it was).  A diagram or report that cannot be made is a warning,
@@ -203,6 +205,9 @@ def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
                                                                float_format="%.10g"),
         "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
     }
+    mi = res.modindices() if modindices else None
+    if mi is not None:
+        files["modindices.csv"] = mi.to_csv(index=False, float_format="%.10g")
     try:
         from .diagram import render_for_result
     except ImportError:
@@ -220,7 +225,7 @@ def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
             fit_report = None
         if fit_report is not None:
             try:
-                doc = fit_report(res)
+                doc = fit_report(res, modindices=mi)
                 files["report.html"] = doc.html()
                 files["report.md"] = doc.markdown()
             except Exception as exc:

@@ -15,7 +15,7 @@ import pandas as pd
 from .partable import ParTable
 
 COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
-           "ci.lower", "ci.upper", "std.all"]
+           "ci.lower", "ci.upper", "std.lv", "std.all", "std.nox"]
 
 SE_NAMES = {
     "standard": "standard (expected information)",
@@ -36,7 +36,8 @@ class Result:
     """
 
     partable: ParTable
-    estimates: pd.DataFrame          # lavaan's columns, one row per free parameter and :=
+    estimates: pd.DataFrame          # lavaan's columns, one row per model row (fixed
+                                     # ones with se 0) and per :=
     fit: dict                        # fitMeasures names
     vcov: pd.DataFrame               # free parameters, named
     r2: dict
@@ -50,6 +51,7 @@ class Result:
     provenance: dict
     warnings: tuple[str, ...] = field(default=())
     draws: dict = field(default_factory=dict)   # bootstrap/MC draw summaries
+    moments: object = None           # sample means and covariances (ml.Moments, no cases)
 
     # -- views ---------------------------------------------------------------
     @property
@@ -71,6 +73,22 @@ class Result:
         level = self.ci.get("level", 0.95) if level is None else level
         return standardized_solution(self.partable, ram_of(self.partable), self.theta,
                                      self.values, self.vcov.to_numpy(), level)
+
+    def modindices(self) -> pd.DataFrame:
+        """lavaan's modificationIndices(): for every parameter the model fixes
+        (lavaan's candidates), mi (1-df score test), epc (expected change)
+        and the EPC standardized as std.lv, std.all and std.nox, largest mi
+        first.  Post hoc: see attachpath.modindices.CAUTION.
+
+        >>> res.modindices().head(10)   # doctest: +SKIP
+        """
+        from .errors import AttachpathError
+        from .modindices import modification_indices
+        if self.moments is None:
+            raise AttachpathError("This result has no sample moments (it was not made "
+                                  "by attachpath.fit), so modification indices cannot "
+                                  "be computed; refit it with attachpath.fit.")
+        return modification_indices(self.partable, self.theta, self.values, self.moments)
 
     def params(self) -> pd.Series:
         """Estimates indexed by lavaan-style names ('y~x', 'ab', ...)."""

@@ -134,3 +134,26 @@ x9 ~ g"""
     except ap.EstimationError:
         return                      # a clear error is an acceptable end
     assert res.fit["converged"]
+
+
+@pytest.mark.parametrize("case", ["pd_sem", "hs_cfa", "hs_mimic", "pd_std_lv",
+                                  "hs_orthogonal", "serial_misspec"])
+def test_every_column_of_parameter_estimates_matches_lavaan(case):
+    """parameterEstimates(standardized=TRUE): all rows (fixed ones with se 0
+    and no z/p) and the std.lv, std.all and std.nox columns; hs_mimic and
+    serial_misspec have covariates, where std.nox differs from std.all."""
+    c, data = load(case)
+    res = _fit_bounded(c["model"], data, **options(c))
+    ref = pd.DataFrame(c["estimates"])
+    key = lambda d: d["lhs"] + d["op"] + d["rhs"].fillna("").astype(str)  # noqa: E731
+    assert list(key(res.estimates)) == list(key(ref))
+    m = res.estimates.assign(key=key(res.estimates)).merge(ref.assign(key=key(ref)),
+                                                           on="key", suffixes=("", "_lav"))
+    for col, tol in (("est", 1e-4), ("se", 1e-5), ("ci.lower", 1e-4), ("ci.upper", 1e-4),
+                     ("std.lv", 1e-4), ("std.all", 1e-4), ("std.nox", 1e-4),
+                     ("z", 1e-3), ("pvalue", 1e-4)):
+        a, b = m[col].astype(float), m[col + "_lav"].astype(float)
+        assert (a.isna() == b.isna()).all(), col
+        assert np.nanmax(np.abs(a - b)) < tol, col                               # absolute
+    if case in ("hs_mimic", "serial_misspec"):
+        assert np.nanmax(np.abs(m["std.nox"] - m["std.all"])) > 0.01

@@ -27,7 +27,8 @@ read_data <- function(file) read.csv(file.path(REF_DIR, "data", file),
                                      stringsAsFactors = FALSE)
 DATA <- list(political_democracy = read_data("political_democracy.csv"),
              holzinger = read_data("holzinger.csv"),
-             clients_a = read_data("clients_a.csv"))
+             clients_a = read_data("clients_a.csv"),
+             example_clients = read_data("example_clients.csv"))
 LAVAAN_VERSION <- as.character(packageVersion("lavaan"))
 
 PD_MEAS <- '
@@ -90,6 +91,11 @@ textual ~ ageyr', data = "holzinger", args = list()),
 tds_ge ~ b*cats_secure
 iip_post ~ c*tds_ge + iip_pre
 abc := a*b*c', data = "clients_a", args = list()),
+  # a clustered fit (mean structure, MLR) of one of the study's specs
+  serial_esat_cluster = list(
+    model = paste(readLines(file.path(REF_DIR, "..", "..", "specs", "serial_esat_anx.lav")),
+                  collapse = "\n"),
+    data = "example_clients", args = list(cluster = "therapist", estimator = "MLR")),
   pd_labels = list(model = '
   ind60 =~ x1 + x2 + x3
   dem60 =~ y1 + l2*y2 + l3*y3 + l4*y4
