@@ -19,7 +19,7 @@ from attachpath.modindices import CAUTION, COLUMNS
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 CASES = ["pd_sem", "hs_cfa", "serial_misspec", "hs_mimic", "hs_orthogonal", "pd_labels",
-         "hs_std_lv", "pd_na_from", "serial_esat_cluster"]
+         "hs_std_lv", "pd_na_from", "serial_esat_cluster", "hs_na_second_order"]
 
 
 def load(case):

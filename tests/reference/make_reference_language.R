@@ -72,6 +72,32 @@ CASES <- list(
 visual ~~ 1*visual
 x9 ~ visual
 visual ~ ageyr', data = "holzinger", args = list()),
+  # more free-loading idioms on Holzinger (each once made semopy loop)
+  hs_na_covariate = list(model = 'F =~ NA*x1 + x2 + x3
+F ~~ 1*F
+F ~ ageyr
+x9 ~ F + x7', data = "holzinger", args = list()),
+  hs_na_two_factors = list(model = 'F =~ NA*x1 + x2 + x3
+F ~~ 1*F
+G =~ NA*x4 + x5 + x6
+G ~~ 1*G
+G ~ F
+x9 ~ G', data = "holzinger", args = list()),
+  hs_na_observed_between = list(model = 'F =~ NA*x1 + x2 + x3
+F ~~ 1*F
+G =~ NA*x4 + x5 + x6
+G ~~ 1*G
+x7 ~ F
+G ~ x7', data = "holzinger", args = list()),
+  hs_na_second_order = list(model = 'visual =~ NA*x1 + x2 + x3
+textual =~ NA*x4 + x5 + x6
+speed =~ NA*x7 + x8 + x9
+g =~ NA*visual + textual + speed
+visual ~~ 1*visual
+textual ~~ 1*textual
+speed ~~ 1*speed
+g ~~ 1*g
+x9 ~ g', data = "holzinger", args = list()),
   pd_std_lv = list(model = PD_MEAS, data = "political_democracy",
                    args = list(std.lv = TRUE)),
   hs_std_lv = list(model = HS_CFA, data = "holzinger", args = list(std.lv = TRUE)),
