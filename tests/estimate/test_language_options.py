@@ -74,7 +74,7 @@ def test_fits_and_matches_lavaan(case):
     free = ref[ref["free"] > 0]
     key = lambda d: d["lhs"] + d["op"] + d["rhs"].fillna("").astype(str)  # noqa: E731
     ours = res.estimates[res.estimates["op"] != ":="]
-    ours = ours[ours["se"] > 0] if "se" in ours else ours
+    ours = ours[ours["se"] > 0]                     # the free rows (fixed ones: se 0)
     m = ours.assign(key=key(ours)).merge(free.assign(key=key(free)), on="key",
                                          suffixes=("", "_lav"))
     assert len(m) == len(free) == res.fit["npar"] == c["npar"]
