@@ -176,11 +176,13 @@ TABLE_COLS = ["npar", "df", "chisq", "pvalue", "chisq.scaled", "chisq.scaling.fa
 
 
 def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
-            mc_draws: int = 0, seed: int | None = None, level: float = 0.95) -> Comparison:
+            mc_draws: int = 0, seed: int | None = None, level: float = 0.95,
+            std_lv: bool = False, orthogonal: bool = False) -> Comparison:
     """Fit every spec to the same cases and compare them.
 
     specs: a list of .lav paths (named by file stem) or a dict name -> spec.
-    se defaults to "robust" when clustered, else "standard"."""
+    se defaults to "robust" when clustered, else "standard".  std_lv and
+    orthogonal (lavaan's options, see fit) apply to every spec."""
     named = _names(specs)
     if len(named) < 2:
         raise AttachpathError("compare needs at least two specs.")
@@ -189,7 +191,8 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
     # a file path goes to fit() as is, so each model's provenance keeps its hash
     source = data if not isinstance(data, pd.DataFrame) else frame
     results = {name: fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
-                         seed=seed, level=level) for name, spec in named}
+                         seed=seed, level=level, std_lv=std_lv, orthogonal=orthogonal)
+               for name, spec in named}
     from .data.checks import model_array
     mats, infos = {}, {}
     clusters = None

@@ -35,13 +35,16 @@ from .data.checks import column_index
 MODEL_OPS = ("~", "=~", "~~", "~1")
 
 
-def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
+def check(spec, data=None, *, cluster: str | None = None, std_lv: bool = False,
+          orthogonal: bool = False) -> ParTable:
     """Validate a spec without fitting.  With data: its variables are columns,
     the data pass the checks a fit makes (numbers, no infinite, constant or
     collinear variables, a usable cluster column) and the model is
     identified; problems raise the error a fit would raise.  Notes (dropped
-    rows, few clusters, ...) are added to the returned table's notes."""
-    pt = partable_of(spec, meanstructure=cluster is not None)
+    rows, few clusters, ...) are added to the returned table's notes.
+    std_lv and orthogonal: as in fit."""
+    pt = partable_of(spec, meanstructure=cluster is not None, std_lv=std_lv,
+                     orthogonal=orthogonal)
     if data is not None:
         from dataclasses import replace
         from .data.checks import model_frame

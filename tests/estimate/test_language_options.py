@@ -137,3 +137,21 @@ def test_every_column_of_parameter_estimates_matches_lavaan(case):
         assert np.nanmax(np.abs(a - b)) < tol, col                               # absolute
     if case in ("hs_mimic", "serial_misspec"):
         assert np.nanmax(np.abs(m["std.nox"] - m["std.all"])) > 0.01
+
+
+def test_compare_and_check_take_the_options():
+    """compare(std_lv=, orthogonal=) fits every spec with them: the CFA with
+    and without its factor covariances under std.lv, as lavaan's hs_std_lv
+    and hs_std_lv_orthogonal; check() builds the same table as fit."""
+    c1, data = load("hs_std_lv")
+    c0, _ = load("hs_std_lv_orthogonal")
+    cmp = ap.compare({"oblique": c1["model"], "orthogonal": c1["model"] + "\n"
+                      "visual ~~ 0*textual + 0*speed\ntextual ~~ 0*speed"}, data, std_lv=True)
+    for name, c in (("oblique", c1), ("orthogonal", c0)):
+        res = cmp.results[name]
+        assert abs(res.fit["chisq"] - c["fit"]["chisq"]) < 1e-6 * c["fit"]["chisq"]  # 1e-6 rel
+        assert all(r.value == 1.0 and not r.free for r in res.partable.rows
+                   if r.op == "~~" and r.lhs == r.rhs and r.lhs in res.partable.latent)
+    pt = ap.fitting.check(c0["model"], data, std_lv=True, orthogonal=True)
+    assert pt.npar == c0["npar"]
+    assert pt.rows == fitted("hs_std_lv_orthogonal")[1].partable.rows
