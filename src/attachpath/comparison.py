@@ -232,13 +232,15 @@ TABLE_COLS = ["npar", "df", "chisq", "pvalue", "chisq.scaled", "chisq.scaling.fa
 def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
             mc_draws: int = 0, seed: int | None = None, level: float = 0.95,
             labels: str = "data", progress: bool | None = None,
-            missing: str = "listwise", information: str | None = None) -> Comparison:
+            missing: str = "listwise", information: str | None = None,
+            std_lv: bool = False, orthogonal: bool = False) -> Comparison:
     """Fit every spec to the same cases and compare them.
 
     specs: a list of .lav paths (named by file stem) or a dict name -> spec.
     se defaults to "robust" when clustered, else "standard" (the rule of
     attachpath.options.default_se).  progress: a bar over the models (None:
-    when stderr is a terminal or in Jupyter)."""
+    when stderr is a terminal or in Jupyter).  missing, information, std_lv
+    and orthogonal: as in fit, for every spec."""
     from .options import default_se
     from .progress import Bar
     named = _names(specs)
@@ -266,7 +268,8 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
     for i, (name, spec) in enumerate(named, start=1):
         results[name] = fitting.fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
                                     seed=seed, level=level, labels=labels, progress=False,
-                                    missing=missing, information=information)
+                                    missing=missing, information=information,
+                                    std_lv=std_lv, orthogonal=orthogonal)
         bar(i)
     from .data.checks import model_array
     mats, infos = {}, {}

@@ -79,9 +79,11 @@ def _defined(pt: ParTable) -> Defined:
     return Defined._build(pt)
 
 
-def standardized(pt: ParTable, ram: RAM, theta, values) -> np.ndarray:
+def standardized(pt: ParTable, ram: RAM, theta, values, est=None) -> np.ndarray:
     """lavaan's std.all for every model row (NaN where undefined); θ may
-    carry leading batch dimensions (..., k), as in standardized_solution."""
+    carry leading batch dimensions (..., k), as in standardized_solution.
+    `est` (row values) replaces the rows' own values, with the variances
+    still those implied at θ (modification indices standardize EPCs so)."""
     theta = np.asarray(theta, dtype=float)
     *_, full, A, S, m = ram.implied(theta, values)
     pos = {v: i for i, v in enumerate(pt.variables)}
@@ -89,7 +91,7 @@ def standardized(pt: ParTable, ram: RAM, theta, values) -> np.ndarray:
     rvar = np.diagonal(S, axis1=-2, axis2=-1)
     sd = np.sqrt(np.where(var > 0, var, np.nan))
     rsd = np.sqrt(np.where(rvar > 0, rvar, np.nan))
-    est = row_values(pt, theta, values)
+    est = row_values(pt, theta, values) if est is None else est
     out = np.full(theta.shape[:-1] + (len(pt.rows),), np.nan)
     for k, r in enumerate(pt.rows):
         if r.op == "~":
@@ -103,6 +105,70 @@ def standardized(pt: ParTable, ram: RAM, theta, values) -> np.ndarray:
         elif r.op == "~1":
             out[..., k] = est[..., k] / sd[..., pos[r.lhs]]
     return out
+
+
+def standardized_lv_nox(pt: ParTable, ram: RAM, theta, values,
+                        est=None) -> tuple[np.ndarray, np.ndarray]:
+    """lavaan's std.lv and std.nox of every model row (NaN where undefined).
+
+    std.lv rescales by the standard deviations of the latent variables only
+    (observed variables keep their units); std.nox goes on to divide by the
+    standard deviations of the observed variables except the exogenous
+    covariates (lavaan's ov.x), whose units stay: a slope of a covariate in
+    std.nox is the change in SDs of the outcome per unit of the covariate.
+    Covariances are divided by the square roots of the two (residual)
+    variances in the table (their absolute values, as lavaan), so that they
+    read as (residual) correlations.  Follows lavaan's lav_standardize_lv
+    and lav_standardize_all_nox (read for the definitions).  `est` as in
+    standardized."""
+    theta = np.asarray(theta, dtype=float)
+    *_, full, A, S, m = ram.implied(theta, values)
+    pos = {v: i for i, v in enumerate(pt.variables)}
+    lat, x = set(pt.latent), set(pt.covariates)
+    var = np.diagonal(full, axis1=-2, axis2=-1)
+    sd = np.sqrt(np.where(var > 0, var, np.nan))
+    rsd = np.sqrt(np.abs(np.diagonal(S, axis1=-2, axis2=-1)))
+    est = row_values(pt, theta, values) if est is None else est
+    lv = np.array(est, dtype=float)
+    for k, r in enumerate(pt.rows):
+        i, j = pos.get(r.lhs), pos.get(r.rhs)
+        if r.op == "=~":
+            lv[..., k] *= sd[..., i] / (sd[..., j] if r.rhs in lat else 1.0)
+        elif r.op == "~":
+            if r.lhs in lat:
+                lv[..., k] /= sd[..., i]
+            if r.rhs in lat:
+                lv[..., k] *= sd[..., j]
+        elif r.op == "~~" and r.lhs == r.rhs and r.lhs in lat:
+            lv[..., k] /= sd[..., i] ** 2
+        elif r.op == "~~":
+            if r.lhs in lat:
+                lv[..., k] /= rsd[..., i]
+            if r.rhs in lat:
+                lv[..., k] /= rsd[..., j]
+        elif r.op == "~1" and r.lhs in lat:
+            lv[..., k] /= sd[..., i]
+    nox = lv.copy()
+    ov = lambda v: v not in lat and v not in x      # noqa: E731 (observed, not a covariate)
+    for k, r in enumerate(pt.rows):
+        i, j = pos.get(r.lhs), pos.get(r.rhs)
+        if r.op == "=~" and r.rhs not in lat:
+            nox[..., k] /= sd[..., j]
+        elif r.op == "~":
+            if r.lhs not in lat:
+                nox[..., k] /= sd[..., i]
+            if ov(r.rhs):
+                nox[..., k] *= sd[..., j]
+        elif r.op == "~~" and r.lhs == r.rhs and ov(r.lhs):
+            nox[..., k] /= sd[..., i] ** 2
+        elif r.op == "~~" and r.lhs != r.rhs:
+            if ov(r.lhs):
+                nox[..., k] /= rsd[..., i]
+            if ov(r.rhs):
+                nox[..., k] /= rsd[..., j]
+        elif r.op == "~1" and ov(r.lhs):
+            nox[..., k] /= sd[..., i]
+    return lv, nox
 
 
 def standardized_defined(pt: ParTable, defined: Defined, std_rows: np.ndarray) -> np.ndarray:
@@ -218,3 +284,14 @@ def admissibility_rows(pt: ParTable, theta, values) -> list[str]:
         prefix = f"Level {pt.levels[b - 1]}: " if pt.multilevel else ""
         out += [prefix + m for m in admissibility(sub, ram, theta, vals)]
     return out
+
+
+def standardized_lv_nox_rows(pt: ParTable, theta, values) -> tuple[np.ndarray, np.ndarray]:
+    """std.lv and std.nox of every row of pt, per level for two-level models."""
+    theta = np.asarray(theta, dtype=float)
+    lv = np.full(theta.shape[:-1] + (len(pt.rows),), np.nan)
+    nox = lv.copy()
+    for sub, ram, rows, vals in _blocks(pt, values):
+        a, b = standardized_lv_nox(sub, ram, theta, vals)
+        lv[..., rows], nox[..., rows] = a, b
+    return lv, nox

@@ -78,9 +78,11 @@ def level_guide(res) -> dict:
     }
 
 
-def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
+def write_fit_outputs(res, out_dir, *, report: bool = False,
+                      modindices: bool = False) -> list[str]:
     """estimates.csv, standardized.csv (lavaan's standardizedSolution) and
-    fit.json, the diagram when available and, with
+    fit.json, the diagram when available, with modindices=True
+    modindices.csv (lavaan's modificationIndices, largest first) and, with
     report=True, report.html and report.md: all written to temporary files
     first and then moved into place together (a failure leaves every earlier
     output as it was).  A diagram or report that cannot be made is a warning,
@@ -92,6 +94,9 @@ def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
                                                                float_format="%.10g"),
         "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
     }
+    mi = res.modindices() if modindices else None
+    if mi is not None:
+        files["modindices.csv"] = mi.to_csv(index=False, float_format="%.10g")
     from .diagram import render_for_result      # imports networkx: on use only
     try:
         files.update(render_for_result(res))
@@ -100,7 +105,7 @@ def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
               f"the other outputs are written without it.")
     if report:
         try:
-            doc = fit_report(res)
+            doc = fit_report(res, modindices=mi)
             files["report.html"] = doc.html()
             files["report.md"] = doc.markdown()
         except Exception as exc:

@@ -34,14 +34,19 @@ from .identification import (SE_KINDS, _estimation_failed, _latent_column_notes,
 from .spec import check_columns, partable_of, read_spec  # noqa: F401 (re-exported)
 from .data.checks import column_index
 
+MODEL_OPS = ("~", "=~", "~~", "~1")
 
-def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
+
+def check(spec, data=None, *, cluster: str | None = None, std_lv: bool = False,
+          orthogonal: bool = False) -> ParTable:
     """Validate a spec without fitting.  With data: its variables are columns,
     the data pass the checks a fit makes (numbers, no infinite, constant or
     collinear variables, a usable cluster column) and the model is
     identified; problems raise the error a fit would raise.  Notes (dropped
-    rows, few clusters, ...) are added to the returned table's notes."""
-    pt = partable_of(spec, meanstructure=cluster is not None)
+    rows, few clusters, ...) are added to the returned table's notes.
+    std_lv and orthogonal: as in fit."""
+    pt = partable_of(spec, meanstructure=cluster is not None, std_lv=std_lv,
+                     orthogonal=orthogonal)
     if data is not None and pt.multilevel:
         return _check_two_level(pt, data, cluster)
     if data is not None:
@@ -190,7 +195,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         seed: int | None = None, progress: bool | None = None,
         meanstructure: bool | None = None, engine_method: str = "auto",
         boot_ci: str = "percentile", information: str | None = None,
-        labels: str = "data", missing: str = "listwise") -> Result:
+        labels: str = "data", missing: str = "listwise", std_lv: bool = False,
+        orthogonal: bool = False) -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -223,6 +229,9 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     estimates).
     labels: "data" (default) names variables in diagrams and reports by the
     data's variable labels (SPSS files) when it has them; "names" by the spec.
+    std_lv: lavaan's std.lv=TRUE (latent variances fixed at 1, first
+    loadings free); orthogonal: lavaan's orthogonal=TRUE (default latent
+    covariances fixed at 0).
     """
     from .options import check_labels, default_se
     se = default_se(se, cluster)
@@ -236,7 +245,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     outer, inner = cluster_levels(cluster)
     if meanstructure is None:
         meanstructure = cluster is not None or missing != "listwise"
-    pt = partable_of(spec, meanstructure=meanstructure)
+    pt = partable_of(spec, meanstructure=meanstructure, std_lv=std_lv,
+                     orthogonal=orthogonal)
     frame, source = _load_data(data)
     check_columns(pt, frame.columns)
     if pt.multilevel:
@@ -312,9 +322,18 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
                                           meanstructure=pt.meanstructure,
                                           estimation=estimation, mc_draws=mc_draws,
                                           bootstrap=bootstrap, seed=seed,
-                                          likelihood=lik.kind))
+                                          likelihood=lik.kind,
+                                          # recorded only when set: outputs of
+                                          # the default fit stay as they were
+                                          **({"std_lv": True} if std_lv else {}),
+                                          **({"orthogonal": True} if orthogonal else {})))
+    # the sample moments (not the cases) stay on the Result for score
+    # tests such as modification indices (complete data only)
+    moments = (ml.Moments(np.zeros((0, X.shape[1])), lik.mom.mean, lik.mom.cov, lik.n)
+               if isinstance(lik, CompleteML) else None)
     return Result(partable=pt, data_info=data_info, provenance=prov,
-                  warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
+                  warnings=tuple(dict.fromkeys(notes)), likelihood=lik, moments=moments,
+                  **out)
 
 
 MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml", "fiml.x": "fiml.x",
@@ -527,7 +546,6 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
     row_std = effects.standardized_rows(pt, theta, values)
     def_est, _, def_V = (defined.delta(theta, V) if len(defined)
                          else (np.zeros(0), None, np.zeros((0, 0))))
-    def_std = effects.standardized_defined(pt, defined, row_std)
 
     z_crit = norm_ppf(0.5 + level / 2)
     free_se = np.sqrt(np.where(np.diag(V) >= 0, np.diag(V), np.nan))
@@ -537,13 +555,20 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
         free_se, def_se = draws["se"], draws["def_se"]
         ci["parameters"] = ci["defined"] = f"{draws['interval']} bootstrap ({draws['ok']} of {draws['n']} draws)"
         notes += draws.get("notes", [])
-    free_rows, free_idx = _free_rows(pt)
-    est = np.concatenate([theta[free_idx], def_est])
-    se_ = np.concatenate([free_se[free_idx], def_se])
-    std = np.concatenate([row_std[list(free_rows)], def_std])
+    # every model row, fixed ones too, as lavaan's parameterEstimates shows
+    # them: a fixed row has se 0, no z or p, and its interval is the value
+    model_rows, free_idx = _model_rows(pt)
+    is_free, fi = free_idx >= 0, np.maximum(free_idx, 0)
+    est = np.concatenate([row_est[model_rows], def_est])
+    se_ = np.concatenate([np.where(is_free, free_se[fi], 0.0), def_se])
+    row_lv, row_nox = effects.standardized_lv_nox_rows(pt, theta, values)
+    std = np.column_stack([
+        np.concatenate([r[model_rows], effects.standardized_defined(pt, defined, r)])
+        for r in (row_lv, row_std, row_nox)])
     if draws:
-        bounds = np.vstack([np.asarray(draws["ci"]).reshape(-1, 2)[free_idx],
-                            np.asarray(draws["def_ci"]).reshape(-1, 2)])
+        boot_ci = np.asarray(draws["ci"]).reshape(-1, 2)[fi]
+        boot_ci[~is_free] = row_est[model_rows][~is_free, None]
+        bounds = np.vstack([boot_ci, np.asarray(draws["def_ci"]).reshape(-1, 2)])
         lo, hi = bounds[:, 0], bounds[:, 1]
     else:
         lo, hi = est - z_crit * se_, est + z_crit * se_
@@ -552,7 +577,7 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
         from .estimate import montecarlo
         mc = montecarlo.intervals(defined, theta, V, n=mc_draws, seed=seed, level=level)
         ci["defined"] = f"Monte Carlo ({mc_draws} draws from the {se_kind} vcov, seed {seed})"
-        k = len(free_idx)
+        k = len(model_rows)
         lo[k:], hi[k:] = np.asarray(mc).reshape(-1, 2).T
     ci["description"] = (f"{int(level * 100)}%: parameters {ci['parameters']}; "
                          f"defined {ci['defined']}" if len(defined) else
@@ -572,26 +597,27 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
 
 
 @lru_cache(maxsize=256)
-def _free_rows(pt: ParTable) -> tuple[tuple[int, ...], np.ndarray]:
-    """Positions of the free rows in pt.rows and of their parameters in θ."""
-    rows = tuple(k for k, r in enumerate(pt.rows) if r.free)
+def _model_rows(pt: ParTable) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the model rows (all but :=) in pt.rows and of their
+    parameters in θ (-1 for a fixed row)."""
+    rows = np.array([k for k, r in enumerate(pt.rows) if r.op in MODEL_OPS], dtype=int)
     idx = np.array([pt.rows[k].free - 1 for k in rows], dtype=int)
+    rows.setflags(write=False)
     idx.setflags(write=False)
     return rows, idx
 
 
 @lru_cache(maxsize=256)
 def _names_table(pt: ParTable) -> pd.DataFrame:
-    """lhs, op, rhs, label of the estimates rows: free rows, then := rows."""
-    free = [pt.rows[k] for k in _free_rows(pt)[0]]
+    """lhs, op, rhs, label of the estimates rows: model rows, then := rows;
+    two-level models add lavaan's block and level after rhs."""
+    model = [pt.rows[k] for k in _model_rows(pt)[0]]
     if pt.multilevel:
-        # lavaan's parameterEstimates of a two-level model: block and level
-        # (integers; 0 for := rows) after lhs, op, rhs
-        rows = [(r.lhs, r.op, r.rhs, r.block, r.block, r.label) for r in free]
+        rows = [(r.lhs, r.op, r.rhs, r.block, r.block, r.label) for r in model]
         rows += [(r.lhs, ":=", r.rhs, 0, 0, r.lhs) for r in pt.defined()]
         return pd.DataFrame(rows, columns=column_index(
             tuple(COLUMNS[:3]) + ("block", "level", "label")))
-    rows = [(r.lhs, r.op, r.rhs, r.label) for r in free]
+    rows = [(r.lhs, r.op, r.rhs, r.label) for r in model]
     rows += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
     return pd.DataFrame(rows, columns=column_index(tuple(COLUMNS[:4])))
 

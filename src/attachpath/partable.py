@@ -16,6 +16,11 @@ lavaan's `sem()` does (its `lavaanify(auto = TRUE)` defaults):
 * with a mean structure, intercepts of observed variables are free, latent
   means are fixed to 0 and covariate means are fixed at the sample means.
 
+Two of lavaan's options change these defaults: `std_lv` (std.lv = TRUE)
+fixes every latent (residual) variance at 1 and frees the first loadings;
+`orthogonal` (orthogonal = TRUE) fixes the default covariances among latent
+variables at 0 (the rows stay in the table, fixed, as in lavaan).
+
 Every module (estimator, effects, diagram, comparison) reads variable roles
 from here and nowhere else.
 """
@@ -285,11 +290,14 @@ def _roles(stmts: list[Statement]):
 
 
 def build(statements, *, meanstructure: bool = False, text: str = "",
-          file: str | None = None) -> ParTable:
+          file: str | None = None, std_lv: bool = False,
+          orthogonal: bool = False) -> ParTable:
     """Build lavaan sem()'s parameter table from parsed statements.
 
     `meanstructure` adds intercept rows (lavaan does this when the spec has a
-    `~1` statement or the data are clustered).
+    `~1` statement or the data are clustered).  `std_lv` and `orthogonal`
+    are lavaan's options of those names (see the module docstring); the
+    user's modifiers (`1*x1`, `NA*f`) still win over them, as in lavaan.
     """
     stmts = list(statements)
     model = [s for s in stmts if s.op in ("=~", "~", "~~", "~1")]
@@ -454,8 +462,13 @@ def _block_table(model: list[Statement], meanstructure: bool, file):
         s: Statement | None = r["stmt"]
         free, value, exo = True, NAN, 0
         lhs, op, rhs = r["lhs"], r["op"], r["rhs"]
-        if op == "=~" and i in first_loading:
+        if op == "=~" and i in first_loading and not std_lv:
             free, value = False, 1.0
+        if std_lv and op == "~~" and lhs == rhs and lhs in lat:
+            free, value = False, 1.0
+        if (orthogonal and op == "~~" and lhs != rhs and lhs in lat and rhs in lat
+                and not r["user"]):
+            free, value = False, 0.0
         if op == "~~" and not r["user"] and lhs == rhs and lhs in single_ind:
             free, value = False, 0.0
         if op == "~1" and lhs in lat and not r["user"]:

@@ -16,7 +16,7 @@ from .apa import p_value
 from .partable import ParTable
 
 COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
-           "ci.lower", "ci.upper", "std.all"]
+           "ci.lower", "ci.upper", "std.lv", "std.all", "std.nox"]
 
 SE_NAMES = {
     "standard": "standard (expected information)",
@@ -39,7 +39,8 @@ class Result:
     """
 
     partable: ParTable
-    estimates: pd.DataFrame          # lavaan's columns, one row per free parameter and :=
+    estimates: pd.DataFrame          # lavaan's columns, one row per model row (fixed
+                                     # ones with se 0) and per :=
     fit: dict                        # fitMeasures names
     vcov: pd.DataFrame               # free parameters, named
     r2: dict
@@ -56,6 +57,7 @@ class Result:
     # the likelihood object of the fit (estimate/likelihood.py), for
     # comparisons that evaluate the model on other moments
     likelihood: object = field(default=None, repr=False, compare=False)
+    moments: object = None           # sample means and covariances (ml.Moments, no cases)
 
     # -- views ---------------------------------------------------------------
     @property
@@ -107,6 +109,26 @@ class Result:
         level = self.ci.get("level", 0.95) if level is None else level
         return standardized_solution(self.partable, ram_of(self.partable), self.theta,
                                      self.values, self.vcov.to_numpy(), level)
+
+    def modindices(self) -> pd.DataFrame:
+        """lavaan's modificationIndices(): for every parameter the model fixes
+        (lavaan's candidates), mi (1-df score test), epc (expected change)
+        and the EPC standardized as std.lv, std.all and std.nox, largest mi
+        first.  Post hoc: see attachpath.modindices.CAUTION.
+
+        >>> res.modindices().head(10)   # doctest: +SKIP
+        """
+        from .errors import AttachpathError
+        from .modindices import modification_indices
+        if self.moments is None and self.likelihood is not None:
+            raise AttachpathError(
+                f"Modification indices are available for complete single-level fits; "
+                f"this fit's likelihood is {self.likelihood.kind} (two-level or FIML).")
+        if self.moments is None:
+            raise AttachpathError("This result has no sample moments (it was not made "
+                                  "by attachpath.fit), so modification indices cannot "
+                                  "be computed; refit it with attachpath.fit.")
+        return modification_indices(self.partable, self.theta, self.values, self.moments)
 
     def params(self) -> pd.Series:
         """Estimates indexed by lavaan-style names ('y~x', 'ab', ...)."""

@@ -85,18 +85,23 @@ def read_spec(spec) -> tuple[str, str | None]:
     return spec, None
 
 
-def partable_of(spec, *, meanstructure: bool = False) -> ParTable:
+def partable_of(spec, *, meanstructure: bool = False, std_lv: bool = False,
+                orthogonal: bool = False) -> ParTable:
+    """The checked table of spec text or a .lav file; std_lv and orthogonal
+    are lavaan's options (see partable.build)."""
     if isinstance(spec, ParTable):
         return spec
     text, file = read_spec(spec)
-    return _partable(text, file, meanstructure)
+    return _partable(text, file, meanstructure, bool(std_lv), bool(orthogonal))
 
 
 @lru_cache(maxsize=256)
-def _partable(text: str, file: str | None, meanstructure: bool) -> ParTable:
+def _partable(text: str, file: str | None, meanstructure: bool, std_lv: bool = False,
+              orthogonal: bool = False) -> ParTable:
     # ParTables are immutable, so refits of the same spec (bootstrap
     # replicates, simulation studies, compare) parse it once
-    pt = build(parse(text, file=file), meanstructure=meanstructure, text=text, file=file)
+    pt = build(parse(text, file=file), meanstructure=meanstructure, text=text, file=file,
+               std_lv=std_lv, orthogonal=orthogonal)
     check_identification(pt)
     return pt
 

@@ -23,6 +23,15 @@ def add_command(subparsers) -> None:
     add_fit_options(p)
     p.add_argument("--style", choices=["attachpath", "lavaan"], default="attachpath",
                    help="summary layout: attachpath's (default) or lavaan's summary()")
+    p.add_argument("--std-lv", action="store_true",
+                   help="lavaan's std.lv=TRUE: latent variances fixed at 1, first "
+                        "loadings free")
+    p.add_argument("--orthogonal", action="store_true",
+                   help="lavaan's orthogonal=TRUE: no covariances among latent variables "
+                        "by default")
+    p.add_argument("--modindices", action="store_true",
+                   help="write modindices.csv (lavaan's modificationIndices: mi, epc, "
+                        "sepc.lv, sepc.all, sepc.nox) and list the 10 largest")
     p.add_argument("--out", help="output directory")
     p.set_defaults(func=run)
 
@@ -37,11 +46,19 @@ def run(args) -> int:
         check_out_dir(args.out)     # refuse a bad --out before a long fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # every one is kept in res.warnings
-        res = fit(args.spec, args.data, **fit_options(args).kwargs())
+        res = fit(args.spec, args.data, std_lv=args.std_lv, orthogonal=args.orthogonal,
+                  **fit_options(args).kwargs())
     # estimates, fit.json, diagram and report replace the old ones together
-    written = write_fit_outputs(res, args.out, report=True) if args.out else None
+    written = (write_fit_outputs(res, args.out, report=True, modindices=args.modindices)
+               if args.out else None)
     # outputs first: a closed pipe (| head) or a full terminal cannot lose them
     print(res.summary(style=args.style))
+    if args.modindices:
+        from attachpath.modindices import CAUTION
+        mi = res.modindices()
+        print(f"\nModification indices (the 10 largest of {len(mi)})")
+        print(mi.head(10).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(f"  {CAUTION}")
     if written:
         print(f"\nWrote {', '.join(written)} to {args.out}")
     for w in res.warnings:

@@ -144,18 +144,10 @@ def fit_semopy(pt: ParTable, ram: RAM, mom: ml.Moments, values) -> tuple[np.ndar
         model = semopy.Model(desc)
     finally:
         logger.setLevel(level)
-    # semopy's start rule for loadings loops forever on a factor with no fixed
-    # loading (NA* with a fixed variance), so such loadings get a start here
-    unscaled = {lv for lv in pt.latent
-                if not any(r.op == "=~" and r.lhs == lv and not r.free for r in pt.rows)}
-    sd = dict(zip(pt.observed, np.sqrt(np.diag(mom.cov))))
     for r in pt.rows:
-        if not r.free or r.op == "~1":
-            continue
-        if np.isfinite(r.start):
+        if r.free and r.op != "~1" and np.isfinite(r.start):
             model.parameters[f"p{r.free}"].start = float(r.start)
-        elif r.op == "=~" and r.lhs in unscaled:
-            model.parameters[f"p{r.free}"].start = 0.7 * sd.get(r.rhs, 1.0)
+    _bounded_lambda_starts(model, pt, names, mom)
     data = pd.DataFrame(mom.X, columns=[names[v] for v in pt.observed])
     logger = logging.getLogger()
     level = logger.level
@@ -172,6 +164,40 @@ def fit_semopy(pt: ParTable, ram: RAM, mom: ml.Moments, values) -> tuple[np.ndar
         logger.setLevel(level)
     theta = _start_theta(pt, model, pt.npar)
     return saturated_intercepts(pt, ram, theta, values, mom), int(res.n_it)
+
+
+def _bounded_lambda_starts(model, pt: ParTable, names: dict, mom: ml.Moments) -> None:
+    """Give a start to every parameter semopy's start rule would loop on.
+
+    semopy starts a parameter of its loading matrix (a loading, or a
+    regression of an observed variable on a factor, which semopy stores as
+    a loading) by walking from the factor to its fixed "first" indicator.
+    A factor without a fixed loading (NA* with its variance fixed, std.lv)
+    has none, and the walk (`while first not in observed`) never ends.  The
+    same walk is done here with a bound; where it does not reach an observed
+    variable the parameter gets a start (0.7 standard deviations of the
+    variable it points to, a loading of a standardized factor), so semopy
+    never enters its loop."""
+    from semopy import startingvalues
+
+    observed = set(model.vars["observed"])
+    first = dict(model.first_manifs)          # no defaultdict: no side effects
+    sd = {names[v]: float(np.sqrt(mom.cov[i, i])) for i, v in enumerate(pt.observed)}
+    bound = len(model.vars.get("latent", ())) + 2
+    for param in model.parameters.values():
+        if param.start is not None or not param.locations:
+            continue
+        loc = param.locations[0]
+        n = next((i for i, mx in enumerate(model.matrices) if mx is loc.matrix), None)
+        if n is None or model.start_rules[n] is not startingvalues.start_lambda:
+            continue
+        rows, cols = model.names[n]
+        lval, rval = rows[loc.indices[0]], cols[loc.indices[1]]
+        v, steps = rval, 0
+        while v is not None and v not in observed and steps < bound:
+            v, steps = first.get(v), steps + 1
+        if v is None or v not in observed:
+            param.start = 0.7 * sd.get(lval, 1.0)
 
 
 def iv_starts(pt, mom, theta):

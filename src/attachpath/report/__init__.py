@@ -34,8 +34,11 @@ def model_name(res, default: str = "model") -> str:
 
 
 def fit_report(res, *, name: str | None = None, drawn: Drawn | None = None,
-               diagram_src: str | None = "diagram.svg", spec_display: str | None = None) -> Document:
-    """The report of one fitted model as a Document (.html() / .markdown())."""
+               diagram_src: str | None = "diagram.svg", spec_display: str | None = None,
+               modindices=None) -> Document:
+    """The report of one fitted model as a Document (.html() / .markdown());
+    `modindices` (Result.modindices()) adds their table with the caution
+    that paths added post hoc change the meaning of the tests."""
     name = name or model_name(res)
     if drawn is None:
         drawn = model_figure(res)
@@ -45,6 +48,9 @@ def fit_report(res, *, name: str | None = None, drawn: Drawn | None = None,
                                   f" \u00b7 N = {res.data_info['n']}"]))
     doc.add(*model_blocks(res, name, drawn, diagram_src, level=2,
                           heading=join(["Results of ", code(name)])))
+    if modindices is not None:
+        from .tables import modindices_table
+        doc.add(Heading("Modification indices", 2), modindices_table(modindices))
     doc.add(*provenance_blocks(res, name, spec_display, level=2))
     return doc
 

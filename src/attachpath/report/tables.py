@@ -153,21 +153,19 @@ def parameter_rows(res) -> list[dict]:
     """Free parameters and user-written fixed paths, in partable order, with
     'group' (Regressions, Residual variances...)."""
     pt = res.partable
+    # the estimates hold one row per model row of the table, in its order
     est = res.estimates[res.estimates["op"] != ":="].to_dict("records")
-    it = iter(est)
+    model = [(k, r) for k, r in enumerate(pt.rows) if r.op in ("~", "=~", "~~", "~1")]
     out = []
     endo = set(pt.endogenous)
-    for k, r in enumerate(pt.rows):
-        if r.op not in ("~", "=~", "~~", "~1"):
-            continue
+    for (k, r), rec in zip(model, est):
         if r.free:
-            e = dict(next(it))
+            e = dict(rec)
             e["fixed"] = False
         elif r.user and not r.exo:
-            e = {"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label,
-                 "est": float(res.row_est[k]), "se": np.nan, "z": np.nan, "pvalue": np.nan,
-                 "ci.lower": np.nan, "ci.upper": np.nan, "std.all": float(res.row_std[k]),
-                 "fixed": True}
+            # fixed in the spec: the value, marked, with no uncertainty shown
+            e = dict(rec, se=np.nan, z=np.nan, pvalue=np.nan, fixed=True)
+            e["ci.lower"] = e["ci.upper"] = np.nan
         else:
             continue
         if e["op"] == "~~":
@@ -278,6 +276,21 @@ def r2_table(res, title=None) -> Table | None:
     return Table(title=title or Rich("Variance explained (<em>R</em>\u00b2)", "Variance explained (*R*\u00b2)"),
                  header=["Variable", _r2()], rows=rows, align="lr",
                  note="Share of the variance of each endogenous variable explained by the model.")
+
+
+def modindices_table(mi, title="Modification indices", top: int = 10) -> Table:
+    """The `top` largest modification indices (lavaan's modificationIndices
+    columns mi, epc, sepc.all), with the post hoc caution as the note."""
+    from ..modindices import CAUTION
+    rows = [[param_name(r["lhs"], r["op"], r["rhs"]), f"{r['lhs']} {r['op']} {r['rhs']}".strip(),
+             F.num(r["mi"], 2), F.num(r["epc"], 3), F.std(r["sepc.all"], 3)]
+            for r in mi.head(top).to_dict("records")]
+    note = join([f"The {min(top, len(mi))} largest of {len(mi)} indices (all in "
+                 "modindices.csv). MI: the drop in ", CHI2, " (1 df) expected if the "
+                 "parameter were freed; EPC: its expected value; ", BETA,
+                 ": the EPC standardized (sepc.all). ", CAUTION])
+    return Table(title=title, header=["Parameter", "lavaan syntax", "MI", "EPC", BETA],
+                 rows=rows, note=note, align="llrrr")
 
 
 def icc_table(res, title=None) -> Table | None:
