@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from .apa import p_value
+from .se_kinds import KINDS
 
 # lavaan's names of the SE kinds in its "Standard errors" line
-SE_LAVAAN = {"standard": "Standard", "robust": "Robust.huber.white",
-             "robust.cluster": "Robust.cluster", "bootstrap": "Bootstrap",
-             "bootstrap.cluster": "Bootstrap (clusters)", "none": "None"}
+SE_LAVAAN = {name: kind.lavaan for name, kind in KINDS.items()}
 
 SECTIONS = (("=~", "Latent Variables"), ("~", "Regressions"), ("~~c", "Covariances"),
             ("~1", "Intercepts"), ("~~v", "Variances"), (":=", "Defined Parameters"))

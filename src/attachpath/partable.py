@@ -312,7 +312,7 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
     notes: list[str] = []
     for b, level in enumerate(levels or [""], start=1):
         stmts_b = [s for s in model if s.level == level]
-        rows_b, vars_b, notes_b = _block_table(stmts_b, meanstructure, file)
+        rows_b, vars_b, notes_b = _block_table(stmts_b, meanstructure, file, std_lv, orthogonal)
         for row in rows_b:
             row["block"], row["level"] = b, level
         blocks.append(vars_b)
@@ -384,7 +384,8 @@ def _two_level_defaults(table: list[dict], blocks: list["BlockVars"], file) -> l
             f"fixed.x = FALSE for this variable)." for v in sorted(mixed)]
 
 
-def _block_table(model: list[Statement], meanstructure: bool, file):
+def _block_table(model: list[Statement], meanstructure: bool, file, std_lv: bool = False,
+                 orthogonal: bool = False):
     """The rows of one block (the whole model, or one `level:`) with lavaan's
     defaults, as dicts; the block's variable roles; notes."""
     latent, observed, ov_x, lv_x, lv_y, ov_y, random_x = _roles(model)

@@ -14,18 +14,13 @@ import pandas as pd
 
 from .apa import p_value
 from .partable import ParTable
+from .se_kinds import KINDS, se_kind
 
 COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
            "ci.lower", "ci.upper", "std.lv", "std.all", "std.nox"]
 
-SE_NAMES = {
-    "standard": "standard (expected information)",
-    "standard.observed": "standard (observed information)",
-    "robust": "robust (Huber-White sandwich, observed information)",
-    "robust.cluster": "cluster-robust (sandwich, scores summed within clusters)",
-    "bootstrap": "bootstrap",
-    "bootstrap.cluster": "cluster bootstrap (clusters resampled)",
-}
+# kept for callers of the old table: the sentence of every SE kind
+SE_NAMES = {name: kind.sentence for name, kind in KINDS.items()}
 
 
 @dataclass(frozen=True)
@@ -156,7 +151,7 @@ class Result:
         ndef = int((self.estimates["op"] == ":=").sum())
         return (f"<attachpath Result{' ' + self.name if self.name else ''}: {who}; "
                 f"{self.partable.npar} free and {ndef} defined parameters, "
-                f"{SE_NAMES.get(self.se_kind, self.se_kind).split(' (')[0]} SEs\n"
+                f"{se_kind(self.se_kind).sentence.split(' (')[0]} SEs\n"
                 f"  {test}; CFI = {_num(f['cfi'])}, RMSEA = {_num(f['rmsea'])}"
                 f"{'; ' + str(len(self.warnings)) + ' warning(s)' if self.warnings else ''}\n"
                 f"  print(res.summary()) or res.estimates for the parameters>")
@@ -202,7 +197,12 @@ class Result:
                    if est["method"] == "twolevel" else
                    f"semopy SLSQP + Fisher scoring, {est['iterations']} iterations")
             lines.append(f"  Estimates: {how}; gradient norm {est['gradient_norm']:.1e}")
-        lines.append(f"  Standard errors: {SE_NAMES.get(self.se_kind, self.se_kind)}")
+        se_text = se_kind(self.se_kind).sentence
+        if d.get("therapist"):
+            se_text = (f"corrected for {d['therapist']['n']} {d['therapist']['name']}s "
+                       f"(the {d['cluster']['name']}s' scores summed within "
+                       f"{d['therapist']['name']}s, as Mplus' TYPE = COMPLEX TWOLEVEL)")
+        lines.append(f"  Standard errors: {se_text}")
         lines.append(f"  Confidence intervals: {self.ci.get('description', '')}")
         lines.append("")
         lines.append("Model test and fit")

@@ -252,13 +252,6 @@ def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
 
 # -- the figure note -----------------------------------------------------------
 
-SE_TEXT = {
-    "standard": "ML standard errors",
-    "robust": "robust (Huber–White) standard errors",
-    "robust.cluster": "cluster-robust standard errors",
-    "bootstrap": "bootstrap standard errors",
-    "bootstrap.cluster": "cluster-bootstrap standard errors",
-}
 
 
 def _unit(name: str) -> str:
@@ -325,15 +318,23 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
         info = res.data_info
         n = info.get("n", res.fit.get("ntotal"))
         sample = f"{fmt.italic('N')}{_S}={_S}{n}"
-        se_text = SE_TEXT.get(res.se_kind)
+        from ..se_kinds import se_kind
+        kind = se_kind(res.se_kind)
+        se_text = kind.figure
         cl = info.get("cluster")
-        if cl and res.se_kind in ("robust.cluster", "bootstrap.cluster"):
+        th = info.get("therapist")      # a two-level fit with therapists as a third level
+        if th:
+            unit = fmt.plural(_unit(str(cl["name"])), int(cl["n"]))
+            sample += f" in {cl['n']} {unit}"
+            t_unit = fmt.plural(_unit(str(th["name"])), int(th["n"]))
+            se_text = f"{se_text} corrected for {th['n']} {t_unit}"
+        elif cl and kind.clustered:
             unit = fmt.plural(_unit(str(cl["name"])), int(cl["n"]))
             se_text = f"{se_text}, {cl['n']} {unit}"
         elif cl:
             unit = fmt.plural(_unit(str(cl["name"])), int(cl["n"]))
             sample += f" in {cl['n']} {unit}"
-        if res.se_kind.startswith("bootstrap") and res.draws:
+        if kind.bootstrap and res.draws:
             se_text += f" ({res.draws.get('ok', '')} bootstrap draws)"
         if res.se_kind == "none":
             se_text = "no standard errors"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import format as F
+from ..se_kinds import KINDS, se_kind
 from .document import Rich, Row, Table, bold, code, esc, italic, join, md_esc, table_html
 
 ARROW = "\u2192"      # →
@@ -22,14 +23,7 @@ CHI2 = "\u03c7\u00b2"  # χ²
 DELTA = "\u0394"      # Δ
 BETA = "\u03b2"       # β
 
-SE_SHORT = {
-    "standard": "standard (expected information)",
-    "robust": "robust (sandwich, MLR)",
-    "robust.cluster": "cluster-robust (sandwich, scores summed within clusters)",
-    "bootstrap": "bootstrap",
-    "bootstrap.cluster": "cluster bootstrap (clusters resampled)",
-    "none": "none",
-}
+SE_SHORT = {name: kind.sentence for name, kind in KINDS.items()}
 
 
 _SUP = dict(zip("abcdefghijklmnoprstuvwxyz",
@@ -75,7 +69,7 @@ def se_phrase(res) -> str:
     """'cluster-robust (sandwich ...), 44 therapist clusters' etc."""
     out = SE_SHORT.get(res.se_kind, res.se_kind)
     c = res.data_info.get("cluster")
-    if c and res.se_kind in ("robust.cluster", "bootstrap.cluster"):
+    if c and se_kind(res.se_kind).clustered:
         out += f", {c['n']} clusters of '{c['name']}'"
     return out
 
@@ -247,7 +241,7 @@ def defined_table(res, title="Defined effects") -> Table | None:
                      F.num(r["se"], dec), F.ci(r["ci.lower"], r["ci.upper"], dec),
                      F.std(r["std.all"], 3), F.ci(s["ci.lower"], s["ci.upper"], 3, bounded=True),
                      F.p_value(r["pvalue"])])
-    boot = res.se_kind.startswith("bootstrap")
+    boot = se_kind(res.se_kind).bootstrap
     note = ["CI (", F.percent(res.ci.get("level", 0.95)), "): ", res.ci.get("defined", ""), ". ",
             sym("SE"), " and ", sym("p"),
             (": bootstrap standard deviation and normal-theory test. " if boot else
