@@ -76,7 +76,10 @@ def lavaan_summary(res) -> str:
     lines.append("")
     lines.append(_kv("Standard errors", SE_LAVAAN.get(res.se_kind, res.se_kind)))
 
-    records = res.estimates.to_dict("records")
+    # lavaan's summary leaves out the covariates' fixed.x moments
+    exo = {(r.lhs, r.op, r.rhs) for r in res.partable.rows if r.exo}
+    records = [r for r in res.estimates.to_dict("records")
+               if (r["lhs"], r["op"], r["rhs"]) not in exo]
 
     def dot(v):           # lavaan marks residual (co)variances and intercepts of endogenous variables
         return f".{v}" if v in endo else v

@@ -30,7 +30,7 @@ class Result:
     >>> import attachpath as ap
     >>> res = ap.fit("tds_ge ~ ecr_anx", ap.datasets.load_example_clients())
     >>> res.estimates[["lhs", "op", "rhs"]].values.tolist()
-    [['tds_ge', '~', 'ecr_anx'], ['tds_ge', '~~', 'tds_ge']]
+    [['tds_ge', '~', 'ecr_anx'], ['tds_ge', '~~', 'tds_ge'], ['ecr_anx', '~~', 'ecr_anx']]
     """
 
     partable: ParTable

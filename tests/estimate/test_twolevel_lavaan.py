@@ -59,7 +59,9 @@ def lavaan_rows(c):
 
 def ours(res):
     e = res.estimates
-    return {(r["lhs"], r["op"], r["rhs"], int(r["block"])): r for r in e.to_dict("records")}
+    # free rows and := (the table lists fixed rows too, as lavaan's)
+    return {(r["lhs"], r["op"], r["rhs"], int(r["block"])): r for r in e.to_dict("records")
+            if r["op"] == ":=" or r["se"] != 0}
 
 
 def mixed(c):
