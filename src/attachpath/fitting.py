@@ -234,7 +234,9 @@ def _inference(pt, ram, mom, sol, *, se, clusters, level, mc_draws, bootstrap, s
         from .estimate import robust_test
         V, A, B = vc.robust(ram, theta, mom, values, cmat)
         se_kind = "robust.cluster" if clusters is not None else "robust"
-        fit.update(robust_test.scaled_fit(pt, ram, theta, values, mom, cmat, fit, A, B))
+        scaled = robust_test.scaled_fit(pt, ram, theta, values, mom, cmat, fit, A, B)
+        notes += scaled.pop("notes", [])
+        fit.update(scaled)
     else:  # bootstrap
         from .estimate import bootstrap as boot
         draws = boot.run(pt, ram, mom, sol, clusters=clusters, n=bootstrap, seed=seed,
