@@ -130,6 +130,15 @@ def _usage_problems(args) -> list[str]:
     return out
 
 
+def _inputs_of(args) -> list[str]:
+    """The files a command reads (spec, data, sessions): no output may replace one."""
+    out = []
+    for name in ("spec", "specs", "data", "sessions"):
+        value = getattr(args, name, None)
+        out += value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    return out
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """Warnings as one plain line on stderr (no source file or code line)."""
     print(f"attachpath: warning: {message}", file=sys.stderr)
@@ -155,9 +164,10 @@ def main(argv=None) -> int:
         print(f"attachpath {args.command}: error: {problems[0]}", file=sys.stderr)
         return 2
     from .errors import AttachpathError
+    from .guard import protected
     import warnings
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), protected(_inputs_of(args)):
             if args.debug:
                 warnings.simplefilter("default")
             else:

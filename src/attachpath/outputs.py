@@ -84,7 +84,16 @@ def _commit(pairs) -> None:
     replaced are kept (hard links, else copies) until every rename has
     succeeded, and put back if one fails.  No temporary file survives."""
     import shutil
+    from .guard import input_at
     pairs = [(str(t), Path(f)) for t, f in pairs]
+    for tmp, final in pairs:
+        source = input_at(final)
+        if source is not None:
+            for t, _ in pairs:
+                if os.path.exists(t):
+                    os.unlink(t)
+            raise OutputError(f"The output '{final}' would overwrite the input '{source}'; "
+                              f"nothing was written. Choose another --out.")
     backups: list[tuple[str, Path]] = []
     done: list[Path] = []
     try:
