@@ -107,11 +107,10 @@ def run_prepare(args) -> int:
                    client_vars=_split(args.client_vars), within=within is not None)
     clients = esat_scores(prep.clients, level="client", client=args.client) \
         if args.esat else prep.clients
-    # 15 significant digits: exact to 1e-12 for scores of this size, without
-    # binary-float noise such as 3.1521999999999997
-    items = [(clients.to_csv(index=False, lineterminator="\n", float_format="%.15g"), out)]
+    from attachpath.outputs import FLOAT_FORMAT
+    items = [(clients.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT), out)]
     if within is not None:
-        items.append((prep.within.to_csv(index=False, lineterminator="\n", float_format="%.15g"), within))
+        items.append((prep.within.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT), within))
     write_texts_atomic(items)
 
     r = prep.report

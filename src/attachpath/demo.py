@@ -122,7 +122,7 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     from .data.prepare import esat_scores, prepare
     from .datasets import SESSIONS_FILE, load_example
     from .fitting import fit
-    from .outputs import write_files_atomic, write_fit_outputs
+    from .outputs import FLOAT_FORMAT, write_files_atomic, write_fit_outputs
     from .report import write_comparison
     from .report.figures import comparison_figures, model_figure
 
@@ -132,7 +132,7 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     sessions = load_example()
     prep = prepare(sessions, client="client", therapist=CLUSTER, session="session")
     clients = esat_scores(prep.clients, level="client", client="client")
-    clients_csv = clients.to_csv(index=False, lineterminator="\n", float_format="%.15g")  # as `attachpath prepare`
+    clients_csv = clients.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT)  # as `attachpath prepare`
     # the specs too, so that the report's commands run from the output folder
     inputs = {"data/sessions.csv": raw, "data/clients.csv": clients_csv}
     inputs.update({f"specs/{n}.lav": spec_text(n) for n in dict.fromkeys(MAIN + ALTERNATIVES)})

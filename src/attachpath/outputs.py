@@ -17,6 +17,12 @@ import numpy as np
 
 from .errors import OutputError
 
+# Every numeric CSV attachpath writes uses this format: 15 significant digits
+# are exact to 1e-15 relative, drop binary noise such as 3.1521999999999997,
+# and make reruns on one machine byte-identical.  Other machines may differ
+# in the last digit: compare such files with a tolerance, never by hash.
+FLOAT_FORMAT = "%.15g"
+
 
 def check_out_dir(path) -> Path:
     """The --out directory, checked before any work is done: not an existing
@@ -207,9 +213,11 @@ def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
     never a reason to lose the estimates."""
     out = check_out_dir(out_dir)
     files = {
-        "estimates.csv": res.estimates.to_csv(index=False, float_format="%.10g"),
+        "estimates.csv": res.estimates.to_csv(index=False, float_format=FLOAT_FORMAT,
+                                              lineterminator="\n"),
         "standardized.csv": res.standardized_solution().to_csv(index=False,
-                                                               float_format="%.10g"),
+                                                               float_format=FLOAT_FORMAT,
+                                                               lineterminator="\n"),
         "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
     }
     try:

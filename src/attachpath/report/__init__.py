@@ -25,8 +25,7 @@ from . import format, tables  # noqa: F401  (public submodules)
 from .document import Document, Heading, Para, Section, code, join
 from .figures import Drawn, comparison_figures, model_figure
 from .sections import (comparison_blocks, model_blocks, provenance_blocks, versions_text)
-
-CSV_FLOAT = "%.15g"
+from ..outputs import FLOAT_FORMAT as CSV_FLOAT
 
 
 def model_name(res, default: str = "model") -> str:
