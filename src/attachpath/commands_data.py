@@ -120,6 +120,10 @@ def run_prepare(args) -> int:
     print(f"Wrote {len(clients)} client rows to {out}: {len(prep.session_vars)} "
           f"session-level variables averaged, {len(prep.client_vars)} client-level "
           f"variables" + (", esat_anx and esat_avoid added" if args.esat else "") + ".")
+    if prep.session_vars:
+        print(f"Session-level (client means): {', '.join(map(str, prep.session_vars))}.")
+    if prep.client_vars:
+        print(f"Client-level (carried over): {', '.join(map(str, prep.client_vars))}.")
     if r["left_out"]:
         print(f"Left out: {', '.join(map(str, r['left_out']))}.")
     if within is not None:

@@ -84,3 +84,49 @@ def test_simulate_bad_design_is_an_attachpath_error(tmp_path):
     with pytest.raises(DataError, match="at least twice"):
         run(["simulate", "--seed", "1", "--out", str(tmp_path / "x"), "--clients", "10"])
     assert not (tmp_path / "x").exists()
+
+
+def _typo_sessions(tmp_path):
+    """The example sessions with one mistyped pretreatment score (client 17)."""
+    data = load_example()
+    rows = (data["client"] == 17).to_numpy().nonzero()[0]
+    data.loc[rows[1], "ecr_anx"] = 3.7
+    path = tmp_path / "typo.csv"
+    data.to_csv(path, index=False)
+    return path, float(data.loc[rows[0], "ecr_anx"])
+
+
+def test_prepare_refuses_a_client_variable_with_an_entry_error(tmp_path, capsys):
+    """Issue 17.2: averaged silently before, exit 0."""
+    from attachpath.cli import main
+    path, right = _typo_sessions(tmp_path)
+    out = tmp_path / "clients.csv"
+    assert main(["prepare", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "'ecr_anx'" in err and "client 17" in err and f"{right:g}" in err and "3.7" in err
+    assert "--session-vars" in err
+    assert not out.exists()
+    # declared session-level, it is averaged
+    assert main(["prepare", str(path), "--out", str(out), "--session-vars",
+                 "cats_secure,cats_avoid,cats_preoc,tds_ge,tds_ga,ecr_anx"]) == 0
+    text = capsys.readouterr().out
+    assert "Session-level (client means): cats_secure, cats_avoid, cats_preoc, tds_ge, " \
+           "tds_ga, ecr_anx." in text
+    assert "Client-level (carried over): ecr_avoid, iip_pre, iip_post, age, female." in text
+
+
+def test_prepare_says_which_variables_are_at_which_level(tmp_path, capsys):
+    assert run(["prepare", str(example_path()), "--out", str(tmp_path / "c.csv")]) == 0
+    text = capsys.readouterr().out
+    assert "Session-level (client means): cats_secure, cats_avoid, cats_preoc, tds_ge, tds_ga." in text
+    assert "Client-level (carried over): ecr_anx, ecr_avoid, iip_pre, iip_post, age, female." in text
+
+
+def test_api_names_every_client_with_an_entry_error(tmp_path):
+    from attachpath.data.prepare import prepare
+    data = load_example()
+    for cid in (17, 40):
+        rows = (data["client"] == cid).to_numpy().nonzero()[0]
+        data.loc[rows[-1], "iip_pre"] = -1.0
+    with pytest.raises(DataError, match=r"'iip_pre'.*varies within 2: client 17 .*-1.0.*client 40"):
+        prepare(data)
