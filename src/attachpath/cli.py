@@ -26,6 +26,27 @@ def _add_fit_options(p: argparse.ArgumentParser, *, out_required=False) -> None:
     p.add_argument("--seed", type=int, default=None, help="seed of every random procedure")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default .95)")
     p.add_argument("--out", required=out_required, help="output directory")
+    add_na_values(p)
+
+
+def add_na_values(p: argparse.ArgumentParser) -> None:
+    """--na-values for every command that reads a data file."""
+    p.add_argument("--na-values", default=None, metavar="CODES",
+                   help="comma-separated missing-value codes in the data, e.g. -99,-999")
+
+
+def data_of(args):
+    """args.data as fit() takes it: the path, or the file read with the
+    declared missing-value codes."""
+    codes = getattr(args, "na_values", None)
+    if not codes or not getattr(args, "data", None):
+        return getattr(args, "data", None)
+    from .data.io import read_data
+    return read_data(args.data, na_values=na_values(codes))
+
+
+def na_values(codes: str) -> list[str]:
+    return [c.strip() for c in codes.split(",") if c.strip()]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", help="model spec (.lav, lavaan syntax)")
     p.add_argument("--data", help="data file to check the variables against")
     p.add_argument("--cluster", help="column of cluster ids to check (with --data)")
+    add_na_values(p)
     p.set_defaults(func=cmd_check)
 
     try:
@@ -76,7 +98,7 @@ def cmd_fit(args) -> int:
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # every one is kept in res.warnings
-        res = fit(args.spec, args.data, cluster=args.cluster, se=_se(args),
+        res = fit(args.spec, data_of(args), cluster=args.cluster, se=_se(args),
                   level=args.level, mc_draws=args.mc, bootstrap=args.bootstrap,
                   boot_ci=args.boot_ci,
                   seed=args.seed, progress=True)
@@ -97,7 +119,7 @@ def cmd_check(args) -> int:
         raise AttachpathError("--cluster needs --data (the file holding the cluster column).")
     if args.data:
         from .fitting import check
-        pt = check(args.spec, args.data, cluster=args.cluster)
+        pt = check(args.spec, data_of(args), cluster=args.cluster)
     else:
         from .spec import partable_of
         pt = partable_of(args.spec)

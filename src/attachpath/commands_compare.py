@@ -40,6 +40,8 @@ def add_command(subparsers) -> None:
     p.add_argument("--seed", type=int, default=None, metavar="S",
                    help="seed of every random procedure")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default .95)")
+    from attachpath.cli import add_na_values
+    add_na_values(p)
     p.add_argument("--out", required=True, metavar="DIR",
                    help="output directory (created if missing)")
     p.set_defaults(func=run_compare)
@@ -59,7 +61,8 @@ def run_compare(args) -> int:
     se = args.se or ("robust" if args.cluster else "standard")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # every one is kept in the results' warnings
-        cmp = compare(list(args.specs), args.data, cluster=args.cluster, se=se,
+        from attachpath.cli import data_of
+        cmp = compare(list(args.specs), data_of(args), cluster=args.cluster, se=se,
                       mc_draws=args.mc, seed=args.seed, level=args.level)
     written = write_comparison(cmp, args.out)
     # outputs first: a closed pipe (| head) cannot lose them

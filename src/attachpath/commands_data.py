@@ -48,6 +48,8 @@ def add_commands(subparsers) -> None:
                    help="comma-separated client-level variables (default: inferred)")
     p.add_argument("--within", default=None, metavar="FILE",
                    help="also write person-mean-centred session scores (CSV) here")
+    from attachpath.cli import add_na_values
+    add_na_values(p)
     p.add_argument("--esat", action="store_true",
                    help="add esat_anx and esat_avoid (computed across client means)")
     p.add_argument("--out", required=True, metavar="CLIENTS.csv",
@@ -101,7 +103,8 @@ def run_prepare(args) -> int:
     if within is not None and _same_file(out, within):
         raise OutputError(f"--out and --within both point to '{out}'; give two files.")
 
-    data = read_data(src)
+    from attachpath.cli import na_values
+    data = read_data(src, na_values=na_values(args.na_values) if args.na_values else None)
     prep = prepare(data.frame, client=args.client, therapist=args.therapist,
                    session=args.session, session_vars=_split(args.session_vars),
                    client_vars=_split(args.client_vars), within=within is not None)

@@ -28,6 +28,8 @@ def add_command(subparsers) -> None:
     p.add_argument("spec", metavar="SPEC", help="model spec (.lav, lavaan syntax)")
     p.add_argument("--data", help="data file (CSV, TSV, Parquet or SPSS .sav) to fit the model")
     p.add_argument("--cluster", metavar="COL", help="column of cluster ids (e.g. therapist)")
+    from attachpath.cli import add_na_values
+    add_na_values(p)
     p.add_argument("--se", default=None, choices=["standard", "robust", "bootstrap", "none"],
                    help="standard errors (default: standard; robust with --cluster)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
@@ -70,7 +72,8 @@ def run_diagram(args) -> int:
     else:
         from attachpath.fitting import fit
         se = args.se or ("robust" if args.cluster else "standard")
-        target = fit(args.spec, args.data, cluster=args.cluster, se=se,
+        from attachpath.cli import data_of
+        target = fit(args.spec, data_of(args), cluster=args.cluster, se=se,
                      bootstrap=args.bootstrap, seed=args.seed)
     d = diagram(target, standardized=True if args.std else None, theme=args.theme,
                 highlight=args.highlight, show=args.show, nonsig=args.nonsig,

@@ -72,6 +72,10 @@ def check(spec, data=None, *, cluster: str | None = None) -> ParTable:
 def _load_data(data) -> tuple[pd.DataFrame, dict]:
     if isinstance(data, pd.DataFrame):
         return data, {"source": "DataFrame", "labels": dict(data.attrs.get("labels", {}))}
+    from .data.io import Dataset
+    if isinstance(data, Dataset):       # read by the caller (e.g. with --na-values)
+        return data.frame, {"source": str(data.path), "sha256": data.sha256,
+                            "labels": data.labels}
     if not isinstance(data, (str, os.PathLike)):
         hint = (" For an array use pd.DataFrame(X, columns=[...]) so that the model's "
                 "variable names find their columns." if isinstance(data, np.ndarray) else

@@ -37,11 +37,28 @@ def _looks_like_path(text: str) -> bool:
             or Path(t).suffix.lower() in (".txt", ".r", ".model") + _DATA_SUFFIXES)
 
 
+def _refuse_special_file(path: Path) -> None:
+    """A FIFO with no writer blocks on open and a device never ends: refuse
+    what is not a regular file (or a directory, reported below)."""
+    import stat
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return                          # reading reports it
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                "not a regular file")
+        raise SpecError(f"'{path}' is {kind}, not a regular file; give the spec as a "
+                        f".lav file saved on disk.", file=str(path))
+
+
 def read_spec(spec) -> tuple[str, str | None]:
     """(text, file name) from spec text or a path to a spec file."""
     if isinstance(spec, os.PathLike) or (isinstance(spec, str) and _looks_like_path(spec)):
         path = Path(spec.strip() if isinstance(spec, str) else spec)
-        # read first, ask why after: one system call when all is well
+        _refuse_special_file(path)
+        # read first, ask why after
         try:
             raw = path.read_bytes()
         except FileNotFoundError:

@@ -59,14 +59,16 @@ class Dataset:
         return self.source
 
 
-def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
+def read_data(path, *, encoding: str = "utf-8-sig", na_values=None) -> Dataset:
     """Read a .csv, .tsv, .parquet or .sav file into a `Dataset`.
 
     CSV and TSV files are read as UTF-8 (a byte-order mark is allowed) unless
     `encoding` says otherwise; the usual missing-value codes (empty cell,
     NA, NaN, null, ...) become NaN.  SPSS files keep their variable labels
     (`Dataset.labels`) and value labels (`Dataset.value_labels`); user-defined
-    missing values become NaN.
+    missing values become NaN.  `na_values` (e.g. ["-99", "999"]) are more
+    missing-value codes: matching cells of every format become NaN (numbers
+    compare by value, so -99 also matches -99.0).
 
     Raises DataError, with a full sentence naming the file, when the file is
     missing, is a directory, has an extension not in SUPPORTED_FORMATS, cannot
@@ -86,6 +88,7 @@ def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
                         + ("" if hint.endswith("?") else "."))
     if path.is_dir():
         raise DataError(f"'{path}' is a directory, not a data file.")
+    refuse_special_file(path, "data file")
     ext = path.suffix.lower()
     if ext not in SUPPORTED_FORMATS:
         shown = f"extension '{path.suffix}'" if path.suffix else "no extension"
@@ -115,10 +118,47 @@ def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
     else:
         frame, labels, value_labels = _read_sav(raw, path)
 
+    if na_values:
+        frame = _declare_missing(frame, na_values)
     if len(frame) == 0:
         raise DataError(f"The data file '{path}' has column names but no rows of data.")
     return Dataset(frame=frame, labels=labels, source=path,
                    sha256=hashlib.sha256(raw).hexdigest(), value_labels=value_labels)
+
+
+def refuse_special_file(path: Path, what: str) -> None:
+    """A FIFO, device or socket would block or never end when read: refuse it."""
+    import stat
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return                      # reading will report it
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise DataError(f"'{path}' is {kind}, not a regular file; give the {what} as a "
+                        f"file saved on disk.")
+
+
+def _declare_missing(frame: pd.DataFrame, na_values) -> pd.DataFrame:
+    """Cells equal to one of `na_values` become NaN (numbers by value)."""
+    texts = {str(v).strip() for v in na_values}
+    numbers = []
+    for t in texts:
+        try:
+            numbers.append(float(t))
+        except ValueError:
+            pass
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            if numbers:
+                out[col] = s.mask(s.isin(numbers))
+        else:
+            out[col] = s.mask(s.astype(str).str.strip().isin(texts))
+    return out
 
 
 def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str) -> pd.DataFrame:

@@ -129,6 +129,11 @@ def prepare(sessions: pd.DataFrame, client: str = "client",
     s_vars, c_vars, left_out = _classify(frame, groups, ids, session_vars, client_vars,
                                          client)
     _check_constant(frame, client, c_vars, groups)
+    numeric = [c for c in s_vars + c_vars if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    if numeric:
+        from attachpath.data.checks import warn_missing_codes
+        warn_missing_codes(frame[numeric].to_numpy(dtype=float), numeric)
     for name in [f"{v}_n" for v in s_vars] + ["n_sessions"]:
         if name in c_vars or name in s_vars or name in ids:
             already = frame.groupby(client, sort=False).size().max() == 1
