@@ -89,9 +89,27 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
+def _client_labels(labels: dict, prep) -> dict:
+    out = dict(labels)
+    for v in prep.session_vars:
+        base = labels.get(v, v)
+        out[v] = f"{base} (client mean)"
+        out[f"{v}_n"] = f"sessions the mean of {v} rests on"
+    out["n_sessions"] = "sessions of the client"
+    return out
+
+
+def _within_labels(labels: dict, prep) -> dict:
+    out = dict(labels)
+    for v in prep.session_vars:
+        out[f"{v}_within"] = f"{labels.get(v, v)} minus the client mean"
+    return out
+
+
 def run_prepare(args) -> int:
     """Run `attachpath prepare`: read, check, aggregate, then write (all or nothing)."""
-    from attachpath.data.io import read_data, write_texts_atomic
+    from attachpath.data.io import check_table_format, encode_table, read_data, \
+        write_texts_atomic
     from attachpath.data.prepare import esat_scores, prepare
 
     src, out = Path(args.sessions), Path(args.out)
@@ -102,6 +120,9 @@ def run_prepare(args) -> int:
                               f"output path so the session data are not overwritten.")
     if within is not None and _same_file(out, within):
         raise OutputError(f"--out and --within both point to '{out}'; give two files.")
+    for target, flag in ((out, "--out"), (within, "--within")):
+        if target is not None:
+            check_table_format(target, flag)
 
     from attachpath.cli import na_values
     data = read_data(src, na_values=na_values(args.na_values) if args.na_values else None)
@@ -110,10 +131,12 @@ def run_prepare(args) -> int:
                    client_vars=_split(args.client_vars), within=within is not None)
     clients = esat_scores(prep.clients, level="client", client=args.client) \
         if args.esat else prep.clients
-    from attachpath.outputs import FLOAT_FORMAT
-    items = [(clients.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT), out)]
+    # the format the extension names; SPSS keeps the variable labels of the
+    # session file, and the client means carry them too
+    items = [(encode_table(clients, out, _client_labels(data.labels, prep)), out)]
     if within is not None:
-        items.append((prep.within.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT), within))
+        items.append((encode_table(prep.within, within, _within_labels(data.labels, prep)),
+                      within))
     write_texts_atomic(items)
 
     r = prep.report

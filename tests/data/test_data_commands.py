@@ -130,3 +130,32 @@ def test_api_names_every_client_with_an_entry_error(tmp_path):
         data.loc[rows[-1], "iip_pre"] = -1.0
     with pytest.raises(DataError, match=r"'iip_pre'.*varies within 2: client 17 .*-1.0.*client 40"):
         prepare(data)
+
+
+@pytest.mark.parametrize("ext", [".sav", ".parquet", ".tsv"])
+def test_prepare_writes_the_format_its_extension_names(tmp_path, ext):
+    """Issue 17.11: CSV text under a .sav or .parquet name before."""
+    import pyreadstat
+    from attachpath.data.io import read_data
+    sessions = tmp_path / "sessions.sav"
+    pyreadstat.write_sav(load_example(), str(sessions),
+                         column_labels={"ecr_anx": "ECR anxiety", "cats_secure": "CATS secure"})
+    out, within = tmp_path / f"clients{ext}", tmp_path / f"within{ext}"
+    assert run(["prepare", str(sessions), "--out", str(out), "--within", str(within)]) == 0
+    clients = read_data(out)
+    assert clients.frame.shape == (330, 19)
+    assert read_data(within).frame.shape[0] == len(load_example())
+    if ext == ".sav":
+        assert clients.labels["ecr_anx"] == "ECR anxiety"
+        assert clients.labels["cats_secure"] == "CATS secure (client mean)"
+    assert run(["prepare", str(example_path()), "--out", str(tmp_path / "ref.csv")]) == 0
+    ref = pd.read_csv(tmp_path / "ref.csv")
+    pd.testing.assert_frame_equal(clients.frame[ref.columns].astype(float), ref.astype(float),
+                                  rtol=1e-12, atol=1e-12)
+
+
+def test_prepare_refuses_an_output_format_it_cannot_write(tmp_path):
+    for name in ("clients.xlsx", "clients"):
+        with pytest.raises(OutputError, match="the extension names the format"):
+            run(["prepare", str(example_path()), "--out", str(tmp_path / name)])
+    assert list(tmp_path.iterdir()) == []

@@ -298,6 +298,43 @@ def write_text_atomic(text: str, path) -> Path:
     return write_texts_atomic([(text, path)])[0]
 
 
+def check_table_format(path: Path, flag: str) -> None:
+    """An output table must be in a format read_data reads back: refuse
+    other extensions before any work (CSV text under a .sav name would make
+    every later command fail)."""
+    if Path(path).suffix.lower() not in SUPPORTED_FORMATS:
+        shown = f"the extension '{Path(path).suffix}'" if Path(path).suffix else "no extension"
+        raise OutputError(f"{flag} '{path}' has {shown}; attachpath writes "
+                          f"{', '.join(SUPPORTED_FORMATS)} (the extension names the format).")
+
+
+def encode_table(frame: pd.DataFrame, path: Path, labels: dict | None = None):
+    """`frame` in the format `path`'s extension names: CSV/TSV text (numbers
+    in outputs.FLOAT_FORMAT), or Parquet / SPSS bytes.  SPSS files carry the
+    variable labels of `labels` (column -> label) that belong to columns."""
+    from attachpath.outputs import FLOAT_FORMAT
+    ext = Path(path).suffix.lower()
+    check_table_format(path, "The output")
+    if ext in (".csv", ".tsv"):
+        return frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT,
+                            sep="," if ext == ".csv" else "\t")
+    if ext == ".parquet":
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        return buf.getvalue()
+    import tempfile
+    import pyreadstat
+    column_labels = {c: labels[c] for c in frame.columns if labels and labels.get(c)}
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "out.sav"
+        try:
+            pyreadstat.write_sav(frame, str(target), column_labels=column_labels or None)
+        except Exception as exc:   # pyreadstat raises several unrelated types
+            raise OutputError(f"Cannot write '{path}' as SPSS: {_first_line(exc)}; "
+                              f"write a .csv instead.") from None
+        return target.read_bytes()
+
+
 def write_texts_atomic(items) -> list[Path]:
     """Write several (text, path) outputs: all temporary files first, then replace.
 
