@@ -212,6 +212,14 @@ def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
     output as it was).  A diagram or report that cannot be made is a warning,
     never a reason to lose the estimates."""
     out = check_out_dir(out_dir)
+    files = fit_output_files(res, report=report)
+    _mkdir(out)
+    return write_files_atomic(out, files)
+
+
+def fit_output_files(res, *, report: bool = False) -> dict:
+    """{file name: content} of write_fit_outputs, for writers that put
+    several results into one set (compare, demo)."""
     files = {
         "estimates.csv": res.estimates.to_csv(index=False, float_format=FLOAT_FORMAT,
                                               lineterminator="\n"),
@@ -243,8 +251,7 @@ def write_fit_outputs(res, out_dir, *, report: bool = False) -> list[str]:
             except Exception as exc:
                 _warn(f"The report could not be made ({type(exc).__name__}: {exc}); "
                       f"the other outputs are written without it.")
-    _mkdir(out)
-    return write_files_atomic(out, files)
+    return files
 
 
 def _warn(message: str) -> None:

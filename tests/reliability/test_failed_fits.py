@@ -485,3 +485,24 @@ def test_simulate_and_compare_keep_other_files(work):
                  "--out", "cmp")
     assert r.code == 2 and "bad.lav" in r.err
     assert_nothing_changed(before, work.snapshot())
+
+
+def test_compare_writes_its_folder_as_one_set(work, monkeypatch):
+    """Issue 17.10: a failure while writing the comparison's own files had
+    already replaced the models' folders."""
+    from attachpath import outputs
+    argv = ("compare", "serial_esat_anx.lav", "serial_esat_anx_partial.lav", "--data",
+            "clients.csv", "--out", "cmp")
+    assert work.run(*argv).code == 0
+    before = work.snapshot()
+    real = outputs._temp_for
+
+    def disk_full_at_the_report(path, data, binary):
+        if path.name == "report.html":
+            raise outputs.OutputError(f"Cannot write '{path}': No space left on device.")
+        return real(path, data, binary)
+    monkeypatch.setattr(outputs, "_temp_for", disk_full_at_the_report)
+    r = work.run(*argv)
+    assert r.code == 2 and "No space left" in r.err
+    assert_nothing_changed(before, work.snapshot())
+    assert_no_temp_files(work.path)

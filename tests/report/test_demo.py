@@ -211,3 +211,28 @@ def test_report_comparison_ignores_last_digits_but_not_real_changes(demo, tmp_pa
     clients.to_csv(other / "data" / "clients.csv", index=False)
     with pytest.raises(AssertionError):
         assert_same_numbers(out, other)
+
+
+def _files(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_interrupted_demo_leaves_the_previous_folder_as_it_was(demo, tmp_path, monkeypatch):
+    """Issue 17.10: Ctrl-C in the report step had already replaced the model
+    folders; the demo now writes its folder as one set."""
+    import shutil
+    from attachpath.report import demo_report
+    out, *_ = demo
+    previous = tmp_path / "previous"
+    shutil.copytree(out, previous)
+    before = _files(previous)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(demo_report, "demo_report", interrupted)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["demo", "--out", str(previous), "--quiet"]) == 130
+    assert "not written" in err.getvalue()
+    assert _files(previous) == before

@@ -106,6 +106,14 @@ def read_data(path, *, encoding: str = "utf-8-sig", na_values=None) -> Dataset:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(f"Cannot read '{path}': {exc.strerror or exc}.") from exc
+    return parse_data(raw, path, encoding=encoding, na_values=na_values)
+
+
+def parse_data(raw: bytes, path, *, encoding: str = "utf-8-sig", na_values=None) -> Dataset:
+    """The Dataset that read_data gives for a file at `path` holding `raw`
+    (e.g. a file about to be written, so that its provenance is exact)."""
+    path = Path(path)
+    ext = path.suffix.lower()
     if not raw.strip():
         raise DataError(f"The data file '{path}' is empty.")
 

@@ -111,8 +111,19 @@ def write_comparison(cmp, out_dir, *, report: bool = True, spec_display: dict | 
     information.csv, effects.csv, <model>/ (estimates.csv, standardized.csv, fit.json,
     diagram.svg/.dot) and, with report=True, report.html and report.md.
     Returns the written paths relative to out_dir."""
-    from ..outputs import check_out_dir, write_fit_outputs
+    from ..outputs import check_out_dir
     out = check_out_dir(out_dir)
+    return _write_all(out, comparison_output_files(cmp, out, report=report,
+                                                   spec_display=spec_display, figures=figures))
+
+
+def comparison_output_files(cmp, out: Path, *, report: bool = True,
+                            spec_display: dict | None = None,
+                            figures: dict | None = None) -> dict:
+    """{path relative to out: content} of write_comparison, written as one set
+    (the models' folders and the comparison files replace the old ones
+    together, or none does)."""
+    from ..outputs import check_out_dir, fit_output_files
     files = comparison_files(cmp)
     taken = set(files) | {"report.html", "report.md"}
     for n in cmp.results:
@@ -135,12 +146,10 @@ def write_comparison(cmp, out_dir, *, report: bool = True, spec_display: dict | 
         doc = comparison_report(cmp, figures=figures, srcs=srcs, spec_display=spec_display)
         files["report.html"] = doc.html()
         files["report.md"] = doc.markdown()
-    written = []
-    for n, res in cmp.results.items():
-        written += [f"{n}/{f}" for f in write_fit_outputs(res, out / n)]
-    written += _write_all(out, files)
-    return written
+    models = {f"{n}/{f}": content for n, res in cmp.results.items()
+              for f, content in fit_output_files(res).items()}
+    return {**models, **files}
 
 
 __all__ = ["Document", "fit_report", "comparison_report", "write_fit_report", "write_comparison",
-           "comparison_files", "model_name", "tables", "format"]
+           "comparison_files", "comparison_output_files", "model_name", "tables", "format"]
