@@ -75,3 +75,31 @@ def test_few_failures_are_noted_without_a_warning(rare_dummy):
         warnings.simplefilter("error", BootstrapWarning)
         res = ap.fit(SPEC, data, se="bootstrap", bootstrap=100, seed=1)
     assert res.draws["failed"] <= 5
+
+
+def _sleeping_refits(*args):
+    import time
+    time.sleep(30)
+
+
+def test_interrupt_stops_the_worker_processes_at_once(monkeypatch):
+    """Issue 17.12: Ctrl-C during a multi-process bootstrap waited for every
+    remaining draw (minutes).  Here each worker would sleep 30 s."""
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    monkeypatch.setattr(boot, "_refit_many", _sleeping_refits)
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    units = boot._units(40, None)
+    picks = np.zeros((8, 40), int)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        boot._parallel(None, None, X, np.zeros(3), units, picks, 2, False)
+    timer.cancel()
+    assert time.perf_counter() - start < 6
+    assert not multiprocessing.active_children()

@@ -158,30 +158,43 @@ def replicates(pt, ram, X, theta, *, clusters=None, n=1000, seed=None, progress=
     return out, {"singular": int(singular.sum()), "other": int((failed & ~singular).sum())}
 
 
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them all at once."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _parallel(pt, ram, X, theta, units, picks, workers, progress):
-    """Refits spread over processes (fork); None if a pool cannot be had."""
+    """Refits spread over processes (fork); None if a pool cannot be had.
+
+    An interrupt (Ctrl-C) or any error in the parent terminates the workers
+    at once instead of waiting for their remaining draws."""
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
     try:
         ctx = mp.get_context("fork")
-    except ValueError:
+        pool = ctx.Pool(workers, initializer=_ignore_sigint)
+    except (ValueError, OSError):
         return None
-    chunks = np.array_split(np.arange(len(picks)), workers * 4)
+    chunks = [c for c in np.array_split(np.arange(len(picks)), workers * 4) if len(c)]
     bar = _Progress(len(picks), progress)
     done = 0
     out = np.full((len(picks), len(theta)), np.nan)
     singular = np.zeros(len(picks), bool)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_refit_many, pt, ram, X, theta, units, picks[c]): c
-                       for c in chunks if len(c)}
-            for fut in futures:
-                c = futures[fut]
-                out[c], singular[c] = fut.result()
-                done += len(c)
-                bar(done)
-    except (OSError, RuntimeError, BrokenPipeError):
-        return None
+        jobs = [pool.apply_async(_refit_many, (pt, ram, X, theta, units, picks[c]))
+                for c in chunks]
+        for c, job in zip(chunks, jobs):
+            while not job.ready():          # short waits: Ctrl-C is seen at once
+                job.wait(0.2)
+            out[c], singular[c] = job.get()
+            done += len(c)
+            bar(done)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
     return out, singular
 
 
