@@ -33,6 +33,11 @@ MISSING_MODES = ("listwise", "fiml")
 # they are nearly so (about R^2 > 0.99999999 of one on the others).
 _EXACT = 1e-9
 _NEAR = 1e-4
+# Below this ratio (R^2 > 1 - 1e-12, condition number of the covariance
+# matrix > 1e12) nearly collinear variables are refused: ML cannot invert
+# their covariance matrix reliably in double precision, and the failure
+# would otherwise surface as a singular implied covariance blamed on the model.
+_SINGULAR = 1e-6
 
 
 def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
@@ -344,6 +349,13 @@ def _check_collinear(X: np.ndarray, variables, complete: bool) -> np.ndarray | N
             f"Variables {_join(names)} are perfectly collinear: '{names[-1]}' is a linear "
             f"combination of {_join(names[:-1])}, so the model cannot separate them; "
             f"drop one.", column=names[-1])
+    if ratio < _SINGULAR:
+        raise DataError(
+            f"Variables {_join(names)} are nearly perfectly collinear: '{names[-1]}' is "
+            f"a linear combination of {_join(names[:-1])} up to a relative difference of "
+            f"{ratio:.1e}, too small for ML to tell them apart (their covariance matrix "
+            f"is numerically singular). Drop one of them, or combine them into one "
+            f"score.", column=names[-1])
     warnings.warn(
         f"Variables {_join(names)} are nearly collinear (one is almost a linear "
         f"combination of the others; smallest/largest singular value {ratio:.1e}); "
