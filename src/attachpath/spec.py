@@ -102,10 +102,33 @@ def read_spec(spec) -> tuple[str, str | None]:
     return spec, None
 
 
+# More defined (:=) parameters than this are refused before parsing: their
+# delta-method and standardized covariance matrices grow with the square of
+# their number (100,000 of them asked for 75 GiB).
+MAX_DEFINED = 2000
+
+
+def _refuse_absurd_size(text: str, file: str | None) -> None:
+    """A SpecError, in time linear in the text, for more than MAX_DEFINED
+    `:=` lines (pointing at the first one beyond the limit)."""
+    if text.count(":=") <= MAX_DEFINED:
+        return
+    seen = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        seen += line.split("#", 1)[0].count(":=")
+        if seen > MAX_DEFINED:
+            raise SpecError(f"The spec defines more than {MAX_DEFINED} parameters with "
+                            f"':='; attachpath handles at most {MAX_DEFINED} (their "
+                            f"covariance matrices grow with the square of their number). "
+                            f"Keep the effects you report, or split them over several "
+                            f"specs.", file=file, line=number, col=1, source_line=line)
+
+
 def partable_of(spec, *, meanstructure: bool = False) -> ParTable:
     if isinstance(spec, ParTable):
         return spec
     text, file = read_spec(spec)
+    _refuse_absurd_size(text, file)
     return _partable(text, file, meanstructure)
 
 

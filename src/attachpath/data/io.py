@@ -25,6 +25,9 @@ from attachpath.errors import DataError, OutputError
 
 #: File extensions `read_data` understands (lower case, with the dot).
 SUPPORTED_FORMATS = (".csv", ".tsv", ".parquet", ".sav")
+#: More columns than this are refused before parsing (a header of 2 million
+#: columns took more than 5 GB); a model uses a few dozen variables at most.
+MAX_COLUMNS = 20000
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +120,7 @@ def parse_data(raw: bytes, path, *, encoding: str = "utf-8-sig", na_values=None)
     if not raw.strip():
         raise DataError(f"The data file '{path}' is empty.")
 
+    _refuse_wide(raw, path, ext)
     labels: dict[str, str] = {}
     value_labels: dict[str, dict] = {}
     if ext in (".csv", ".tsv"):
@@ -132,6 +136,26 @@ def parse_data(raw: bytes, path, *, encoding: str = "utf-8-sig", na_values=None)
         raise DataError(f"The data file '{path}' has column names but no rows of data.")
     return Dataset(frame=frame, labels=labels, source=path,
                    sha256=hashlib.sha256(raw).hexdigest(), value_labels=value_labels)
+
+
+def _refuse_wide(raw: bytes, path: Path, ext: str) -> None:
+    """DataError for more than MAX_COLUMNS columns, found from the header or
+    the file's metadata without parsing the data."""
+    if ext in (".csv", ".tsv"):
+        header = raw.split(b"\n", 1)[0]
+        n = header.count(b"," if ext == ".csv" else b"\t") + 1
+    elif ext == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+            n = pq.ParquetFile(io.BytesIO(raw)).metadata.num_columns
+        except Exception:      # unreadable: the reader reports it
+            return
+    else:
+        return                 # SPSS files hold their own variable count limits
+    if n > MAX_COLUMNS:
+        raise DataError(f"The data file '{path}' has {n} columns; attachpath reads at most "
+                        f"{MAX_COLUMNS}. Save the columns the model uses (and the cluster "
+                        f"column) in a file of their own.")
 
 
 def refuse_special_file(path: Path, what: str) -> None:
