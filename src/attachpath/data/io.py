@@ -334,6 +334,9 @@ def check_table_format(path: Path, flag: str) -> None:
     """An output table must be in a format read_data reads back: refuse
     other extensions before any work (CSV text under a .sav name would make
     every later command fail)."""
+    if Path(path).is_dir():
+        raise OutputError(f"{flag} '{path}' is a directory; give a file name in it, "
+                          f"such as '{Path(path) / 'clients.csv'}'.")
     if Path(path).suffix.lower() not in SUPPORTED_FORMATS:
         shown = f"the extension '{Path(path).suffix}'" if Path(path).suffix else "no extension"
         raise OutputError(f"{flag} '{path}' has {shown}; attachpath writes "
