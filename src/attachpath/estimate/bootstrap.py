@@ -190,11 +190,15 @@ def _parallel(pt, ram, X, theta, units, picks, workers, progress):
             done += len(c)
             bar(done)
         pool.close()
+    except (OSError, RuntimeError):     # the pool broke: refit serially instead
+        pool.terminate()
+        pool.join()
+        return None
     except BaseException:
         pool.terminate()
-        raise
-    finally:
         pool.join()
+        raise
+    pool.join()
     return out, singular
 
 
