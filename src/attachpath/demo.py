@@ -124,8 +124,9 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     from .data.prepare import esat_scores, prepare
     from .datasets import SESSIONS_FILE, load_example
     from .fitting import fit
-    from .export import write_comparison, write_fit_outputs
-    from .files import write_files_atomic
+    from .data.io import parse_data
+    from .export import comparison_output_files, fit_output_files
+    from .files import FLOAT_FORMAT, write_files_atomic
     from .report.figures import comparison_figures, model_figure
 
     # 1. sessions -> clients
@@ -134,22 +135,23 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     sessions = load_example()
     prep = prepare(sessions, client="client", therapist=CLUSTER, session="session")
     clients = esat_scores(prep.clients, level="client", client="client")
-    clients_csv = clients.to_csv(index=False, lineterminator="\n", float_format="%.15g")  # as `attachpath prepare`
+    clients_csv = clients.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT)  # as `attachpath prepare`
     # the specs too, so that the report's commands run from the output folder
     inputs = {"data/sessions.csv": raw, "data/clients.csv": clients_csv}
     inputs.update({f"specs/{n}.lav": spec_text(n) for n in dict.fromkeys(MAIN + ALTERNATIVES)})
-    files = write_files_atomic(out, inputs)
-    data_path = out / "data" / "clients.csv"
+    # the fits read the client file as it will be written (its path and hash
+    # in their provenance); every file is written at the end, as one set
+    data = parse_data(clients_csv.encode("utf-8"), out / "data" / "clients.csv")
 
     # 2. the main models
     say(2, f"fitting {', '.join(MAIN[:-1])} and {MAIN[-1]} (therapist-cluster-robust SEs, Monte Carlo CIs "
            f"from {mc_draws} draws, seed {seed})")
-    main = {n: fit(spec_text(n), str(data_path), cluster=CLUSTER, se=SE, mc_draws=mc_draws,
+    main = {n: fit(spec_text(n), data, cluster=CLUSTER, se=SE, mc_draws=mc_draws,
                    seed=seed) for n in MAIN}
 
     # 3. the alternatives
     say(3, f"comparing {len(ALTERNATIVES)} alternative structures")
-    cmp = compare({n: spec_text(n) for n in ALTERNATIVES}, str(data_path), cluster=CLUSTER,
+    cmp = compare({n: spec_text(n) for n in ALTERNATIVES}, data, cluster=CLUSTER,
                   se=SE, mc_draws=mc_draws, seed=seed)
 
     # 4. diagrams
@@ -160,11 +162,13 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     # 5. report
     say(5, "writing the report")
     from .report.demo_report import demo_report
+    outputs = dict(inputs)
     for n, r in main.items():
-        files += [f"models/{n}/{f}" for f in write_fit_outputs(r, out / "models" / n)]
-    files += [f"comparison/{f}" for f in write_comparison(
+        outputs.update({f"models/{n}/{f}": c for f, c in fit_output_files(r).items()})
+    outputs.update({f"comparison/{f}": c for f, c in comparison_output_files(
         cmp, out / "comparison", report=False, figures=cmp_figs,
-        spec_display={n: spec_label(n) for n in cmp.results})]
+        spec_display={n: spec_label(n) for n in cmp.results}).items()})
+    files = list(outputs)
     cmp_srcs = {n: (f"comparison/{n}/diagram-compare.svg" if d.shared_layout
                     else f"comparison/{n}/diagram.svg")
                 for n, d in cmp_figs.items() if d is not None}
@@ -172,7 +176,8 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     doc = demo_report(prep.report, main, cmp, main_figs=main_figs, main_srcs=main_srcs,
                       cmp_figs=cmp_figs, cmp_srcs=cmp_srcs, mc_draws=mc_draws, seed=seed,
                       files=files + ["report.html", "report.md"])
-    files += write_files_atomic(out, {"report.html": doc.html(), "report.md": doc.markdown()})
+    outputs.update({"report.html": doc.html(), "report.md": doc.markdown()})
+    files = write_files_atomic(out, outputs)
     return DemoResult(out=out, files=files, seconds=time.perf_counter() - t0, clients=clients,
                       prepared=prep.report, main=main, comparison=cmp)
 

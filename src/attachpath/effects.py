@@ -90,7 +90,10 @@ def standardized(pt: ParTable, ram: RAM, theta, values, est=None) -> np.ndarray:
     var = np.diagonal(full, axis1=-2, axis2=-1)
     rvar = np.diagonal(S, axis1=-2, axis2=-1)
     sd = np.sqrt(np.where(var > 0, var, np.nan))
-    rsd = np.sqrt(np.where(rvar > 0, rvar, np.nan))
+    # lavaan scales a (residual) covariance by √|θ_ii|·√|θ_jj|, so a
+    # covariance beside a negative variance still has a std.all value
+    # (the solution stays flagged inadmissible elsewhere)
+    rsd = np.sqrt(np.where(rvar != 0, np.abs(rvar), np.nan))
     est = row_values(pt, theta, values) if est is None else est
     out = np.full(theta.shape[:-1] + (len(pt.rows),), np.nan)
     for k, r in enumerate(pt.rows):
@@ -177,14 +180,15 @@ def standardized_defined(pt: ParTable, defined: Defined, std_rows: np.ndarray) -
     std_rows = np.asarray(std_rows, dtype=float)
     if not len(defined):
         return np.zeros(std_rows.shape[:-1] + (0,))
-    theta_std = np.full(std_rows.shape[:-1] + (pt.npar,), np.nan)
+    # each label takes the std.all of the FIRST row written with it, as in
+    # lavaan: rows that share a label (or labels made equal by `==`) share
+    # the estimate but not its standardized value
+    by_label: dict = {}
     for k, r in enumerate(pt.rows):
-        if r.free:
-            theta_std[..., r.free - 1] = std_rows[..., k]
-    fixed = {r.label: std_rows[..., k] for k, r in enumerate(pt.rows)
-             if r.label and not r.free and r.op in ("~", "=~", "~~", "~1")}
-    d = Defined(defined.names, defined.exprs, defined.label_index, fixed)
-    return d.evaluate(theta_std)
+        if r.label and r.op in ("~", "=~", "~~", "~1"):
+            by_label.setdefault(r.label, std_rows[..., k])
+    d = Defined(defined.names, defined.exprs, {}, by_label)
+    return d.evaluate(np.zeros(std_rows.shape[:-1] + (0,)))
 
 
 def standardized_solution(pt: ParTable, ram: RAM, theta, values, V, level=0.95):

@@ -104,6 +104,10 @@ class AttachpathWarning(UserWarning):
     """Base class of attachpath's warnings; each is also kept in the Result."""
 
 
+class BootstrapWarning(AttachpathWarning):
+    """More than a few percent of the bootstrap draws failed."""
+
+
 class ClusterWarning(AttachpathWarning):
     """Few clusters, singleton clusters, or a rank-deficient cluster-robust vcov."""
 

@@ -19,12 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AttachpathWarning, OutputError
-from .files import _mkdir, check_out_dir, write_files_atomic
+from .files import FLOAT_FORMAT, _mkdir, check_out_dir, write_files_atomic
 from .report import comparison_report, fit_report
 from .report.figures import comparison_figures
 from .report.tables import effects_columns
 
-CSV_FLOAT = "%.15g"
 
 
 def _clean(x):
@@ -88,15 +87,26 @@ def write_fit_outputs(res, out_dir, *, report: bool = False,
     output as it was).  A diagram or report that cannot be made is a warning,
     never a reason to lose the estimates."""
     out = check_out_dir(out_dir)
+    files = fit_output_files(res, report=report, modindices=modindices)
+    _mkdir(out)
+    return write_files_atomic(out, files)
+
+
+def _csv(frame) -> str:
+    return frame.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def fit_output_files(res, *, report: bool = False, modindices: bool = False) -> dict:
+    """{file name: content} of write_fit_outputs, for writers that put
+    several results into one set (compare, demo)."""
     files = {
-        "estimates.csv": res.estimates.to_csv(index=False, float_format="%.10g"),
-        "standardized.csv": res.standardized_solution().to_csv(index=False,
-                                                               float_format="%.10g"),
+        "estimates.csv": _csv(res.estimates),
+        "standardized.csv": _csv(res.standardized_solution()),
         "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
     }
     mi = res.modindices() if modindices else None
     if mi is not None:
-        files["modindices.csv"] = mi.to_csv(index=False, float_format="%.10g")
+        files["modindices.csv"] = _csv(mi)
     from .diagram import render_for_result      # imports networkx: on use only
     try:
         files.update(render_for_result(res))
@@ -111,8 +121,7 @@ def write_fit_outputs(res, out_dir, *, report: bool = False,
         except Exception as exc:
             _warn(f"The report could not be made ({type(exc).__name__}: {exc}); "
                   f"the other outputs are written without it.")
-    _mkdir(out)
-    return write_files_atomic(out, files)
+    return files
 
 
 def _warn(message: str) -> None:
@@ -140,12 +149,10 @@ def comparison_files(cmp) -> dict:
     if not eff.empty:
         eff = eff[effects_columns(cmp)]
     return {
-        "comparison.csv": cmp.table.to_csv(index=False, float_format=CSV_FLOAT, lineterminator="\n"),
-        "tests.csv": cmp.tests.to_csv(index=False, float_format=CSV_FLOAT, lineterminator="\n"),
-        "information.csv": cmp.information.to_csv(index=False, float_format=CSV_FLOAT,
-                                                   lineterminator="\n"),
-        "effects.csv": (eff if not eff.empty else eff.reindex(columns=["effect"])).to_csv(
-            index=False, float_format=CSV_FLOAT, lineterminator="\n"),
+        "comparison.csv": _csv(cmp.table),
+        "tests.csv": _csv(cmp.tests),
+        "information.csv": _csv(cmp.information),
+        "effects.csv": _csv(eff if not eff.empty else eff.reindex(columns=["effect"])),
     }
 
 
@@ -153,9 +160,18 @@ def write_comparison(cmp, out_dir, *, report: bool = True, spec_display: dict | 
                      figures: dict | None = None) -> list[str]:
     """Write a Comparison into out_dir: comparison.csv, tests.csv,
     information.csv, effects.csv, <model>/ (estimates.csv, standardized.csv, fit.json,
-    diagram.svg/.dot) and, with report=True, report.html and report.md.
-    Returns the written paths relative to out_dir."""
+    diagram.svg/.dot) and, with report=True, report.html and report.md, as
+    one set (all replaced together, or none).  Returns the written paths
+    relative to out_dir."""
     out = check_out_dir(out_dir)
+    return _write_all(out, comparison_output_files(cmp, out, report=report,
+                                                   spec_display=spec_display, figures=figures))
+
+
+def comparison_output_files(cmp, out: Path, *, report: bool = True,
+                            spec_display: dict | None = None,
+                            figures: dict | None = None) -> dict:
+    """{path relative to out: content} of write_comparison."""
     files = comparison_files(cmp)
     taken = set(files) | {"report.html", "report.md"}
     for n in cmp.results:
@@ -177,8 +193,6 @@ def write_comparison(cmp, out_dir, *, report: bool = True, spec_display: dict | 
         doc = comparison_report(cmp, figures=figures, srcs=srcs, spec_display=spec_display)
         files["report.html"] = doc.html()
         files["report.md"] = doc.markdown()
-    written = []
-    for n, res in cmp.results.items():
-        written += [f"{n}/{f}" for f in write_fit_outputs(res, out / n)]
-    written += _write_all(out, files)
-    return written
+    models = {f"{n}/{f}": content for n, res in cmp.results.items()
+              for f, content in fit_output_files(res).items()}
+    return {**models, **files}

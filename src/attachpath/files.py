@@ -16,6 +16,12 @@ from pathlib import Path
 
 from .errors import OutputError
 
+# Every numeric CSV attachpath writes uses this format: 15 significant digits
+# are exact to 1e-15 relative, drop binary noise such as 3.1521999999999997,
+# and make reruns on one machine byte-identical.  Other machines may differ
+# in the last digit: compare such files with a tolerance, never by hash.
+FLOAT_FORMAT = "%.15g"
+
 
 def check_out_dir(path) -> Path:
     """The --out directory, checked before any work is done: not an existing
@@ -83,7 +89,16 @@ def _commit(pairs) -> None:
     replaced are kept (hard links, else copies) until every rename has
     succeeded, and put back if one fails.  No temporary file survives."""
     import shutil
+    from .guard import input_at
     pairs = [(str(t), Path(f)) for t, f in pairs]
+    for tmp, final in pairs:
+        source = input_at(final)
+        if source is not None:
+            for t, _ in pairs:
+                if os.path.exists(t):
+                    os.unlink(t)
+            raise OutputError(f"The output '{final}' would overwrite the input '{source}'; "
+                              f"nothing was written. Choose another --out.")
     backups: list[tuple[str, Path]] = []
     done: list[Path] = []
     try:

@@ -113,6 +113,10 @@ def _check_two_level(pt: ParTable, data, cluster) -> ParTable:
 def _load_data(data) -> tuple[pd.DataFrame, dict]:
     if isinstance(data, pd.DataFrame):
         return data, {"source": "DataFrame", "labels": dict(data.attrs.get("labels", {}))}
+    from .data.io import Dataset
+    if isinstance(data, Dataset):       # read by the caller (e.g. with --na-values)
+        return data.frame, {"source": str(data.path), "sha256": data.sha256,
+                            "labels": data.labels}
     if not isinstance(data, (str, os.PathLike)):
         hint = (" For an array use pd.DataFrame(X, columns=[...]) so that the model's "
                 "variable names find their columns." if isinstance(data, np.ndarray) else
@@ -524,7 +528,9 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
         from .estimate import robust_test
         V, A, B = vc.robust(lik, theta, clusters)
         se_kind = "robust.cluster" if clusters is not None else "robust"
-        fit.update(robust_test.scaled_fit(lik, theta, clusters, fit, A, B))
+        scaled = robust_test.scaled_fit(lik, theta, clusters, fit, A, B)
+        notes += scaled.pop("notes", [])
+        fit.update(scaled)
     else:  # bootstrap
         from .estimate import bootstrap as boot
         draws = boot.run(pt, lik.ram, lik.mom, sol,

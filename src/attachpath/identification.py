@@ -123,6 +123,13 @@ def check_rank(pt: ParTable, ram: RAM, values, *, tol: float = 1e-9) -> None:
     """
     if pt.npar == 0 or pt in _IDENTIFIED:
         return
+    # the check is structural: the covariates' moments (taken from the sample)
+    # are replaced by unit variances, so nearly collinear or badly scaled
+    # covariates are not blamed on the model (the data checks name them)
+    values = np.array(values, dtype=float)
+    for k, r in enumerate(pt.rows):
+        if r.exo:
+            values[k] = 1.0 if r.op == "~~" and r.lhs == r.rhs else 0.0
     names = describe_parameters(pt)
     rng = np.random.default_rng(20240701)
     deficient, singular = [], 0

@@ -320,23 +320,25 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
         notes += notes_b
     if levels:
         notes += _two_level_defaults(table, blocks, file)
-    _apply_constraints(stmts, table, file)
+    group = _apply_constraints(stmts, table, file)
 
-    # number the free parameters; shared labels share a number
+    # number the free parameters; shared labels (and labels made equal by
+    # `==`) share a number
     index: dict[str, int] = {}
     k = 0
     for row in table:
         if not row["free"]:
             row["free"] = 0
             continue
-        if row["label"] and row["label"] in index:
-            row["free"] = index[row["label"]]
+        key = group.get(row["label"], row["label"])
+        if key and key in index:
+            row["free"] = index[key]
             continue
         k += 1
         row["free"] = k
-        if row["label"]:
-            index[row["label"]] = k
-    _check_shared_fixed(table, stmts, file)
+        if key:
+            index[key] = k
+    _check_shared_fixed(table, stmts, file, group)
 
     params = [Param(id=i + 1, **row) for i, row in enumerate(table)]
     n = len(params)
@@ -495,9 +497,20 @@ def _label_rows(table, label):
     return [row for row in table if row["label"] == label]
 
 
-def _apply_constraints(stmts, table, file) -> None:
+def _apply_constraints(stmts, table, file) -> dict[str, str]:
     """Fold `==` constraints into the table: label == label shares one
-    parameter, label == number fixes it.  Other constraints are refused."""
+    parameter, label == number fixes it.  Other constraints are refused.
+
+    Rows keep the labels they were written with (as in lavaan, where the
+    standardized value of each label is that of its own first row); the
+    returned map sends every label to the one label of its equality group."""
+    group: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        while label in group:
+            label = group[label]
+        return label
+
     for s in stmts:
         if s.op not in ("==", "<", ">"):
             continue
@@ -508,13 +521,14 @@ def _apply_constraints(stmts, table, file) -> None:
                             file=file, line=s.line, col=s.col, source_line=s.source)
         lhs, rhs = s.lhs.strip(), s.rhs.strip()
         if lhs in labels and rhs in labels:
-            for row in _label_rows(table, rhs):
-                row["label"] = lhs
+            if root(rhs) != root(lhs):
+                group[root(rhs)] = root(lhs)
             continue
         for name, other in ((lhs, rhs), (rhs, lhs)):
             if name in labels and _is_number(other):
-                for row in _label_rows(table, name):
-                    row["free"], row["value"] = False, float(other)
+                for row in table:
+                    if row["label"] and root(row["label"]) == root(name):
+                        row["free"], row["value"] = False, float(other)
                 break
         else:
             bad = lhs if lhs not in labels and not _is_number(lhs) else rhs
@@ -524,6 +538,7 @@ def _apply_constraints(stmts, table, file) -> None:
                             f"is not (is '{bad}' a label defined in the spec?).",
                             file=file, line=s.line, col=s.col, source_line=s.source,
                             suggestion=hint)
+    return {row["label"]: root(row["label"]) for row in table if row["label"]}
 
 
 def _is_number(text: str) -> bool:
@@ -533,12 +548,13 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _check_shared_fixed(table, stmts, file) -> None:
-    """A label on a fixed and a free parameter at once is ambiguous."""
+def _check_shared_fixed(table, stmts, file, group) -> None:
+    """A label (or a group of labels made equal) on a fixed and a free
+    parameter at once is ambiguous."""
     by_label: dict[str, set[bool]] = {}
     for row in table:
         if row["label"]:
-            by_label.setdefault(row["label"], set()).add(bool(row["free"]))
+            by_label.setdefault(group[row["label"]], set()).add(bool(row["free"]))
     for label, kinds in by_label.items():
         if len(kinds) > 1:
             where = next((s for s in stmts if s.label == label), None)

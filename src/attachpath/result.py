@@ -207,8 +207,8 @@ class Result:
         lines.append("")
         lines.append("Model test and fit")
         lines.append(f"  chisq = {f['chisq']:.3f}, df = {f['df']}, p {_p_eq(f['pvalue'])}" +
-                     (f"; scaled chisq = {f['chisq.scaled']:.3f} (scaling factor "
-                      f"{f['chisq.scaling.factor']:.3f}), p {_p_eq(f['pvalue.scaled'])}"
+                     (f"; scaled chisq = {_num(f['chisq.scaled'])} (scaling factor "
+                      f"{_num(f['chisq.scaling.factor'])}), p {_p_eq(f['pvalue.scaled'])}"
                       if "chisq.scaled" in f else ""))
         lines.append(f"  CFI = {f['cfi']:.3f}  TLI = {f['tli']:.3f}  RMSEA = {f['rmsea']:.3f} "
                      f"[{f['rmsea.ci.lower']:.3f}, {f['rmsea.ci.upper']:.3f}]  SRMR = {f['srmr']:.3f}"

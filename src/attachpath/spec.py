@@ -37,11 +37,28 @@ def _looks_like_path(text: str) -> bool:
             or Path(t).suffix.lower() in (".txt", ".r", ".model") + _DATA_SUFFIXES)
 
 
+def _refuse_special_file(path: Path) -> None:
+    """A FIFO with no writer blocks on open and a device never ends: refuse
+    what is not a regular file (or a directory, reported below)."""
+    import stat
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return                          # reading reports it
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                "not a regular file")
+        raise SpecError(f"'{path}' is {kind}, not a regular file; give the spec as a "
+                        f".lav file saved on disk.", file=str(path))
+
+
 def read_spec(spec) -> tuple[str, str | None]:
     """(text, file name) from spec text or a path to a spec file."""
     if isinstance(spec, os.PathLike) or (isinstance(spec, str) and _looks_like_path(spec)):
         path = Path(spec.strip() if isinstance(spec, str) else spec)
-        # read first, ask why after: one system call when all is well
+        _refuse_special_file(path)
+        # read first, ask why after
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -85,6 +102,28 @@ def read_spec(spec) -> tuple[str, str | None]:
     return spec, None
 
 
+# More defined (:=) parameters than this are refused before parsing: their
+# delta-method and standardized covariance matrices grow with the square of
+# their number (100,000 of them asked for 75 GiB).
+MAX_DEFINED = 2000
+
+
+def _refuse_absurd_size(text: str, file: str | None) -> None:
+    """A SpecError, in time linear in the text, for more than MAX_DEFINED
+    `:=` lines (pointing at the first one beyond the limit)."""
+    if text.count(":=") <= MAX_DEFINED:
+        return
+    seen = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        seen += line.split("#", 1)[0].count(":=")
+        if seen > MAX_DEFINED:
+            raise SpecError(f"The spec defines more than {MAX_DEFINED} parameters with "
+                            f"':='; attachpath handles at most {MAX_DEFINED} (their "
+                            f"covariance matrices grow with the square of their number). "
+                            f"Keep the effects you report, or split them over several "
+                            f"specs.", file=file, line=number, col=1, source_line=line)
+
+
 def partable_of(spec, *, meanstructure: bool = False, std_lv: bool = False,
                 orthogonal: bool = False) -> ParTable:
     """The checked table of spec text or a .lav file; std_lv and orthogonal
@@ -92,6 +131,7 @@ def partable_of(spec, *, meanstructure: bool = False, std_lv: bool = False,
     if isinstance(spec, ParTable):
         return spec
     text, file = read_spec(spec)
+    _refuse_absurd_size(text, file)
     return _partable(text, file, meanstructure, bool(std_lv), bool(orthogonal))
 
 

@@ -162,3 +162,78 @@ def test_labels_reach_fit_report_and_diagram(tmp_path, capsys):
     assert "Variable labels" not in capsys.readouterr().out
     report = (tmp_path / "names" / "report.md").read_text()
     assert "ECR anxiety" not in report and "ecr_anx \u2192 tds_ge" in report
+
+
+def _typo_sessions(tmp_path):
+    """The example sessions with one mistyped pretreatment score (client 17)."""
+    data = load_example()
+    rows = (data["client"] == 17).to_numpy().nonzero()[0]
+    data.loc[rows[1], "ecr_anx"] = 3.7
+    path = tmp_path / "typo.csv"
+    data.to_csv(path, index=False)
+    return path, float(data.loc[rows[0], "ecr_anx"])
+
+
+def test_prepare_refuses_a_client_variable_with_an_entry_error(tmp_path, capsys):
+    """Issue 17.2: averaged silently before, exit 0."""
+    from attachpath.cli import main
+    path, right = _typo_sessions(tmp_path)
+    out = tmp_path / "clients.csv"
+    assert main(["prepare", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "'ecr_anx'" in err and "client 17" in err and f"{right:g}" in err and "3.7" in err
+    assert "--session-vars" in err
+    assert not out.exists()
+    # declared session-level, it is averaged
+    assert main(["prepare", str(path), "--out", str(out), "--session-vars",
+                 "cats_secure,cats_avoid,cats_preoc,tds_ge,tds_ga,ecr_anx"]) == 0
+    text = capsys.readouterr().out
+    assert "Session-level (client means): cats_secure, cats_avoid, cats_preoc, tds_ge, " \
+           "tds_ga, ecr_anx." in text
+    assert "Client-level (carried over): ecr_avoid, iip_pre, iip_post, age, female." in text
+
+
+def test_prepare_says_which_variables_are_at_which_level(tmp_path, capsys):
+    assert run(["prepare", str(example_path()), "--out", str(tmp_path / "c.csv")]) == 0
+    text = capsys.readouterr().out
+    assert "Session-level (client means): cats_secure, cats_avoid, cats_preoc, tds_ge, tds_ga." in text
+    assert "Client-level (carried over): ecr_anx, ecr_avoid, iip_pre, iip_post, age, female." in text
+
+
+def test_api_names_every_client_with_an_entry_error(tmp_path):
+    from attachpath.data.prepare import prepare
+    data = load_example()
+    for cid in (17, 40):
+        rows = (data["client"] == cid).to_numpy().nonzero()[0]
+        data.loc[rows[-1], "iip_pre"] = -1.0
+    with pytest.raises(DataError, match=r"'iip_pre'.*varies within 2: client 17 .*-1.0.*client 40"):
+        prepare(data)
+
+
+@pytest.mark.parametrize("ext", [".sav", ".parquet", ".tsv"])
+def test_prepare_writes_the_format_its_extension_names(tmp_path, ext):
+    """Issue 17.11: CSV text under a .sav or .parquet name before."""
+    import pyreadstat
+    from attachpath.data.io import read_data
+    sessions = tmp_path / "sessions.sav"
+    pyreadstat.write_sav(load_example(), str(sessions),
+                         column_labels={"ecr_anx": "ECR anxiety", "cats_secure": "CATS secure"})
+    out, within = tmp_path / f"clients{ext}", tmp_path / f"within{ext}"
+    assert run(["prepare", str(sessions), "--out", str(out), "--within", str(within)]) == 0
+    clients = read_data(out)
+    assert clients.frame.shape == (330, 19)
+    assert read_data(within).frame.shape[0] == len(load_example())
+    if ext == ".sav":
+        assert clients.labels["ecr_anx"] == "ECR anxiety"
+        assert clients.labels["cats_secure"] == "CATS secure (client mean)"
+    assert run(["prepare", str(example_path()), "--out", str(tmp_path / "ref.csv")]) == 0
+    ref = pd.read_csv(tmp_path / "ref.csv")
+    pd.testing.assert_frame_equal(clients.frame[ref.columns].astype(float), ref.astype(float),
+                                  rtol=1e-12, atol=1e-12)
+
+
+def test_prepare_refuses_an_output_format_it_cannot_write(tmp_path):
+    for name in ("clients.xlsx", "clients"):
+        with pytest.raises(OutputError, match="the extension names the format"):
+            run(["prepare", str(example_path()), "--out", str(tmp_path / name)])
+    assert list(tmp_path.iterdir()) == []

@@ -380,3 +380,21 @@ def test_paths_fixed_to_zero_are_not_drawn_and_the_note_says_so(clients):
         assert ("Paths fixed to 0 in the model: esat_anx → tds_ga, "
                 "tds_ga → iip_post.") in d.note
         assert '"esat_anx" -> "tds_ga"' not in d.dot
+
+
+def test_inadmissible_solution_is_marked_in_figure_and_note():
+    """Issue 17.7: an R² outside [0, 1] (from a negative residual variance)
+    was drawn unflagged.  x1 regressed on a factor whose two indicators'
+    covariances imply more variance than x1 has (a Heywood case)."""
+    import numpy as np
+    import pandas as pd
+    cov = np.array([[1, .6, .6], [.6, 1, .3], [.6, .3, 1]])
+    X = np.random.default_rng(0).multivariate_normal(np.zeros(3), cov, size=400)
+    res = ap.fit("f =~ x2 + x3\nx1 ~ f", pd.DataFrame(X, columns=["x1", "x2", "x3"]))
+    assert res.r2["x1"] > 1
+    d = diagram(res)
+    texts = " ".join(svg_texts(d.svg()))
+    assert re.search(r"R\s*² = 1\.\d+ \(inadmissible\)", texts), texts
+    assert "Inadmissible solution: the (residual) variance of 'x1' is negative" in d.note
+    ok = diagram(ap.fit(SERIAL, pd.read_csv(REF / "data" / "clients_a.csv")))
+    assert "inadmissible" not in ok.svg().lower() and "Inadmissible" not in ok.note

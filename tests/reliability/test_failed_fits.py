@@ -481,3 +481,50 @@ def test_simulate_and_compare_keep_other_files(work):
                  "--out", "cmp")
     assert r.code == 2 and "bad.lav" in r.err
     assert_nothing_changed(before, work.snapshot())
+
+
+def test_compare_writes_its_folder_as_one_set(work, monkeypatch):
+    """Issue 17.10: a failure while writing the comparison's own files had
+    already replaced the models' folders."""
+    from attachpath import outputs
+    argv = ("compare", "serial_esat_anx.lav", "serial_esat_anx_partial.lav", "--data",
+            "clients.csv", "--out", "cmp")
+    assert work.run(*argv).code == 0
+    before = work.snapshot()
+    real = outputs._temp_for
+
+    def disk_full_at_the_report(path, data, binary):
+        if path.name == "report.html":
+            raise outputs.OutputError(f"Cannot write '{path}': No space left on device.")
+        return real(path, data, binary)
+    monkeypatch.setattr(outputs, "_temp_for", disk_full_at_the_report)
+    r = work.run(*argv)
+    assert r.code == 2 and "No space left" in r.err
+    assert_nothing_changed(before, work.snapshot())
+    assert_no_temp_files(work.path)
+
+
+def test_nearly_collinear_predictors_are_named_not_blamed_on_the_model(work, example_clients):
+    """Issue 17.8: a copy plus 1e-7 noise gave 'the model implies a singular
+    covariance matrix ... check variances fixed at 0'."""
+    noise = np.random.default_rng(1).normal(size=len(example_clients)) * 1e-7
+    work.csv("near.csv", example_clients.assign(ecr_copy=example_clients["ecr_anx"] + noise))
+    work.write("near.lav", "cats_secure ~ ecr_anx + ecr_copy\ntds_ge ~ cats_secure\n")
+    r = work.run("fit", "near.lav", "--data", "near.csv")
+    assert r.code == 2
+    assert "'ecr_anx' and 'ecr_copy' are nearly perfectly collinear" in r.err
+    assert "singular covariance matrix of the observed" not in r.err
+
+
+def test_a_variable_scaled_by_a_million_is_named_with_a_rescaling_hint(work, example_clients):
+    work.csv("big.csv", example_clients.assign(iip_pre=example_clients["iip_pre"] * 1e6))
+    r = work.run("fit", "serial_esat_anx.lav", "--data", "big.csv")
+    assert "singular covariance matrix of the observed" not in r.err
+    assert "divide 'iip_pre' by 1e+06" in r.err
+    if r.code == 0:       # the fit itself is right: the path shrinks by 1e6
+        rescaled = ap.fit(SPECS / "serial_esat_anx.lav", example_clients)
+        big = ap.fit(SPECS / "serial_esat_anx.lav",
+                     example_clients.assign(iip_pre=example_clients["iip_pre"] * 1e6))
+        get = lambda res: res.estimates.set_index(["lhs", "op", "rhs"]).loc[
+            ("iip_post", "~", "iip_pre"), "est"]
+        assert get(big) * 1e6 == pytest.approx(get(rescaled), rel=1e-4)

@@ -130,6 +130,8 @@ def _numbers_equal(a, b, where=""):
         for k in a:
             if k in ("source", "data_source", "versions", "spec_file"):
                 continue          # paths and package versions, not numbers
+            if k in ("data_sha256", "data_file_sha256"):
+                continue          # hashes of float data: their last bits vary by machine
             _numbers_equal(a[k], b[k], f"{where}.{k}")
     elif isinstance(a, list):
         assert isinstance(b, list) and len(a) == len(b), where
@@ -142,36 +144,95 @@ def _numbers_equal(a, b, where=""):
         assert a == b, f"{where}: {a!r} != {b!r}"
 
 
-def _committed_files():
-    if not COMMITTED.is_dir():
+def _committed_files(root: Path = COMMITTED):
+    if not root.is_dir():
         return []
-    return sorted(p.relative_to(COMMITTED) for p in COMMITTED.rglob("*")
+    return sorted(p.relative_to(root) for p in root.rglob("*")
                   if p.suffix in (".csv", ".json") and p.parent.name != "data")
+
+
+def _csv_numbers_equal(old: Path, new: Path, rel) -> None:
+    a, b = pd.read_csv(old), pd.read_csv(new)
+    assert list(a.columns) == list(b.columns), rel
+    assert a.shape == b.shape, rel
+    for col in a.columns:
+        if pd.api.types.is_numeric_dtype(a[col]):
+            pd.testing.assert_series_equal(a[col].astype(float), b[col].astype(float),
+                                           rtol=TOL, atol=TOL, obj=f"{rel}:{col}")
+        else:
+            assert a[col].fillna("").tolist() == b[col].fillna("").tolist(), f"{rel}:{col}"
+
+
+def assert_same_numbers(committed: Path, out: Path) -> None:
+    """The two demo folders hold the same numbers within TOL: floats are
+    compared with a tolerance, never by their last digits or a hash of them
+    (they differ between machines, e.g. 0.005765366770024 vs 0.00576536677002401)."""
+    files = _committed_files(committed)
+    fresh = sorted(p.relative_to(out) for p in out.rglob("*")
+                   if p.suffix in (".csv", ".json") and p.parent.name != "data")
+    assert files == fresh, "regenerate with: attachpath demo --out reports/demo"
+    for rel in files:
+        old, new = committed / rel, out / rel
+        if rel.suffix == ".json":
+            _numbers_equal(json.loads(old.read_text()), json.loads(new.read_text()), str(rel))
+        else:
+            _csv_numbers_equal(old, new, rel)
+    # the data the reports were made from are the bundled example
+    _csv_numbers_equal(committed / "data" / "clients.csv", out / "data" / "clients.csv",
+                       "data/clients.csv")
 
 
 @pytest.mark.skipif(not COMMITTED.is_dir(), reason="no reports/demo in this checkout")
 def test_committed_reports_match_the_code(demo):
     out, *_ = demo
-    files = _committed_files()
-    assert {str(f) for f in files} >= {"comparison/comparison.csv",
-                                       "models/serial_esat_anx/estimates.csv",
-                                       "models/serial_esat_anx/fit.json"}
-    fresh = sorted(p.relative_to(out) for p in out.rglob("*")
-                   if p.suffix in (".csv", ".json") and p.parent.name != "data")
-    assert files == fresh, "regenerate with: attachpath demo --out reports/demo"
-    for rel in files:
-        old, new = COMMITTED / rel, out / rel
-        if rel.suffix == ".json":
-            _numbers_equal(json.loads(old.read_text()), json.loads(new.read_text()), str(rel))
-            continue
-        a, b = pd.read_csv(old), pd.read_csv(new)
-        assert list(a.columns) == list(b.columns), rel
-        assert a.shape == b.shape, rel
-        for col in a.columns:
-            if pd.api.types.is_numeric_dtype(a[col]):
-                pd.testing.assert_series_equal(a[col].astype(float), b[col].astype(float),
-                                               rtol=TOL, atol=TOL, obj=f"{rel}:{col}")
-            else:
-                assert a[col].fillna("").tolist() == b[col].fillna("").tolist(), f"{rel}:{col}"
-    # the data the reports were made from are the bundled example
-    assert (COMMITTED / "data" / "clients.csv").read_bytes() == (out / "data" / "clients.csv").read_bytes()
+    assert {str(f) for f in _committed_files(COMMITTED)} >= {
+        "comparison/comparison.csv", "models/serial_esat_anx/estimates.csv",
+        "models/serial_esat_anx/fit.json"}
+    assert_same_numbers(COMMITTED, out)
+
+
+def test_report_comparison_ignores_last_digits_but_not_real_changes(demo, tmp_path):
+    """Another machine's demo: the client scores differ in the 16th digit, so
+    do the hashes of the data in fit.json; the numbers are still the same."""
+    import shutil
+    out, *_ = demo
+    other = tmp_path / "other"
+    shutil.copytree(out, other)
+    clients = pd.read_csv(other / "data" / "clients.csv")
+    numeric = clients.select_dtypes("float").columns
+    clients[numeric] = clients[numeric] * (1 + 3e-16)
+    clients.to_csv(other / "data" / "clients.csv", index=False, float_format="%.17g")
+    for fit_json in other.rglob("fit.json"):
+        fit = json.loads(fit_json.read_text())
+        fit["provenance"]["data_sha256"] = fit["provenance"]["data_file_sha256"] = "0" * 64
+        fit_json.write_text(json.dumps(fit, indent=2))
+    assert_same_numbers(out, other)
+    clients[numeric[0]] += 1e-4                     # a real change is still caught
+    clients.to_csv(other / "data" / "clients.csv", index=False)
+    with pytest.raises(AssertionError):
+        assert_same_numbers(out, other)
+
+
+def _files(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_interrupted_demo_leaves_the_previous_folder_as_it_was(demo, tmp_path, monkeypatch):
+    """Issue 17.10: Ctrl-C in the report step had already replaced the model
+    folders; the demo now writes its folder as one set."""
+    import shutil
+    from attachpath.report import demo_report
+    out, *_ = demo
+    previous = tmp_path / "previous"
+    shutil.copytree(out, previous)
+    before = _files(previous)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(demo_report, "demo_report", interrupted)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["demo", "--out", str(previous), "--quiet"]) == 130
+    assert "not written" in err.getvalue()
+    assert _files(previous) == before

@@ -20,6 +20,9 @@ import traceback
 # attachpath.cli.<name> with add_command(subparsers).  A new command is one
 # more name here; a module that fails to import is an error, never a command
 # dropped silently.
+# shared helpers of the commands (issue 17's --na-values)
+from .options import add_na_values, data_of, na_values  # noqa: E402,F401
+
 COMMANDS = ("fit", "check", "prepare", "simulate", "diagram", "compare", "demo", "power")
 
 
@@ -62,9 +65,11 @@ def main(argv=None) -> int:
         print(f"attachpath {args.command}: error: {problems[0]}", file=sys.stderr)
         return 2
     from attachpath.errors import AttachpathError
+    from attachpath.guard import protected
+    from .options import inputs_of
     import warnings
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), protected(inputs_of(args)):
             if args.debug:
                 warnings.simplefilter("default")
             else:

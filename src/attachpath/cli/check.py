@@ -12,6 +12,8 @@ def add_command(subparsers) -> None:
     p.add_argument("spec", help="model spec (.lav, lavaan syntax)")
     p.add_argument("--data", help="data file to check the variables against")
     p.add_argument("--cluster", help="column of cluster ids to check (with --data)")
+    from .options import add_na_values
+    add_na_values(p)
     p.set_defaults(func=run)
 
 
@@ -21,7 +23,8 @@ def run(args) -> int:
         raise OptionError("--cluster needs --data (the file holding the cluster column).")
     if args.data:
         from attachpath.fitting import check
-        pt = check(args.spec, args.data, cluster=args.cluster)
+        from .options import data_of
+        pt = check(args.spec, data_of(args), cluster=args.cluster)
     else:
         from attachpath.spec import partable_of
         pt = partable_of(args.spec)

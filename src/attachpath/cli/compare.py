@@ -19,7 +19,7 @@ import argparse
 import sys
 import warnings
 
-from .options import add_fit_options, fit_options
+from .options import add_fit_options, data_of, fit_options
 
 
 def add_command(subparsers) -> None:
@@ -51,7 +51,7 @@ def run_compare(args) -> int:
     opts = fit_options(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # every one is kept in the results' warnings
-        cmp = compare(list(args.specs), args.data, cluster=opts.cluster, se=opts.se,
+        cmp = compare(list(args.specs), data_of(args), cluster=opts.cluster, se=opts.se,
                       mc_draws=opts.mc_draws, seed=opts.seed, level=opts.level,
                       labels=opts.labels, progress=opts.progress, missing=opts.missing,
                       information=opts.information)

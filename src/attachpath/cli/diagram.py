@@ -12,7 +12,7 @@ only .svg and .dot can be written; .pdf and .png then fail with exit code 2.
 from __future__ import annotations
 
 
-from .options import add_fit_options, fit_options
+from .options import add_fit_options, data_of, fit_options
 
 
 def add_command(subparsers) -> None:
@@ -63,7 +63,7 @@ def run_diagram(args) -> int:
         target = args.spec
     else:
         from attachpath.fitting import fit
-        target = fit(args.spec, args.data, **fit_options(args).kwargs())
+        target = fit(args.spec, data_of(args), **fit_options(args).kwargs())
     d = diagram(target, standardized=True if args.std else None, theme=args.theme,
                 highlight=args.highlight, show=args.show, nonsig=args.nonsig,
                 layout=args.layout)

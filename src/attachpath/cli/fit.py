@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from .options import add_fit_options, fit_options
+from .options import add_fit_options, data_of, fit_options
 
 
 def add_command(subparsers) -> None:
@@ -46,7 +46,7 @@ def run(args) -> int:
         check_out_dir(args.out)     # refuse a bad --out before a long fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # every one is kept in res.warnings
-        res = fit(args.spec, args.data, std_lv=args.std_lv, orthogonal=args.orthogonal,
+        res = fit(args.spec, data_of(args), std_lv=args.std_lv, orthogonal=args.orthogonal,
                   **fit_options(args).kwargs())
     # estimates, fit.json, diagram and report replace the old ones together
     written = (write_fit_outputs(res, args.out, report=True, modindices=args.modindices)

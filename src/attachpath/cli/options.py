@@ -42,7 +42,38 @@ def add_fit_options(p: argparse.ArgumentParser, *, se_choices=("standard", "robu
     p.add_argument("--information", choices=["expected", "observed"], default=None,
                    help="information matrix of standard SEs (default as lavaan: expected "
                         "for complete single-level data, observed for two-level or FIML)")
+    add_na_values(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_na_values(p: argparse.ArgumentParser) -> None:
+    """--na-values for every command that reads a data file."""
+    p.add_argument("--na-values", default=None, metavar="CODES",
+                   help="comma-separated missing-value codes in the data, e.g. "
+                        "--na-values=-99,-999 (with '=' so a leading minus is not an option)")
+
+
+def na_values(codes: str) -> list[str]:
+    return [c.strip() for c in codes.split(",") if c.strip()]
+
+
+def data_of(args):
+    """args.data as fit() takes it: the path, or the file read with the
+    declared missing-value codes."""
+    codes = getattr(args, "na_values", None)
+    if not codes or not getattr(args, "data", None):
+        return getattr(args, "data", None)
+    from attachpath.data.io import read_data
+    return read_data(args.data, na_values=na_values(codes))
+
+
+def inputs_of(args) -> list[str]:
+    """The files a command reads (spec, data, sessions): no output may replace one."""
+    out = []
+    for name in ("spec", "specs", "data", "sessions"):
+        value = getattr(args, name, None)
+        out += value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    return out
 
 
 def fit_options(args):

@@ -33,6 +33,8 @@ def add_command(subparsers) -> None:
                    help="comma-separated client-level variables (default: inferred)")
     p.add_argument("--within", default=None, metavar="FILE",
                    help="also write person-mean-centred session scores (CSV) here")
+    from attachpath.cli import add_na_values
+    add_na_values(p)
     p.add_argument("--esat", action="store_true",
                    help="add esat_anx and esat_avoid (computed across client means)")
     p.add_argument("--esat-secure", default="cats_secure", metavar="COL",
@@ -79,26 +81,17 @@ def client_labels(session_labels: dict, columns, args) -> dict:
     return out if session_labels else {}
 
 
-def _sav_bytes(frame, labels: dict) -> bytes:
-    """The client table as an SPSS file with its variable labels (pyreadstat
-    writes to a path only, so through a temporary file)."""
-    import os
-    import tempfile
-
-    import pyreadstat
-    fd, tmp = tempfile.mkstemp(suffix=".sav")
-    os.close(fd)
-    try:
-        pyreadstat.write_sav(frame, tmp, column_labels={c: labels.get(c, "") for c in frame.columns})
-        with open(tmp, "rb") as fh:
-            return fh.read()
-    finally:
-        os.unlink(tmp)
+def _within_labels(labels: dict, prep) -> dict:
+    out = dict(labels)
+    for v in prep.session_vars:
+        out[f"{v}_within"] = f"{labels.get(v, v)} minus the client mean"
+    return out
 
 
 def run_prepare(args) -> int:
     """Run `attachpath prepare`: read, check, aggregate, then write (all or nothing)."""
-    from attachpath.data.io import read_data, write_texts_atomic
+    from attachpath.data.io import check_table_format, encode_table, read_data, \
+        write_texts_atomic
     from attachpath.data.prepare import esat_scores, prepare
 
     src, out = Path(args.sessions), Path(args.out)
@@ -109,8 +102,12 @@ def run_prepare(args) -> int:
                               f"output path so the session data are not overwritten.")
     if within is not None and _same_file(out, within):
         raise OutputError(f"--out and --within both point to '{out}'; give two files.")
+    for target, flag in ((out, "--out"), (within, "--within")):
+        if target is not None:
+            check_table_format(target, flag)
 
-    data = read_data(src)
+    from attachpath.cli import na_values
+    data = read_data(src, na_values=na_values(args.na_values) if args.na_values else None)
     prep = prepare(data.frame, client=args.client, therapist=args.therapist,
                    session=args.session, session_vars=_split(args.session_vars),
                    client_vars=_split(args.client_vars), within=within is not None)
@@ -120,14 +117,11 @@ def run_prepare(args) -> int:
                           secure=args.esat_secure, preoccupied=args.esat_preoccupied,
                           avoidant=args.esat_avoidant) if esat else prep.clients
     labels = client_labels(data.labels, clients.columns, args)
-    if out.suffix.lower() == ".sav":
-        items = [(_sav_bytes(clients, labels), out)]
-    else:
-        # 15 significant digits: exact to 1e-12 for scores of this size, without
-        # binary-float noise such as 3.1521999999999997
-        items = [(clients.to_csv(index=False, lineterminator="\n", float_format="%.15g"), out)]
+    # the format the extension names; SPSS keeps the variable labels
+    items = [(encode_table(clients, out, labels), out)]
     if within is not None:
-        items.append((prep.within.to_csv(index=False, lineterminator="\n", float_format="%.15g"), within))
+        items.append((encode_table(prep.within, within, _within_labels(data.labels, prep)),
+                      within))
     write_texts_atomic(items)
 
     r = prep.report
@@ -137,6 +131,10 @@ def run_prepare(args) -> int:
     print(f"Wrote {len(clients)} client rows to {out}: {len(prep.session_vars)} "
           f"session-level variables averaged, {len(prep.client_vars)} client-level "
           f"variables" + (", esat_anx and esat_avoid added" if esat else "") + ".")
+    if prep.session_vars:
+        print(f"Session-level (client means): {', '.join(map(str, prep.session_vars))}.")
+    if prep.client_vars:
+        print(f"Client-level (carried over): {', '.join(map(str, prep.client_vars))}.")
     if data.labels:
         print(f"Variable labels of {len(labels)} columns "
               + ("kept in the SPSS file." if out.suffix.lower() == ".sav" else

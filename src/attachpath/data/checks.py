@@ -33,6 +33,11 @@ MISSING_MODES = ("listwise", "fiml")
 # they are nearly so (about R^2 > 0.99999999 of one on the others).
 _EXACT = 1e-9
 _NEAR = 1e-4
+# Below this ratio (R^2 > 1 - 1e-12, condition number of the covariance
+# matrix > 1e12) nearly collinear variables are refused: ML cannot invert
+# their covariance matrix reliably in double precision, and the failure
+# would otherwise surface as a singular implied covariance blamed on the model.
+_SINGULAR = 1e-6
 
 
 def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
@@ -115,6 +120,7 @@ def model_array(frame: pd.DataFrame, variables, *, cluster: str | None = None,
                 f"({int(miss_id.sum())} rows in all); every row needs its cluster.",
                 column=cluster, row=frame.index[i])
 
+    warn_missing_codes(X, variables)
     nan = np.isnan(X)
     by_var = dict(zip(variables, nan.sum(axis=0).tolist()))
     keep = ~nan.any(axis=1) if missing == "listwise" else ~nan.all(axis=1)
@@ -153,6 +159,45 @@ def model_array(frame: pd.DataFrame, variables, *, cluster: str | None = None,
                     n_clusters=int(len(uniques)),
                     cluster_sizes=np.bincount(codes, minlength=len(uniques)))
     return X, info
+
+
+# Values that data sets use as missing-value codes: -9, 9, -99, 99, -999,
+# 999, ... and the same with 8s.  Such a value is warned about when it lies
+# far outside the other values of its column: further from their range than
+# MISSING_CODE_DISTANCE times its width (-99 among ECR scores of 1 to 7, 999
+# among ages of 18 to 80; not 99 among ages).
+_CODES = np.array([s * float(d * (10 ** k - 1) // 9) for d in (9, 8)
+                   for k in range(1, 6) for s in (1, -1)])
+MISSING_CODE_DISTANCE = 3.0
+
+
+def missing_codes(x: np.ndarray) -> dict[float, int]:
+    """{code: count} of the missing-value-like codes in the column x that sit
+    far outside its other values."""
+    x = x[np.isfinite(x)]
+    is_code = np.isin(x, _CODES)
+    if not is_code.any() or is_code.all():
+        return {}
+    rest = x[~is_code]
+    lo, hi = float(rest.min()), float(rest.max())
+    reach = MISSING_CODE_DISTANCE * max(hi - lo, 1e-12)
+    codes, counts = np.unique(x[is_code], return_counts=True)
+    return {float(c): int(n) for c, n in zip(codes, counts)
+            if c < lo - reach or c > hi + reach}
+
+
+def warn_missing_codes(X: np.ndarray, names) -> None:
+    """A DataWarning per column that holds values like missing-value codes."""
+    for j, name in enumerate(names):
+        found = missing_codes(X[:, j])
+        if found:
+            codes = ", ".join(f"{c:g} ({n}×)" for c, n in found.items())
+            warnings.warn(
+                f"The column '{name}' holds {sum(found.values())} value(s) that look like "
+                f"missing-value codes, far outside its other values: {codes}. They are "
+                f"used as numbers; if they mean 'missing', declare them with "
+                f"--na-values={','.join(f'{c:g}' for c in found)} (na_values= in read_data).",
+                DataWarning, stacklevel=3)
 
 
 @lru_cache(maxsize=256)
@@ -306,6 +351,13 @@ def _check_collinear(X: np.ndarray, variables, complete: bool) -> np.ndarray | N
             f"Variables {_join(names)} are perfectly collinear: '{names[-1]}' is a linear "
             f"combination of {_join(names[:-1])}, so the model cannot separate them; "
             f"drop one.", column=names[-1])
+    if ratio < _SINGULAR:
+        raise DataError(
+            f"Variables {_join(names)} are nearly perfectly collinear: '{names[-1]}' is "
+            f"a linear combination of {_join(names[:-1])} up to a relative difference of "
+            f"{ratio:.1e}, too small for ML to tell them apart (their covariance matrix "
+            f"is numerically singular). Drop one of them, or combine them into one "
+            f"score.", column=names[-1])
     warnings.warn(
         f"Variables {_join(names)} are nearly collinear (one is almost a linear "
         f"combination of the others; smallest/largest singular value {ratio:.1e}); "

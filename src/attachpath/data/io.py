@@ -28,6 +28,9 @@ from attachpath.errors import DataError, OutputError
 
 #: File extensions `read_data` understands (lower case, with the dot).
 SUPPORTED_FORMATS = (".csv", ".tsv", ".parquet", ".sav")
+#: More columns than this are refused before parsing (a header of 2 million
+#: columns took more than 5 GB); a model uses a few dozen variables at most.
+MAX_COLUMNS = 20000
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,14 +72,16 @@ class Dataset:
         return self.source
 
 
-def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
+def read_data(path, *, encoding: str = "utf-8-sig", na_values=None) -> Dataset:
     """Read a .csv, .tsv, .parquet or .sav file into a `Dataset`.
 
     CSV and TSV files are read as UTF-8 (a byte-order mark is allowed) unless
     `encoding` says otherwise; the usual missing-value codes (empty cell,
     NA, NaN, null, ...) become NaN.  SPSS files keep their variable labels
     (`Dataset.labels`) and value labels (`Dataset.value_labels`); user-defined
-    missing values become NaN.
+    missing values become NaN.  `na_values` (e.g. ["-99", "999"]) are more
+    missing-value codes: matching cells of every format become NaN (numbers
+    compare by value, so -99 also matches -99.0).
 
     Raises DataError, with a full sentence naming the file, when the file is
     missing, is a directory, has an extension not in SUPPORTED_FORMATS, cannot
@@ -97,6 +102,7 @@ def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
                         + ("" if hint.endswith("?") else "."))
     if path.is_dir():
         raise DataError(f"'{path}' is a directory, not a data file.")
+    refuse_special_file(path, "data file")
     ext = path.suffix.lower()
     if ext not in SUPPORTED_FORMATS:
         shown = f"extension '{path.suffix}'" if path.suffix else "no extension"
@@ -114,9 +120,18 @@ def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(f"Cannot read '{path}': {exc.strerror or exc}.") from exc
+    return parse_data(raw, path, encoding=encoding, na_values=na_values)
+
+
+def parse_data(raw: bytes, path, *, encoding: str = "utf-8-sig", na_values=None) -> Dataset:
+    """The Dataset that read_data gives for a file at `path` holding `raw`
+    (e.g. a file about to be written, so that its provenance is exact)."""
+    path = Path(path)
+    ext = path.suffix.lower()
     if not raw.strip():
         raise DataError(f"The data file '{path}' is empty.")
 
+    _refuse_wide(raw, path, ext)
     labels: dict[str, str] = {}
     value_labels: dict[str, dict] = {}
     if ext in (".csv", ".tsv"):
@@ -126,10 +141,67 @@ def read_data(path, *, encoding: str = "utf-8-sig") -> Dataset:
     else:
         frame, labels, value_labels = _read_sav(raw, path)
 
+    if na_values:
+        frame = _declare_missing(frame, na_values)
     if len(frame) == 0:
         raise DataError(f"The data file '{path}' has column names but no rows of data.")
     return Dataset(frame=frame, labels=labels, source=path,
                    sha256=hashlib.sha256(raw).hexdigest(), value_labels=value_labels)
+
+
+def _refuse_wide(raw: bytes, path: Path, ext: str) -> None:
+    """DataError for more than MAX_COLUMNS columns, found from the header or
+    the file's metadata without parsing the data."""
+    if ext in (".csv", ".tsv"):
+        header = raw.split(b"\n", 1)[0]
+        n = header.count(b"," if ext == ".csv" else b"\t") + 1
+    elif ext == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+            n = pq.ParquetFile(io.BytesIO(raw)).metadata.num_columns
+        except Exception:      # unreadable: the reader reports it
+            return
+    else:
+        return                 # SPSS files hold their own variable count limits
+    if n > MAX_COLUMNS:
+        raise DataError(f"The data file '{path}' has {n} columns; attachpath reads at most "
+                        f"{MAX_COLUMNS}. Save the columns the model uses (and the cluster "
+                        f"column) in a file of their own.")
+
+
+def refuse_special_file(path: Path, what: str) -> None:
+    """A FIFO, device or socket would block or never end when read: refuse it."""
+    import stat
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return                      # reading will report it
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise DataError(f"'{path}' is {kind}, not a regular file; give the {what} as a "
+                        f"file saved on disk.")
+
+
+def _declare_missing(frame: pd.DataFrame, na_values) -> pd.DataFrame:
+    """Cells equal to one of `na_values` become NaN (numbers by value)."""
+    texts = {str(v).strip() for v in na_values}
+    numbers = []
+    for t in texts:
+        try:
+            numbers.append(float(t))
+        except ValueError:
+            pass
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            if numbers:
+                out[col] = s.mask(s.isin(numbers))
+        else:
+            out[col] = s.mask(s.astype(str).str.strip().isin(texts))
+    return out
 
 
 def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str) -> pd.DataFrame:
@@ -317,6 +389,46 @@ def write_text_atomic(text: str, path) -> Path:
         PosixPath('truth.json')
     """
     return write_texts_atomic([(text, path)])[0]
+
+
+def check_table_format(path: Path, flag: str) -> None:
+    """An output table must be in a format read_data reads back: refuse
+    other extensions before any work (CSV text under a .sav name would make
+    every later command fail)."""
+    if Path(path).is_dir():
+        raise OutputError(f"{flag} '{path}' is a directory; give a file name in it, "
+                          f"such as '{Path(path) / 'clients.csv'}'.")
+    if Path(path).suffix.lower() not in SUPPORTED_FORMATS:
+        shown = f"the extension '{Path(path).suffix}'" if Path(path).suffix else "no extension"
+        raise OutputError(f"{flag} '{path}' has {shown}; attachpath writes "
+                          f"{', '.join(SUPPORTED_FORMATS)} (the extension names the format).")
+
+
+def encode_table(frame: pd.DataFrame, path: Path, labels: dict | None = None):
+    """`frame` in the format `path`'s extension names: CSV/TSV text (numbers
+    in outputs.FLOAT_FORMAT), or Parquet / SPSS bytes.  SPSS files carry the
+    variable labels of `labels` (column -> label) that belong to columns."""
+    from attachpath.files import FLOAT_FORMAT
+    ext = Path(path).suffix.lower()
+    check_table_format(path, "The output")
+    if ext in (".csv", ".tsv"):
+        return frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT,
+                            sep="," if ext == ".csv" else "\t")
+    if ext == ".parquet":
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        return buf.getvalue()
+    import tempfile
+    import pyreadstat
+    column_labels = {c: labels[c] for c in frame.columns if labels and labels.get(c)}
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "out.sav"
+        try:
+            pyreadstat.write_sav(frame, str(target), column_labels=column_labels or None)
+        except Exception as exc:   # pyreadstat raises several unrelated types
+            raise OutputError(f"Cannot write '{path}' as SPSS: {_first_line(exc)}; "
+                              f"write a .csv instead.") from None
+        return target.read_bytes()
 
 
 def write_texts_atomic(items) -> list[Path]:

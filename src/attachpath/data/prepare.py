@@ -12,6 +12,11 @@ classified from the data:
   least one client are session-level (averaged per client);
 * columns that are constant within every client (ignoring missing values)
   are client-level (carried over);
+* a numeric column that is constant within nearly every client but varies
+  within a few (at most NEAR_CONSTANT_SHARE of the clients with two or more
+  values) is a client-level variable with entry errors: a DataError names
+  the clients and their values, and says to list the column in
+  `session_vars` (``--session-vars``) if it really is measured per session;
 * non-numeric columns that vary within a client can be neither; they are
   left out with a DataWarning.
 
@@ -40,6 +45,12 @@ import pandas as pd
 
 from attachpath.data._messages import row_name, show
 from attachpath.errors import DataError, DataWarning, closest
+
+
+# A numeric column that varies within at most this share of the clients (with
+# two or more values) is taken for a client-level variable with entry errors
+# (e.g. a pretreatment score mistyped in one session), never averaged silently.
+NEAR_CONSTANT_SHARE = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,8 +127,14 @@ def prepare(sessions: pd.DataFrame, client: str = "client",
     if session is not None:
         _check_unique_sessions(frame, client, session)
 
-    s_vars, c_vars, left_out = _classify(frame, groups, ids, session_vars, client_vars)
+    s_vars, c_vars, left_out = _classify(frame, groups, ids, session_vars, client_vars,
+                                         client)
     _check_constant(frame, client, c_vars, groups)
+    numeric = [c for c in s_vars + c_vars if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    if numeric:
+        from attachpath.data.checks import warn_missing_codes
+        warn_missing_codes(frame[numeric].to_numpy(dtype=float), numeric)
     for name in [f"{v}_n" for v in s_vars] + ["n_sessions"]:
         if name in c_vars or name in s_vars or name in ids:
             already = frame.groupby(client, sort=False).size().max() == 1
@@ -218,7 +235,7 @@ def _check_unique_sessions(frame, client, session) -> None:
             column=session, row=frame.index[pos])
 
 
-def _classify(frame, groups, ids, session_vars, client_vars):
+def _classify(frame, groups, ids, session_vars, client_vars, client):
     """Split the non-id columns into session-level, client-level and left-out ones."""
     for listed, what in ((session_vars, "session-level variable"),
                          (client_vars, "client-level variable")):
@@ -250,6 +267,8 @@ def _classify(frame, groups, ids, session_vars, client_vars):
             warnings.warn(
                 f"Non-numeric columns that vary within clients cannot be averaged and are "
                 f"left out: {', '.join(map(str, odd))}.", DataWarning, stacklevel=3)
+        if session_vars is None:
+            _refuse_near_constant(frame, groups, inf_s, client)
         if session_vars is None and client_vars is None:
             s_vars, c_vars, left = inf_s, inf_c, odd
         elif session_vars is not None:
@@ -267,6 +286,32 @@ def _classify(frame, groups, ids, session_vars, client_vars):
                             f"{show(first)}); only numeric columns can be averaged.",
                             column=c, value=first)
     return s_vars, c_vars, left
+
+
+def _refuse_near_constant(frame, groups, cols, client) -> None:
+    """Refuse an inferred session-level column that varies within only a few
+    clients: most likely a client-level variable with an entry error."""
+    if not cols:
+        return
+    distinct = groups[cols].nunique(dropna=True)
+    several = groups[cols].count().ge(2).sum(axis=0)
+    for c in cols:
+        varies = distinct[c].gt(1)
+        n_vary = int(varies.sum())
+        if n_vary == 0 or n_vary > NEAR_CONSTANT_SHARE * int(several[c]):
+            continue
+        shown = []
+        for cid in varies.index[varies.to_numpy()][:5]:
+            vals = pd.unique(frame.loc[(frame[client] == cid).to_numpy(), c].dropna())
+            shown.append(f"client {show(cid)} ({', '.join(map(show, vals[:4]))})")
+        more = f" and {n_vary - 5} more" if n_vary > 5 else ""
+        raise DataError(
+            f"The variable '{c}' is constant within {int(several[c]) - n_vary} of the "
+            f"{int(several[c])} clients with several values but varies within "
+            f"{n_vary}: {'; '.join(shown)}{more}. It looks like a client-level variable "
+            f"with an entry error; correct those rows. If '{c}' is measured per session, "
+            f"declare it session-level with --session-vars (session_vars= in Python), "
+            f"listing every session-level variable.", column=c)
 
 
 def _check_constant(frame, client, c_vars, groups) -> None:

@@ -231,12 +231,15 @@ def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
                    label=lines, free=bool(r.free), sig=sig, exo=bool(r.exo),
                    state=state, nonsig=nonsig, plabel=r.label)
 
-    # R² of the structural endogenous variables
+    # R² of the structural endogenous variables; one outside [0, 1] comes from
+    # a negative (residual) variance and is marked as inadmissible
     if fitted and show["r2"]:
         for v in variables:
             if v in endo_reg and v in res.r2 and fmt.finite(res.r2[v]):
+                bad = not 0 <= res.r2[v] <= 1
                 g.nodes[v]["sub"].insert(0, f"{fmt.italic('R')}² = "
-                                            f"{fmt.num(res.r2[v], d, bounded=True)}")
+                                            f"{fmt.num(res.r2[v], d, bounded=not bad)}"
+                                            + (" (inadmissible)" if bad else ""))
 
     if s.highlight:
         on = [(u, v) for u, v, a in g.edges(data=True) if a["state"] == "on"]
@@ -299,6 +302,19 @@ def fit_sentence(fit: dict) -> str:
     return ", ".join(p for p in parts if p) + "."
 
 
+def _inadmissible_sentences(res) -> list[str]:
+    """The solution's inadmissibility (negative variances, correlations
+    beyond ±1) in the note: the first sentence of each finding."""
+    est = res.provenance.get("options", {}).get("estimation", {})
+    if est.get("admissible", True):
+        return []
+    found = [m.split(". ")[0].removeprefix("Inadmissible solution: ").rstrip(".")
+             for m in est.get("inadmissible", [])]
+    return [f"Inadmissible solution: {'; '.join(found)}; estimates involving it cannot "
+            f"be interpreted as they stand."] if found else \
+        ["Inadmissible solution: estimates cannot be interpreted as they stand."]
+
+
 def build_note(pt, res, s: Settings, g, hidden) -> str:
     out: list[str] = [fmt.italic("Note.")]
     fitted = res is not None
@@ -342,6 +358,7 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
         fs = fit_sentence(res.fit)
         if fs:
             out.append(fs)
+        out += _inadmissible_sentences(res)
         defined = res.defined()
         if len(defined):
             level = int(round(100 * res.ci.get("level", 0.95)))

@@ -3,8 +3,14 @@
 With clusters, whole clusters (therapists) are drawn with replacement and
 keep all their cases (clients) together.  Each replicate is refitted from
 the full-sample estimates (warm start, Fisher scoring on the analytic
-gradient; no semopy call and no fit indices per draw).  Replicates that fail
-or do not converge are counted and reported, never silently dropped.
+gradient; no semopy call and no fit indices per draw).  A replicate fails
+when its resample has a singular covariance matrix (a variable constant in
+the resample, e.g. a rare dummy whose 1s were all left out, or variables
+exactly collinear in it: ML has no solution there and a refit returns
+arbitrary numbers such as a path of 1e19), when its fit does not converge,
+or when it has a non-positive residual variance in the closed form.  Failed
+draws are counted, reported and left out of the SEs and intervals, never
+silently kept or dropped; many failures are a warning.
 Intervals: percentile (default) or BCa with a jackknife acceleration over
 the resampling units.
 """
@@ -12,10 +18,12 @@ the resampling units.
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 
 import numpy as np
 
-from ..errors import EstimationError, OptionError
+from ..errors import AttachpathError, BootstrapWarning, EstimationError, OptionError
 from . import closedform, engine, ml
 from .distributions import norm_cdf, norm_ppf
 
@@ -28,6 +36,27 @@ def _units(n: int, clusters):
     order = np.argsort(inv, kind="stable")
     bounds = np.flatnonzero(np.diff(inv[order])) + 1
     return np.split(order, bounds)
+
+
+# A draw's covariance matrix counts as singular when a variance falls below
+# this fraction of the full sample's, or the smallest eigenvalue of its
+# correlation matrix below it (relative, so the units of the data do not matter).
+SINGULAR_TOL = 1e-10
+# More failed draws than this share is warned about: the surviving draws are
+# no longer a sample from the bootstrap distribution of the estimator.
+FAILED_SHARE_WARNING = 0.05
+
+
+def singular_draws(cov: np.ndarray, full_var: np.ndarray) -> np.ndarray:
+    """True for each draw (cov: ..., p, p) whose sample covariance matrix is
+    singular; full_var are the full sample's variances."""
+    var = np.diagonal(cov, axis1=-2, axis2=-1)
+    constant = np.any(~(var > SINGULAR_TOL * full_var), axis=-1)
+    sd = np.sqrt(np.where(var > 0, var, 1.0))
+    corr = cov / (sd[..., :, None] * sd[..., None, :])
+    corr = np.where(np.isfinite(corr), corr, 0.0)
+    smallest = np.linalg.eigvalsh(corr)[..., 0]
+    return constant | ~(smallest > SINGULAR_TOL)
 
 
 def _refit(pt, ram, X, start):
@@ -52,9 +81,11 @@ def _closed_form_draws(pt, plan, X, units, picks):
     cov = np.einsum("rg,gij->rij", W, q_u) / n[:, None, None] - mean[:, :, None] * mean[:, None, :]
     theta = closedform.solve(plan, mean + centre, cov, pt.npar)
     variances = [eq.var for eq in plan.equations]
-    bad = ~np.all(np.isfinite(theta), axis=1) | np.any(theta[:, variances] <= 0, axis=1)
+    singular = singular_draws(cov, np.var(X, axis=0))
+    bad = (singular | ~np.all(np.isfinite(theta), axis=1)
+           | np.any(theta[:, variances] <= 0, axis=1))
     theta[bad] = np.nan
-    return theta, int(bad.sum())
+    return theta, {"singular": int(singular.sum()), "other": int((bad & ~singular).sum())}
 
 
 def _Progress(total, progress):
@@ -64,19 +95,25 @@ def _Progress(total, progress):
 
 
 def _refit_many(pt, ram, X, theta, units, picks, bar=None):
-    """Refit the draws in `picks` one by one (NaN rows for failures)."""
+    """Refit the draws in `picks` one by one: (estimates with NaN rows for
+    failures, True for each draw whose resample was singular)."""
     from threadpoolctl import threadpool_limits
     out = np.full((len(picks), len(theta)), np.nan)
+    singular = np.zeros(len(picks), bool)
+    full_var = np.var(X, axis=0)
     with threadpool_limits(limits=1, user_api="blas"):
         for r, pick in enumerate(picks):
             rows = np.concatenate([units[i] for i in pick])
-            try:
-                out[r] = _refit(pt, ram, X[rows], theta)
-            except (EstimationError, np.linalg.LinAlgError, ValueError):
-                pass
+            Xr = X[rows]
+            singular[r] = singular_draws(np.cov(Xr, rowvar=False, bias=True), full_var)
+            if not singular[r]:
+                try:
+                    out[r] = _refit(pt, ram, Xr, theta)
+                except (EstimationError, np.linalg.LinAlgError, ValueError):
+                    pass
             if bar is not None:
                 bar(r + 1)
-    return out
+    return out, singular
 
 
 def _workers(n_draws: int) -> int:
@@ -86,7 +123,9 @@ def _workers(n_draws: int) -> int:
 
 
 def replicates(pt, ram, X, theta, *, clusters=None, n=1000, seed=None, progress=False):
-    """(R x k estimates with NaN rows for failed draws, number failed).
+    """(R x k estimates with NaN rows for failed draws, failures by cause:
+    {"singular": resamples with a singular covariance matrix, "other": fits
+    that failed or did not converge}).
 
     All draws are made up front from the seed, so the result does not depend
     on how the refits are spread over processes."""
@@ -103,34 +142,53 @@ def replicates(pt, ram, X, theta, *, clusters=None, n=1000, seed=None, progress=
         out = _parallel(pt, ram, X, theta, units, picks, workers, progress)
     if out is None:
         out = _refit_many(pt, ram, X, theta, units, picks, _Progress(n, progress))
-    failed = int(np.sum(~np.all(np.isfinite(out), axis=1)))
-    return out, failed
+    out, singular = out
+    failed = ~np.all(np.isfinite(out), axis=1)
+    return out, {"singular": int(singular.sum()), "other": int((failed & ~singular).sum())}
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them all at once."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _parallel(pt, ram, X, theta, units, picks, workers, progress):
-    """Refits spread over processes (fork); None if a pool cannot be had."""
+    """Refits spread over processes (fork); None if a pool cannot be had.
+
+    An interrupt (Ctrl-C) or any error in the parent terminates the workers
+    at once instead of waiting for their remaining draws."""
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
     try:
         ctx = mp.get_context("fork")
-    except ValueError:
+        pool = ctx.Pool(workers, initializer=_ignore_sigint)
+    except (ValueError, OSError):
         return None
-    chunks = np.array_split(np.arange(len(picks)), workers * 4)
+    chunks = [c for c in np.array_split(np.arange(len(picks)), workers * 4) if len(c)]
     bar = _Progress(len(picks), progress)
     done = 0
     out = np.full((len(picks), len(theta)), np.nan)
+    singular = np.zeros(len(picks), bool)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_refit_many, pt, ram, X, theta, units, picks[c]): c
-                       for c in chunks if len(c)}
-            for fut in futures:
-                c = futures[fut]
-                out[c] = fut.result()
-                done += len(c)
-                bar(done)
-    except (OSError, RuntimeError, BrokenPipeError):
+        jobs = [pool.apply_async(_refit_many, (pt, ram, X, theta, units, picks[c]))
+                for c in chunks]
+        for c, job in zip(chunks, jobs):
+            while not job.ready():          # short waits: Ctrl-C is seen at once
+                job.wait(0.2)
+            out[c], singular[c] = job.get()
+            done += len(c)
+            bar(done)
+        pool.close()
+    except (OSError, RuntimeError):     # the pool broke: refit serially instead
+        pool.terminate()
+        pool.join()
         return None
-    return out
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        raise
+    pool.join()
+    return out, singular
 
 
 def jackknife(pt, ram, X, theta, defined, clusters=None):
@@ -186,10 +244,11 @@ def run(pt, ram, mom, sol, *, clusters=None, n=1000, seed=None, progress=False,
         raise OptionError(f"Bootstrap intervals are 'percentile' or 'bca', not '{interval}'.")
     defined = Defined.from_partable(pt)
     theta = sol.theta
-    draws, failed = replicates(pt, ram, mom.X, theta, clusters=clusters, n=n, seed=seed,
+    draws, causes = replicates(pt, ram, mom.X, theta, clusters=clusters, n=n, seed=seed,
                                progress=progress)
     ok = np.all(np.isfinite(draws), axis=1)
     good = draws[ok]
+    failed = n - int(ok.sum())
     if len(good) < 2:
         raise EstimationError(f"All but {len(good)} of {n} bootstrap draws failed; "
                               f"the model cannot be bootstrapped on these data.")
@@ -203,12 +262,31 @@ def run(pt, ram, mom, sol, *, clusters=None, n=1000, seed=None, progress=False,
         ci = percentile(both, level)
     se = both.std(axis=0, ddof=1)
     k = len(theta)
-    notes = []
-    if failed:
-        notes.append(f"{failed} of {n} bootstrap draws failed to converge and were "
-                     f"left out of the SEs and intervals.")
-    return {"n": n, "ok": int(ok.sum()), "failed": int(failed), "seed": seed,
+    notes = [failure_note(n, causes, clusters is not None)] if failed else []
+    if failed > FAILED_SHARE_WARNING * n:
+        warnings.warn(notes[0], BootstrapWarning, stacklevel=3)
+    return {"n": n, "ok": int(ok.sum()), "failed": int(failed),
+            "failed_singular": causes["singular"], "seed": seed,
             "interval": interval, "se": se[:k], "def_se": se[k:], "ci": ci[:k],
             "vcov": np.atleast_2d(np.cov(good, rowvar=False)),
             "def_ci": ci[k:], "notes": notes,
             "unit": "cluster" if clusters is not None else "case"}
+
+
+def failure_note(n: int, causes: dict, clustered: bool) -> str:
+    """What failed and why, and what to do when it is more than a few percent."""
+    failed = causes["singular"] + causes["other"]
+    why = []
+    if causes["singular"]:
+        why.append(f"{causes['singular']} because a variable was constant or collinear "
+                   f"in the resample: a rare category, or a variable that varies in few "
+                   f"{'clusters' if clustered else 'cases'}")
+    if causes["other"]:
+        why.append(f"{causes['other']} did not converge or gave a non-positive variance")
+    text = (f"{failed} of {n} bootstrap draws failed ({'; '.join(why)}) and were "
+            f"left out of the SEs and intervals.")
+    if failed > FAILED_SHARE_WARNING * n:
+        text += (f" That is {100 * failed / n:.0f}% of the draws: the bootstrap "
+                 f"intervals are unreliable; prefer --se robust, or recode or drop the "
+                 f"variable that is rarely non-constant.")
+    return text

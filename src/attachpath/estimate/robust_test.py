@@ -77,10 +77,12 @@ def baseline_trace(pt: ParTable, mom: ml.Moments, clusters) -> float:
 
 def scaled_fit(lik, theta, clusters, fit: dict, A: np.ndarray, B: np.ndarray) -> dict:
     """fitMeasures' scaled and robust entries for MLR (with or without
-    clusters), for any likelihood object (estimate/likelihood.py)."""
+    clusters), for any likelihood object (estimate/likelihood.py), and under
+    "notes" the warnings about them (a list, to be popped)."""
     t1 = lik.h1_trace(clusters)
     df, chisq, n = fit["df"], fit["chisq"], lik.n
-    c = scaling_factor(t1, h0_trace(A, B), df)
+    t0 = h0_trace(A, B)
+    c = scaling_factor(t1, t0, df)
     b_chisq, b_df = fit["baseline.chisq"], fit["baseline.df"]
     c_b = scaling_factor(t1, lik.baseline_trace(clusters), b_df)
     t_s = chisq / c if df > 0 else float("nan")
@@ -107,6 +109,19 @@ def scaled_fit(lik, theta, clusters, fit: dict, A: np.ndarray, B: np.ndarray) ->
         out["rmsea.robust"] = math.sqrt(max((chisq / n) / df - c / n, 0.0))
         lo, hi = fitmeasures.rmsea_ci(t_s, df, n, c_hat=c)
         out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
+    elif df > 0:
+        # a negative (or undefined) scaling factor leaves the scaled test and
+        # every robust index undefined, as in lavaan: never report a perfect fit
+        out.update({k: float("nan") for k in (
+            "cfi.robust", "tli.robust", "rmsea.robust",
+            "rmsea.ci.lower.robust", "rmsea.ci.upper.robust")})
+        out["notes"] = [
+            f"The scaling factor of the robust chi-square is negative or undefined "
+            f"({(t1 - t0) / df:.4g}); the "
+            f"scaled test and the robust CFI, TLI and RMSEA are undefined (NA in the "
+            f"summary, '—' in tables, null in fit.json). This happens with few clusters or a "
+            f"non-recursive model with few degrees of freedom; report the ML test "
+            f"or use bootstrap standard errors."]
     else:
         out.update({"cfi.robust": 1.0, "tli.robust": 1.0, "rmsea.robust": 0.0})
     return out
