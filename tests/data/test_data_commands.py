@@ -128,8 +128,9 @@ def test_prepare_keeps_spss_labels_in_a_sav_output(tmp_path, capsys):
                 "--out", str(out)]) == 0
     assert "kept in the SPSS file" in capsys.readouterr().out
     ds = read_data(out)
-    for col, label in LABELS.items():
-        assert ds.labels[col] == label
+    assert ds.labels["ecr_anx"] == "ECR anxiety"            # a client-level variable
+    for col in ("tds_ge", "cats_secure"):                   # session variables: means
+        assert ds.labels[col] == f"{LABELS[col]} (client mean)"
     assert ds.labels["tds_ge_n"] == "Growing engagement: sessions"
     assert ds.labels["esat_anx"].startswith("ESAT anxiety")
     assert len(ds.frame) == 330

@@ -486,7 +486,7 @@ def test_simulate_and_compare_keep_other_files(work):
 def test_compare_writes_its_folder_as_one_set(work, monkeypatch):
     """Issue 17.10: a failure while writing the comparison's own files had
     already replaced the models' folders."""
-    from attachpath import outputs
+    from attachpath import files as outputs
     argv = ("compare", "serial_esat_anx.lav", "serial_esat_anx_partial.lav", "--data",
             "clients.csv", "--out", "cmp")
     assert work.run(*argv).code == 0

@@ -68,9 +68,12 @@ def client_labels(session_labels: dict, columns, args) -> dict:
     """Variable labels of the client table: a session variable's label for
     its client mean, 'label: sessions' for its count, and the ESAT scores'."""
     out = {}
+    columns = list(columns)
     for c in columns:
         if c in session_labels:
-            out[c] = session_labels[c]
+            # a session variable (it has a count column) becomes a client mean
+            out[c] = (f"{session_labels[c]} (client mean)" if f"{c}_n" in columns
+                      else session_labels[c])
         elif c.endswith("_n") and c[:-2] in session_labels:
             out[c] = f"{session_labels[c[:-2]]}: sessions"
     if "esat_anx" in columns:
