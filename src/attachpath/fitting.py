@@ -376,9 +376,14 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
     data_info["icc"] = {v: iccs[v] for v in pt.observed if roles[v] != "between"}
     cnotes = [n for n in cnotes if "free parameters" not in n and "single case" not in n]
     if therapists is not None:
+        # clients within therapists: ICC(1) of the client means (z, ȳ) by
+        # therapist, design effect from the mean number of clients per therapist
         data_info["therapist"] = therapists.describe()
-        notes += cluster_info(therapist, therapists.codes, therapists.sizes,
-                              data.d, data.names, pt.npar)[1]
+        _, tnotes, ticcs = cluster_info(therapist, therapists.codes, therapists.sizes,
+                                        data.d, data.names, pt.npar)
+        notes += tnotes
+        data_info["icc_therapist"] = {v: ticcs[v] for v in pt.observed if v in ticcs}
+        data_info["therapist"]["sessions"] = sizes_of(therapists.sum(sizes))
     notes += out.pop("notes")
     estimation = out.pop("estimation")
     out["fit"]["nclusters"] = clients.n
@@ -390,6 +395,11 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
                                           likelihood=lik.kind))
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
+
+
+def sizes_of(counts) -> dict:
+    counts = np.asarray(counts)
+    return {"min": int(counts.min()), "max": int(counts.max()), "mean": float(counts.mean())}
 
 
 def therapist_clusters(frame, kept, client, therapist, clients: Clusters) -> Clusters:
