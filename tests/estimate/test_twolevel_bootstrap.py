@@ -148,3 +148,19 @@ def test_parallel_draws_equal_serial_draws():
     b, fb = tb.replicates(res.likelihood, res.theta, therapists=th, n=6, seed=1, workers=2)
     assert fa == fb
     np.testing.assert_array_equal(a, b)
+
+
+def test_report_and_figure_name_the_therapists_for_the_ses():
+    """Sessions in clients in therapists: the SEs are the 44 therapists'."""
+    from attachpath.diagram import diagram
+    from attachpath.report.tables import se_phrase
+    res = boot("therapist/client", n=10)
+    n_t, n_c = res.data_info["therapist"]["n"], res.data_info["cluster"]["n"]
+    note = diagram(res).note
+    assert f"in {n_c} clients" in note
+    assert f"cluster-bootstrap standard errors, {n_t} therapists" in note
+    assert f"{n_t} clusters of 'therapist'" in se_phrase(res)
+    robust_note = diagram(robust("therapist/client")).note
+    assert f"cluster-robust standard errors, {n_t} therapists" in robust_note
+    clients_only = boot("client", n=10)
+    assert f"cluster-bootstrap standard errors, {n_c} clients" in diagram(clients_only).note

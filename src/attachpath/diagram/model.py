@@ -327,9 +327,13 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
         sample = f"{fmt.italic('N')}{_S}={_S}{n}"
         se_text = SE_TEXT.get(res.se_kind)
         cl = info.get("cluster")
-        if cl and res.se_kind in ("robust.cluster", "bootstrap.cluster"):
-            unit = fmt.plural(_unit(str(cl["name"])), int(cl["n"]))
-            se_text = f"{se_text}, {cl['n']} {unit}"
+        # sessions in clients in therapists: the SEs are the therapists'
+        se_cl = info.get("therapist") or cl
+        if cl and se_cl is not cl:
+            sample += f" in {cl['n']} {fmt.plural(_unit(str(cl['name'])), int(cl['n']))}"
+        if se_cl and res.se_kind in ("robust.cluster", "bootstrap.cluster"):
+            unit = fmt.plural(_unit(str(se_cl["name"])), int(se_cl["n"]))
+            se_text = f"{se_text}, {se_cl['n']} {unit}"
         elif cl:
             unit = fmt.plural(_unit(str(cl["name"])), int(cl["n"]))
             sample += f" in {cl['n']} {unit}"

@@ -74,7 +74,8 @@ def is_robust(res) -> bool:
 def se_phrase(res) -> str:
     """'cluster-robust (sandwich ...), 44 therapist clusters' etc."""
     out = SE_SHORT.get(res.se_kind, res.se_kind)
-    c = res.data_info.get("cluster")
+    # sessions in clients in therapists: the SEs are the therapists'
+    c = res.data_info.get("therapist") or res.data_info.get("cluster")
     if c and res.se_kind in ("robust.cluster", "bootstrap.cluster"):
         out += f", {c['n']} clusters of '{c['name']}'"
     return out
