@@ -8,8 +8,7 @@
 suppressMessages({library(lavaan); library(jsonlite)})
 d <- read.csv("tests/reference/data/example_sessions_esat.csv")
 out <- list()
-for (v in c("anx", "avoid")) {
-  name <- sprintf("twolevel_serial_esat_%s", v)
+for (name in sub("[.]lav$", "", list.files("specs", "^twolevel_.*[.]lav$"))) {
   m <- paste(readLines(sprintf("specs/%s.lav", name)), collapse = "\n")
   f <- sem(m, data = d, cluster = "client", fixed.x = FALSE)
   pe <- parameterEstimates(f)
