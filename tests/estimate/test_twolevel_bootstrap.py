@@ -180,3 +180,22 @@ def test_monte_carlo_intervals_from_the_therapist_robust_vcov():
     assert abs(m["ci.lower"] - d["ci.lower"]) < 0.1 * width
     assert abs(m["ci.upper"] - d["ci.upper"]) < 0.1 * width
     assert m["se"] == pytest.approx(d["se"], rel=1e-12)      # the SE stays the delta one
+
+
+def test_cli_two_level_bootstrap(tmp_path):
+    import contextlib
+    import io
+
+    from attachpath.cli import main
+    out = tmp_path / "out"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["fit", str(REF.parents[1] / "specs" / "twolevel_serial_esat_anx.lav"),
+                     "--data", str(REF / "data" / "example_sessions_esat.csv"),
+                     "--cluster", "therapist/client", "--se", "bootstrap", "--bootstrap", "10",
+                     "--seed", "3", "--out", str(out), "--quiet"])
+    assert code == 0, err.getvalue()
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["se"] == "bootstrap.cluster"
+    assert fit["bootstrap"]["unit"] == "therapist" and fit["bootstrap"]["n"] == 10
+    assert fit["data"]["therapist"]["n"] == 44 and "icc_therapist" in fit["data"]
