@@ -213,8 +213,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     third level, handled by summing the clients' scores within therapists
     for the SEs and the scaled test (Mplus' TYPE = COMPLEX TWOLEVEL).
     se: "standard" (information matrix), "robust" (MLR sandwich;
-    cluster-robust with a cluster), "bootstrap" (case or cluster bootstrap,
-    single-level models) or "none"; default: robust with `cluster`, else
+    cluster-robust with a cluster), "bootstrap" (case or cluster bootstrap;
+    for two-level models whole therapists, or whole clients) or "none"; default: robust with `cluster`, else
     standard (attachpath.options.default_se).  information: "expected" or
     "observed" for standard SEs (default as lavaan: expected for
     single-level, observed for two-level models).
@@ -259,7 +259,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
                               "two-level models yet; use --missing listwise.")
         return _fit_two_level(pt, frame, source, outer=outer, inner=inner, se=se,
                               level=level, mc_draws=mc_draws, seed=seed,
-                              information=information, cluster=cluster)
+                              information=information, cluster=cluster,
+                              bootstrap=bootstrap, progress=progress, boot_ci=boot_ci)
     if inner is not None:
         raise DataError(f"--cluster '{outer}/{inner}' names two levels, but the spec has "
                         f"no 'level:' blocks. For client rows give one cluster column "
@@ -419,16 +420,14 @@ def repeated_id_notes(frame: pd.DataFrame, pt: ParTable) -> list[str]:
 
 
 def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed,
-                   information, cluster) -> Result:
+                   information, cluster, bootstrap=1000, progress=None,
+                   boot_ci="percentile") -> Result:
     from .data.checks import model_array
     from .estimate.twolevel import TwoLevelData
     if outer is None:
         raise DataError("A two-level spec ('level:' blocks) needs the cluster column of "
                         "its level-2 units: --cluster client (API cluster='client'), or "
                         "--cluster therapist/client for a third level.")
-    if se == "bootstrap":
-        raise DataError("Bootstrap standard errors are not available for two-level "
-                        "models yet; use --se robust (two-level MLR) or standard.")
     client, therapist = (inner, outer) if inner is not None else (outer, None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -452,8 +451,8 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
         except EstimationError as exc:
             raise _estimation_failed(exc, pt, notes=notes) from None
         out = _inference(pt, lik, sol, se=se, clusters=therapists, level=level,
-                         mc_draws=mc_draws, bootstrap=0, seed=seed, progress=False,
-                         information=information)
+                         mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
+                         progress=progress, boot_ci=boot_ci, information=information)
     sizes = clients.sizes
     data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"), "labels": source.get("labels", {}),
@@ -465,19 +464,30 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
     data_info["icc"] = {v: iccs[v] for v in pt.observed if roles[v] != "between"}
     cnotes = [n for n in cnotes if "free parameters" not in n and "single case" not in n]
     if therapists is not None:
+        # clients within therapists: ICC(1) of the client means (z, ȳ) by
+        # therapist, design effect from the mean number of clients per therapist
         data_info["therapist"] = therapists.describe()
-        notes += cluster_info(therapist, therapists.codes, therapists.sizes,
-                              data.d, data.names, pt.npar)[1]
+        _, tnotes, ticcs = cluster_info(therapist, therapists.codes, therapists.sizes,
+                                        data.d, data.names, pt.npar)
+        notes += tnotes
+        data_info["icc_therapist"] = {v: ticcs[v] for v in pt.observed if v in ticcs}
+        data_info["therapist"]["sessions"] = sizes_of(therapists.sum(sizes))
     notes += out.pop("notes")
     estimation = out.pop("estimation")
     out["fit"]["nclusters"] = clients.n
     prov = provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
                                           meanstructure=True, estimation=estimation,
                                           mc_draws=mc_draws, seed=seed,
+                                          bootstrap=bootstrap if se == "bootstrap" else None,
                                           information=information or lik.default_information,
                                           likelihood=lik.kind))
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
+
+
+def sizes_of(counts) -> dict:
+    counts = np.asarray(counts)
+    return {"min": int(counts.min()), "max": int(counts.max()), "mean": float(counts.mean())}
 
 
 def therapist_clusters(frame, kept, client, therapist, clients: Clusters) -> Clusters:
@@ -531,6 +541,13 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
         scaled = robust_test.scaled_fit(lik, theta, clusters, fit, A, B)
         notes += scaled.pop("notes", [])
         fit.update(scaled)
+    elif pt.multilevel:     # whole therapists (or clients) with their sessions
+        from .estimate import twolevel_bootstrap
+        draws = twolevel_bootstrap.run(pt, lik, sol, therapists=clusters, n=bootstrap,
+                                       seed=seed, progress=progress, level=level,
+                                       interval=boot_ci)
+        V = draws["vcov"]
+        se_kind = "bootstrap.cluster"
     else:  # bootstrap
         from .estimate import bootstrap as boot
         draws = boot.run(pt, lik.ram, lik.mom, sol,

@@ -242,6 +242,12 @@ class Result:
             lines.append(f"Intraclass correlations by {d['cluster']['name']} (ICC(1), design effect)")
             for v, (icc, deff) in d["icc"].items():
                 lines.append(f"  {v:<20} {icc:7.3f} {deff:7.3f}")
+        if d.get("icc_therapist"):
+            lines.append("")
+            lines.append(f"Intraclass correlations of {d['cluster']['name']} means by "
+                         f"{d['therapist']['name']} (ICC(1), design effect)")
+            for v, (icc, deff) in d["icc_therapist"].items():
+                lines.append(f"  {v:<20} {icc:7.3f} {deff:7.3f}")
         if self.warnings:
             lines.append("")
             lines.append("Warnings")

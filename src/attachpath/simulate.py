@@ -170,7 +170,7 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
              min_sessions: int = 2, max_sessions: int = 10, effects: dict | None = None, *,
              dropout: float = 0.15, dropout_mar: float = -0.3, skip: float = 0.08,
              missing: float = 0.02, missing_post: float = 0.0,
-             caseload_shape: float = 1.0) -> Simulation:
+             caseload_shape: float = 1.0, therapist_icc: float | None = None) -> Simulation:
     """Simulate one data set; the same arguments give identical output.
 
     Args:
@@ -195,6 +195,14 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
             client level.
         caseload_shape: gamma shape of the caseload weights (smaller = more
             skewed).
+        therapist_icc: therapist share of the disturbance variance of every
+            client-level outcome (the latent client means of CATS and TDS,
+            and iip_post), e.g. 0 to 0.3 (the study's plausible range; 0.15 in
+            the coverage study); None keeps the small per-measure shares of
+            SESSION_MEASURES / CLIENT_MEASURES.  ECR and IIP-pre, measured
+            before therapy, never get therapist variance.  The paths stay
+            the same (marginal over therapists); truth["levels"] gives the
+            implied variances and ICCs at each level.
 
     Raises DataError for settings that cannot be simulated (e.g. fewer than
     two clients per therapist, effects implying a negative variance).
@@ -208,8 +216,8 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
     eff = _effects(effects)
     _check_design(n_therapists, n_clients, min_sessions, max_sessions,
                   dict(dropout=dropout, skip=skip, missing=missing, missing_post=missing_post),
-                  dropout_mar, caseload_shape)
-    model = _between_model(eff)
+                  dropout_mar, caseload_shape, therapist_icc)
+    model = _between_model(eff, therapist_icc)
     rng = np.random.default_rng(seed)
 
     # Design: caseloads and therapists' random intercepts.
@@ -224,7 +232,11 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
     k = len(_ORDER)
     L = _chol(model["psi_client"])
     zeta = rng.standard_normal((n_clients, k)) @ L.T
-    u = rng.standard_normal((n_therapists, k)) * np.sqrt(model["var_therapist"])
+    u = rng.standard_normal((n_therapists, k))
+    if therapist_icc is None:
+        u = u * np.sqrt(model["var_therapist"])
+    else:
+        u = u @ _chol(model["psi_therapist"]).T
     dist = zeta + u[t_idx]
     mu, B = model["mean"], model["B"]
     eta = np.empty((n_clients, k))
@@ -310,6 +322,7 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
         "min_sessions": min_sessions, "max_sessions": max_sessions,
         "dropout": dropout, "dropout_mar": dropout_mar, "skip": skip, "missing": missing,
         "missing_post": missing_post, "caseload_shape": caseload_shape,
+        "therapist_icc": therapist_icc,
         "effects": dict(eff), "session_measures": SESSION_MEASURES,
         "client_measures": CLIENT_MEASURES, "scales": {k_: list(v) for k_, v in SCALES.items()},
     }
@@ -335,7 +348,7 @@ def _effects(effects):
     return eff
 
 
-def _check_design(n_t, n_c, lo, hi, probs, dropout_mar, shape):
+def _check_design(n_t, n_c, lo, hi, probs, dropout_mar, shape, therapist_icc=None):
     if not (isinstance(n_t, (int, np.integer)) and n_t >= 1):
         raise DataError(f"n_therapists must be a positive whole number, not {n_t!r}.")
     if not (isinstance(n_c, (int, np.integer)) and n_c >= 2 * n_t):
@@ -351,6 +364,10 @@ def _check_design(n_t, n_c, lo, hi, probs, dropout_mar, shape):
             raise DataError(f"{name} must be a probability in [0, 1), not {p!r}.")
     if not math.isfinite(dropout_mar) or not (shape > 0):
         raise DataError("dropout_mar must be finite and caseload_shape positive.")
+    if therapist_icc is not None and not (isinstance(therapist_icc, (int, float))
+                                          and 0 <= therapist_icc < 1):
+        raise DataError(f"therapist_icc must be a share in [0, 1) (the study's range is "
+                        f"0 to 0.3), not {therapist_icc!r}.", value=therapist_icc)
 
 
 def _sd_between(v: str) -> float:
@@ -365,7 +382,13 @@ def _var_therapist(v: str) -> float:
     return m["therapist"] * m["sd"] ** 2
 
 
-def _between_model(eff: dict) -> dict:
+#: Client-level outcomes that therapist_icc applies to (ECR and IIP-pre are
+#: measured before therapy, so therapists cannot shape them).
+_THERAPIST_OUTCOMES = ("cats_secure", "cats_avoid", "cats_preoc", "tds_ge", "tds_ga",
+                       "iip_post")
+
+
+def _between_model(eff: dict, therapist_icc: float | None = None) -> dict:
     """Raw-unit recursive model of the between-client variables (order _ORDER)."""
     k = len(_ORDER)
     idx = {v: i for i, v in enumerate(_ORDER)}
@@ -398,7 +421,15 @@ def _between_model(eff: dict) -> dict:
     B = Bs * D[:, None] / D[None, :]
     P = Ps * np.outer(D, D)
     var_t = np.array([_var_therapist(v) for v in _ORDER])
-    psi_client = P - np.diag(var_t)
+    psi_t = np.diag(var_t)
+    if therapist_icc is not None:
+        # the therapist part of the outcomes' disturbances is a share of their
+        # whole covariance (correlated as the client parts are), so both parts
+        # stay positive definite whatever the share
+        out = np.array([v in _THERAPIST_OUTCOMES for v in _ORDER])
+        psi_t = therapist_icc * P * np.outer(out, out)
+        var_t = np.diag(psi_t).copy()
+    psi_client = P - psi_t
     bad = np.flatnonzero(np.diag(psi_client) <= 0)
     if len(bad):
         raise DataError(f"The therapist variance of '{_ORDER[bad[0]]}' exceeds its "
@@ -406,7 +437,9 @@ def _between_model(eff: dict) -> dict:
     mean = np.array([(SESSION_MEASURES.get(v) or CLIENT_MEASURES[v])["mean"] for v in _ORDER])
     inv = np.linalg.inv(np.eye(k) - B)
     return {"B": B, "B_std": Bs, "psi": P, "psi_client": psi_client, "var_therapist": var_t,
-            "sigma": inv @ P @ inv.T, "mean": mean, "sd_between": D}
+            "sigma": inv @ P @ inv.T, "sigma_therapist": inv @ psi_t @ inv.T,
+            "psi_therapist": psi_t,
+            "mean": mean, "sd_between": D}
 
 
 def _chol(cov: np.ndarray) -> np.ndarray:
@@ -529,7 +562,29 @@ def _truth(model, eff, sessions, clipped) -> dict:
         "icc": icc,
         "manifest_approx": manifest,
         "clipped_share": clipped,
+        "levels": _levels(model),
     }
+
+
+def _levels(model) -> dict:
+    """Variances of the latent client means split into therapist and client
+    parts (therapist intercepts carried down the paths), the therapist ICC
+    of each (therapist share of the between-client variance), and the
+    within-client (session) variances."""
+    sig, sig_t = model["sigma"], model["sigma_therapist"]
+    out = {"definition": (
+        "between-client variance of each latent client mean (marginal over "
+        "therapists) = therapist part + client part; therapist_icc = therapist "
+        "part / between-client variance; within: session deviations' variance "
+        "around the client mean"),
+        "therapist": {}, "client": {}, "within": {}}
+    for i, v in enumerate(_ORDER):
+        total, t = float(sig[i, i]), float(sig_t[i, i])
+        out["therapist"][v] = {"variance": t, "therapist_icc": t / total if total > 0 else 0.0}
+        out["client"][v] = {"variance": total - t}
+    for v in SESSION_MEASURES:
+        out["within"][v] = {"variance": _within_sd(v) ** 2}
+    return out
 
 
 def _manifest_approx(model, eff, sessions, a, b, c) -> dict:

@@ -144,3 +144,54 @@ def test_module_entry_point(tmp_path, capsys):
     assert main(["--regenerate-example", "--out", str(tmp_path)]) == 0
     assert (tmp_path / SESSIONS_FILE).exists()
     assert "wrote" in capsys.readouterr().out
+
+
+# -- therapist ICC of the client-level outcomes (issue 13 item 4) ---------------------
+
+def _anova_icc(values, groups):
+    g = pd.Series(values).groupby(np.asarray(groups))
+    n, k = len(values), g.ngroups
+    sizes = g.size()
+    ssb = float((sizes * (g.mean() - np.mean(values)) ** 2).sum())
+    ssw = float(((pd.Series(values) - g.transform("mean")) ** 2).sum())
+    msb, msw = ssb / (k - 1), ssw / (n - k)
+    n0 = (n - float((sizes ** 2).sum()) / n) / (k - 1)
+    return (msb - msw) / (msb + (n0 - 1) * msw)
+
+
+@pytest.mark.parametrize("icc", [0.0, 0.15, 0.3])
+def test_therapist_icc_of_client_level_outcomes(icc):
+    """400 therapists x 10 clients: the ICC(1) of the latent client means by
+    therapist has a sampling SE of about 0.015 at 0.15; 0.05 is > 3 SE."""
+    sim = simulate(seed=11, n_therapists=400, n_clients=4000, therapist_icc=icc)
+    levels = sim.truth["levels"]
+    lat = sim.latent
+    for v in ("cats_secure", "tds_ge", "iip_post"):
+        truth = levels["therapist"][v]["therapist_icc"]
+        assert _anova_icc(lat[v].to_numpy(), lat["therapist"]) == pytest.approx(truth, abs=0.05)
+        # at least the therapist share of a disturbance reaches the outcome
+        # (ECR upstream has none, so the share of the total can be lower)
+        assert (truth > 0) == (icc > 0)
+        parts = levels["therapist"][v]["variance"] + levels["client"][v]["variance"]
+        assert parts == pytest.approx(sim.truth["between"][v]["variance"], rel=1e-12)
+    # measured before therapy: no therapist variance
+    for v in ("ecr_anx", "ecr_avoid", "iip_pre"):
+        assert levels["therapist"][v]["variance"] == 0.0
+    assert sim.params["therapist_icc"] == icc
+    if icc == 0.0:
+        assert all(levels["therapist"][v]["therapist_icc"] == 0.0 for v in levels["therapist"])
+
+
+def test_therapist_icc_keeps_the_paths_and_the_default():
+    base = simulate(seed=5, n_therapists=10, n_clients=60)
+    more = simulate(seed=5, n_therapists=10, n_clients=60, therapist_icc=0.3)
+    for k in ("a", "b", "c", "indirect_abc"):
+        assert more.truth[k] == pytest.approx(base.truth[k], rel=1e-12)
+    assert base.params["therapist_icc"] is None
+    assert not base.sessions.equals(more.sessions)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, "0.2"])
+def test_therapist_icc_out_of_range(bad):
+    with pytest.raises(DataError, match="therapist_icc"):
+        simulate(seed=1, n_therapists=10, n_clients=60, therapist_icc=bad)

@@ -32,6 +32,10 @@ def add_command(subparsers) -> None:
                    help="most session rows per client (default: 10)")
     s.add_argument("--missing-post", type=float, default=0.0, metavar="P",
                    help="share of clients without iip_post (default: 0)")
+    s.add_argument("--therapist-icc", type=float, default=None, metavar="R",
+                   help="therapist share of the variance of the client-level outcomes "
+                        "(CATS, TDS, IIP post), e.g. 0 to 0.3 (default: small per-measure "
+                        "shares)")
     s.set_defaults(func=run_simulate)
 
 
@@ -41,7 +45,7 @@ def run_simulate(args) -> int:
 
     sim = simulate(seed=args.seed, n_therapists=args.therapists, n_clients=args.clients,
                    min_sessions=args.min_sessions, max_sessions=args.max_sessions,
-                   missing_post=args.missing_post)
+                   missing_post=args.missing_post, therapist_icc=args.therapist_icc)
     csv_path, truth_path = write_simulation(sim, args.out)
     t = sim.truth
     print(f"Simulated {len(sim.sessions)} sessions of {args.clients} clients and "

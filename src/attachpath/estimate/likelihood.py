@@ -236,6 +236,10 @@ class TwoLevelML:
 
     # estimation ------------------------------------------------------------------------
     def _fit_saturated(self):
+        return self._finish(self._saturated_start(), what="the saturated two-level model")
+
+    def _saturated_start(self) -> np.ndarray:
+        """Pooled-within and cluster-mean moments: near the saturated MLE."""
         d = self.data
         sw = d.pooled_within()
         mu, C = d.between_start()
@@ -250,7 +254,7 @@ class TwoLevelML:
                                      else C[ib[r.lhs], ib[r.rhs]])
             elif r.op == "~1":
                 theta[r.free - 1] = mu[ib[r.lhs]]
-        return self._finish(theta, what="the saturated two-level model")
+        return theta
 
     def _finish(self, theta, what="the model"):
         if not np.isfinite(self.discrepancy(theta)):

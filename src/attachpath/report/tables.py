@@ -68,7 +68,8 @@ def is_robust(res) -> bool:
 def se_phrase(res) -> str:
     """'cluster-robust (sandwich ...), 44 therapist clusters' etc."""
     out = SE_SHORT.get(res.se_kind, res.se_kind)
-    c = res.data_info.get("cluster")
+    # sessions in clients in therapists: the SEs are the therapists'
+    c = res.data_info.get("therapist") or res.data_info.get("cluster")
     if c and se_kind(res.se_kind).clustered:
         out += f", {c['n']} clusters of '{c['name']}'"
     return out
@@ -300,8 +301,32 @@ def icc_table(res, title=None) -> Table | None:
                  " cases, mean ", F.num(c["mean"], 1), "); design effect = 1 + (mean cluster size "
                  "\u2212 1) \u00d7 ICC. A design effect above about 2 means that ignoring the "
                  "clustering would understate standard errors noticeably."])
-    return Table(title=title or f"Intraclass correlations by {c['name']}",
-                 header=["Variable", "ICC(1)", "Design effect"], rows=rows, note=note, align="lrr")
+    t = d.get("icc_therapist")
+    if not t:
+        return Table(title=title or f"Intraclass correlations by {c['name']}",
+                     header=["Variable", "ICC(1)", "Design effect"], rows=rows, note=note,
+                     align="lrr")
+    # three levels: sessions within clients, and client means within therapists
+    th = d["therapist"]
+    dash = F.EN_DASH
+    rows = []
+    for v in list(t):
+        icc, deff = d["icc"].get(v, (None, None))
+        rows.append([names.get(v, v),
+                     dash if icc is None else F.num(icc, 3, bounded=True),
+                     dash if deff is None else F.num(deff, 2),
+                     F.num(t[v][0], 3, bounded=True), F.num(t[v][1], 2)])
+    note = join(["ICC(1) from one-way ANOVAs: sessions by '", c["name"], "' (",
+                 F.integer(c["n"]), " clusters of ", F.integer(c["min"]), dash,
+                 F.integer(c["max"]), " sessions), and ", c["name"], " means by '",
+                 th["name"], "' (", F.integer(th["n"]), " clusters of ", F.integer(th["min"]),
+                 dash, F.integer(th["max"]), " ", c["name"], "s); ", dash,
+                 ": a level-2 variable, constant within ", c["name"], ". Design effect = "
+                 "1 + (mean cluster size \u2212 1) \u00d7 ICC."])
+    return Table(title=title or f"Intraclass correlations by {c['name']} and {th['name']}",
+                 header=["Variable", f"ICC(1) {c['name']}", "Design effect",
+                         f"ICC(1) {th['name']}", "Design effect"],
+                 rows=rows, note=note, align="lrrrr")
 
 
 # -- Jupyter fragments ---------------------------------------------------------------
