@@ -54,7 +54,7 @@ def numerical_information(gradient, theta, h: float = 1e-6) -> np.ndarray:
 def verified_solution(lik, theta, method: str, what: str, check: str) -> engine.Solution:
     """Fisher scoring from θ, accepted only when the gradient vanishes
     (max |dF/dθ| ≤ GRAD_TOL); else an EstimationError saying what to try."""
-    theta, it, gnorm = fisher_scoring(lik, theta, max_iter=MAX_SCORING)
+    theta, it, gnorm = fisher_scoring(lik, theta, max_iter=MAX_SCORING, tol=GRAD_TOL / 10)
     f = lik.discrepancy(theta)
     if not np.isfinite(f) or gnorm > GRAD_TOL:
         raise EstimationError(

@@ -209,6 +209,22 @@ class TwoLevelModel:
         return (self.ram1.jacobian(theta, values[self.rows1]),
                 self.ram2.jacobian(theta, values[self.rows2]))
 
+    def state(self, theta, values):
+        """What the likelihood, its gradient and information share at θ: the
+        level moments, the size-group covariances V_s, their inverses and
+        log-determinants.  Kept for the last few single θ (a scoring step
+        asks for the value, then the gradient and information, at one θ)."""
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim == 1:
+            key = (theta.tobytes(), np.asarray(values, dtype=float).tobytes())
+            memo = self.__dict__.setdefault("_state_memo", {})
+            if key not in memo:
+                if len(memo) > 8:
+                    memo.clear()
+                memo[key] = _state(self, theta, values)
+            return memo[key]
+        return _state(self, theta, values)
+
     def between(self, theta, values):
         """(Σ_W, μ in between space, E_B Σ_B E_B', E_W Σ_W E_W')."""
         s1, m1, s2, m2 = self.moments(theta, values)
@@ -227,28 +243,49 @@ def _tr(A, B):
     return np.einsum("...ij,...ji->...", A, B)
 
 
-def loglik(model: TwoLevelModel, theta, values):
-    """The two-level log-likelihood at θ (−inf where a covariance is not
-    positive definite); θ may carry leading batch dimensions."""
+@dataclass(frozen=True)
+class _State:
+    s1: np.ndarray
+    mu: np.ndarray
+    VB: np.ndarray
+    VW: np.ndarray
+    ld1: np.ndarray
+    ldV: np.ndarray
+    ok: np.ndarray
+    inv1: np.ndarray
+    Vinv: np.ndarray
+    dev: np.ndarray
+    T: np.ndarray
+
+
+def _state(model: TwoLevelModel, theta, values) -> _State:
     data = model.data
     s1, mu, VB, VW = model.between(theta, values)
     sign1, ld1 = np.linalg.slogdet(s1)
     V = _size_covariances(data, VB, VW)
     signV, ldV = np.linalg.slogdet(V)
     ok = (sign1 > 0) & np.all(signV > 0, axis=-1)
-    J, N = data.n_clusters, data.n
     # covariances that are not positive definite are swapped for I (their
-    # value is −inf below), so no warning can arise in the inverses
+    # likelihood is −inf), so no warning can arise in the inverses
     inv1 = np.linalg.inv(np.where(ok[..., None, None], s1, np.eye(s1.shape[-1])))
     Vinv = np.linalg.inv(np.where(ok[..., None, None, None], V, np.eye(V.shape[-1])))
-    within = -0.5 * ((N - J) * ld1 + _tr(inv1, data.W_total))
     dev = data.mean - mu[..., None, :]
     T = data.cov + dev[..., :, None] * dev[..., None, :]
+    return _State(s1, mu, VB, VW, ld1, ldV, ok, inv1, Vinv, dev, T)
+
+
+def loglik(model: TwoLevelModel, theta, values):
+    """The two-level log-likelihood at θ (−inf where a covariance is not
+    positive definite); θ may carry leading batch dimensions."""
+    data = model.data
+    st = model.state(theta, values)
+    J, N = data.n_clusters, data.n
+    within = -0.5 * ((N - J) * st.ld1 + _tr(st.inv1, data.W_total))
     py, pz = len(data.y), len(data.z)
-    between = -0.5 * np.sum(data.count * (ldV + py * np.log(data.sizes) + _tr(Vinv, T)),
-                            axis=-1)
+    between = -0.5 * np.sum(data.count * (st.ldV + py * np.log(data.sizes)
+                                          + _tr(st.Vinv, st.T)), axis=-1)
     ll = within + between - 0.5 * (N * py + J * pz) * LOG2PI
-    ll = np.where(ok, ll, -np.inf)
+    ll = np.where(st.ok, ll, -np.inf)
     return float(ll) if np.ndim(ll) == 0 else ll
 
 
@@ -256,11 +293,8 @@ def _moment_gradients(model, theta, values):
     """dℓ/d(μ) in between space, dℓ/dvech(V_s) summed plain and ÷ s, and
     dℓ/dvech(Σ_W) of the within part (batch dimensions of θ kept)."""
     data = model.data
-    s1, mu, VB, VW = model.between(theta, values)
-    inv1 = np.linalg.inv(s1)
-    Vinv = np.linalg.inv(_size_covariances(data, VB, VW))
-    dev = data.mean - mu[..., None, :]
-    T = data.cov + dev[..., :, None] * dev[..., None, :]
+    st = model.state(theta, values)
+    inv1, Vinv, dev, T = st.inv1, st.Vinv, st.dev, st.T
     c = data.count[:, None, None]
     GV = -0.5 * c * (Vinv - Vinv @ T @ Vinv)
     g_mu = np.einsum("k,...kij,...kj->...i", data.count, Vinv, dev)
@@ -286,9 +320,8 @@ def gradient(model: TwoLevelModel, theta, values) -> np.ndarray:
 def expected_information(model: TwoLevelModel, theta, values) -> np.ndarray:
     """Expected information of ℓ (total, not per row) at θ."""
     data = model.data
-    s1, mu, VB, VW = model.between(theta, values)
-    inv1 = np.linalg.inv(s1)
-    Vinv = np.linalg.inv(_size_covariances(data, VB, VW))
+    st = model.state(theta, values)
+    inv1, Vinv = st.inv1, st.Vinv
     J1, J2 = model.jacobians(theta, values)
     p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
     D_mu = model.E_B @ J2[:p2] + model.E_W @ J1[:p1]
