@@ -18,12 +18,11 @@ the resampling units.
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 
 import numpy as np
 
-from ..errors import AttachpathError, BootstrapWarning, EstimationError, OptionError
+from ..errors import BootstrapWarning, EstimationError, OptionError
 from . import closedform, engine, ml
 from .distributions import norm_cdf, norm_ppf
 
@@ -237,30 +236,14 @@ def bca(draws, est, jack, level):
 def run(pt, ram, mom, sol, *, clusters=None, n=1000, seed=None, progress=False,
         level=0.95, interval="percentile") -> dict:
     """Bootstrap summary used by fit(): SEs, intervals and draw counts."""
-    from ..effects import Defined
-    if n < 2:
-        raise EstimationError("The bootstrap needs at least 2 draws.")
-    if interval not in ("percentile", "bca"):
-        raise OptionError(f"Bootstrap intervals are 'percentile' or 'bca', not '{interval}'.")
-    defined = Defined.from_partable(pt)
+    defined = check_request(pt, n, interval)
     theta = sol.theta
     draws, causes = replicates(pt, ram, mom.X, theta, clusters=clusters, n=n, seed=seed,
                                progress=progress)
     ok = np.all(np.isfinite(draws), axis=1)
-    good = draws[ok]
     failed = n - int(ok.sum())
-    if len(good) < 2:
-        raise EstimationError(f"All but {len(good)} of {n} bootstrap draws failed; "
-                              f"the model cannot be bootstrapped on these data.")
-    def_draws = defined.evaluate(good) if len(defined) else np.zeros((len(good), 0))
-    both = np.hstack([good, def_draws])
-    est = np.concatenate([theta, defined.evaluate(theta)])
-    if interval == "bca":
-        jack = jackknife(pt, ram, mom.X, theta, defined, clusters)
-        ci = bca(both, est, jack, level)
-    else:
-        ci = percentile(both, level)
-    se = both.std(axis=0, ddof=1)
+    good, se, ci = summarize(draws, theta, defined, level, interval,
+                             lambda: jackknife(pt, ram, mom.X, theta, defined, clusters))
     k = len(theta)
     notes = [failure_note(n, causes, clusters is not None)] if failed else []
     if failed > FAILED_SHARE_WARNING * n:
@@ -271,6 +254,31 @@ def run(pt, ram, mom, sol, *, clusters=None, n=1000, seed=None, progress=False,
             "vcov": np.atleast_2d(np.cov(good, rowvar=False)),
             "def_ci": ci[k:], "notes": notes,
             "unit": "cluster" if clusters is not None else "case"}
+
+
+def check_request(pt, n: int, interval: str):
+    """The := parameters of pt, once n and interval are known to be usable."""
+    from ..effects import Defined
+    if n < 2:
+        raise EstimationError("The bootstrap needs at least 2 draws.")
+    if interval not in ("percentile", "bca"):
+        raise OptionError(f"Bootstrap intervals are 'percentile' or 'bca', not '{interval}'.")
+    return Defined.from_partable(pt)
+
+
+def summarize(draws, theta, defined, level, interval, jackknife_of):
+    """(the good draws, SEs and intervals of θ then the := parameters) from
+    the R x k replicates, failed draws (NaN rows) left out; `jackknife_of`
+    gives the jackknife estimates BCa needs.  Shared by every bootstrap."""
+    good = draws[np.all(np.isfinite(draws), axis=1)]
+    if len(good) < 2:
+        raise EstimationError(f"All but {len(good)} of {len(draws)} bootstrap draws "
+                              f"failed; the model cannot be bootstrapped on these data.")
+    def_draws = defined.evaluate(good) if len(defined) else np.zeros((len(good), 0))
+    both = np.hstack([good, def_draws])
+    est = np.concatenate([theta, defined.evaluate(theta)])
+    ci = bca(both, est, jackknife_of(), level) if interval == "bca" else percentile(both, level)
+    return good, both.std(axis=0, ddof=1), ci
 
 
 def failure_note(n: int, causes: dict, clustered: bool) -> str:

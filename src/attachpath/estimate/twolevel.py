@@ -115,17 +115,9 @@ class TwoLevelData:
         Wj = np.einsum("ni,nj->nij", R, R)
         W = clusters.sum(Wj)
         d = np.hstack([zbar, ybar])
-        sizes, group, count = np.unique(sizes, return_inverse=True, return_counts=True)
-        q = d.shape[1]
-        mean = np.zeros((len(sizes), q))
-        np.add.at(mean, group, d)
-        mean /= count[:, None]
-        dc = d - mean[group]
-        cov = np.zeros((len(sizes), q, q))
-        np.add.at(cov, group, np.einsum("ji,jk->jik", dc, dc))
-        cov /= count[:, None, None]
+        sizes, group, count, mean, cov = size_groups(d, sizes)
         return cls(tuple(y), tuple(z), int(X.shape[0]), clusters, d, W, W.sum(axis=0),
-                   sizes.astype(float), group, Y, count.astype(float), mean, cov)
+                   sizes, group, Y, count, mean, cov)
 
     # starting points for the saturated model -----------------------------------
     def pooled_within(self) -> np.ndarray:
@@ -143,6 +135,21 @@ class TwoLevelData:
         floor = 0.05 * max(np.max(np.abs(np.diag(C))), 1e-8)
         C = (vecs * np.maximum(vals, floor)) @ vecs.T
         return mu, C
+
+
+def size_groups(d: np.ndarray, cluster_sizes: np.ndarray):
+    """(distinct sizes, group of each cluster, clusters per size, mean and
+    biased covariance of the clusters' (z, ȳ) per size)."""
+    sizes, group, count = np.unique(cluster_sizes, return_inverse=True, return_counts=True)
+    q = d.shape[1]
+    mean = np.zeros((len(sizes), q))
+    np.add.at(mean, group, d)
+    mean /= count[:, None]
+    dc = d - mean[group]
+    cov = np.zeros((len(sizes), q, q))
+    np.add.at(cov, group, np.einsum("ji,jk->jik", dc, dc))
+    cov /= count[:, None, None]
+    return sizes.astype(float), group, count.astype(float), mean, cov
 
 
 # -- the model: θ -> moments ----------------------------------------------------------

@@ -18,10 +18,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import AttachpathError, DataError, EstimationError
+from ..errors import DataError, EstimationError
 from . import bootstrap as boot
 from .clusters import Clusters
-from .twolevel import TwoLevelData
+from .twolevel import TwoLevelData, size_groups
 
 # A draw is converged at max |dF/dθ| < 1e-6, the tolerance single-level fits
 # and their bootstrap draws accept (engine.GRAD_TOL).  Scoring converges
@@ -44,18 +44,9 @@ def resampled(data: TwoLevelData, clients: np.ndarray) -> TwoLevelData:
     J = len(clients)
     cl = Clusters(data.clusters.name, np.arange(J), np.repeat(np.arange(J), sizes), sizes)
     d, W = data.d[clients], data.W[clients]
-    usizes, group, count = np.unique(sizes, return_inverse=True, return_counts=True)
-    q = d.shape[1]
-    mean = np.zeros((len(usizes), q))
-    np.add.at(mean, group, d)
-    mean /= count[:, None]
-    dc = d - mean[group]
-    cov = np.zeros((len(usizes), q, q))
-    np.add.at(cov, group, np.einsum("ji,jk->jik", dc, dc))
-    cov /= count[:, None, None]
+    usizes, group, count, mean, cov = size_groups(d, sizes)
     return replace(data, n=int(sizes.sum()), clusters=cl, d=d, W=W, W_total=W.sum(axis=0),
-                   sizes=usizes.astype(float), size_group=group, rows=rows,
-                   count=count.astype(float), mean=mean, cov=cov)
+                   sizes=usizes, size_group=group, rows=rows, count=count, mean=mean, cov=cov)
 
 
 def _members(data: TwoLevelData) -> list[np.ndarray]:
@@ -191,28 +182,13 @@ def run(pt, lik, sol, *, therapists=None, n=1000, seed=None, progress=False,
         level=0.95, interval="percentile", workers=None) -> dict:
     """Bootstrap summary for fit(): SEs, intervals and draw counts, in the
     form of estimate.bootstrap.run."""
-    from ..effects import Defined
-    if n < 2:
-        raise EstimationError("The bootstrap needs at least 2 draws.")
-    if interval not in ("percentile", "bca"):
-        raise AttachpathError(f"Bootstrap intervals are 'percentile' or 'bca', not '{interval}'.")
-    defined = Defined.from_partable(pt)
+    defined = boot.check_request(pt, n, interval)
     theta = sol.theta
     draws, failed = replicates(lik, theta, therapists=therapists, n=n, seed=seed,
                                progress=progress, workers=workers)
     ok = np.all(np.isfinite(draws), axis=1)
-    good = draws[ok]
-    if len(good) < 2:
-        raise EstimationError(f"All but {len(good)} of {n} bootstrap draws failed; "
-                              f"the model cannot be bootstrapped on these data.")
-    def_draws = defined.evaluate(good) if len(defined) else np.zeros((len(good), 0))
-    both = np.hstack([good, def_draws])
-    est = np.concatenate([theta, defined.evaluate(theta)])
-    if interval == "bca":
-        ci = boot.bca(both, est, jackknife(lik, theta, defined, therapists), level)
-    else:
-        ci = boot.percentile(both, level)
-    se = both.std(axis=0, ddof=1)
+    good, se, ci = boot.summarize(draws, theta, defined, level, interval,
+                                  lambda: jackknife(lik, theta, defined, therapists))
     k = len(theta)
     unit = therapists.name if therapists is not None else lik.data.clusters.name
     notes = []
