@@ -74,7 +74,8 @@ time_it <- function(est) {
 }
 cat(jsonlite::toJSON(list(ml = time_it("ML"), mlr = time_it("MLR"),
                           lavaan = as.character(packageVersion("lavaan")),
-                          R = paste(R.version$major, R.version$minor, sep = "."))))
+                          R = paste(R.version$major, R.version$minor, sep = ".")),
+                     auto_unbox = TRUE))
 """
 
 R_ONE_FIT = r"""
