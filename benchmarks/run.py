@@ -354,6 +354,18 @@ def main() -> int:
         lines += ["", "## Two-level fits", "", *two.stdout.strip().splitlines()[1:]]
     else:
         errors.append(("two-level", two.stderr[-2000:]))
+    # the cluster-robust fit at 330 to 1,000,000 rows beside lavaan (issue 17,
+    # item 14), measured by benchmarks/large.py (a few minutes: not with --quick)
+    if not args.quick:
+        big = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "large.py")]
+                             + (["--no-r"] if args.no_r else []),
+                             capture_output=True, text=True)
+        if big.returncode == 0:
+            table_at = big.stdout.find("| rows |")
+            lines += ["", "## Cluster-robust fit at growing sizes", "",
+                      *big.stdout[table_at:].strip().splitlines()]
+        else:
+            errors.append(("large", big.stderr[-2000:]))
     if errors:
         lines += ["", "## Errors", ""]
         for label, err in errors:
