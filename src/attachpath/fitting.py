@@ -110,7 +110,9 @@ def _check_two_level(pt: ParTable, data, cluster) -> ParTable:
 
 # -- data ----------------------------------------------------------------------
 
-def _load_data(data) -> tuple[pd.DataFrame, dict]:
+def _load_data(data, columns=None) -> tuple[pd.DataFrame, dict]:
+    """(the frame, where it came from); `columns` as in read_data: a file is
+    read for those columns only."""
     if isinstance(data, pd.DataFrame):
         return data, {"source": "DataFrame", "labels": dict(data.attrs.get("labels", {}))}
     from .data.io import Dataset
@@ -125,7 +127,7 @@ def _load_data(data) -> tuple[pd.DataFrame, dict]:
         raise DataError(f"data must be a pandas DataFrame or the path of a data file "
                         f"(.csv, .tsv, .parquet, .sav), not {type(data).__name__}.{hint}")
     from .data.io import read_data, reading_note
-    ds = read_data(data)
+    ds = read_data(data, columns=columns)
     notes = [reading_note(ds.path, ds.reading)] if ds.reading else []
     return ds.frame, {"source": str(ds.path), "sha256": ds.sha256, "labels": ds.labels,
                       "notes": notes}
@@ -251,8 +253,11 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         meanstructure = cluster is not None or missing != "listwise"
     pt = partable_of(spec, meanstructure=meanstructure, std_lv=std_lv,
                      orthogonal=orthogonal)
-    frame, source = _load_data(data)
-    check_columns(pt, frame.columns)
+    # a file is read for the model's columns only (and the cluster columns,
+    # and id-like ones for the repeated-id check): a wide file costs no memory
+    wanted = set(pt.observed) | {c for c in (outer, inner) if c is not None}
+    frame, source = _load_data(data, columns=lambda c: c in wanted or _id_like(c))
+    check_columns(pt, frame.attrs.get("all_columns", frame.columns))
     if pt.multilevel:
         if missing != "listwise":
             raise OptionError("Full-information ML (--missing fiml) is not available for "
@@ -272,7 +277,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         X, info = model_array(frame, list(pt.observed), cluster=cluster,
                               missing="listwise" if missing == "listwise" else "fiml")
     notes = source.get("notes", []) + [str(w.message) for w in caught] + list(pt.notes)
-    notes += _latent_column_notes(pt, frame.columns)
+    notes += _latent_column_notes(pt, frame.attrs.get("all_columns", frame.columns))
     if cluster is None:
         notes += repeated_id_notes(frame, pt)
     ids = None if cluster is None else np.asarray(info["clusters"])
@@ -399,14 +404,17 @@ def cluster_levels(cluster) -> tuple[str | None, str | None]:
 _ID_WORDS = ("id", "client", "patient", "subject", "person", "participant", "case")
 
 
+def _id_like(column) -> bool:
+    name = str(column).lower()
+    return any(w == name or name.endswith(w) or name.startswith(w) for w in _ID_WORDS)
+
+
 def repeated_id_notes(frame: pd.DataFrame, pt: ParTable) -> list[str]:
     """A single-level fit to rows whose id-like column repeats (session rows
     of clients) treats them as independent cases: say so."""
     used = set(pt.observed)
     for col in frame.columns:
-        name = str(col).lower()
-        if col in used or not any(w == name or name.endswith(w) or name.startswith(w)
-                                  for w in _ID_WORDS):
+        if col in used or not _id_like(col):
             continue
         values = frame[col]
         n_unique = values.nunique(dropna=True)
@@ -433,7 +441,7 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
         warnings.simplefilter("always")
         X, info = model_array(frame, list(pt.observed), cluster=client)
     notes = [str(w.message) for w in caught] + list(pt.notes)
-    notes += _latent_column_notes(pt, frame.columns)
+    notes += _latent_column_notes(pt, frame.attrs.get("all_columns", frame.columns))
     kept = np.asarray(info["kept"])
     clients = Clusters.from_ids(client, info["clusters"])
     roles = pt.variable_levels

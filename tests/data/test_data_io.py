@@ -206,3 +206,27 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(DataError, match=r"pip install 'attachpath\[parquet\]'") as err:
         read_data(path)
     assert "clients.parquet" in str(err.value)
+
+
+def test_a_fit_reads_only_the_columns_it_uses(tmp_path):
+    """Issue 17, item 15: a wide file costs the columns the model uses, not
+    all of them; the header's names stay for hints."""
+    import numpy as np
+    import pandas as pd
+
+    import attachpath as ap
+    from attachpath.data.io import read_data
+    rng = np.random.default_rng(3)
+    n = 200
+    wide = pd.DataFrame(rng.normal(size=(n, 3)), columns=["y", "x", "z"])
+    for k in range(300):           # text columns: parsing them would cost time and memory
+        wide[f"note_{k}"] = "free text, not a number"
+    path = tmp_path / "wide.csv"
+    wide.to_csv(path, index=False)
+    ds = read_data(path, columns=lambda c: c in {"y", "x"})
+    assert list(ds.frame.columns) == ["y", "x"]
+    assert len(ds.frame.attrs["all_columns"]) == 303
+    res = ap.fit("y ~ x", str(path))
+    assert res.nobs == n
+    with pytest.raises(Exception, match="Did you mean 'z'"):
+        ap.fit("y ~ x", str(path), cluster="zz")

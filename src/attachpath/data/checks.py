@@ -210,7 +210,8 @@ def column_index(names: tuple[str, ...]) -> pd.Index:
 
 def _require(frame, col, what) -> None:
     if col not in frame.columns:
-        names = [str(c) for c in frame.columns]
+        # a frame read for some columns keeps the header's names for hints
+        names = [str(c) for c in frame.attrs.get("all_columns", frame.columns)]
         hint = closest(col, names)
         msg = f"The {what} '{col}' is not in the data."
         if hint:

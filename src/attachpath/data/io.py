@@ -72,7 +72,7 @@ class Dataset:
         return self.source
 
 
-def read_data(path, *, encoding: str = "utf-8-sig", na_values=None) -> Dataset:
+def read_data(path, *, encoding: str = "utf-8-sig", na_values=None, columns=None) -> Dataset:
     """Read a .csv, .tsv, .parquet or .sav file into a `Dataset`.
 
     CSV and TSV files are read as UTF-8 (a byte-order mark is allowed) unless
@@ -81,7 +81,10 @@ def read_data(path, *, encoding: str = "utf-8-sig", na_values=None) -> Dataset:
     (`Dataset.labels`) and value labels (`Dataset.value_labels`); user-defined
     missing values become NaN.  `na_values` (e.g. ["-99", "999"]) are more
     missing-value codes: matching cells of every format become NaN (numbers
-    compare by value, so -99 also matches -99.0).
+    compare by value, so -99 also matches -99.0).  `columns` (a function of
+    a column name) reads only the columns it accepts from a CSV or TSV file
+    (a fit reads only its variables, however wide the file); the header's
+    names stay in `frame.attrs["all_columns"]`.
 
     Raises DataError, with a full sentence naming the file, when the file is
     missing, is a directory, has an extension not in SUPPORTED_FORMATS, cannot
@@ -120,10 +123,11 @@ def read_data(path, *, encoding: str = "utf-8-sig", na_values=None) -> Dataset:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(f"Cannot read '{path}': {exc.strerror or exc}.") from exc
-    return parse_data(raw, path, encoding=encoding, na_values=na_values)
+    return parse_data(raw, path, encoding=encoding, na_values=na_values, columns=columns)
 
 
-def parse_data(raw: bytes, path, *, encoding: str = "utf-8-sig", na_values=None) -> Dataset:
+def parse_data(raw: bytes, path, *, encoding: str = "utf-8-sig", na_values=None,
+               columns=None) -> Dataset:
     """The Dataset that read_data gives for a file at `path` holding `raw`
     (e.g. a file about to be written, so that its provenance is exact)."""
     path = Path(path)
@@ -135,7 +139,7 @@ def parse_data(raw: bytes, path, *, encoding: str = "utf-8-sig", na_values=None)
     labels: dict[str, str] = {}
     value_labels: dict[str, dict] = {}
     if ext in (".csv", ".tsv"):
-        frame = _read_delimited(raw, path, "," if ext == ".csv" else "\t", encoding)
+        frame = _read_delimited(raw, path, "," if ext == ".csv" else "\t", encoding, columns)
     elif ext == ".parquet":
         frame = _read_parquet(raw, path)
     else:
@@ -204,7 +208,8 @@ def _declare_missing(frame: pd.DataFrame, na_values) -> pd.DataFrame:
     return out
 
 
-def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str) -> pd.DataFrame:
+def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str,
+                    columns=None) -> pd.DataFrame:
     kind = "CSV" if sep == "," else "TSV"
     try:
         text = raw.decode(encoding)
@@ -229,16 +234,26 @@ def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str) -> pd.DataF
             warnings.simplefilter("always", pd.errors.ParserWarning)
             # index_col=False: an extra field in the first row must not turn the
             # first column into the index and shift every column silently
-            frame = pd.read_csv(io.StringIO(text), sep=sep, index_col=False)
+            usecols = (lambda c: columns(str(c).strip())) if columns is not None else None
+            frame = pd.read_csv(io.StringIO(text), sep=sep, index_col=False, usecols=usecols)
             decimal_comma = european and _decimal_commas(frame)
             if decimal_comma:
-                frame = pd.read_csv(io.StringIO(text), sep=sep, index_col=False, decimal=",")
+                frame = pd.read_csv(io.StringIO(text), sep=sep, index_col=False, decimal=",",
+                                    usecols=usecols)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         _check_field_counts(text, path, sep, kind)
         raise DataError(f"Cannot read '{path}' as {kind}: {_first_line(exc)}.") from exc
     if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
         _check_field_counts(text, path, sep, kind)
     _check_header(frame, path, text, sep)
+    if columns is not None:
+        frame.attrs["all_columns"] = _header_names(text, sep)
+        # pandas reading some columns no longer notices a row with more fields
+        # than the header: a quick count of separators, the full check if it finds one
+        lines = text.split("\n")
+        n = lines[0].count(sep)
+        if any(line.count(sep) > n for line in lines[1:]):
+            _check_field_counts(text, path, sep, "CSV" if sep != "\t" else "TSV")
     if european:
         how = ("semicolon-separated with decimal commas" if decimal_comma
                else "semicolon-separated")
@@ -306,15 +321,19 @@ def _check_field_counts(text: str, path: Path, sep: str, kind: str) -> None:
                 f"3,5), or a column name is missing; fix that line.")
 
 
+def _header_names(text: str, sep: str) -> list[str]:
+    import csv
+    first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    return [c.strip() for c in first]
+
+
 def _check_header(frame: pd.DataFrame, path: Path, text: str, sep: str) -> None:
     """Strip spaces around column names; refuse empty or repeated names
     (pandas would silently rename a repeat 'x' to 'x.1')."""
-    import csv
-    first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
-    names = [c.strip() for c in first] if len(first) == frame.shape[1] else \
-        [str(c).strip() for c in frame.columns]
+    first = _header_names(text, sep)
+    names = first if len(first) == frame.shape[1] else [str(c).strip() for c in frame.columns]
     seen: dict[str, int] = {}
-    for k, name in enumerate(names, start=1):
+    for k, name in enumerate(first if len(first) >= frame.shape[1] else names, start=1):
         if not name:
             continue
         if name in seen:
@@ -324,6 +343,8 @@ def _check_header(frame: pd.DataFrame, path: Path, text: str, sep: str) -> None:
         seen[name] = k
     if len(names) == frame.shape[1]:
         frame.columns = [n if n else str(c) for n, c in zip(names, frame.columns)]
+    else:       # only some columns were read: strip their names too
+        frame.columns = [str(c).strip() for c in frame.columns]
 
 
 PARQUET_EXTRA = "pip install 'attachpath[parquet]'"
