@@ -22,7 +22,7 @@ from scipy import special
 from . import effects
 from .errors import ClusterWarning, DataError, EstimationError, OptionError
 from .estimate import engine, fitmeasures, ml, vcov as vc
-from .estimate.clusters import Clusters
+from .estimate.clusters import Clusters, size_summary
 from .estimate.likelihood import FIML, CompleteML, TwoLevelML
 from .estimate.distributions import norm_ppf
 from .estimate.ram import ram_of
@@ -160,26 +160,10 @@ def _icc1(values, inv, sizes):
     return icc, deff
 
 
-def cluster_info(name, codes, sizes, X, names, npar) -> tuple[dict, list[str], dict]:
-    """Cluster sizes, warnings about them and each variable's (ICC, design
-    effect); `codes` number the clusters 0..G-1 and `sizes` count them."""
-    g = len(sizes)
-    info = {"name": name, "n": int(g), "min": int(sizes.min()), "max": int(sizes.max()),
-            "mean": float(sizes.mean())}
-    notes = []
-    if g < 30:
-        notes.append(f"Only {g} clusters in '{name}': cluster-robust standard errors "
-                     f"and tests are unreliable with fewer than about 30 clusters.")
-    single = int(np.sum(sizes == 1))
-    if single:
-        notes.append(f"{single} cluster(s) of '{name}' hold a single case.")
-    if g <= npar:
-        notes.append(f"The {g} clusters do not exceed the {npar} free parameters: the "
-                     f"cluster-robust covariance matrix is rank deficient, so SEs and "
-                     f"the scaled test are not trustworthy.")
-    icc, deff = _icc1(X, codes, sizes)
-    iccs = {v: (float(icc[i]), float(deff[i])) for i, v in enumerate(names)}
-    return info, notes, iccs
+def cluster_iccs(clusters: Clusters, X, names) -> dict:
+    """Each variable's (ICC(1), design effect) by `clusters` (X: one row per unit)."""
+    icc, deff = _icc1(X, clusters.codes, clusters.sizes)
+    return {v: (float(icc[i]), float(deff[i])) for i, v in enumerate(names)}
 
 
 # -- fitting -------------------------------------------------------------------
@@ -316,13 +300,10 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         data_info["missing"] = missing_info
         data_info["dropped_rows"] += missing_info["dropped_missing_covariate"]
     if cluster is not None:
-        cinfo, cnotes, iccs = cluster_info(cluster, clusters.codes, clusters.sizes,
-                                           X if missing_info is None else np.nan_to_num(X),
-                                           pt.observed, pt.npar)
-        if missing_info is not None:
-            iccs = {}         # (ICCs of incomplete columns: not computed)
-        data_info["cluster"] = cinfo
-        data_info["icc"] = iccs
+        cnotes = clusters.notes(pt.npar)
+        data_info["cluster"] = clusters.describe()
+        # (ICCs of incomplete columns are not computed)
+        data_info["icc"] = cluster_iccs(clusters, X, pt.observed) if missing_info is None else {}
         for n in cnotes:
             warnings.warn(n, ClusterWarning, stacklevel=2)
         notes += cnotes
@@ -461,25 +442,23 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
         out = _inference(pt, lik, sol, se=se, clusters=therapists, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
                          progress=progress, boot_ci=boot_ci, information=information)
-    sizes = clients.sizes
     data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"), "labels": source.get("labels", {}),
                  "levels": {"within": pt.levels[0], "between": pt.levels[1]},
                  "roles": dict(roles),
                  "cluster": clients.describe()}
-    Xall = X
-    _, cnotes, iccs = cluster_info(client, clients.codes, sizes, Xall, pt.observed, pt.npar)
-    data_info["icc"] = {v: iccs[v] for v in pt.observed if roles[v] != "between"}
-    cnotes = [n for n in cnotes if "free parameters" not in n and "single case" not in n]
+    # sessions within clients: ICC(1) of the level-1 variables (the between-only
+    # ones are constant within clients)
+    within = [i for i, v in enumerate(pt.observed) if roles[v] != "between"]
+    data_info["icc"] = cluster_iccs(clients, X[:, within], [pt.observed[i] for i in within])
     if therapists is not None:
         # clients within therapists: ICC(1) of the client means (z, ȳ) by
         # therapist, design effect from the mean number of clients per therapist
         data_info["therapist"] = therapists.describe()
-        _, tnotes, ticcs = cluster_info(therapist, therapists.codes, therapists.sizes,
-                                        data.d, data.names, pt.npar)
-        notes += tnotes
+        notes += therapists.notes(pt.npar)
+        ticcs = cluster_iccs(therapists, data.d, data.names)
         data_info["icc_therapist"] = {v: ticcs[v] for v in pt.observed if v in ticcs}
-        data_info["therapist"]["sessions"] = sizes_of(therapists.sum(sizes))
+        data_info["therapist"]["sessions"] = size_summary(therapists.sum(clients.sizes))
     notes += out.pop("notes")
     estimation = out.pop("estimation")
     out["fit"]["nclusters"] = clients.n
@@ -491,11 +470,6 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
                                           likelihood=lik.kind))
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
-
-
-def sizes_of(counts) -> dict:
-    counts = np.asarray(counts)
-    return {"min": int(counts.min()), "max": int(counts.max()), "mean": float(counts.mean())}
 
 
 def therapist_clusters(frame, kept, client, therapist, clients: Clusters) -> Clusters:

@@ -63,5 +63,25 @@ class Clusters:
         return np.split(order, starts[1:])
 
     def describe(self) -> dict:
-        return {"name": self.name, "n": int(self.n), "min": int(self.sizes.min()),
-                "max": int(self.sizes.max()), "mean": float(self.sizes.mean())}
+        return {"name": self.name, "n": int(self.n), **size_summary(self.sizes)}
+
+    def notes(self, npar: int) -> list[str]:
+        """What makes cluster-corrected SEs doubtful: few clusters, clusters
+        of one unit, no more clusters than free parameters."""
+        g, out = self.n, []
+        if g < 30:
+            out.append(f"Only {g} clusters in '{self.name}': cluster-robust standard errors "
+                       f"and tests are unreliable with fewer than about 30 clusters.")
+        single = int(np.sum(self.sizes == 1))
+        if single:
+            out.append(f"{single} cluster(s) of '{self.name}' hold a single case.")
+        if g <= npar:
+            out.append(f"The {g} clusters do not exceed the {npar} free parameters: the "
+                       f"cluster-robust covariance matrix is rank deficient, so SEs and "
+                       f"the scaled test are not trustworthy.")
+        return out
+
+
+def size_summary(counts) -> dict:
+    counts = np.asarray(counts)
+    return {"min": int(counts.min()), "max": int(counts.max()), "mean": float(counts.mean())}

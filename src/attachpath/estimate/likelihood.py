@@ -33,22 +33,13 @@ from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
 from . import engine, fiml, ml, twolevel as tl
-from .scoring import Discrepancy, fisher_scoring
+from .scoring import Discrepancy, fisher_scoring, numerical_information
+from .robust_test import h0_trace
 from .vcov import meat
 from .ram import ram_of
 
 GRAD_TOL = 1e-9          # max |dF/dθ| accepted for a two-level solution
 MAX_SCORING = 200
-
-
-def numerical_information(gradient, theta, h: float = 1e-6) -> np.ndarray:
-    """½ × the Hessian of F from central differences of its analytic
-    gradient, all 2k gradients in one batched call."""
-    k = len(theta)
-    steps = h * np.eye(k)
-    g = gradient(np.vstack([theta + steps, theta - steps]))
-    H = ((g[:k] - g[k:]) / (2 * h)).T
-    return 0.25 * (H + H.T)
 
 
 def verified_solution(lik, theta, method: str, what: str, check: str) -> engine.Solution:
@@ -72,7 +63,6 @@ class CompleteML(Discrepancy):
     discrepancy, gradient and expected information are scoring.Discrepancy's."""
 
     kind = "ml"
-    units = "cases"
     default_information = "expected"
 
     def __init__(self, pt: ParTable, mom: ml.Moments):
@@ -169,7 +159,6 @@ class TwoLevelML:
     at lavaan's loose EM tolerance (../shared/notes/multilevel.md)."""
 
     kind = "ml.twolevel"
-    units = "clusters"
     default_information = "observed"
 
     def __init__(self, pt: ParTable, data: tl.TwoLevelData, values=None, h1=None):
@@ -181,14 +170,18 @@ class TwoLevelML:
         self.values = self._fixed_values() if values is None else values
 
     # the saturated model, fitted once and shared with the baseline
+    @classmethod
+    def saturated(cls, sat: ParTable, data, values) -> "TwoLevelML":
+        """The saturated model `sat` (not yet fitted): its own h1."""
+        lik = cls(sat, data, values=values)
+        lik._h1 = lik
+        return lik
+
     @property
     def h1(self) -> "TwoLevelML":
         if self._h1 is None:
-            if getattr(self, "_is_h1", False):
-                return self
             sat = saturated_table(self.pt)
-            lik = TwoLevelML(sat, self.data, values=build_values(sat), h1=None)
-            lik._is_h1 = True
+            lik = TwoLevelML.saturated(sat, self.data, build_values(sat))
             lik.solution = lik._fit_saturated()
             self._h1 = lik
         return self._h1
@@ -344,7 +337,7 @@ class TwoLevelML:
         keep = _non_covariate_parameters(h1.pt, self.pt)
         A = h1.observed_information(theta)[np.ix_(keep, keep)]
         B = meat(h1.scores(theta)[:, keep], self.n, clusters)
-        return float(np.trace(np.linalg.solve(A, B)))
+        return h0_trace(A, B)
 
     def baseline_trace(self, clusters=None) -> float:
         base, sol = self.baseline
@@ -360,15 +353,16 @@ class FIML:
     saturated model are the EM estimates, run to convergence."""
 
     kind = "ml.fiml"
-    units = "cases"
     default_information = "observed"
 
-    def __init__(self, pt: ParTable, data, values=None):
+    def __init__(self, pt: ParTable, data, values=None, em=None):
+        """`em`: the saturated model's (μ, Σ, iterations) when already known
+        (the baseline model shares the model's)."""
         self.pt, self.data = pt, data
         self.ram = ram_of(pt)
         self.n = data.n
         self.npar = pt.npar
-        mu, sigma, self.em_iterations = fiml.saturated(data)
+        mu, sigma, self.em_iterations = fiml.saturated(data) if em is None else em
         self.em = (mu, sigma)
         self.values = self._fixed_values() if values is None else values
 
@@ -447,10 +441,7 @@ class FIML:
     @cached_property
     def baseline(self):
         bt = baseline_table_single(self.pt, *self.em)
-        lik = FIML.__new__(FIML)
-        lik.pt, lik.data, lik.ram, lik.n, lik.npar = bt, self.data, ram_of(bt), self.n, bt.npar
-        lik.em, lik.em_iterations = self.em, self.em_iterations
-        lik.values = build_values(bt)
+        lik = FIML(bt, self.data, values=build_values(bt), em=(*self.em, self.em_iterations))
         mu, sigma = self.em
         pos = {v: i for i, v in enumerate(bt.observed)}
         theta = np.zeros(bt.npar)
@@ -483,7 +474,7 @@ class FIML:
         keep = _h1_kept(self.pt)
         A = numerical_information(sat.gradient, eta)[np.ix_(keep, keep)]
         B = meat(fiml.moment_scores(self.data, *self.em)[:, keep], self.n, clusters)
-        return float(np.trace(np.linalg.solve(A, B)))
+        return h0_trace(A, B)
 
     def baseline_trace(self, clusters=None) -> float:
         base, sol = self.baseline
@@ -495,7 +486,7 @@ def model_trace(lik, theta, n, clusters=None) -> float:
     its unit scores)."""
     A = lik.observed_information(theta)
     B = meat(lik.scores(theta), n, clusters)
-    return float(np.trace(np.linalg.solve(A, B)))
+    return h0_trace(A, B)
 
 
 def baseline_table_single(pt: ParTable, mu, sigma) -> ParTable:

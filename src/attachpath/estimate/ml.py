@@ -136,11 +136,8 @@ def observed_information(ram: RAM, theta, mom: Moments, values=None,
     if not ram.meanstructure or np.max(np.abs(mom.mean - mu), initial=0.0) < 1e-9:
         H = analytic_hessian(ram, theta, mom, values)
         return 0.25 * (H + H.T)
-    k = len(theta)
-    steps = h * np.eye(k)
-    g = gradient(ram, np.vstack([theta + steps, theta - steps]), mom, values)
-    H = ((g[:k] - g[k:]) / (2 * h)).T
-    return 0.25 * (H + H.T)
+    from .scoring import numerical_information
+    return numerical_information(lambda t: gradient(ram, t, mom, values), theta, h)
 
 
 def analytic_hessian(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:

@@ -38,10 +38,11 @@ def h1_trace(pt: ParTable, mom: ml.Moments, clusters) -> float:
     keep = _h1_kept(pt)
     A1 = ml.weight(mom.cov_inv, pt.meanstructure)[np.ix_(keep, keep)]
     B1 = vcov.meat(ml.h1_moment_scores(mom, pt.meanstructure)[:, keep], mom.n, clusters)
-    return float(np.trace(np.linalg.solve(A1, B1)))
+    return h0_trace(A1, B1)
 
 
 def h0_trace(A: np.ndarray, B: np.ndarray) -> float:
+    """tr(A⁻¹B) of an information A and a meat B (any model: h0, h1, baseline)."""
     return float(np.trace(np.linalg.solve(A, B)))
 
 

@@ -44,6 +44,17 @@ def fisher_scoring(lik, theta, max_iter: int = 100, tol: float = TOL):
     return theta, it, float(np.max(np.abs(g))) if len(g) else 0.0
 
 
+def numerical_information(gradient, theta, h: float = 1e-6) -> np.ndarray:
+    """½ × the Hessian of F from central differences of its analytic
+    gradient (dF/dθ, batch-capable): all 2k gradients in one call."""
+    theta = np.asarray(theta, dtype=float)
+    k = len(theta)
+    steps = h * np.eye(k)
+    g = gradient(np.vstack([theta + steps, theta - steps]))
+    H = ((g[:k] - g[k:]) / (2 * h)).T
+    return 0.25 * (H + H.T)
+
+
 class Discrepancy:
     """The complete-data ML discrepancy of a RAM layout on given moments,
     in the shape fisher_scoring takes."""

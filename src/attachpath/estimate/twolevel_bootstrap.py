@@ -73,8 +73,7 @@ class _Refit:
 
     def __call__(self, data) -> np.ndarray:
         from .likelihood import TwoLevelML
-        h1 = TwoLevelML(self.sat, data, values=self.sat_values)
-        h1._is_h1 = True
+        h1 = TwoLevelML.saturated(self.sat, data, self.sat_values)
         # the draw's own pooled-within and cluster-mean moments start the
         # saturated model closer than the full-sample h1 estimates do (3
         # scoring steps instead of 8 on the study model)
