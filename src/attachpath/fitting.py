@@ -210,8 +210,9 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     stderr is a terminal or in Jupyter (attachpath.progress).
     meanstructure: estimate intercepts (default: when clustered or when the
     spec has `~1`, as lavaan).  engine_method: "auto" uses the closed form of
-    recursive path models where it applies (verified by the gradient) and
-    semopy otherwise; "semopy" always fits with semopy.
+    recursive path models where it applies (verified by the gradient), else
+    Fisher scoring from moment-based starts, and semopy where that does not
+    converge; "semopy" always fits with semopy.
     missing: "listwise" (default: incomplete rows dropped and counted),
     "fiml" (lavaan's "ml": full-information ML on every row with an observed
     value; rows with a missing covariate dropped) or "fiml.x" (lavaan's

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import EstimationError, InternalError, ModelError
 from ..partable import ParTable
-from . import closedform, ml, scoring
+from . import closedform, ml, scoring, starts
 from .ram import RAM, ram_of
 
 GRAD_TOL = 1e-6      # max |dF/dθ| accepted as converged (lavaan-tight)
@@ -35,7 +35,8 @@ class Solution:
     iterations: int
     gradient_norm: float
     discrepancy: float
-    method: str = "semopy"   # "semopy" (SLSQP + Fisher scoring) or "closed-form"
+    method: str = "semopy"   # "semopy" (SLSQP + Fisher scoring), "scoring" (own starts
+                             # + Fisher scoring) or "closed-form"
 
 
 def fixed_values(pt: ParTable, ram: RAM, mom: ml.Moments) -> np.ndarray:
@@ -200,50 +201,29 @@ def _bounded_lambda_starts(model, pt: ParTable, names: dict, mom: ml.Moments) ->
             param.start = 0.7 * sd.get(lval, 1.0)
 
 
-def iv_starts(pt, mom, theta):
-    """theta with each measured factor's free loadings, variance and its
-    indicators' residual variances set from instrumental-variable moments
-    (lavaan's FABIN idea with one instrument): for marker m, indicator j and
-    a third indicator k, lambda_j = s_jk / s_mk."""
-    theta = np.array(theta, dtype=float, copy=True)
-    pos = {v: i for i, v in enumerate(pt.observed)}
-    S = mom.cov
-
-    def free_var(v):
-        return next((r for r in pt.rows if r.op == "~~" and r.lhs == v and r.rhs == v
-                     and r.free), None)
-    for lv in pt.latent:
-        loads = [r for r in pt.rows if r.op == "=~" and r.lhs == lv and r.rhs in pos]
-        marker = next((r for r in loads if not r.free and r.value != 0), None)
-        if marker is None or len(loads) < 3:
-            continue
-        m = pos[marker.rhs]
-        lam = {marker.rhs: marker.value}
-        for r in loads:
-            if not r.free:
-                continue
-            others = [pos[o.rhs] for o in loads if o.rhs not in (r.rhs, marker.rhs)]
-            k = max(others, key=lambda k: abs(S[m, k]))
-            if abs(S[m, k]) > 1e-12:
-                lam[r.rhs] = marker.value * S[pos[r.rhs], k] / S[m, k]
-                theta[r.free - 1] = lam[r.rhs]
-        phis = [S[m, pos[v]] / (marker.value * l) for v, l in lam.items()
-                if v != marker.rhs and abs(l) > 1e-12]
-        if not phis:
-            continue
-        phi = float(np.median(phis))
-        if (r := free_var(lv)) is not None:
-            theta[r.free - 1] = phi
-        for v, l in lam.items():
-            if (r := free_var(v)) is not None:
-                theta[r.free - 1] = S[pos[v], pos[v]] - l * l * phi
-    return theta
-
-
 def fisher_scoring(ram: RAM, theta, mom, values, max_iter=MAX_SCORING):
     """Polish θ with Fisher scoring and step halving; returns (θ, iterations, |g|)."""
     return scoring.fisher_scoring(scoring.Discrepancy(ram, mom, values), theta,
                                   max_iter=max_iter)
+
+
+def _own_start_fit(pt: ParTable, ram: RAM, mom: ml.Moments, values) -> Solution | None:
+    """Fisher scoring from moment-based starts (starts.simple, then
+    starts.instrumental), or None when it does not reach a converged solution.
+
+    This is how lavaan fits (its own starts, then a Newton-type optimizer),
+    and it spares most models semopy's import (seconds) and its SLSQP
+    (most of a latent model's fit time); semopy remains the fallback for
+    models whose starts are too far off."""
+    theta = starts.instrumental(pt, mom.cov, starts.simple(pt, mom.cov))
+    theta = saturated_intercepts(pt, ram, theta, values, mom)
+    if not np.all(np.isfinite(theta)) or not np.isfinite(ml.discrepancy(ram, theta, mom, values)):
+        return None
+    theta, it, gnorm = fisher_scoring(ram, theta, mom, values)
+    f = ml.discrepancy(ram, theta, mom, values)
+    if not np.isfinite(f) or gnorm > GRAD_TOL:
+        return None
+    return Solution(theta, values, it, gnorm, f, "scoring")
 
 
 def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
@@ -267,6 +247,9 @@ def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
                 return Solution(theta, values, 0, gnorm,
                                 ml.discrepancy(ram, theta, mom, values), "closed-form")
     if start is None:
+        own = _own_start_fit(pt, ram, mom, values) if method == "auto" else None
+        if own is not None:
+            return own
         theta, n_it = fit_semopy(pt, ram, mom, values)
     else:
         theta, n_it = saturated_intercepts(pt, ram, start, values, mom), 0
@@ -275,15 +258,6 @@ def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
                               "is probably not identified.", iterations=n_it)
     theta, it, gnorm = fisher_scoring(ram, theta, mom, values)
     f = ml.discrepancy(ram, theta, mom, values)
-    if (not np.isfinite(f) or gnorm > GRAD_TOL) and start is None and pt.latent:
-        # semopy clamps variances at 0, so a solution with a negative factor
-        # variance (lavaan reports it, flagged) lies across a ridge scoring
-        # cannot cross from there; instrumental-variable starts land near it
-        alt = saturated_intercepts(pt, ram, iv_starts(pt, mom, theta), values, mom)
-        alt, it2, g2 = fisher_scoring(ram, alt, mom, values)
-        f2 = ml.discrepancy(ram, alt, mom, values)
-        if np.isfinite(f2) and g2 <= GRAD_TOL:
-            return Solution(alt, values, n_it + it + it2, g2, f2)
     if not np.isfinite(f) or gnorm > GRAD_TOL:
         raise EstimationError(
             f"The estimation did not converge: after {n_it} optimizer and {it} "

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
-from . import engine, fiml, ml, twolevel as tl
+from . import engine, fiml, ml, starts, twolevel as tl
 from .scoring import Discrepancy, fisher_scoring, numerical_information
 from .robust_test import h0_trace
 from .vcov import meat
@@ -269,7 +269,7 @@ class TwoLevelML:
             try:
                 est = _block_start(sub, _moments_with(S, mu, max(n, len(mu) + 2)))
             except (np.linalg.LinAlgError, ValueError, EstimationError):
-                est = _simple_starts(sub, S)      # a poor block start: simple starts
+                est = starts.simple(sub, S)      # a poor block start: simple starts
             for k_sub, k in enumerate(index):
                 if np.isnan(theta[k]):
                     theta[k] = est[k_sub]
@@ -423,7 +423,7 @@ class FIML:
         else:
             theta = np.asarray(start, dtype=float)
         if not np.isfinite(self.discrepancy(theta)):
-            theta = _simple_starts(self.pt, self.em[1])
+            theta = starts.simple(self.pt, self.em[1])
         return verified_solution(self, theta, "fiml", "the model",
                                  "every variable has enough observed values")
 
@@ -549,7 +549,7 @@ def _block_start(sub: ParTable, mom: ml.Moments) -> np.ndarray:
     plan = closedform.plan(cov_pt)
     theta = closedform.solve(plan, mom.mean, mom.cov, cov_pt.npar) if plan is not None else None
     if theta is None or not np.all(np.isfinite(theta)):
-        theta = engine.iv_starts(cov_pt, mom, _simple_starts(cov_pt, mom.cov))
+        theta = starts.instrumental(cov_pt, mom.cov, starts.simple(cov_pt, mom.cov))
         if np.isfinite(ml.discrepancy(ram, theta, mom, values)):
             theta, _, _ = engine.fisher_scoring(ram, theta, mom, values, max_iter=50)
     full = np.zeros(sub.npar)
@@ -574,30 +574,12 @@ def _moments_with(S, mu, n) -> ml.Moments:
     return ml.Moments(X, np.asarray(mu, float), S_pd, n)
 
 
-def _simple_starts(pt: ParTable, S) -> np.ndarray:
-    """lavaan-like simple starts: loadings 1, regressions 0, variances half
-    the observed ones (latent 0.05), covariances 0, intercepts 0."""
-    theta = np.zeros(pt.npar)
-    idx = {v: i for i, v in enumerate(pt.observed)}
-    for r in pt.rows:
-        if not r.free:
-            continue
-        k = r.free - 1
-        if np.isfinite(r.start):
-            theta[k] = r.start
-        elif r.op == "=~":
-            theta[k] = 1.0
-        elif r.op == "~~" and r.lhs == r.rhs:
-            theta[k] = 0.5 * S[idx[r.lhs], idx[r.lhs]] if r.lhs in idx else 0.05
-    return theta
-
-
 def _simple_starts_full(lik: TwoLevelML) -> np.ndarray:
     m = lik.h1_moments()
     theta = np.zeros(lik.npar)
     for b, S in ((1, m.sigma_w), (2, m.sigma_b)):
         sub, index = _renumbered(lik.pt.block(b))
-        est = _simple_starts(sub, S)
+        est = starts.simple(sub, S)
         for k_sub, k in enumerate(index):
             if theta[k] == 0:
                 theta[k] = est[k_sub]

@@ -68,6 +68,24 @@ def dup_kron(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
             + Xf[..., il] * Yf[..., jk] + Xf[..., ik] * Yf[..., jl]) * half
 
 
+def vech_quadratic(Jc: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Jc' D'(X⊗Y)D Jc for symmetric X and Y, where the columns of Jc are
+    vech of symmetric matrices dΣ_k: entry (k, l) is tr(dΣ_k Y dΣ_l X).
+
+    The same number as Jc.T @ dup_kron(X, Y) @ Jc without the
+    p(p+1)/2-square matrix between: O(q p³ + q² p²) instead of O(p⁴ q),
+    which is what makes models of 40 observed variables cheap."""
+    p = X.shape[-1]
+    q = Jc.shape[-1]
+    li, lj = vech_indices(p)
+    dS = np.zeros((q, p, p))
+    dS[:, li, lj] = Jc.T
+    dS[:, lj, li] = Jc.T
+    left = (dS @ Y).reshape(q, p * p)                         # rows vec(dΣ_k Y)
+    right = (X @ dS).reshape(q, p * p)                        # rows vec((dΣ_l X)')
+    return left @ right.T
+
+
 def weight(sigma_inv: np.ndarray, meanstructure: bool) -> np.ndarray:
     """Unit expected information of the saturated normal model, at Σ:
     blockdiag(Σ⁻¹ (if means), ½ D'(Σ⁻¹⊗Σ⁻¹)D)."""
@@ -117,10 +135,16 @@ def gradient(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
 
 
 def expected_information(ram: RAM, theta, values=None) -> np.ndarray:
-    """Unit expected information J'WJ at θ."""
+    """Unit expected information J'WJ at θ (W = weight(Σ⁻¹), applied from
+    its structure: Σ⁻¹ on the means, ½ D'(Σ⁻¹⊗Σ⁻¹)D on the covariances)."""
     sigma, *_ = ram.implied(theta, values)
     J = ram.jacobian(theta, values)
-    return J.T @ weight(np.linalg.inv(sigma), ram.meanstructure) @ J
+    inv = np.linalg.inv(sigma)
+    p = inv.shape[0]
+    if not ram.meanstructure:
+        return 0.5 * vech_quadratic(J, inv, inv)
+    Jm, Jc = J[:p], J[p:]
+    return Jm.T @ inv @ Jm + 0.5 * vech_quadratic(Jc, inv, inv)
 
 
 def observed_information(ram: RAM, theta, mom: Moments, values=None,
@@ -154,17 +178,14 @@ def analytic_hessian(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
     p = ram.n_obs
     inv = np.linalg.inv(sigma)
     T = inv @ mom.cov @ inv
-    # D'[T⊗Σ⁻¹ + Σ⁻¹⊗T − Σ⁻¹⊗Σ⁻¹]D in one call: dup_kron is bilinear and
-    # symmetric in its two arguments
-    Hc = dup_kron(inv, 2.0 * T - inv)
-    if ram.meanstructure:
-        Hm = np.zeros((p + Hc.shape[0],) * 2)
-        Hm[:p, :p] = 2.0 * inv
-        Hm[p:, p:] = Hc
-    else:
-        Hm = Hc
+    # J'D'[T⊗Σ⁻¹ + Σ⁻¹⊗T − Σ⁻¹⊗Σ⁻¹]DJ in one call: D'(X⊗Y)D is bilinear
+    # and symmetric in X and Y
     J = ram.jacobian(theta, values)
-    H = J.T @ Hm @ J
+    if ram.meanstructure:
+        Jm, Jc = J[:p], J[p:]
+        H = 2.0 * Jm.T @ inv @ Jm + vech_quadratic(Jc, inv, 2.0 * T - inv)
+    else:
+        H = vech_quadratic(J, inv, 2.0 * T - inv)
 
     n = ram.n_all
     Ghat = np.zeros((n, n))

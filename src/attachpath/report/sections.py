@@ -85,6 +85,9 @@ def estimator_text(res) -> str:
         return ("maximum likelihood in closed form (a recursive path model whose equations "
                 f"separate into regressions){gtxt}")
     it = est.get("iterations", res.fit.get("iterations"))
+    if method == "scoring":
+        return (f"maximum likelihood (Fisher scoring on the analytic gradient from "
+                f"moment-based start values; {it} iterations{gtxt})")
     return (f"maximum likelihood (semopy, finished by Fisher scoring on the analytic gradient; "
             f"{it} iterations{gtxt})")
 
