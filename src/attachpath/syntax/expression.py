@@ -12,16 +12,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
-import numpy as np
-
 from attachpath.errors import SpecError
 from attachpath.syntax import lexer as lx
 
-FUNCTIONS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs}
+# numpy ufuncs by name: numpy is imported when an expression is evaluated,
+# not when a spec is parsed (`attachpath check` and `--help` stay light)
+FUNCTIONS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "abs": "abs"}
 
-_BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
-           ast.Div: np.divide, ast.Pow: np.power}
-_UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
+_BINOPS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply",
+           ast.Div: "divide", ast.Pow: "power"}
+_UNARY = {ast.USub: "negative", ast.UAdd: "positive"}
 
 # The evaluator recurses once per level of the tree; this bound keeps it far
 # from Python's recursion limit whatever the caller's own stack depth.
@@ -228,6 +228,7 @@ class Expression:
     def evaluate(self, env: Mapping[str, float | np.ndarray]) -> float | np.ndarray:
         """The value for the labels in `env`: a float, or an array if any
         value in `env` is an array (values broadcast like numpy arrays)."""
+        import numpy as np
         values = []
         for name in self._names:
             if name not in env:
@@ -243,13 +244,14 @@ class Expression:
         return float(out) if out.ndim == 0 else out
 
     def _eval(self, node: ast.expr, values: list[np.ndarray]):
+        import numpy as np
         if isinstance(node, ast.BinOp):
-            return _BINOPS[type(node.op)](self._eval(node.left, values),
-                                          self._eval(node.right, values))
+            return getattr(np, _BINOPS[type(node.op)])(self._eval(node.left, values),
+                                                       self._eval(node.right, values))
         if isinstance(node, ast.UnaryOp):
-            return _UNARY[type(node.op)](self._eval(node.operand, values))
+            return getattr(np, _UNARY[type(node.op)])(self._eval(node.operand, values))
         if isinstance(node, ast.Call):
-            return FUNCTIONS[node.func.id](self._eval(node.args[0], values))
+            return getattr(np, FUNCTIONS[node.func.id])(self._eval(node.args[0], values))
         index = int(node.id[2:])
         if node.id.startswith("_v"):
             return values[index]

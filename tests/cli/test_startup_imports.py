@@ -1,0 +1,43 @@
+"""What the light commands import: `--help` and `check` of a spec must not
+pay for numpy, pandas, scipy or semopy (issue 19: at most 0.3 s CPU), and a
+fit of a model the own-start path handles must not import semopy."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("numpy", "pandas", "scipy", "semopy", "networkx", "matplotlib")
+
+
+def imported_after(code: str) -> set[str]:
+    probe = (f"import sys\n{code}\n"
+             f"print('LOADED:', *(m for m in {HEAVY!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith("LOADED:"), out.stdout
+    return set(last.split()[1:])
+
+
+def test_help_imports_nothing_heavy():
+    code = ("from attachpath.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass")
+    assert imported_after(code) == set()
+
+
+def test_check_of_a_spec_imports_nothing_heavy():
+    code = ("from attachpath.cli import main\n"
+            f"main(['check', {str(ROOT / 'specs' / 'serial_esat_anx.lav')!r}])")
+    assert imported_after(code) == set()
+
+
+def test_latent_fit_without_semopy():
+    code = ("import numpy as np, pandas as pd, attachpath as ap\n"
+            "rng = np.random.default_rng(1)\n"
+            "f = rng.standard_normal(300)\n"
+            "d = pd.DataFrame({f'x{j}': l * f + rng.standard_normal(300) * 0.6\n"
+            "                  for j, l in enumerate((1.0, 0.8, 0.7, 0.9))})\n"
+            "res = ap.fit('F =~ x0 + x1 + x2 + x3', d)\n"
+            "assert res.provenance['options']['estimation']['method'] == 'scoring'")
+    assert "semopy" not in imported_after(code)
