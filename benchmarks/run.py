@@ -354,30 +354,24 @@ def main() -> int:
         lines += ["", "## Two-level fits", "", *two.stdout.strip().splitlines()[1:]]
     else:
         errors.append(("two-level", two.stderr[-2000:]))
+    def section(script, extra, heading, table_head, label):
+        """Run another benchmark script and take the last table it prints."""
+        run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script)] + extra
+                             + (["--no-r"] if args.no_r else []),
+                             capture_output=True, text=True)
+        if run.returncode == 0:
+            table_at = run.stdout.rfind(table_head)
+            lines.extend(["", heading, "", *run.stdout[table_at:].strip().splitlines()])
+        else:
+            errors.append((label, run.stderr[-2000:]))
     # the cluster-robust fit at 330 to 1,000,000 rows beside lavaan (issue 17,
     # item 14), measured by benchmarks/large.py (a few minutes: not with --quick)
     if not args.quick:
-        big = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "large.py")]
-                             + (["--no-r"] if args.no_r else []),
-                             capture_output=True, text=True)
-        if big.returncode == 0:
-            table_at = big.stdout.find("| rows |")
-            lines += ["", "## Cluster-robust fit at growing sizes", "",
-                      *big.stdout[table_at:].strip().splitlines()]
-        else:
-            errors.append(("large", big.stderr[-2000:]))
+        section("large.py", [], "## Cluster-robust fit at growing sizes", "| rows |", "large")
     # latent models and path models of 5-40 variables beside lavaan, estimates
     # checked within 1e-4 in the same run (issue 19), by benchmarks/latent.py
-    lat = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "latent.py")]
-                         + (["--reps", "3"] if args.quick else [])
-                         + (["--no-r"] if args.no_r else []),
-                         capture_output=True, text=True)
-    if lat.returncode == 0:
-        table_at = lat.stdout.rfind("| model |")
-        lines += ["", "## Latent and larger models", "",
-                  *lat.stdout[table_at:].strip().splitlines()]
-    else:
-        errors.append(("latent", lat.stderr[-2000:]))
+    section("latent.py", ["--reps", "3"] if args.quick else [],
+            "## Latent and larger models", "| model |", "latent")
     if errors:
         lines += ["", "## Errors", ""]
         for label, err in errors:
