@@ -213,3 +213,18 @@ def test_sessions_need_a_two_level_population_and_two_level_analyses_sessions(tm
     with pytest.raises(AttachpathError, match="another level"):
         power(SMALL, analyses="level: 1\n y ~ x + z\nlevel: 2\n y ~ x\n", therapists=10,
               clients_per_therapist=5, sessions=4, reps=2, seed=1, workers=0)
+
+
+def test_session_study_is_identical_whatever_the_workers_and_chunks(tmp_path):
+    # exact equality: every replicate has its own stream (caseloads, sessions
+    # and values) and the sums are folded in replicate order
+    kw = dict(therapists=[6, 8], clients_per_therapist=3, sessions="2-5", reps=6,
+              seed=31)
+    ref = power(SMALL, workers=0, chunk_size=6, **kw)
+    two = power(SMALL, workers=2, chunk_size=4, out=tmp_path / "two", **kw)
+    assert two.provenance["workers"] == 2
+    pd.testing.assert_frame_equal(ref.table, two.table, check_exact=True)
+    assert set(ref.table.analysis) == {"two-level", "client means"}
+    assert set(ref.table.sessions) == {"2-5"} and (ref.table.nonconverged == 0).all()
+    assert (tmp_path / "two" / "power.svg").exists()
+    assert "[level 2]" in (tmp_path / "two" / "report.html").read_text()
