@@ -227,4 +227,5 @@ def test_session_study_is_identical_whatever_the_workers_and_chunks(tmp_path):
     assert set(ref.table.analysis) == {"two-level", "client means"}
     assert set(ref.table.sessions) == {"2-5"} and (ref.table.nonconverged == 0).all()
     assert (tmp_path / "two" / "power.svg").exists()
-    assert "[level 2]" in (tmp_path / "two" / "report.html").read_text()
+    html = (tmp_path / "two" / "report.html").read_text()
+    assert "y ~ x (w) [level 1]" in html and "[level 2]" not in html

@@ -18,12 +18,21 @@ def curve_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[keep]
 
 
-def param_name(row) -> str:
+def within_level(table: pd.DataFrame) -> str:
+    """The label of the first (within) level of two-level rows, "" if none."""
+    levels = [v for v in table.get("level", pd.Series(dtype=object)) if isinstance(v, str) and v]
+    return levels[0] if levels else ""
+
+
+def param_name(row, within: str = "") -> str:
+    """Panel and table name of a row.  Only within-level rows are marked
+    ("[level 1]"): between-level rows of a two-level analysis share the name
+    (and the panel) of the same row of a client-means analysis."""
     if row["op"] == ":=":
         return row["lhs"]
     label = row["label"] if isinstance(row["label"], str) else ""
     level = row.get("level", "")
-    level = f" [level {level}]" if isinstance(level, str) and level else ""
+    level = f" [level {level}]" if within and level == within else ""
     return f"{row['lhs']} {row['op']} {row['rhs']}" + (f" ({label})" if label else "") + level
 
 
@@ -38,12 +47,13 @@ def figure(table: pd.DataFrame, alpha: float):
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     rows = curve_rows(table)
-    names = list(dict.fromkeys(param_name(r) for _, r in rows.iterrows()))
+    within = within_level(table)
+    names = list(dict.fromkeys(param_name(r, within) for _, r in rows.iterrows()))
     ncol = min(4, max(1, len(names)))
     nrow = max(1, int(np.ceil(len(names) / ncol)))
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow + 0.6),
                              squeeze=False, sharey=True)
-    rows = rows.assign(_name=[param_name(r) for _, r in rows.iterrows()])
+    rows = rows.assign(_name=[param_name(r, within) for _, r in rows.iterrows()])
     series_keys = ["analysis"] + [c for c in ("clients_per_therapist", "sessions")
                                   if _has(rows, c)]
     # one colour, marker and line style per series across all panels, so the
@@ -127,8 +137,9 @@ def html_report(table: pd.DataFrame, provenance: dict, svg: str | None) -> str:
         return "" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{d}f}"
 
     rows = []
+    within = within_level(table)
     for _, r in shown.iterrows():
-        rows.append([param_name(r), r["analysis"], int(r["n"]),
+        rows.append([param_name(r, within), r["analysis"], int(r["n"]),
                      "" if pd.isna(r["therapists"]) else int(r["therapists"]),
                      "" if pd.isna(r["clients_per_therapist"]) else f"{r['clients_per_therapist']:g}"]
                     + ([str(r["sessions"])] if sessions else []) + [
