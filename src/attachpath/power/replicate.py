@@ -112,13 +112,10 @@ def run_chunk(study: Study, design_index: int, start: int, stop: int) -> dict:
             R = Xa - mean[:, None, :]
             cov = np.einsum("rni,rnj->rij", R, R) / Xa.shape[1]
             closed = _closed_form_batch(pt, mean, cov)
-            for i in range(m):
-                mom = Moments(Xa[i], mean[i], cov[i], Xa.shape[1])
-                res = fit_one(pt, ram, mom, start_theta, se_kind, cmat, free_idx, defined,
-                              None if closed is None else closed[i])
-                if res is not None:
-                    out["est"][a][i], out["se"][a][i] = res
-                    out["ok"][a][i] = True
+            fits = [_fit_single(pt, ram, Moments(Xa[i], mean[i], cov[i], Xa.shape[1]),
+                                start_theta, se_kind, cmat,
+                                None if closed is None else closed[i]) for i in range(m)]
+            _store(out, a, fits, free_idx, defined)
     return out
 
 
@@ -135,12 +132,9 @@ def _session_chunk(study, pop, chol, prepared, design, se_kind, out) -> None:
     means = None
     for a, (pt, ram, start_theta, free_idx, defined, cols) in enumerate(prepared):
         if pt.multilevel:
-            for i, dr in enumerate(draws):
-                res = fit_twolevel(pt, dr.X[:, cols], clients[i], therapists[i], start_theta,
-                                   se_kind, free_idx, defined)
-                if res is not None:
-                    out["est"][a][i], out["se"][a][i] = res
-                    out["ok"][a][i] = True
+            _store(out, a, [_fit_twolevel(pt, dr.X[:, cols], clients[i], therapists[i],
+                                          start_theta, se_kind)
+                            for i, dr in enumerate(draws)], free_idx, defined)
             continue
         if means is None:        # client rows: the sessions averaged per client
             means = np.stack([clients[i].mean(dr.X) for i, dr in enumerate(draws)])
@@ -149,13 +143,40 @@ def _session_chunk(study, pop, chol, prepared, design, se_kind, out) -> None:
         R = Xa - mean[:, None, :]
         cov = np.einsum("rni,rnj->rij", R, R) / Xa.shape[1]
         closed = _closed_form_batch(pt, mean, cov)
-        for i in range(len(draws)):
-            mom = Moments(Xa[i], mean[i], cov[i], Xa.shape[1])
-            res = fit_one(pt, ram, mom, start_theta, se_kind, therapists[i], free_idx,
-                          defined, None if closed is None else closed[i])
-            if res is not None:
-                out["est"][a][i], out["se"][a][i] = res
-                out["ok"][a][i] = True
+        _store(out, a, [_fit_single(pt, ram, Moments(Xa[i], mean[i], cov[i], Xa.shape[1]),
+                                    start_theta, se_kind, therapists[i],
+                                    None if closed is None else closed[i])
+                        for i in range(len(draws))], free_idx, defined)
+
+
+def _store(out: dict, a: int, fits: list, free_idx, defined) -> None:
+    """Estimates and SEs of the reported rows of analysis a from each
+    replicate's (θ̂, vcov) (None: failed), the := rows' delta method for the
+    whole chunk in one vectorised evaluation (the same arithmetic per
+    replicate as effects.central_jacobian, so the same numbers)."""
+    done = [i for i, f in enumerate(fits) if f is not None]
+    if not done:
+        return
+    theta = np.stack([fits[i][0] for i in done])                 # r x k
+    V = np.stack([fits[i][1] for i in done])                     # r x k x k
+    var = np.diagonal(V, axis1=1, axis2=2)
+    est = theta[:, free_idx]
+    se = np.sqrt(np.where(var >= 0, var, np.nan))[:, free_idx]
+    if len(defined):
+        r, k = theta.shape
+        h = 1e-6 * np.maximum(1.0, np.abs(theta))                 # as central_jacobian
+        eye = np.eye(k)[None]
+        batch = np.concatenate([theta[:, None, :], theta[:, None, :] + eye * h[:, None, :],
+                                theta[:, None, :] - eye * h[:, None, :]], axis=1)
+        vals = defined.evaluate(batch.reshape(-1, k)).reshape(r, 2 * k + 1, -1)
+        J = np.swapaxes((vals[:, 1:k + 1] - vals[:, k + 1:]) / (2 * h)[:, :, None], 1, 2)
+        d_var = np.diagonal(J @ V @ np.swapaxes(J, 1, 2), axis1=1, axis2=2)
+        est = np.concatenate([est, vals[:, 0]], axis=1)
+        se = np.concatenate([se, np.sqrt(np.where(d_var >= 0, d_var, np.nan))], axis=1)
+    good = np.all(np.isfinite(est), axis=1) & np.all(np.isfinite(se), axis=1)
+    rows = np.array(done)[good]
+    out["est"][a][rows], out["se"][a][rows] = est[good], se[good]
+    out["ok"][a][rows] = True
 
 
 def twolevel_values(pt, data) -> np.ndarray | None:
@@ -190,7 +211,13 @@ TWOLEVEL_TOL = 1e-8
 
 def fit_twolevel(pt, X, clients, therapists, start, se_kind, free_idx, defined):
     """(estimates, SEs) of the reported rows of a two-level analysis on
-    session rows X (columns pt.observed), or None when the fit fails.
+    session rows X (columns pt.observed), or None when the fit fails."""
+    fit = _fit_twolevel(pt, X, clients, therapists, start, se_kind)
+    return None if fit is None else _with_defined(*fit, free_idx, defined)
+
+
+def _fit_twolevel(pt, X, clients, therapists, start, se_kind):
+    """(θ̂, vcov) of a two-level analysis on session rows X, or None.
     Standard SEs: the observed information (the two-level default); robust:
     the sandwich with the client scores summed within therapists."""
     from ..errors import AttachpathError
@@ -215,7 +242,7 @@ def fit_twolevel(pt, X, clients, therapists, start, se_kind, free_idx, defined):
             V = vc.standard(lik, theta)
     except (AttachpathError, np.linalg.LinAlgError, ValueError, FloatingPointError):
         return None
-    return _with_defined(theta, V, free_idx, defined)
+    return theta, V
 
 
 def _with_defined(theta, V, free_idx, defined):
@@ -241,7 +268,13 @@ def _closed_form_batch(pt, mean, cov):
 
 
 def fit_one(pt, ram, mom, start, se_kind, cmat, free_idx, defined, closed=None):
-    """(estimates, SEs) of the reported rows, or None when the fit fails.
+    """(estimates, SEs) of the reported rows, or None when the fit fails."""
+    fit = _fit_single(pt, ram, mom, start, se_kind, cmat, closed)
+    return None if fit is None else _with_defined(*fit, free_idx, defined)
+
+
+def _fit_single(pt, ram, mom, start, se_kind, cmat, closed=None):
+    """(θ̂, vcov) of a single-level analysis, or None when the fit fails.
 
     `closed`: this replicate's closed-form θ̂, accepted when the analytic
     gradient vanishes there (engine.estimate's test); otherwise, and for
@@ -269,4 +302,4 @@ def fit_one(pt, ram, mom, start, se_kind, cmat, free_idx, defined, closed=None):
         V = vc.robust(lik, theta, cmat)[0]
     else:
         V = vc.standard(lik, theta)
-    return _with_defined(theta, V, free_idx, defined)
+    return theta, V
