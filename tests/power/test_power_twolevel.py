@@ -229,3 +229,20 @@ def test_session_study_is_identical_whatever_the_workers_and_chunks(tmp_path):
     assert (tmp_path / "two" / "power.svg").exists()
     html = (tmp_path / "two" / "report.html").read_text()
     assert "y ~ x (w) [level 1]" in html and "[level 2]" not in html
+
+
+@pytest.mark.parametrize("kind", ["client", "twolevel"])
+def test_the_power_benchmark_runs_its_studies(kind):
+    # benchmarks/power.py's child (one study, in process) on a few replicates,
+    # so the benchmark of reports/power/benchmarks.md cannot rot
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "power.py"
+    if not script.is_file():
+        pytest.skip("not a clone")
+    out = subprocess.run([sys.executable, str(script), "--child", "4", "0", kind],
+                         capture_output=True, text=True, timeout=600, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["wall"] > 0 and r["rss_mb"] > 50 and 0 <= r["power_anx_ge"] <= 1

@@ -111,7 +111,7 @@ def run_chunk(study: Study, design_index: int, start: int, stop: int) -> dict:
             mean = Xa.mean(axis=1)
             R = Xa - mean[:, None, :]
             cov = np.einsum("rni,rnj->rij", R, R) / Xa.shape[1]
-            closed = _closed_form_batch(pt, mean, cov)
+            closed = _closed_form_batch(pt, ram, mean, cov, Xa.shape[1])
             fits = [_fit_single(pt, ram, Moments(Xa[i], mean[i], cov[i], Xa.shape[1]),
                                 start_theta, se_kind, cmat,
                                 None if closed is None else closed[i]) for i in range(m)]
@@ -142,7 +142,7 @@ def _session_chunk(study, pop, chol, prepared, design, se_kind, out) -> None:
         mean = Xa.mean(axis=1)
         R = Xa - mean[:, None, :]
         cov = np.einsum("rni,rnj->rij", R, R) / Xa.shape[1]
-        closed = _closed_form_batch(pt, mean, cov)
+        closed = _closed_form_batch(pt, ram, mean, cov, Xa.shape[1])
         _store(out, a, [_fit_single(pt, ram, Moments(Xa[i], mean[i], cov[i], Xa.shape[1]),
                                     start_theta, se_kind, therapists[i],
                                     None if closed is None else closed[i])
@@ -257,14 +257,39 @@ def _with_defined(theta, V, free_idx, defined):
     return est, se
 
 
-def _closed_form_batch(pt, mean, cov):
-    """θ̂ of every replicate at once when the model has a closed form
-    (closedform.plan), else None."""
-    from ..estimate import closedform, engine
+def _closed_form_batch(pt, ram, mean, cov, n):
+    """(θ̂, fixed values) of every replicate at once when the model has a
+    closed form (closedform.plan), else None; a replicate's θ̂ is NaN where
+    the analytic gradient does not vanish there (engine.estimate's test,
+    here for the whole chunk in one vectorised call)."""
+    from ..estimate import closedform, engine, ml
     plan = closedform.plan(pt)
     if plan is None or engine._mean_structure_problem(pt):
         return None
-    return closedform.solve(plan, mean, cov, pt.npar)
+    theta = closedform.solve(plan, mean, cov, pt.npar)
+    values = np.repeat(ram.fixed_values[None], len(theta), axis=0)
+    pos = {v: i for i, v in enumerate(pt.observed)}
+    for k, r in enumerate(pt.rows):            # engine.fixed_values, per replicate
+        if r.exo:
+            values[:, k] = (cov[:, pos[r.lhs], pos[r.rhs]] if r.op == "~~"
+                            else mean[:, pos[r.lhs]])
+    ok = np.all(np.isfinite(theta), axis=1)
+    if pt.npar and ok.any():
+        g = np.full(theta.shape, np.inf)
+        with np.errstate(all="ignore"):
+            try:
+                g[ok] = ml.gradient(ram, theta[ok], ml.Moments(None, mean[ok], cov[ok], n),
+                                    values[ok])
+            except np.linalg.LinAlgError:      # a singular Σ: test one at a time
+                for i in np.flatnonzero(ok):
+                    try:
+                        g[i] = ml.gradient(ram, theta[i], ml.Moments(None, mean[i], cov[i],
+                                                                     n), values[i])
+                    except np.linalg.LinAlgError:
+                        pass
+        ok &= np.max(np.abs(g), axis=1) <= engine.GRAD_TOL
+    theta[~ok] = np.nan
+    return list(zip(theta, values))
 
 
 def fit_one(pt, ram, mom, start, se_kind, cmat, free_idx, defined, closed=None):
@@ -276,19 +301,16 @@ def fit_one(pt, ram, mom, start, se_kind, cmat, free_idx, defined, closed=None):
 def _fit_single(pt, ram, mom, start, se_kind, cmat, closed=None):
     """(θ̂, vcov) of a single-level analysis, or None when the fit fails.
 
-    `closed`: this replicate's closed-form θ̂, accepted when the analytic
-    gradient vanishes there (engine.estimate's test); otherwise, and for
+    `closed`: this replicate's (closed-form θ̂, fixed values) from
+    _closed_form_batch, θ̂ NaN where its gradient test failed; then, and for
     models without a closed form, engine.estimate fits it (Fisher scoring
     from the population values, or semopy when some are unknown)."""
     from ..errors import AttachpathError
-    from ..estimate import engine, ml
+    from ..estimate import engine
     from ..estimate import vcov as vc
     theta = values = None
-    if closed is not None and np.all(np.isfinite(closed)):
-        values = engine.fixed_values(pt, ram, mom)
-        g = ml.gradient(ram, closed, mom, values)
-        if not len(g) or float(np.max(np.abs(g))) <= engine.GRAD_TOL:
-            theta = closed
+    if closed is not None and np.all(np.isfinite(closed[0])):
+        theta, values = closed
     if theta is None:
         try:
             sol = engine.estimate(pt, mom, ram,
