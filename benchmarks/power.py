@@ -1,11 +1,13 @@
 """Benchmarks of `attachpath power` (Monte Carlo power studies on Dask).
 
-    python benchmarks/power.py [--quick]
+    python benchmarks/power.py [--quick] [--repeats N]
 
 Study: the seed study's client-level serial model
 (reports/power/population_serial_esat_anx.lav, analysed with
 specs/serial_esat_anx.lav), 44 therapists × 7.5 clients (330), ICC 0.1,
-therapist-robust SEs.  Each measurement runs in a fresh child process
+therapist-robust SEs; and its two-level version
+(reports/power/population_twolevel_serial_esat_anx.lav: 44 therapists × 7.5
+clients × 2-10 sessions, the two-level and the client-means analyses).  Each measurement runs in a fresh child process
 (`power.py --child ...`) that calls attachpath.power and reports its wall
 time (from the call, LocalCluster start-up included) and its own peak RSS
 (the client process only: the workers are separate processes).  Medians of
@@ -28,18 +30,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 POP = ROOT / "reports" / "power" / "population_serial_esat_anx.lav"
+POP2 = ROOT / "reports" / "power" / "population_twolevel_serial_esat_anx.lav"
 ANALYSIS = ROOT / "specs" / "serial_esat_anx.lav"
 REPORT = ROOT / "reports" / "power" / "benchmarks.md"
 
 
-def child(reps: int, workers: int) -> None:
+def child(reps: int, workers: int, kind: str = "client") -> None:
     """One study in this process: LocalCluster start-up and the study timed
     apart (workers=0: in process, without Dask, also timing the CPU)."""
     import logging
 
     import attachpath as ap
-    kw = dict(analyses=[str(ANALYSIS)], therapists=44, clients_per_therapist=7.5, icc=0.1,
-              reps=reps, seed=1, chunk_size=100)
+    if kind == "twolevel":
+        pop = POP2
+        kw = dict(therapists=44, clients_per_therapist=7.5, sessions="2-10", icc=0.1,
+                  reps=reps, seed=1, chunk_size=25)
+    else:
+        pop = POP
+        kw = dict(analyses=[str(ANALYSIS)], therapists=44, clients_per_therapist=7.5,
+                  icc=0.1, reps=reps, seed=1, chunk_size=100)
     startup = 0.0
     cluster = client = None
     if workers:
@@ -56,7 +65,7 @@ def child(reps: int, workers: int) -> None:
         kw["workers"] = 0
     with tempfile.TemporaryDirectory() as out:
         t, c = time.perf_counter(), time.process_time()
-        res = ap.power(str(POP), out=out, **kw)
+        res = ap.power(str(pop), out=out, **kw)
         wall, cpu = time.perf_counter() - t, time.process_time() - c
     if client is not None:
         client.close()
@@ -64,24 +73,25 @@ def child(reps: int, workers: int) -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ind = res.table[res.table.lhs == "anx_ge"].iloc[0]
     print(json.dumps({"wall": wall, "cpu": cpu, "startup": startup, "rss_mb": rss,
-                      "power_anx_ge": float(ind.power)}))
+                      "power_anx_ge": float(ind.power), "load": os.getloadavg()[0]}))
 
 
-def measure(reps: int, workers: int, repeats: int) -> dict:
+def measure(reps: int, workers: int, repeats: int, kind: str = "client") -> dict:
     runs = []
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, __file__, "--child", str(reps), str(workers)],
-                             capture_output=True, text=True, timeout=3600, check=True)
+        out = subprocess.run([sys.executable, __file__, "--child", str(reps), str(workers),
+                              kind], capture_output=True, text=True, timeout=3600,
+                             check=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     med = {k: statistics.median(r[k] for r in runs)
-           for k in ("wall", "cpu", "startup", "rss_mb")}
-    return {"reps": reps, "workers": workers, **med,
+           for k in ("wall", "cpu", "startup", "rss_mb", "load")}
+    return {"reps": reps, "workers": workers, "kind": kind, **med,
             "power_anx_ge": runs[0]["power_anx_ge"], "runs": len(runs)}
 
 
 def main() -> int:
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        child(int(sys.argv[2]), int(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
         return 0
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="1,000 replicates at most")
@@ -89,9 +99,14 @@ def main() -> int:
     args = ap.parse_args()
     big = 1000 if args.quick else 10000
     mid = big // 5
-    rows = [measure(mid // 2, 0, args.repeats), measure(big, 2, args.repeats),
-            measure(mid, 1, args.repeats), measure(mid, 2, args.repeats),
-            measure(big // 10, 2, args.repeats)]
+    rows = []
+    for reps, workers, kind in ((mid // 2, 0, "client"), (big, 2, "client"),
+                                (mid, 1, "client"), (mid, 2, "client"),
+                                (big // 10, 2, "client"), (big // 10, 2, "twolevel")):
+        rows.append(measure(reps, workers, args.repeats, kind))
+        r = rows[-1]
+        print(f"{kind} {reps} reps, {workers} workers: {r['wall']:.1f} s "
+              f"(load {r['load']:.1f})", file=sys.stderr, flush=True)
     load = os.getloadavg()
     lines = [
         "# Power study benchmarks", "",
@@ -101,17 +116,22 @@ def main() -> int:
         f"{load[1]:.1f} / {load[2]:.1f} (other jobs shared the cores).", "",
         "Study: the serial model (reports/power/population_serial_esat_anx.lav analysed "
         "with specs/serial_esat_anx.lav), 44 therapists × 7.5 clients (330), ICC 0.1, "
-        "therapist-robust SEs, chunks of 100 replicates. 'study' is the wall time of "
+        "therapist-robust SEs, chunks of 100 replicates ('client'); 'two-level': the "
+        "two-level population (population_twolevel_serial_esat_anx.lav), 44 therapists "
+        "× 7.5 clients × 2-10 sessions, each replicate fitted by the two-level model "
+        "and by the client-means model, chunks of 25. 'study' is the wall time of "
         "ap.power() (outputs included) on a LocalCluster already started ('start-up'); "
         "workers 0 is one process without Dask. Peak RSS of the client process; "
-        f"median of {args.repeats} run(s).", "",
-        "| replicates | workers | start-up (s) | study (s) | ms per replicate | "
-        "client peak RSS (MB) | power of anx_ge |",
-        "|---:|---:|---:|---:|---:|---:|---:|"]
+        f"median of {args.repeats} run(s); load: the 1-minute load average at the end "
+        "of each run (2 cores: above 2 means other jobs took CPU from the study).", "",
+        "| study | replicates | workers | start-up (s) | study (s) | ms per replicate | "
+        "client peak RSS (MB) | power of anx_ge | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['reps']:,} | {r['workers']} | {r['startup']:.1f} | "
+        lines.append(f"| {r['kind'].replace('twolevel', 'two-level')} | {r['reps']:,} | "
+                     f"{r['workers']} | {r['startup']:.1f} | "
                      f"{r['wall']:.1f} | {1000 * r['wall'] / r['reps']:.2f} | "
-                     f"{r['rss_mb']:.0f} | {r['power_anx_ge']:.3f} |")
+                     f"{r['rss_mb']:.0f} | {r['power_anx_ge']:.3f} | {r['load']:.1f} |")
     speed = rows[2]["wall"] / rows[3]["wall"]
     mem = rows[1]["rss_mb"] / rows[4]["rss_mb"]
     lines += ["",
@@ -124,7 +144,10 @@ def main() -> int:
               f"replicate (the rest is imports, figure and report)",
               f"- 2 workers vs 1 on {mid:,} replicates: {speed:.2f}× (target ≥ 1.6×)",
               f"- client peak RSS, {big:,} vs {big // 10:,} replicates: {mem:.2f} "
-              f"(target within 20%)", ""]
+              f"(target within 20%)",
+              f"- two-level study, {big // 10:,} replicates on 2 workers (both analyses "
+              f"per replicate): {rows[5]['wall']:.1f} s + {rows[5]['startup']:.1f} s "
+              f"start-up", ""]
     text = "\n".join(lines)
     print(text)
     REPORT.parent.mkdir(parents=True, exist_ok=True)

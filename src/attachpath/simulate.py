@@ -221,9 +221,7 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
     rng = np.random.default_rng(seed)
 
     # Design: caseloads and therapists' random intercepts.
-    weights = rng.gamma(caseload_shape, size=n_therapists)
-    extra = rng.multinomial(n_clients - 2 * n_therapists, weights / weights.sum())
-    caseload = 2 + extra
+    caseload = caseloads(rng, n_therapists, n_clients, caseload_shape)
     therapist = np.repeat(np.arange(1, n_therapists + 1), caseload)
     t_idx = therapist - 1
     client = np.arange(1, n_clients + 1)
@@ -263,15 +261,7 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
     z = (scores["cats_secure"] - (m["mean"] + m["growth"] * (sess - 1))) / m["sd"]
     p_end = 1.0 / (1.0 + np.exp(-(math.log(dropout / (1 - dropout)) + dropout_mar * z))) \
         if dropout > 0 else np.zeros_like(z)
-    ends = rng.random((n_clients, S)) < p_end
-    ends[:, : min_sessions - 1] = False
-    ends[:, S - 1] = True
-    last = ends.argmax(axis=1) + 1                       # k_j: last session attended
-    attended = sess[None, :] <= last[:, None]
-    skipped = (rng.random((n_clients, S)) < skip) & (sess > 1) & (sess[None, :] < last[:, None])
-    too_few = (attended & ~skipped).sum(axis=1) < min_sessions
-    skipped[too_few] = False
-    present = attended & ~skipped
+    present = session_pattern(rng, p_end, min_sessions, skip)[1]
     blanks = {blk: (rng.random((n_clients, S)) < missing) & (sess > 1)
               for blk in ("cats", "tds")}
 
@@ -332,6 +322,34 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
 
 
 # --------------------------------------------------------------------------- model
+
+def caseloads(rng: np.random.Generator, n_therapists: int, n_clients: int,
+              shape: float = 1.0) -> np.ndarray:
+    """Clients per therapist: at least 2 each, the rest spread with skewed
+    gamma(shape) weights, summing exactly to n_clients (also used by the
+    power study's nested designs)."""
+    weights = rng.gamma(shape, size=n_therapists)
+    return 2 + rng.multinomial(n_clients - 2 * n_therapists, weights / weights.sum())
+
+
+def session_pattern(rng: np.random.Generator, p_end, min_sessions: int, skip: float):
+    """(last session attended per client, clients x sessions mask of the
+    session rows present).  p_end: probability of ending after each session
+    (clients x max sessions), applied from min_sessions on;
+    skip: probability that an intermediate session has no row (never the
+    first or last, never below min_sessions rows)."""
+    n_clients, S = np.shape(p_end)
+    sess = np.arange(1, S + 1)
+    ends = rng.random((n_clients, S)) < p_end
+    ends[:, : min_sessions - 1] = False
+    ends[:, S - 1] = True
+    last = ends.argmax(axis=1) + 1                       # k_j: last session attended
+    attended = sess[None, :] <= last[:, None]
+    skipped = (rng.random((n_clients, S)) < skip) & (sess > 1) & (sess[None, :] < last[:, None])
+    too_few = (attended & ~skipped).sum(axis=1) < min_sessions
+    skipped[too_few] = False
+    return last, attended & ~skipped
+
 
 def _effects(effects):
     eff = dict(DEFAULT_EFFECTS)

@@ -3,6 +3,9 @@
     $ attachpath power population.lav --n 100,200,400 --reps 2000 --seed 1 --out power/
     $ attachpath power population.lav --therapists 20,44,80 --clients-per-therapist 7.5 \\
           --icc 0.1 --reps 2000 --seed 1 --out power/            # therapist-robust SEs
+    $ attachpath power twolevel_population.lav --therapists 20,44,80 \\
+          --clients-per-therapist 7.5 --sessions 2-10 --reps 500 --seed 1 --out power/
+          # sessions in clients: the two-level and the client-means analyses
     $ attachpath power population.lav --n 200 --reps 10000 --seed 1 \\
           --scheduler tcp://10.0.0.5:8786 --out power/         # an existing Dask cluster
 
@@ -51,7 +54,20 @@ def add_command(subparsers) -> None:
     p.add_argument("--clients-per-therapist", type=_numbers(float), metavar="M[,M...]",
                    help="mean clients per therapist (7.5: caseloads of 7 and 8)")
     p.add_argument("--icc", type=float, default=0.1,
-                   help="therapist intraclass correlation of every variable (default 0.1)")
+                   help="therapist intraclass correlation of every variable (of every "
+                        "client-level variance in session designs; default 0.1)")
+    p.add_argument("--sessions", metavar="K|MIN-MAX[,...]",
+                   help="session rows per client, for a two-level population: K, or a "
+                        "range MIN-MAX with dropout between (e.g. 2-10); one design each")
+    p.add_argument("--dropout", type=float, default=0.15,
+                   help="session designs: probability of ending after each session from "
+                        "MIN on (default 0.15, as the study simulator)")
+    p.add_argument("--skip", type=float, default=0.08,
+                   help="session designs: probability that an intermediate session has "
+                        "no row (default 0.08)")
+    p.add_argument("--caseload-shape", type=float, default=1.0, metavar="S",
+                   help="session designs: gamma shape of the skewed caseloads (at least 2 "
+                        "clients each; default 1.0, as the study simulator); 0: even")
     p.add_argument("--reps", type=int, default=1000, help="replicates per design (default 1000)")
     p.add_argument("--seed", type=int, required=True, help="seed of the whole study")
     p.add_argument("--alpha", type=float, default=0.05, help="test level (default 0.05)")
@@ -82,6 +98,8 @@ def cmd_power(args) -> int:
             res = power(args.population, analyses=args.analysis, n=args.n,
                         therapists=args.therapists,
                         clients_per_therapist=args.clients_per_therapist, icc=args.icc,
+                        sessions=args.sessions, dropout=args.dropout, skip=args.skip,
+                        caseload_shape=args.caseload_shape,
                         reps=args.reps, seed=args.seed, alpha=args.alpha, level=args.level,
                         se=args.se, scheduler=args.scheduler, workers=args.workers,
                         chunk_size=args.chunk_size, out=args.out, resume=args.resume,
@@ -93,7 +111,8 @@ def cmd_power(args) -> int:
         return 130
     t = res.table
     shown = t[t["op"].isin(["~", ":="])]
-    cols = [c for c in ("lhs", "op", "rhs", "analysis", "n", "therapists", "power",
+    cols = [c for c in ("lhs", "op", "rhs", "level", "analysis", "n", "therapists",
+                        "sessions", "power",
                         "coverage", "bias") if c in shown]
     with __import__("pandas").option_context("display.width", 120, "display.max_rows", 60):
         print(shown[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))

@@ -100,7 +100,7 @@ class RAM:
                    pt.npar, pt.meanstructure)
 
     def _entries(self, theta, free, rows, values):
-        fixed = values[rows]
+        fixed = values[..., rows]       # values may carry θ's batch dimensions
         if not len(free):
             return np.zeros(theta.shape[:-1] + (0,))
         return np.where(free >= 0, theta[..., np.maximum(free, 0)], fixed)

@@ -18,11 +18,26 @@ def curve_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[keep]
 
 
-def param_name(row) -> str:
+def within_level(table: pd.DataFrame) -> str:
+    """The label of the first (within) level of two-level rows, "" if none."""
+    levels = [v for v in table.get("level", pd.Series(dtype=object)) if isinstance(v, str) and v]
+    return levels[0] if levels else ""
+
+
+def param_name(row, within: str = "") -> str:
+    """Panel and table name of a row.  Only within-level rows are marked
+    ("[level 1]"): between-level rows of a two-level analysis share the name
+    (and the panel) of the same row of a client-means analysis."""
     if row["op"] == ":=":
         return row["lhs"]
     label = row["label"] if isinstance(row["label"], str) else ""
-    return f"{row['lhs']} {row['op']} {row['rhs']}" + (f" ({label})" if label else "")
+    level = row.get("level", "")
+    level = f" [level {level}]" if within and level == within else ""
+    return f"{row['lhs']} {row['op']} {row['rhs']}" + (f" ({label})" if label else "") + level
+
+
+def _has(table, column) -> bool:
+    return column in table and table[column].notna().any()
 
 
 def figure(table: pd.DataFrame, alpha: float):
@@ -32,14 +47,15 @@ def figure(table: pd.DataFrame, alpha: float):
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     rows = curve_rows(table)
-    names = list(dict.fromkeys(param_name(r) for _, r in rows.iterrows()))
+    within = within_level(table)
+    names = list(dict.fromkeys(param_name(r, within) for _, r in rows.iterrows()))
     ncol = min(4, max(1, len(names)))
     nrow = max(1, int(np.ceil(len(names) / ncol)))
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow + 0.6),
                              squeeze=False, sharey=True)
-    rows = rows.assign(_name=[param_name(r) for _, r in rows.iterrows()])
-    series_keys = ["analysis"] + (["clients_per_therapist"]
-                                  if rows["clients_per_therapist"].notna().any() else [])
+    rows = rows.assign(_name=[param_name(r, within) for _, r in rows.iterrows()])
+    series_keys = ["analysis"] + [c for c in ("clients_per_therapist", "sessions")
+                                  if _has(rows, c)]
     # one colour, marker and line style per series across all panels, so the
     # legend holds everywhere and identical curves of two analyses stay visible
     keys = list(dict.fromkeys(tuple(k) if isinstance(k, tuple) else (k,)
@@ -57,7 +73,8 @@ def figure(table: pd.DataFrame, alpha: float):
             key = tuple(key) if isinstance(key, tuple) else (key,)
             s = s.sort_values("n")
             label = str(key[0]) + (f", {key[1]:g} per therapist" if len(key) > 1
-                                   and pd.notna(key[1]) else "")
+                                   and pd.notna(key[1]) else "") + (
+                f", {key[2]} sessions" if len(key) > 2 and pd.notna(key[2]) else "")
             ax.errorbar(s["n"], s["power"], yerr=1.96 * s["power_mcse"], ms=4, lw=1.3,
                         capsize=2, label=label, **styles[key])
         ax.axhline(0.8, color="0.45", lw=0.9, ls="--")
@@ -111,18 +128,21 @@ def html_report(table: pd.DataFrame, provenance: dict, svg: str | None) -> str:
         f"{provenance['reps']} replicates per design, seed {provenance['seed']}, "
         f"α = {provenance['alpha']:g}, {provenance['level']:.0%} intervals"))
     shown = curve_rows(table)
-    cols = ["analysis", "n", "therapists", "clients_per_therapist"]
-    header = ["Parameter", "Analysis", "n", "Therapists", "Per therapist", "Population",
-              "Power", "MC SE", "Coverage", "Bias", "Rel. bias", "SE/SD", "Failed"]
+    sessions = _has(table, "sessions")
+    header = ["Parameter", "Analysis", "n", "Therapists", "Per therapist"] + (
+        ["Sessions"] if sessions else []) + [
+        "Population", "Power", "MC SE", "Coverage", "Bias", "Rel. bias", "SE/SD", "Failed"]
 
     def f(x, d=3):
         return "" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{d}f}"
 
     rows = []
+    within = within_level(table)
     for _, r in shown.iterrows():
-        rows.append([param_name(r), r["analysis"], int(r["n"]),
+        rows.append([param_name(r, within), r["analysis"], int(r["n"]),
                      "" if pd.isna(r["therapists"]) else int(r["therapists"]),
-                     "" if pd.isna(r["clients_per_therapist"]) else f"{r['clients_per_therapist']:g}",
+                     "" if pd.isna(r["clients_per_therapist"]) else f"{r['clients_per_therapist']:g}"]
+                    + ([str(r["sessions"])] if sessions else []) + [
                      f(r["population"]), f(r["power"]), f(r["power_mcse"]),
                      f(r["coverage"]), f(r["bias"], 4), f(r["rel_bias"]), f(r["se_ratio"]),
                      int(r["nonconverged"])])
@@ -132,7 +152,7 @@ def html_report(table: pd.DataFrame, provenance: dict, svg: str | None) -> str:
                     "bars are ±1.96 Monte Carlo standard errors.")))
     doc.add(Section(Heading("Results")).add(
         Table("Power, coverage and bias per design and analysis", header, rows,
-              align="llrrrrrrrrrrr", wide=True,
+              align="ll" + "r" * (len(header) - 2), wide=True,
               note="Coverage: share of Wald intervals holding the population value. "
                    "SE/SD: mean standard error over the SD of the estimates. The full "
                    "table, with variances, RMSE and the Monte Carlo SE of every figure, is "
