@@ -258,7 +258,7 @@ def run_all(reps: int, boot: int, seed: int, workers: int, chunk: int, out: Path
         done += len(part)
         if progress:
             el = time.time() - t0
-            print(f"  {f.name}: {done} chunks' replicates done, {el:.0f} s",
+            print(f"  {f.name}: {done} replicates done, {el:.0f} s",
                   file=sys.stderr, flush=True)
 
     if workers == 0:
