@@ -12,7 +12,12 @@ level 1 (tests/reference/twolevel/nomixed_twolevel_ml.json).  Items:
   single-threaded BLAS; lavaan's `sem(model, data, cluster = "client")` and
   its MLR, timed inside one R session the same way;
 * whole process: `attachpath fit SPEC --data CSV --cluster client` against
-  `Rscript -e 'library(lavaan); sem(...)'`, spawn to exit.
+  `Rscript -e 'library(lavaan); sem(...)'`, spawn to exit;
+* the therapist bootstrap (issue 13): `ap.fit(..., cluster="therapist/client",
+  se="bootstrap", bootstrap=1000, seed=1)`, whole therapists resampled, the
+  draws spread over the cores as fit() does by default; one 50-draw warm-up,
+  then --boot-reps timed runs.  lavaan cannot bootstrap a multilevel model, so
+  its ordinary two-level ML fit time is printed beside it.  Target: ≤ 20 s.
 
 Prints medians and ratios (lavaan / attachpath) and writes
 reports/benchmarks_twolevel.md.  Targets (issue 12): in process ≤ 1/20 of
@@ -26,6 +31,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,6 +47,33 @@ DATA = REF / CASE["data"]
 MODEL = CASE["model"]
 REPORT = ROOT / "reports" / "benchmarks_twolevel.md"
 CLI = shutil.which("attachpath", path=str(Path(sys.executable).parent)) or "attachpath"
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the draw workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def bootstrap_times(reps: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU times of 1,000-draw therapist bootstraps of the two-level
+    model (CPU: all processes; on a busy shared machine the wall time mostly
+    measures the other users, CPU / cores is what an idle machine would take)."""
+    import pandas as pd
+    import attachpath as ap
+    from threadpoolctl import threadpool_limits
+    data = pd.read_csv(DATA)
+    wall, cpu = [], []
+    with threadpool_limits(limits=1, user_api="blas"):
+        ap.fit(MODEL, data, cluster="therapist/client", se="bootstrap", bootstrap=50,
+               seed=1, progress=False)                                      # warm-up
+        for _ in range(reps):
+            t, c = time.perf_counter(), _cpu()
+            ap.fit(MODEL, data, cluster="therapist/client", se="bootstrap", bootstrap=1000,
+                   seed=1, progress=False)
+            wall.append(time.perf_counter() - t)
+            cpu.append(_cpu() - c)
+    return wall, cpu
 
 
 def in_process(reps: int) -> dict:
@@ -102,6 +135,7 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--reps", type=int, default=20)
     p.add_argument("--cli-reps", type=int, default=5)
+    p.add_argument("--boot-reps", type=int, default=3)
     p.add_argument("--no-r", action="store_true")
     args = p.parse_args()
     rows = []
@@ -109,6 +143,7 @@ def main() -> int:
         spec = Path(tmp) / "model.lav"
         spec.write_text(MODEL)
         ours = in_process(args.reps)
+        boot, boot_cpu = bootstrap_times(args.boot_reps) if args.boot_reps > 0 else ([], [])
         cli = whole([CLI, "fit", str(spec), "--data", str(DATA), "--cluster", "client",
                      "--se", "standard"], args.cli_reps)
         lav = rscript = None
@@ -134,6 +169,17 @@ def main() -> int:
     row("two-level ML, in process", ours["ml"], lav and lav["ml"], "≥ 20x")
     row("two-level MLR, in process", ours["mlr"], lav and lav["mlr"], "≥ 20x")
     row("CLI fit, whole process", cli, rscript, "≥ 3x")
+    if boot:
+        # lavaan has no multilevel bootstrap: its ordinary ML fit for scale
+        m, fit_ml = med(boot), (med(lav["ml"]) if lav else None)
+        rows.append(("therapist bootstrap, 1,000 draws (lavaan: its ordinary two-level "
+                     "ML fit; it cannot bootstrap)", f"{m:.1f} s",
+                     f"{fit_ml * 1000:.0f} ms" if fit_ml else "-", "-", "≤ 20 s",
+                     "PASS" if m <= 20.0 else "MISS"))
+        cores = os.cpu_count() or 1
+        rows.append((f"the same, CPU seconds of all processes ÷ {cores} cores (what an idle "
+                     f"machine takes)", f"{med(boot_cpu) / cores:.1f} s", "-", "-", "≤ 20 s",
+                     "PASS" if med(boot_cpu) / cores <= 20.0 else "MISS"))
     head = ("item", "attachpath median", "lavaan median", "ratio", "target", "result")
     lines = [f"# Two-level benchmarks ({datetime.date.today().isoformat()})", "",
              f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -142,7 +188,9 @@ def main() -> int:
              f"- data: {DATA.relative_to(ROOT)} (330 clients, 1,899 sessions); model: "
              f"tests/reference/twolevel/nomixed_twolevel_ml.json",
              f"- {args.reps} in-process reps (after one warm-up), {args.cli_reps} whole-process "
-             f"runs; ratio = lavaan median / attachpath median", "",
+             f"runs, {args.boot_reps} bootstrap runs (cluster=\"therapist/client\", "
+             f"{os.cpu_count()} worker processes); ratio = lavaan median / attachpath median",
+             "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     text = "\n".join(lines) + "\n"

@@ -64,6 +64,8 @@ def dup_kron(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     p = X.shape[-1]
     (jl, ik, jk, il), half = _dup_kron_index(p)
     Xf, Yf = X.reshape(X.shape[:-2] + (p * p,)), Y.reshape(Y.shape[:-2] + (p * p,))
+    if Y is X:       # D'(X ⊗ X)D, the usual case: the four terms pair up
+        return 2.0 * (Xf[..., jl] * Xf[..., ik] + Xf[..., jk] * Xf[..., il]) * half
     return (Xf[..., jl] * Yf[..., ik] + Xf[..., jk] * Yf[..., il]
             + Xf[..., il] * Yf[..., jk] + Xf[..., ik] * Yf[..., jl]) * half
 

@@ -169,15 +169,22 @@ class RAM:
     def jacobian(self, theta, values=None) -> np.ndarray:
         """d(moments)/dθ: rows are mu (if meanstructure) then vech(Sigma)
         (lower triangle, column by column), columns the free parameters."""
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim == 1 and not np.any(self.a_free >= 0):
+            # no free regression (A) entry: the moments are linear in θ, so the
+            # Jacobian is the same at every θ (a saturated model's): one per
+            # set of fixed values
+            return self._memo("jacobian", np.zeros(0), values,
+                              lambda: self._jacobian(theta, values))
         return self._memo("jacobian", theta, values, lambda: self._jacobian(theta, values))
 
     def _jacobian(self, theta, values=None) -> np.ndarray:
-        A, S, m = self.matrices(theta, values)
-        B = np.linalg.inv(np.eye(self.n_all) - A)
+        # B, B S B' and B m as `implied` has them (for one θ usually already
+        # computed at this θ: scoring asks for the value before the gradient)
+        _, _, B, full, _, _, m = self.implied(theta, values)
         p = self.n_obs
-        Bt = np.swapaxes(B, -1, -2)
         FB = B[..., :p, :]                          # (..., p, n)
-        full_F = (B @ S @ Bt)[..., :, :p]           # (..., n, p)
+        full_F = full[..., :, :p]                   # (..., n, p)
         Bm = (B @ m[..., None])[..., 0]
         li, lj = vech_indices(p)
         MA, MS, Mm, s_diag = self._scatters

@@ -28,7 +28,7 @@ wraps them into the likelihood interface the rest of attachpath uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -185,6 +185,22 @@ def _vechw(M: np.ndarray) -> np.ndarray:
     return np.where(li == lj, 1.0, 2.0) * M[..., li, lj]
 
 
+@lru_cache(maxsize=64)
+def _structure(pt, space: tuple[str, ...]):
+    """What a TwoLevelModel needs of its table, built once per table and
+    between space (bootstrap draws build a model per draw): the blocks,
+    their RAM layouts and table rows, and the placements in between space."""
+    pt1, pt2 = pt.block(1), pt.block(2)
+    rows1 = np.array([k for k, r in enumerate(pt.rows) if r.block == 1], dtype=int)
+    rows2 = np.array([k for k, r in enumerate(pt.rows) if r.block == 2], dtype=int)
+    E_W, E_B = _placement(space, pt1.observed), _placement(space, pt2.observed)
+    out = (pt1, pt2, ram_of(pt1), ram_of(pt2), rows1, rows2, E_W, E_B,
+           _vech_map(E_W), _vech_map(E_B))
+    for a in out[4:]:
+        a.setflags(write=False)             # shared by every model of this table
+    return out
+
+
 class TwoLevelModel:
     """The map θ → (μ_W, Σ_W, μ_B, Σ_B) of a two-level parameter table, and
     its place in the between space of the data."""
@@ -192,17 +208,10 @@ class TwoLevelModel:
     def __init__(self, pt, data: TwoLevelData):
         self.pt = pt
         self.data = data
-        self.pt1, self.pt2 = pt.block(1), pt.block(2)
-        self.ram1, self.ram2 = ram_of(self.pt1), ram_of(self.pt2)
-        self.rows1 = np.array([k for k, r in enumerate(pt.rows) if r.block == 1], dtype=int)
-        self.rows2 = np.array([k for k, r in enumerate(pt.rows) if r.block == 2], dtype=int)
-        space = data.names
-        self.E_W = _placement(space, self.pt1.observed)
-        self.E_B = _placement(space, self.pt2.observed)
-        if set(self.pt1.observed) != set(data.y):
+        if set(pt.block(1).observed) != set(data.y):
             raise ValueError("level-1 variables of the model and the data differ")
-        self.L_W = _vech_map(self.E_W)
-        self.L_B = _vech_map(self.E_B)
+        (self.pt1, self.pt2, self.ram1, self.ram2, self.rows1, self.rows2,
+         self.E_W, self.E_B, self.L_W, self.L_B) = _structure(pt, data.names)
         self.npar = pt.npar
 
     def moments(self, theta, values):

@@ -38,19 +38,18 @@ def resampled(data: TwoLevelData, clients: np.ndarray) -> TwoLevelData:
     """The data of the clients `clients` (indices, repeats allowed), each
     occurrence a client of its own."""
     clients = np.asarray(clients, dtype=np.intp)
-    members = _members(data)
+    order, starts = data.clusters._order
     sizes = data.clusters.sizes[clients]
-    rows = data.rows[np.concatenate([members[j] for j in clients])]
+    # the rows of each drawn client, in draw order, as one index (a client's
+    # rows are contiguous in `order`): no per-client arrays to split and join
+    first = np.repeat(starts[clients] - (np.cumsum(sizes) - sizes), sizes)
+    rows = data.rows[order[first + np.arange(int(sizes.sum()))]]
     J = len(clients)
     cl = Clusters(data.clusters.name, np.arange(J), np.repeat(np.arange(J), sizes), sizes)
     d, W = data.d[clients], data.W[clients]
     usizes, group, count, mean, cov = size_groups(d, sizes)
     return replace(data, n=int(sizes.sum()), clusters=cl, d=d, W=W, W_total=W.sum(axis=0),
                    sizes=usizes, size_group=group, rows=rows, count=count, mean=mean, cov=cov)
-
-
-def _members(data: TwoLevelData) -> list[np.ndarray]:
-    return data.clusters.members()
 
 
 def units(n_clients: int, therapists: Clusters | None) -> list[np.ndarray]:

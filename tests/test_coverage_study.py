@@ -1,0 +1,107 @@
+"""scripts/coverage_study.py (issue 13, check c): its core on a handful of
+replicates, in this process, so CI exercises what the full study runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def cs():
+    spec = importlib.util.spec_from_file_location("coverage_study",
+                                                  ROOT / "scripts" / "coverage_study.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def study(cs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("coverage")
+    df = cs.run_all(reps=3, boot=9, seed=5, workers=0, chunk=1, out=out, progress=False,
+                    boot_reps=2)
+    return out, df
+
+
+def test_every_method_gives_an_interval_around_its_estimate(cs, study):
+    _, df = study
+    assert list(df["rep"]) == [0, 1, 2]
+    assert (df["failed"] == "").all()
+    for m in cs.METHODS:
+        # the bootstrap only on the first boot_reps = 2 replicates
+        rows = df.iloc[:2] if m == "therapist_boot" else df
+        for p in cs.PARAMS:
+            est, se = rows[f"{m}.{p}.est"], rows[f"{m}.{p}.se"]
+            lo, hi = rows[f"{m}.{p}.lo"], rows[f"{m}.{p}.hi"]
+            assert np.all(np.isfinite(est)) and np.all(se > 0), (m, p)
+            assert np.all(lo < est) and np.all(est < hi), (m, p)
+    assert df.loc[2, "therapist_boot.abc.lo"] != df.loc[2, "therapist_boot.abc.lo"]  # NaN
+    # the two-level methods share the estimates of one fit
+    for m in ("twolevel_mlr", "therapist", "therapist_t"):
+        assert np.array_equal(df[f"{m}.b.est"], df["twolevel_ml.b.est"])
+    assert np.array_equal(df["therapist_boot.b.est"][:2], df["twolevel_ml.b.est"][:2])
+    # t(G−1) intervals: the therapist SE with a wider quantile (G = 44)
+    ratio = ((df["therapist_t.a.hi"] - df["therapist_t.a.lo"])
+             / (df["therapist.a.hi"] - df["therapist.a.lo"]))
+    assert np.allclose(ratio, stats.t.ppf(0.975, 43) / stats.norm.ppf(0.975), rtol=1e-12)
+    # the therapist correction changes the SEs (therapist ICC 0.15)
+    assert not np.allclose(df["therapist.b.se"], df["twolevel_mlr.b.se"], rtol=1e-3)
+    assert list(df["boot_failed"][:2]) == [0, 0]
+
+
+def test_replicates_do_not_depend_on_chunking_and_saved_chunks_are_reused(cs, study,
+                                                                          monkeypatch):
+    out, df = study
+    one = cs.run_chunk(5, 3, 1, 2, 9)[0]
+    row = df[df["rep"] == 1].iloc[0]
+    for k in ("therapist_boot.abc.lo", "client_mlr.c.est", "twolevel_ml.a.se"):
+        assert one[k] == row[k]
+    assert one["data_seed"] != df[df["rep"] == 0].iloc[0]["data_seed"]
+
+    real = cs.replicate
+
+    def only_rep_2(seed, reps, r, boot):
+        assert r == 2, "a saved chunk was recomputed"
+        return real(seed, reps, r, boot)
+    monkeypatch.setattr(cs, "replicate", only_rep_2)
+    again = cs.run_all(reps=3, boot=9, seed=5, workers=0, chunk=1, out=out, progress=False,
+                       boot_reps=2)
+    assert again.equals(df)
+    # more bootstrapped replicates later: only the chunk that lacks it is redone,
+    # with the same data and fits
+    more = cs.run_all(reps=3, boot=9, seed=5, workers=0, chunk=1, out=out, progress=False,
+                      boot_reps=3)
+    assert np.isfinite(more.loc[2, "therapist_boot.abc.lo"])
+    assert more.loc[2, "twolevel_ml.c.se"] == df.loc[2, "twolevel_ml.c.se"]
+    assert more.drop(columns=[c for c in more if c.startswith("therapist_boot")]
+                     + ["boot_failed"]).equals(df.drop(columns=[c for c in df if
+                                                                c.startswith("therapist_boot")]
+                                                       + ["boot_failed"]))
+
+
+def test_summary_has_coverage_with_monte_carlo_se(cs, study):
+    _, df = study
+    target = cs.truth()
+    assert target["abc"] == pytest.approx(target["a"] * target["b"] * target["c"], rel=1e-12)
+    table = cs.summarize(df, target, dict(target))
+    assert set(table["method"]) == set(cs.LABELS.values())
+    assert len(table) == 4 * (len(cs.METHODS) + 1)
+    for _, r in table.iterrows():
+        n = 2 if r["method"] == cs.LABELS["therapist_boot"] else 3
+        assert 0 <= r["coverage"] <= 1 and r["n"] == n
+        assert r["coverage_mcse"] == pytest.approx(math.sqrt(r["coverage"] * (1 - r["coverage"]) / n))
+        assert r["below"] + r["above"] + r["coverage"] == pytest.approx(1.0)
+    for _, r in table.iterrows():
+        assert r["mean_width"] > 0 and r["sd_est"] > 0
+    ml_b = table[(table["method"] == cs.LABELS["twolevel_ml"]) & (table["param"] == "b")].iloc[0]
+    covered = ((df["twolevel_ml.b.lo"] <= target["b"]) & (target["b"] <= df["twolevel_ml.b.hi"]))
+    assert ml_b["coverage"] == covered.mean()
+    assert ml_b["bias"] == pytest.approx(df["twolevel_ml.b.est"].mean() - target["b"])
