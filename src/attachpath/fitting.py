@@ -269,9 +269,6 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     if missing != "listwise":
         X, ids, missing_info, more = _fiml_rows(pt, X, ids, missing)
         notes += more
-        if se == "bootstrap":
-            raise OptionError("Bootstrap standard errors are not available with "
-                              "--missing fiml yet; use --se robust or standard.")
     if X.shape[0] <= len(pt.observed):
         raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
                         f"variables; ML needs more cases than variables.")
@@ -532,10 +529,11 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
         se_kind = "bootstrap.cluster"
     else:  # bootstrap
         from .estimate import bootstrap as boot
-        draws = boot.run(pt, lik.ram, lik.mom, sol,
+        fiml = isinstance(lik, FIML)
+        draws = boot.run(pt, lik.ram, lik.data.X if fiml else lik.mom.X, sol,
                          clusters=None if clusters is None else clusters.codes,
                          n=bootstrap, seed=seed, progress=progress, level=level,
-                         interval=boot_ci)
+                         interval=boot_ci, fiml=fiml)
         V = draws["vcov"]       # the covariance of the replicates, as lavaan's
         se_kind = "bootstrap.cluster" if clusters is not None else "bootstrap"
     if clusters is not None:

@@ -362,13 +362,40 @@ class FIML:
         self.ram = ram_of(pt)
         self.n = data.n
         self.npar = pt.npar
-        mu, sigma, self.em_iterations = fiml.saturated(data) if em is None else em
-        self.em = (mu, sigma)
+        if em is not None:
+            self.__dict__["_saturated"] = em
         self.values = self._fixed_values() if values is None else values
 
+    @cached_property
+    def _saturated(self):
+        """(μ, Σ, iterations) of the saturated model, fitted when first
+        needed: a bootstrap refit with complete covariates never needs it."""
+        return fiml.saturated(self.data)
+
+    @property
+    def em(self):
+        return self._saturated[:2]
+
+    @property
+    def em_iterations(self) -> int:
+        return self._saturated[2]
+
     def _fixed_values(self):
-        mu, sigma = self.em
+        """The covariates' fixed moments: their sample moments when they are
+        complete (equal to the EM estimates there, as the likelihood factors
+        into the covariates' marginal and the rest given them), else the EM
+        estimates (fiml.x)."""
         pos = {v: i for i, v in enumerate(self.pt.observed)}
+        x = [pos[v] for v in self.pt.covariates]
+        Xx = self.data.X[:, x]
+        if not x:
+            return build_values(self.pt)
+        if np.isnan(Xx).any():
+            mu, sigma = self.em
+        else:
+            mu, sigma = np.zeros(len(pos)), np.zeros((len(pos), len(pos)))
+            mu[x] = Xx.mean(axis=0)
+            sigma[np.ix_(x, x)] = np.cov(Xx, rowvar=False, bias=True).reshape(len(x), len(x))
         values = build_values(self.pt)
         for k, r in enumerate(self.pt.rows):
             if r.exo:
