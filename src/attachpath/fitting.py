@@ -536,6 +536,13 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
                          interval=boot_ci, fiml=fiml)
         V = draws["vcov"]       # the covariance of the replicates, as lavaan's
         se_kind = "bootstrap.cluster" if clusters is not None else "bootstrap"
+    if isinstance(lik, FIML):
+        # lavaan reports its FIML-corrected robust CFI/TLI/RMSEA for every
+        # missing = "ml" fit, scaled ("V3") with MLR, else "V6"
+        from .estimate.fiml_corrected import corrected_fit
+        fit.update(corrected_fit(lik, theta, fit["df"], fit["baseline.df"],
+                                 clusters if se == "robust" else None,
+                                 scaled=se == "robust"))
     if clusters is not None:
         fit["nclusters"] = int(clusters.n)
     if se == "none":
