@@ -278,7 +278,6 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     else:
         from .estimate.fiml import MissingData
         lik = FIML(pt, MissingData.from_array(X))
-        missing_info["patterns"] = len(lik.data.patterns)
 
     with single_thread_blas():
         check_rank(pt, lik.ram, lik.values)
@@ -351,11 +350,13 @@ def _fiml_rows(pt, X, ids, missing):
                          f"missing = 'ml' does; --missing fiml.x keeps them.")
             X = X[~drop]
             ids = None if ids is None else ids[~drop]
+    from .data.missingness import describe
     incomplete = int(np.isnan(X).any(axis=1).sum())
     info = {"method": missing, "rows_used": int(len(X)), "rows_with_missing": incomplete,
             "dropped_missing_covariate": int(drop.sum()),
             "missing_by_variable": {v: int(np.isnan(X[:, i]).sum())
                                     for i, v in enumerate(pt.observed)}}
+    info.update(describe(X, pt.observed, ids))
     return X, ids, info, notes
 
 
