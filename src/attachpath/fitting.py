@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import special
 
 from . import effects
-from .errors import ClusterWarning, DataError, EstimationError, OptionError
+from .errors import ClusterWarning, DataError, DataWarning, EstimationError, OptionError
 from .estimate import engine, fitmeasures, ml, vcov as vc
 from .estimate.clusters import Clusters, size_summary
 from .estimate.likelihood import FIML, CompleteML, TwoLevelML
@@ -345,9 +345,16 @@ def _fiml_rows(pt, X, ids, missing):
     if missing == "fiml" and x:
         drop = np.isnan(X[:, x]).any(axis=1)
         if drop.any():
-            notes.append(f"{int(drop.sum())} rows with a missing covariate "
-                         f"({', '.join(pt.covariates)}) were dropped, as lavaan's "
-                         f"missing = 'ml' does; --missing fiml.x keeps them.")
+            note = (f"{int(drop.sum())} rows with a missing covariate "
+                    f"({', '.join(pt.covariates)}) were dropped, as lavaan's "
+                    f"missing = 'ml' does; --missing fiml.x keeps them.")
+            if drop.all():
+                raise DataError(f"Every row has a missing covariate "
+                                f"({', '.join(pt.covariates)}), so --missing fiml, which "
+                                f"drops such rows as lavaan's missing = 'ml' does, leaves "
+                                f"none; --missing fiml.x keeps them.")
+            warnings.warn(note, DataWarning, stacklevel=3)
+            notes.append(note)
             X = X[~drop]
             ids = None if ids is None else ids[~drop]
     from .data.missingness import describe
@@ -357,7 +364,23 @@ def _fiml_rows(pt, X, ids, missing):
             "missing_by_variable": {v: int(np.isnan(X[:, i]).sum())
                                     for i, v in enumerate(pt.observed)}}
     info.update(describe(X, pt.observed, ids))
+    _check_coverage(info["coverage"])
     return X, ids, info, notes
+
+
+def _check_coverage(coverage: dict) -> None:
+    """FIML needs every pair of variables observed together in some row:
+    else their covariance has no data (lavaan warns of zero coverage and its
+    EM fails)."""
+    names = list(coverage)
+    for i, a in enumerate(names):
+        for b in names[:i]:
+            if coverage[a][b] == 0:
+                raise DataError(
+                    f"Variables '{b}' and '{a}' are never observed in the same row "
+                    f"(0% coverage), so FIML has no data on their covariance. Collect "
+                    f"or merge data where both are observed, or leave one of them out "
+                    f"of the model.")
 
 
 def cluster_levels(cluster) -> tuple[str | None, str | None]:

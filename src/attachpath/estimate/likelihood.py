@@ -451,8 +451,13 @@ class FIML:
             theta = np.asarray(start, dtype=float)
         if not np.isfinite(self.discrepancy(theta)):
             theta = _simple_starts(self.pt, self.em[1])
+        observed = np.sum(~np.isnan(self.data.X), axis=0)
+        fewest = np.argsort(observed, kind="stable")[:2]
+        few = ", ".join(f"'{self.pt.observed[j]}' {observed[j]} of {self.n} rows"
+                        for j in fewest)
         return verified_solution(self, theta, "fiml", "the model",
-                                 "every variable has enough observed values")
+                                 f"every variable has enough observed values (the "
+                                 f"fewest: {few})")
 
     # the saturated and baseline models ------------------------------------------------
     def h1_loglik(self) -> float:
