@@ -186,7 +186,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         meanstructure: bool | None = None, engine_method: str = "auto",
         boot_ci: str = "percentile", information: str | None = None,
         labels: str = "data", missing: str = "listwise", std_lv: bool = False,
-        orthogonal: bool = False) -> Result:
+        orthogonal: bool = False, auxiliary=None) -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -222,6 +222,11 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     std_lv: lavaan's std.lv=TRUE (latent variances fixed at 1, first
     loadings free); orthogonal: lavaan's orthogonal=TRUE (default latent
     covariances fixed at 0).
+    auxiliary: columns that carry information about the missing values
+    without entering the model (FIML only): Graham's (2003) saturated
+    correlates, each correlated with every observed variable of the model
+    and with the other auxiliaries; the baseline model keeps those
+    correlations, so CFI/TLI are not inflated by them.
     """
     from .options import check_labels, default_se
     se = default_se(se, cluster)
@@ -237,6 +242,10 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         meanstructure = cluster is not None or missing != "listwise"
     pt = partable_of(spec, meanstructure=meanstructure, std_lv=std_lv,
                      orthogonal=orthogonal)
+    auxiliary = _auxiliary_names(auxiliary, pt, missing)
+    if auxiliary:
+        pt = partable_of(with_auxiliary(spec, pt, auxiliary), meanstructure=meanstructure,
+                         std_lv=std_lv, orthogonal=orthogonal)
     # a file is read for the model's columns only (and the cluster columns,
     # and id-like ones for the repeated-id check): a wide file costs no memory
     wanted = set(pt.observed) | {c for c in (outer, inner) if c is not None}
@@ -277,7 +286,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         lik = CompleteML.from_array(pt, X)
     else:
         from .estimate.fiml import MissingData
-        lik = FIML(pt, MissingData.from_array(X))
+        lik = FIML(pt, MissingData.from_array(X), auxiliary=auxiliary)
 
     with single_thread_blas():
         check_rank(pt, lik.ram, lik.values)
@@ -294,6 +303,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
                  "labels": source.get("labels", {}) if labels == "data" else {}}
     if missing_info is not None:
         data_info["missing"] = missing_info
+        if auxiliary:
+            missing_info["auxiliary"] = list(auxiliary)
         data_info["dropped_rows"] += missing_info["dropped_missing_covariate"]
     if cluster is not None:
         cnotes = clusters.notes(pt.npar)
@@ -321,6 +332,46 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), likelihood=lik, moments=moments,
                   **out)
+
+
+def _auxiliary_names(auxiliary, pt, missing) -> tuple[str, ...]:
+    """The auxiliary columns, checked: FIML only, single-level, none a
+    model variable, none twice."""
+    if auxiliary is None or len(auxiliary) == 0:
+        return ()
+    names = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary)
+    names = [str(a).strip() for a in names]
+    if missing == "listwise":
+        raise OptionError("Auxiliary variables inform the estimates only through the "
+                          "rows with missing values: they need --missing fiml (or "
+                          "fiml.x), not listwise deletion.")
+    if pt.multilevel:
+        raise OptionError("Auxiliary variables are not available for two-level models.")
+    for a in names:
+        if not a:
+            raise OptionError("An auxiliary variable name is empty.")
+        if a in pt.variables:
+            raise OptionError(f"'{a}' is a variable of the model, so it cannot also be an "
+                              f"auxiliary variable.")
+    dup = sorted({a for a in names if names.count(a) > 1})
+    if dup:
+        raise OptionError(f"Auxiliary variable '{dup[0]}' is named twice.")
+    return tuple(names)
+
+
+def with_auxiliary(spec, pt, auxiliary) -> str:
+    """The spec with Graham's (2003) saturated correlates: every auxiliary
+    with every observed variable of the model (an exogenous one, or an
+    endogenous one's residual) and with the other auxiliaries, as one writes
+    them by hand in lavaan."""
+    from .spec import read_spec
+    text, _ = read_spec(spec) if not isinstance(spec, ParTable) else (pt.text, None)
+    if not text:
+        raise OptionError("Auxiliary variables need the model as text or a .lav file.")
+    lines = [f"{a} ~~ {v}" for a in auxiliary for v in pt.observed]
+    lines += [f"{a} ~~ {b}" for i, a in enumerate(auxiliary) for b in auxiliary[i + 1:]]
+    return (text.rstrip() + "\n# auxiliary variables: saturated correlates (Graham, 2003)\n"
+            + "\n".join(lines) + "\n")
 
 
 MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml", "fiml.x": "fiml.x",

@@ -49,6 +49,9 @@ def summary_lines(info: dict, names, top: int = 8) -> list[str]:
              + (f"; {info['clusters_used']} clusters" if "clusters_used" in info else "")
              + (f"; {info['dropped_missing_covariate']} rows with a missing covariate "
                 f"dropped" if info.get("dropped_missing_covariate") else "") + ")"]
+    if info.get("auxiliary"):
+        lines.append("  Auxiliary variables (saturated correlates, Graham 2003; kept "
+                     "correlated in the baseline model): " + ", ".join(info["auxiliary"]))
     lines.append("  % missing: " + "  ".join(f"{v} {info['percent_missing'][v]:.1f}"
                                            for v in names))
     width = max(len(v) for v in names)

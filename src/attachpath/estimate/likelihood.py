@@ -355,10 +355,12 @@ class FIML:
     kind = "ml.fiml"
     default_information = "observed"
 
-    def __init__(self, pt: ParTable, data, values=None, em=None):
+    def __init__(self, pt: ParTable, data, values=None, em=None, auxiliary=()):
         """`em`: the saturated model's (μ, Σ, iterations) when already known
-        (the baseline model shares the model's)."""
+        (the baseline model shares the model's).  `auxiliary`: the saturated
+        correlates among pt's variables (kept correlated in the baseline)."""
         self.pt, self.data = pt, data
+        self.auxiliary = tuple(auxiliary)
         self.ram = ram_of(pt)
         self.n = data.n
         self.npar = pt.npar
@@ -472,15 +474,15 @@ class FIML:
 
     @cached_property
     def baseline(self):
-        bt = baseline_table_single(self.pt, *self.em)
+        bt = baseline_table_single(self.pt, *self.em, auxiliary=self.auxiliary)
         lik = FIML(bt, self.data, values=build_values(bt), em=(*self.em, self.em_iterations))
         mu, sigma = self.em
         pos = {v: i for i, v in enumerate(bt.observed)}
         theta = np.zeros(bt.npar)
         for r in bt.rows:
             if r.free:
-                i = pos[r.lhs]
-                theta[r.free - 1] = sigma[i, i] if r.op == "~~" else mu[i]
+                theta[r.free - 1] = (sigma[pos[r.lhs], pos[r.rhs]] if r.op == "~~"
+                                     else mu[pos[r.lhs]])
         theta, it, gnorm = fisher_scoring(lik, theta)
         return lik, engine.Solution(theta, lik.values, it, gnorm, lik.discrepancy(theta), "fiml")
 
@@ -521,13 +523,18 @@ def model_trace(lik, theta, n, clusters=None) -> float:
     return h0_trace(A, B)
 
 
-def baseline_table_single(pt: ParTable, mu, sigma) -> ParTable:
+def baseline_table_single(pt: ParTable, mu, sigma, auxiliary=()) -> ParTable:
     """lavaan's single-level baseline: a variance and a mean per
-    non-covariate, the covariates' block fixed at the given moments."""
+    non-covariate, the covariates' block fixed at the given moments; the
+    auxiliaries (saturated correlates) keep their covariances with every
+    variable, so that they do not inflate CFI/TLI (Graham, 2003)."""
     pos = {v: i for i, v in enumerate(pt.observed)}
     x = list(pt.covariates)
     y = [v for v in pt.observed if v not in x]
     stmts = _cov_statements(y, "", diagonal_only=True)
+    aux = [a for a in pt.observed if a in set(auxiliary)]
+    stmts += [Statement(a, "~~", v, level="") for i, a in enumerate(aux)
+              for v in pt.observed if v not in aux[:i + 1]]
     stmts += _cov_statements(x, "", fixed=lambda a, b: float(sigma[pos[a], pos[b]]))
     stmts += [Statement(v, "~1", "", level="") for v in y]
     stmts += [Statement(v, "~1", "", fixed=float(mu[pos[v]]), level="") for v in x]

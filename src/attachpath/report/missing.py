@@ -23,7 +23,10 @@ def missing_blocks(res) -> list:
             + (f", in {miss['clusters_used']} clusters" if "clusters_used" in miss else "")
             + (f"; {miss['dropped_missing_covariate']} rows with a missing covariate were "
                f"dropped" if miss.get("dropped_missing_covariate") else "")
-            + f". Missing per variable: {per_var}.")
+            + f". Missing per variable: {per_var}."
+            + (f" Auxiliary variables (saturated correlates, Graham 2003, kept correlated "
+               f"in the baseline model so that CFI and TLI are not inflated): "
+               f"{', '.join(miss['auxiliary'])}." if miss.get("auxiliary") else ""))
     pats = miss["patterns"]
     rows = [[("\u2713" if v in set(p["observed"]) else "\u2013") for v in names]
             + [str(p["rows"]), f"{F.num(p['percent'], 1)}%"] for p in pats[:MAX_PATTERNS]]
