@@ -101,3 +101,16 @@ def test_auxiliary_needs_fiml_and_must_not_be_a_model_variable():
         ap.fit(c["model"], data, auxiliary=["aux_iip_pre"])
     with pytest.raises(OptionError, match="'tds_ge' is a variable of the model"):
         ap.fit(c["model"], data, missing="fiml", auxiliary=["tds_ge"])
+
+
+def test_compare_passes_the_auxiliaries_to_every_model():
+    c = case()
+    data = pd.read_csv(REF / c["data"])
+    direct = c["model"].replace("iip_post ~ c*tds_ge + cats_secure",
+                                "iip_post ~ c*tds_ge + cats_secure + ecr_anx")
+    cmp = ap.compare({"nodirect": c["model"], "direct": direct}, data, missing="fiml",
+                     auxiliary=c["auxiliary"])
+    for res in cmp.results.values():
+        assert res.data_info["missing"]["auxiliary"] == c["auxiliary"]
+    assert cmp.results["nodirect"].fit["cfi"] == pytest.approx(c["fitMeasures"]["cfi"],
+                                                               abs=1e-6)
