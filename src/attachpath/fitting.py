@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import special
 
 from . import effects
-from .errors import ClusterWarning, DataError, EstimationError, OptionError
+from .errors import ClusterWarning, DataError, DataWarning, EstimationError, OptionError
 from .estimate import engine, fitmeasures, ml, vcov as vc
 from .estimate.clusters import Clusters, size_summary
 from .estimate.likelihood import FIML, CompleteML, TwoLevelML
@@ -186,7 +186,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         meanstructure: bool | None = None, engine_method: str = "auto",
         boot_ci: str = "percentile", information: str | None = None,
         labels: str = "data", missing: str = "listwise", std_lv: bool = False,
-        orthogonal: bool = False) -> Result:
+        orthogonal: bool = False, auxiliary=None) -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -223,6 +223,11 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     std_lv: lavaan's std.lv=TRUE (latent variances fixed at 1, first
     loadings free); orthogonal: lavaan's orthogonal=TRUE (default latent
     covariances fixed at 0).
+    auxiliary: columns that carry information about the missing values
+    without entering the model (FIML only): Graham's (2003) saturated
+    correlates, each correlated with every observed variable of the model
+    and with the other auxiliaries; the baseline model keeps those
+    correlations, so CFI/TLI are not inflated by them.
     """
     from .options import check_labels, default_se
     se = default_se(se, cluster)
@@ -238,6 +243,10 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         meanstructure = cluster is not None or missing != "listwise"
     pt = partable_of(spec, meanstructure=meanstructure, std_lv=std_lv,
                      orthogonal=orthogonal)
+    auxiliary = _auxiliary_names(auxiliary, pt, missing)
+    if auxiliary:
+        pt = partable_of(with_auxiliary(spec, pt, auxiliary), meanstructure=meanstructure,
+                         std_lv=std_lv, orthogonal=orthogonal)
     # a file is read for the model's columns only (and the cluster columns,
     # and id-like ones for the repeated-id check): a wide file costs no memory
     wanted = set(pt.observed) | {c for c in (outer, inner) if c is not None}
@@ -270,9 +279,6 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     if missing != "listwise":
         X, ids, missing_info, more = _fiml_rows(pt, X, ids, missing)
         notes += more
-        if se == "bootstrap":
-            raise OptionError("Bootstrap standard errors are not available with "
-                              "--missing fiml yet; use --se robust or standard.")
     if X.shape[0] <= len(pt.observed):
         raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
                         f"variables; ML needs more cases than variables.")
@@ -281,8 +287,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         lik = CompleteML.from_array(pt, X)
     else:
         from .estimate.fiml import MissingData
-        lik = FIML(pt, MissingData.from_array(X))
-        missing_info["patterns"] = len(lik.data.patterns)
+        lik = FIML(pt, MissingData.from_array(X), auxiliary=auxiliary)
 
     with single_thread_blas():
         check_rank(pt, lik.ram, lik.values)
@@ -299,6 +304,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
                  "labels": source.get("labels", {}) if labels == "data" else {}}
     if missing_info is not None:
         data_info["missing"] = missing_info
+        if auxiliary:
+            missing_info["auxiliary"] = list(auxiliary)
         data_info["dropped_rows"] += missing_info["dropped_missing_covariate"]
     if cluster is not None:
         cnotes = clusters.notes(pt.npar)
@@ -328,6 +335,46 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
                   **out)
 
 
+def _auxiliary_names(auxiliary, pt, missing) -> tuple[str, ...]:
+    """The auxiliary columns, checked: FIML only, single-level, none a
+    model variable, none twice."""
+    if auxiliary is None or len(auxiliary) == 0:
+        return ()
+    names = [auxiliary] if isinstance(auxiliary, str) else list(auxiliary)
+    names = [str(a).strip() for a in names]
+    if missing == "listwise":
+        raise OptionError("Auxiliary variables inform the estimates only through the "
+                          "rows with missing values: they need --missing fiml (or "
+                          "fiml.x), not listwise deletion.")
+    if pt.multilevel:
+        raise OptionError("Auxiliary variables are not available for two-level models.")
+    for a in names:
+        if not a:
+            raise OptionError("An auxiliary variable name is empty.")
+        if a in pt.variables:
+            raise OptionError(f"'{a}' is a variable of the model, so it cannot also be an "
+                              f"auxiliary variable.")
+    dup = sorted({a for a in names if names.count(a) > 1})
+    if dup:
+        raise OptionError(f"Auxiliary variable '{dup[0]}' is named twice.")
+    return tuple(names)
+
+
+def with_auxiliary(spec, pt, auxiliary) -> str:
+    """The spec with Graham's (2003) saturated correlates: every auxiliary
+    with every observed variable of the model (an exogenous one, or an
+    endogenous one's residual) and with the other auxiliaries, as one writes
+    them by hand in lavaan."""
+    from .spec import read_spec
+    text, _ = read_spec(spec) if not isinstance(spec, ParTable) else (pt.text, None)
+    if not text:
+        raise OptionError("Auxiliary variables need the model as text or a .lav file.")
+    lines = [f"{a} ~~ {v}" for a in auxiliary for v in pt.observed]
+    lines += [f"{a} ~~ {b}" for i, a in enumerate(auxiliary) for b in auxiliary[i + 1:]]
+    return (text.rstrip() + "\n# auxiliary variables: saturated correlates (Graham, 2003)\n"
+            + "\n".join(lines) + "\n")
+
+
 MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml", "fiml.x": "fiml.x",
            "ml.x": "fiml.x"}
 
@@ -350,17 +397,42 @@ def _fiml_rows(pt, X, ids, missing):
     if missing == "fiml" and x:
         drop = np.isnan(X[:, x]).any(axis=1)
         if drop.any():
-            notes.append(f"{int(drop.sum())} rows with a missing covariate "
-                         f"({', '.join(pt.covariates)}) were dropped, as lavaan's "
-                         f"missing = 'ml' does; --missing fiml.x keeps them.")
+            note = (f"{int(drop.sum())} rows with a missing covariate "
+                    f"({', '.join(pt.covariates)}) were dropped, as lavaan's "
+                    f"missing = 'ml' does; --missing fiml.x keeps them.")
+            if drop.all():
+                raise DataError(f"Every row has a missing covariate "
+                                f"({', '.join(pt.covariates)}), so --missing fiml, which "
+                                f"drops such rows as lavaan's missing = 'ml' does, leaves "
+                                f"none; --missing fiml.x keeps them.")
+            warnings.warn(note, DataWarning, stacklevel=3)
+            notes.append(note)
             X = X[~drop]
             ids = None if ids is None else ids[~drop]
+    from .data.missingness import describe
     incomplete = int(np.isnan(X).any(axis=1).sum())
     info = {"method": missing, "rows_used": int(len(X)), "rows_with_missing": incomplete,
             "dropped_missing_covariate": int(drop.sum()),
             "missing_by_variable": {v: int(np.isnan(X[:, i]).sum())
                                     for i, v in enumerate(pt.observed)}}
+    info.update(describe(X, pt.observed, ids))
+    _check_coverage(info["coverage"])
     return X, ids, info, notes
+
+
+def _check_coverage(coverage: dict) -> None:
+    """FIML needs every pair of variables observed together in some row:
+    else their covariance has no data (lavaan warns of zero coverage and its
+    EM fails)."""
+    names = list(coverage)
+    for i, a in enumerate(names):
+        for b in names[:i]:
+            if coverage[a][b] == 0:
+                raise DataError(
+                    f"Variables '{b}' and '{a}' are never observed in the same row "
+                    f"(0% coverage), so FIML has no data on their covariance. Collect "
+                    f"or merge data where both are observed, or leave one of them out "
+                    f"of the model.")
 
 
 def cluster_levels(cluster) -> tuple[str | None, str | None]:
@@ -533,12 +605,20 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
         se_kind = "bootstrap.cluster"
     else:  # bootstrap
         from .estimate import bootstrap as boot
-        draws = boot.run(pt, lik.ram, lik.mom, sol,
+        fiml = isinstance(lik, FIML)
+        draws = boot.run(pt, lik.ram, lik.data.X if fiml else lik.mom.X, sol,
                          clusters=None if clusters is None else clusters.codes,
                          n=bootstrap, seed=seed, progress=progress, level=level,
-                         interval=boot_ci)
+                         interval=boot_ci, fiml=fiml)
         V = draws["vcov"]       # the covariance of the replicates, as lavaan's
         se_kind = "bootstrap.cluster" if clusters is not None else "bootstrap"
+    if isinstance(lik, FIML):
+        # lavaan reports its FIML-corrected robust CFI/TLI/RMSEA for every
+        # missing = "ml" fit, scaled ("V3") with MLR, else "V6"
+        from .estimate.fiml_corrected import corrected_fit
+        fit.update(corrected_fit(lik, theta, fit["df"], fit["baseline.df"],
+                                 clusters if se == "robust" else None,
+                                 scaled=se == "robust"))
     if clusters is not None:
         fit["nclusters"] = int(clusters.n)
     if se == "none":

@@ -40,6 +40,7 @@ class FitOptions:
     labels: str = "data"
     missing: str = "listwise"
     information: str | None = None
+    auxiliary: tuple[str, ...] = ()
 
     def kwargs(self) -> dict:
         """Keyword arguments for ap.fit, with the SE default rule applied."""

@@ -171,15 +171,28 @@ class Result:
         f = self.fit
         d = self.data_info
         lines = []
+        miss = d.get("missing")
         lines.append(f"attachpath {self.provenance.get('versions', {}).get('attachpath', '')}: "
-                     f"ML estimation, {len(self.partable.observed)} observed variables")
+                     f"ML estimation{' (FIML: full-information ML with missing values)' if miss else ''}"
+                     f", {len(self.partable.observed)} observed variables")
         if d.get("levels"):
             lines.append(f"  Two levels: level 1 [{d['levels']['within']}] rows within "
                          f"{d['cluster']['name']}s, level 2 [{d['levels']['between']}] "
                          f"{d['cluster']['name']}s")
-        lines.append(f"  Observations used: {d['n']}" +
-                     (f" ({d['dropped_rows']} rows with missing values dropped, listwise)"
-                      if d.get("dropped_rows") else ""))
+        if miss:
+            dropped = [f"{miss['rows_with_missing']} with missing values kept"]
+            if miss.get("dropped_missing_covariate"):
+                dropped.append(f"{miss['dropped_missing_covariate']} with a missing covariate "
+                               f"dropped")
+            empty = d.get("dropped_rows", 0) - miss.get("dropped_missing_covariate", 0)
+            if empty:
+                dropped.append(f"{empty} with no observed value dropped")
+            lines.append(f"  Observations used: {d['n']} (FIML{', ' + miss['method'] if miss['method'] != 'fiml' else ''}: "
+                         f"{'; '.join(dropped)})")
+        else:
+            lines.append(f"  Observations used: {d['n']}" +
+                         (f" ({d['dropped_rows']} rows with missing values dropped, listwise)"
+                          if d.get("dropped_rows") else ""))
         for key in ("cluster", "therapist"):
             if d.get(key):
                 c = d[key]
@@ -195,6 +208,8 @@ class Result:
                    if est["method"] == "closed-form" else
                    f"two-level ML, Fisher scoring, {est['iterations']} iterations"
                    if est["method"] == "twolevel" else
+                   f"FIML, Newton/Fisher scoring from the EM moments, {est['iterations']} "
+                   f"iterations" if est["method"] == "fiml" else
                    f"semopy SLSQP + Fisher scoring, {est['iterations']} iterations")
             lines.append(f"  Estimates: {how}; gradient norm {est['gradient_norm']:.1e}")
         se_text = se_kind(self.se_kind).sentence
@@ -248,6 +263,10 @@ class Result:
                          f"{d['therapist']['name']} (ICC(1), design effect)")
             for v, (icc, deff) in d["icc_therapist"].items():
                 lines.append(f"  {v:<20} {icc:7.3f} {deff:7.3f}")
+        if miss and "patterns" in miss:
+            from .data.missingness import summary_lines
+            lines.append("")
+            lines += summary_lines(miss, self.partable.observed)
         if self.warnings:
             lines.append("")
             lines.append("Warnings")

@@ -84,6 +84,29 @@ def test_scaled_test(name):
     assert f["chisq.scaling.factor"] == pytest.approx(fm["chisq.scaling.factor"], rel=1e-4)
 
 
+@pytest.mark.parametrize("name", CASES)
+def test_fiml_corrected_robust_indices(name):
+    """lavaan's FIML-corrected cfi/tli/rmsea.robust (Zhang & Savalei 2022;
+    "V3" with MLR, "V6" with ML): 2e-5, as they sit at lavaan's EM moments,
+    which stop at max|Δ| < 1e-5 (ours run to convergence)."""
+    c, res = case(name), fitted(name)
+    fm, f = c["fitMeasures"], res.fit
+    for k in ("cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+              "rmsea.ci.upper.robust"):
+        assert f[k] == pytest.approx(fm[k], abs=2e-5), k
+
+
+def test_fiml_corrected_indices_differ_from_the_complete_data_formula():
+    """With MLR the FIML-corrected robust RMSEA is not the complete-data one
+    (sqrt(chisq/(N·df) − c/N) from the scaled test's c), which lavaan
+    reports for complete data only: on this case they differ by > 0.01."""
+    import math
+    f = fitted("fiml_nodirect_mlr").fit
+    naive = math.sqrt(max(f["chisq"] / (f["ntotal"] * f["df"])
+                          - f["chisq.scaling.factor"] / f["ntotal"], 0.0))
+    assert abs(f["rmsea.robust"] - naive) > 0.01
+
+
 def test_ml_drops_rows_with_a_missing_covariate_and_says_so():
     res = fitted("fiml_nodirect_ml")
     assert res.data_info["missing"]["dropped_missing_covariate"] == 11

@@ -54,7 +54,7 @@ def run_compare(args) -> int:
         cmp = compare(list(args.specs), data_of(args), cluster=opts.cluster, se=opts.se,
                       mc_draws=opts.mc_draws, seed=opts.seed, level=opts.level,
                       labels=opts.labels, progress=opts.progress, missing=opts.missing,
-                      information=opts.information)
+                      information=opts.information, auxiliary=opts.auxiliary)
     written = write_comparison(cmp, args.out)
     # outputs first: a closed pipe (| head) cannot lose them
     print(cmp.summary())

@@ -39,6 +39,10 @@ def add_fit_options(p: argparse.ArgumentParser, *, se_choices=("standard", "robu
                    help="missing values: listwise deletion (default), fiml (full-information "
                         "ML; lavaan's ml: rows with a missing covariate dropped) or fiml.x "
                         "(lavaan's ml.x: those rows kept)")
+    p.add_argument("--auxiliary", default=None, metavar="COLS",
+                   help="comma-separated auxiliary variables for --missing fiml: saturated "
+                        "correlates (Graham 2003) that inform the missing values without "
+                        "entering the model")
     p.add_argument("--information", choices=["expected", "observed"], default=None,
                    help="information matrix of standard SEs (default as lavaan: expected "
                         "for complete single-level data, observed for two-level or FIML)")
@@ -88,7 +92,10 @@ def fit_options(args):
                       seed=args.seed, labels=args.labels,
                       progress=False if args.quiet else None,
                       missing=getattr(args, "missing", d.missing),
-                      information=getattr(args, "information", d.information))
+                      information=getattr(args, "information", d.information),
+                      auxiliary=tuple(c.strip() for c in
+                                      (getattr(args, "auxiliary", None) or "").split(",")
+                                      if c.strip()))
 
 
 def usage_problems(args) -> list[str]:

@@ -297,8 +297,15 @@ def _check_constant(X: np.ndarray, variables, complete: bool) -> None:
         lo, hi = X.min(axis=0), X.max(axis=0)
     for j, v in enumerate(variables):
         if np.isnan(lo[j]):
-            raise DataError(f"Variable '{v}' has no observed values in the rows used.",
+            raise DataError(f"Variable '{v}' has no observed values in the rows used"
+                            f"{' (it is missing in every row)' if not complete else ''}.",
                             column=v)
+        observed = int(np.sum(~np.isnan(X[:, j]))) if not complete else len(X)
+        if observed == 1:
+            raise DataError(
+                f"Variable '{v}' has a single observed value ({show(lo[j])}) in the "
+                f"rows used; its variance cannot be estimated. Leave it out of the "
+                f"model or collect more data on it.", column=v, value=float(lo[j]))
         if lo[j] == hi[j]:
             raise DataError(
                 f"Variable '{v}' is constant (every row used has the value "

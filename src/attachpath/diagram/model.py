@@ -350,6 +350,8 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
         elif cl:
             unit = fmt.plural(_unit(str(cl["name"])), int(cl["n"]))
             sample += f" in {cl['n']} {unit}"
+        if info.get("missing"):
+            sample += ", missing values by FIML"
         if kind.bootstrap and res.draws:
             se_text += f" ({res.draws.get('ok', '')} bootstrap draws)"
         if res.se_kind == "none":

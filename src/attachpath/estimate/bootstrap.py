@@ -13,6 +13,11 @@ draws are counted, reported and left out of the SEs and intervals, never
 silently kept or dropped; many failures are a warning.
 Intervals: percentile (default) or BCa with a jackknife acceleration over
 the resampling units.
+
+With missing values (FIML fits) every draw is refitted by FIML on its
+resampled rows, incomplete ones included (a cluster keeps all its rows); a
+draw counts as singular when a variable has no variance among its observed
+values in the resample.
 """
 
 from __future__ import annotations
@@ -58,7 +63,21 @@ def singular_draws(cov: np.ndarray, full_var: np.ndarray) -> np.ndarray:
     return constant | ~(smallest > SINGULAR_TOL)
 
 
-def _refit(pt, ram, X, start):
+def singular_incomplete(X: np.ndarray, full_var: np.ndarray) -> bool:
+    """True when a variable of the incomplete resample X has (almost) no
+    variance among its observed values (or fewer than two of them)."""
+    observed = np.sum(~np.isnan(X), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # all-missing columns
+        var = np.nanvar(X, axis=0)
+    return bool(np.any(observed < 2) or np.any(~(var > SINGULAR_TOL * full_var)))
+
+
+def _refit(pt, ram, X, start, fiml=False):
+    if fiml:        # FIML on the resampled rows, warm-started
+        from .fiml import MissingData
+        from .likelihood import FIML
+        return FIML(pt, MissingData.from_array(X)).estimate(start=start).theta
     mom = ml.Moments.from_array(X)
     sol = engine.estimate(pt, mom, ram, start=start)
     return sol.theta
@@ -93,21 +112,22 @@ def _Progress(total, progress):
     return Bar(total, "bootstrap", progress)
 
 
-def _refit_many(pt, ram, X, theta, units, picks, bar=None):
+def _refit_many(pt, ram, X, theta, units, picks, bar=None, fiml=False):
     """Refit the draws in `picks` one by one: (estimates with NaN rows for
     failures, True for each draw whose resample was singular)."""
     from threadpoolctl import threadpool_limits
     out = np.full((len(picks), len(theta)), np.nan)
     singular = np.zeros(len(picks), bool)
-    full_var = np.var(X, axis=0)
+    full_var = np.nanvar(X, axis=0)
     with threadpool_limits(limits=1, user_api="blas"):
         for r, pick in enumerate(picks):
             rows = np.concatenate([units[i] for i in pick])
             Xr = X[rows]
-            singular[r] = singular_draws(np.cov(Xr, rowvar=False, bias=True), full_var)
+            singular[r] = (singular_incomplete(Xr, full_var) if fiml else
+                           singular_draws(np.cov(Xr, rowvar=False, bias=True), full_var))
             if not singular[r]:
                 try:
-                    out[r] = _refit(pt, ram, Xr, theta)
+                    out[r] = _refit(pt, ram, Xr, theta, fiml)
                 except (EstimationError, np.linalg.LinAlgError, ValueError):
                     pass
             if bar is not None:
@@ -121,26 +141,28 @@ def _workers(n_draws: int) -> int:
     return max(1, min(cores or 1, n_draws // 50))
 
 
-def replicates(pt, ram, X, theta, *, clusters=None, n=1000, seed=None, progress=False):
+def replicates(pt, ram, X, theta, *, clusters=None, n=1000, seed=None, progress=False,
+               fiml=False):
     """(R x k estimates with NaN rows for failed draws, failures by cause:
     {"singular": resamples with a singular covariance matrix, "other": fits
     that failed or did not converge}).
 
     All draws are made up front from the seed, so the result does not depend
-    on how the refits are spread over processes."""
+    on how the refits are spread over processes.  fiml: X has missing
+    values and every draw is refitted by FIML."""
     rng = np.random.default_rng(seed)
     units = _units(X.shape[0], clusters)
     g = len(units)
     picks = rng.integers(0, g, size=(n, g))
-    plan = closedform.plan(pt)
+    plan = None if fiml else closedform.plan(pt)
     if plan is not None:
         return _closed_form_draws(pt, plan, X, units, picks)
     workers = _workers(n)
     out = None
     if workers > 1:
-        out = _parallel(pt, ram, X, theta, units, picks, workers, progress)
+        out = _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml)
     if out is None:
-        out = _refit_many(pt, ram, X, theta, units, picks, _Progress(n, progress))
+        out = _refit_many(pt, ram, X, theta, units, picks, _Progress(n, progress), fiml)
     out, singular = out
     failed = ~np.all(np.isfinite(out), axis=1)
     return out, {"singular": int(singular.sum()), "other": int((failed & ~singular).sum())}
@@ -152,7 +174,7 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _parallel(pt, ram, X, theta, units, picks, workers, progress):
+def _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml=False):
     """Refits spread over processes (fork); None if a pool cannot be had.
 
     An interrupt (Ctrl-C) or any error in the parent terminates the workers
@@ -169,7 +191,7 @@ def _parallel(pt, ram, X, theta, units, picks, workers, progress):
     out = np.full((len(picks), len(theta)), np.nan)
     singular = np.zeros(len(picks), bool)
     try:
-        jobs = [pool.apply_async(_refit_many, (pt, ram, X, theta, units, picks[c]))
+        jobs = [pool.apply_async(_refit_many, (pt, ram, X, theta, units, picks[c], None, fiml))
                 for c in chunks]
         for c, job in zip(chunks, jobs):
             while not job.ready():          # short waits: Ctrl-C is seen at once
@@ -190,7 +212,7 @@ def _parallel(pt, ram, X, theta, units, picks, workers, progress):
     return out, singular
 
 
-def jackknife(pt, ram, X, theta, defined, clusters=None):
+def jackknife(pt, ram, X, theta, defined, clusters=None, fiml=False):
     """Leave-one-unit-out estimates (θ and := values) for the BCa acceleration."""
     units = _units(X.shape[0], clusters)
     keep = np.ones(X.shape[0], bool)
@@ -198,7 +220,7 @@ def jackknife(pt, ram, X, theta, defined, clusters=None):
     for u in units:
         keep[u] = False
         try:
-            t = _refit(pt, ram, X[keep], theta)
+            t = _refit(pt, ram, X[keep], theta, fiml)
             vals.append(np.concatenate([t, defined.evaluate(t)]))
         except (EstimationError, np.linalg.LinAlgError, ValueError):
             pass
@@ -233,17 +255,18 @@ def bca(draws, est, jack, level):
     return out
 
 
-def run(pt, ram, mom, sol, *, clusters=None, n=1000, seed=None, progress=False,
-        level=0.95, interval="percentile") -> dict:
-    """Bootstrap summary used by fit(): SEs, intervals and draw counts."""
+def run(pt, ram, X, sol, *, clusters=None, n=1000, seed=None, progress=False,
+        level=0.95, interval="percentile", fiml=False) -> dict:
+    """Bootstrap summary used by fit(): SEs, intervals and draw counts.  X:
+    the rows of the fit (with missing values when fiml)."""
     defined = check_request(pt, n, interval)
     theta = sol.theta
-    draws, causes = replicates(pt, ram, mom.X, theta, clusters=clusters, n=n, seed=seed,
-                               progress=progress)
+    draws, causes = replicates(pt, ram, X, theta, clusters=clusters, n=n, seed=seed,
+                               progress=progress, fiml=fiml)
     ok = np.all(np.isfinite(draws), axis=1)
     failed = n - int(ok.sum())
     good, se, ci = summarize(draws, theta, defined, level, interval,
-                             lambda: jackknife(pt, ram, mom.X, theta, defined, clusters))
+                             lambda: jackknife(pt, ram, X, theta, defined, clusters, fiml))
     k = len(theta)
     notes = [failure_note(n, causes, clusters is not None)] if failed else []
     if failed > FAILED_SHARE_WARNING * n:

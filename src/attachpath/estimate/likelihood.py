@@ -355,20 +355,49 @@ class FIML:
     kind = "ml.fiml"
     default_information = "observed"
 
-    def __init__(self, pt: ParTable, data, values=None, em=None):
+    def __init__(self, pt: ParTable, data, values=None, em=None, auxiliary=()):
         """`em`: the saturated model's (μ, Σ, iterations) when already known
-        (the baseline model shares the model's)."""
+        (the baseline model shares the model's).  `auxiliary`: the saturated
+        correlates among pt's variables (kept correlated in the baseline)."""
         self.pt, self.data = pt, data
+        self.auxiliary = tuple(auxiliary)
         self.ram = ram_of(pt)
         self.n = data.n
         self.npar = pt.npar
-        mu, sigma, self.em_iterations = fiml.saturated(data) if em is None else em
-        self.em = (mu, sigma)
+        if em is not None:
+            self.__dict__["_saturated"] = em
         self.values = self._fixed_values() if values is None else values
 
+    @cached_property
+    def _saturated(self):
+        """(μ, Σ, iterations) of the saturated model, fitted when first
+        needed: a bootstrap refit with complete covariates never needs it."""
+        return fiml.saturated(self.data)
+
+    @property
+    def em(self):
+        return self._saturated[:2]
+
+    @property
+    def em_iterations(self) -> int:
+        return self._saturated[2]
+
     def _fixed_values(self):
-        mu, sigma = self.em
+        """The covariates' fixed moments: their sample moments when they are
+        complete (equal to the EM estimates there, as the likelihood factors
+        into the covariates' marginal and the rest given them), else the EM
+        estimates (fiml.x)."""
         pos = {v: i for i, v in enumerate(self.pt.observed)}
+        x = [pos[v] for v in self.pt.covariates]
+        Xx = self.data.X[:, x]
+        if not x:
+            return build_values(self.pt)
+        if np.isnan(Xx).any():
+            mu, sigma = self.em
+        else:
+            mu, sigma = np.zeros(len(pos)), np.zeros((len(pos), len(pos)))
+            mu[x] = Xx.mean(axis=0)
+            sigma[np.ix_(x, x)] = np.cov(Xx, rowvar=False, bias=True).reshape(len(x), len(x))
         values = build_values(self.pt)
         for k, r in enumerate(self.pt.rows):
             if r.exo:
@@ -424,8 +453,13 @@ class FIML:
             theta = np.asarray(start, dtype=float)
         if not np.isfinite(self.discrepancy(theta)):
             theta = starts.simple(self.pt, self.em[1])
+        observed = np.sum(~np.isnan(self.data.X), axis=0)
+        fewest = np.argsort(observed, kind="stable")[:2]
+        few = ", ".join(f"'{self.pt.observed[j]}' {observed[j]} of {self.n} rows"
+                        for j in fewest)
         return verified_solution(self, theta, "fiml", "the model",
-                                 "every variable has enough observed values")
+                                 f"every variable has enough observed values (the "
+                                 f"fewest: {few})")
 
     # the saturated and baseline models ------------------------------------------------
     def h1_loglik(self) -> float:
@@ -440,15 +474,15 @@ class FIML:
 
     @cached_property
     def baseline(self):
-        bt = baseline_table_single(self.pt, *self.em)
+        bt = baseline_table_single(self.pt, *self.em, auxiliary=self.auxiliary)
         lik = FIML(bt, self.data, values=build_values(bt), em=(*self.em, self.em_iterations))
         mu, sigma = self.em
         pos = {v: i for i, v in enumerate(bt.observed)}
         theta = np.zeros(bt.npar)
         for r in bt.rows:
             if r.free:
-                i = pos[r.lhs]
-                theta[r.free - 1] = sigma[i, i] if r.op == "~~" else mu[i]
+                theta[r.free - 1] = (sigma[pos[r.lhs], pos[r.rhs]] if r.op == "~~"
+                                     else mu[pos[r.lhs]])
         theta, it, gnorm = fisher_scoring(lik, theta)
         return lik, engine.Solution(theta, lik.values, it, gnorm, lik.discrepancy(theta), "fiml")
 
@@ -489,13 +523,18 @@ def model_trace(lik, theta, n, clusters=None) -> float:
     return h0_trace(A, B)
 
 
-def baseline_table_single(pt: ParTable, mu, sigma) -> ParTable:
+def baseline_table_single(pt: ParTable, mu, sigma, auxiliary=()) -> ParTable:
     """lavaan's single-level baseline: a variance and a mean per
-    non-covariate, the covariates' block fixed at the given moments."""
+    non-covariate, the covariates' block fixed at the given moments; the
+    auxiliaries (saturated correlates) keep their covariances with every
+    variable, so that they do not inflate CFI/TLI (Graham, 2003)."""
     pos = {v: i for i, v in enumerate(pt.observed)}
     x = list(pt.covariates)
     y = [v for v in pt.observed if v not in x]
     stmts = _cov_statements(y, "", diagonal_only=True)
+    aux = [a for a in pt.observed if a in set(auxiliary)]
+    stmts += [Statement(a, "~~", v, level="") for i, a in enumerate(aux)
+              for v in pt.observed if v not in aux[:i + 1]]
     stmts += _cov_statements(x, "", fixed=lambda a, b: float(sigma[pos[a], pos[b]]))
     stmts += [Statement(v, "~1", "", level="") for v in y]
     stmts += [Statement(v, "~1", "", fixed=float(mu[pos[v]]), level="") for v in x]

@@ -41,9 +41,13 @@ def data_sentence(res) -> Rich:
     d = res.data_info
     parts = [italic("N"), f" = {d['n']} cases used"]
     dropped = d.get("dropped_rows", 0)
-    parts.append(f"; {dropped} row{'s' if dropped != 1 else ''} with missing values on the "
-                 f"model's variables dropped (listwise deletion)" if dropped
-                 else "; no row had missing values on the model's variables, so none was dropped")
+    if d.get("missing"):        # FIML: the counts are in the missing-data paragraph
+        parts.append(f"; {d['missing']['rows_with_missing']} rows with missing values "
+                     f"kept (FIML)")
+    else:
+        parts.append(f"; {dropped} row{'s' if dropped != 1 else ''} with missing values on the "
+                     f"model's variables dropped (listwise deletion)" if dropped
+                     else "; no row had missing values on the model's variables, so none was dropped")
     c = d.get("cluster")
     if c:
         parts.append(f"; clustered by '{c['name']}': {c['n']} clusters of {c['min']}"
@@ -119,6 +123,8 @@ def model_blocks(res, name: str, drawn: Drawn | None, src: str | None, *, level:
     if data:
         out.append(Heading("Data handling and corrections", level + 1))
         out.append(Para(data_sentence(res)))
+        from .missing import missing_blocks
+        out += missing_blocks(res)
         out.append(corrections(res))
         icc = T.icc_table(res)
         if icc is not None:
