@@ -177,9 +177,16 @@ class Result:
             lines.append(f"  Two levels: level 1 [{d['levels']['within']}] rows within "
                          f"{d['cluster']['name']}s, level 2 [{d['levels']['between']}] "
                          f"{d['cluster']['name']}s")
-        lines.append(f"  Observations used: {d['n']}" +
-                     (f" ({d['dropped_rows']} rows with missing values dropped, listwise)"
-                      if d.get("dropped_rows") else ""))
+        miss = d.get("missing")
+        if miss:        # FIML: incomplete rows are used, only unusable ones dropped
+            lines.append(f"  Observations used: {d['n']}, {miss['rows_with_missing']} of them "
+                         f"incomplete (FIML)" +
+                         (f"; {d['dropped_rows']} rows dropped (no observed value, or a "
+                          f"missing covariate)" if d.get("dropped_rows") else ""))
+        else:
+            lines.append(f"  Observations used: {d['n']}" +
+                         (f" ({d['dropped_rows']} rows with missing values dropped, listwise)"
+                          if d.get("dropped_rows") else ""))
         for key in ("cluster", "therapist"):
             if d.get(key):
                 c = d[key]
@@ -195,6 +202,9 @@ class Result:
                    if est["method"] == "closed-form" else
                    f"two-level ML, Fisher scoring, {est['iterations']} iterations"
                    if est["method"] == "twolevel" else
+                   f"two-level FIML (full-information ML), Newton/Fisher scoring, "
+                   f"{est['iterations']} iterations"
+                   if est["method"] == "twolevel.fiml" else
                    f"semopy SLSQP + Fisher scoring, {est['iterations']} iterations")
             lines.append(f"  Estimates: {how}; gradient norm {est['gradient_norm']:.1e}")
         se_text = se_kind(self.se_kind).sentence
