@@ -216,7 +216,9 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     "fiml" (lavaan's "ml": full-information ML on every row with an observed
     value; rows with a missing covariate dropped) or "fiml.x" (lavaan's
     "ml.x": those rows kept too, the covariates' moments from the EM
-    estimates).
+    estimates).  With a two-level spec "fiml" uses every observed cell of
+    the session rows and every observed client value (each client's rows
+    as one draw of their stacked vector); "fiml.x" is not available there.
     labels: "data" (default) names variables in diagrams and reports by the
     data's variable labels (SPSS files) when it has them; "names" by the spec.
     std_lv: lavaan's std.lv=TRUE (latent variances fixed at 1, first

@@ -377,9 +377,13 @@ class TwoLevelFIML(TwoLevelML):
         return tm.expected_information(self.model, theta, self.values) / self.n
 
     def scoring_information(self, theta):
-        """Newton steps where the observed information is positive definite
-        (with missing values scoring converges only linearly), Fisher
-        scoring elsewhere."""
+        """Fisher scoring far from the solution (max |dF/dθ| > 1e-3: the
+        analytic expected information costs a fraction of the numerical
+        observed one), then Newton steps where the observed information is
+        positive definite (with missing values scoring converges only
+        linearly)."""
+        if np.max(np.abs(self.gradient(theta))) > 1e-3:
+            return self.expected_information(theta)
         H = self.observed_information(theta)
         try:
             np.linalg.cholesky(H)
