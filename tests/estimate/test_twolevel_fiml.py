@@ -248,6 +248,8 @@ def test_ml_fit_measures_match_lavaan():
     # logl, aic, bic within 0.01 (lavaan's loglik.x subtracted, as lavaan)
     for k in ("logl", "aic", "bic", "bic2"):
         assert f[k] == pytest.approx(fm[k], abs=0.01), k
+    # lavaan's fmin here: −(ℓ + ½·(observed cells)·log 2π)/N (measured 1.1e-9 apart)
+    assert f["fmin"] == pytest.approx(fm["fmin"], abs=1e-6)
     # the saturated model: lavaan stops its nlminb at rel.tol 1e-7; ours is
     # fitted to convergence and matches lavaan's own fit refined by Newton
     # steps (make_reference_twolevel_fiml.R) to 1e-8
