@@ -23,7 +23,7 @@ from . import effects
 from .errors import ClusterWarning, DataError, DataWarning, EstimationError, OptionError
 from .estimate import engine, fitmeasures, ml, vcov as vc
 from .estimate.clusters import Clusters, size_summary
-from .estimate.likelihood import FIML, CompleteML, TwoLevelML
+from .estimate.likelihood import FIML, CompleteML, TwoLevelFIML, TwoLevelML
 from .estimate.distributions import norm_ppf
 from .estimate.ram import ram_of
 from .partable import ParTable
@@ -217,7 +217,9 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     "fiml" (lavaan's "ml": full-information ML on every row with an observed
     value; rows with a missing covariate dropped) or "fiml.x" (lavaan's
     "ml.x": those rows kept too, the covariates' moments from the EM
-    estimates).
+    estimates).  With a two-level spec "fiml" uses every observed cell of
+    the session rows and every observed client value (each client's rows
+    as one draw of their stacked vector); "fiml.x" is not available there.
     labels: "data" (default) names variables in diagrams and reports by the
     data's variable labels (SPSS files) when it has them; "names" by the spec.
     std_lv: lavaan's std.lv=TRUE (latent variances fixed at 1, first
@@ -253,13 +255,17 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     frame, source = _load_data(data, columns=lambda c: c in wanted or _id_like(c))
     check_columns(pt, frame.attrs.get("all_columns", frame.columns))
     if pt.multilevel:
-        if missing != "listwise":
-            raise OptionError("Full-information ML (--missing fiml) is not available for "
-                              "two-level models yet; use --missing listwise.")
+        if missing == "fiml.x":
+            raise OptionError("--missing fiml.x is not available for two-level models; use "
+                              "--missing fiml (rows with a missing covariate are dropped).")
+        if missing != "listwise" and se == "bootstrap":
+            raise OptionError("Bootstrap standard errors are not available with "
+                              "--missing fiml yet; use --se robust or standard.")
         return _fit_two_level(pt, frame, source, outer=outer, inner=inner, se=se,
                               level=level, mc_draws=mc_draws, seed=seed,
                               information=information, cluster=cluster,
-                              bootstrap=bootstrap, progress=progress, boot_ci=boot_ci)
+                              bootstrap=bootstrap, progress=progress, boot_ci=boot_ci,
+                              missing=missing)
     if inner is not None:
         raise DataError(f"--cluster '{outer}/{inner}' names two levels, but the spec has "
                         f"no 'level:' blocks. For client rows give one cluster column "
@@ -277,7 +283,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     ids = None if cluster is None else np.asarray(info["clusters"])
     missing_info = None
     if missing != "listwise":
-        X, ids, missing_info, more = _fiml_rows(pt, X, ids, missing)
+        X, ids, missing_info, more, _ = _fiml_rows(pt, X, ids, missing)
         notes += more
     if X.shape[0] <= len(pt.observed):
         raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
@@ -390,21 +396,26 @@ def missing_mode(missing) -> str:
 def _fiml_rows(pt, X, ids, missing):
     """Rows for FIML: with 'fiml' the rows with a missing covariate are
     dropped (as lavaan's missing = "ml" does, with a note); 'fiml.x' keeps
-    them.  Returns (X, cluster ids, the missing-data summary, notes)."""
+    them.  Returns (X, cluster ids, the missing-data summary, notes, the
+    rows of X kept)."""
     notes = []
-    x = [pt.observed.index(v) for v in pt.covariates]
+    covariates = (pt.covariates if not pt.multilevel else
+                  tuple(dict.fromkeys(pt.blocks[0].covariates + pt.blocks[1].covariates)))
+    x = [pt.observed.index(v) for v in covariates]
     drop = np.zeros(len(X), dtype=bool)
     if missing == "fiml" and x:
         drop = np.isnan(X[:, x]).any(axis=1)
         if drop.any():
             note = (f"{int(drop.sum())} rows with a missing covariate "
-                    f"({', '.join(pt.covariates)}) were dropped, as lavaan's "
-                    f"missing = 'ml' does; --missing fiml.x keeps them.")
+                    f"({', '.join(covariates)}) were dropped, as lavaan's "
+                    f"missing = 'ml' does"
+                    + ("." if pt.multilevel else "; --missing fiml.x keeps them."))
             if drop.all():
                 raise DataError(f"Every row has a missing covariate "
-                                f"({', '.join(pt.covariates)}), so --missing fiml, which "
+                                f"({', '.join(covariates)}), so --missing fiml, which "
                                 f"drops such rows as lavaan's missing = 'ml' does, leaves "
-                                f"none; --missing fiml.x keeps them.")
+                                f"none" + ("." if pt.multilevel else "; --missing fiml.x "
+                                           "keeps them."))
             warnings.warn(note, DataWarning, stacklevel=3)
             notes.append(note)
             X = X[~drop]
@@ -417,7 +428,22 @@ def _fiml_rows(pt, X, ids, missing):
                                     for i, v in enumerate(pt.observed)}}
     info.update(describe(X, pt.observed, ids))
     _check_coverage(info["coverage"])
-    return X, ids, info, notes
+    return X, ids, info, notes, ~drop
+
+
+def _empty_clusters(frame, client, kept_ids) -> None:
+    """A cluster whose rows are all empty (no observed value in any model
+    variable) has no data to contribute: say which, rather than drop it
+    unseen."""
+    all_ids = frame[client].to_numpy()
+    gone = np.setdiff1d(pd.unique(all_ids[~pd.isna(all_ids)]), np.unique(kept_ids))
+    if len(gone):
+        shown = ", ".join(str(g) for g in gone[:5]) + (", ..." if len(gone) > 5 else "")
+        raise DataError(
+            f"{len(gone)} {client}(s) have no observed value in any model variable in "
+            f"any of their rows ({client} {shown}): FIML has nothing to use from them. "
+            f"Remove their rows from the data (they do not change the estimates).",
+            column=client)
 
 
 def _check_coverage(coverage: dict) -> None:
@@ -483,7 +509,7 @@ def repeated_id_notes(frame: pd.DataFrame, pt: ParTable) -> list[str]:
 
 def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed,
                    information, cluster, bootstrap=1000, progress=None,
-                   boot_ci="percentile") -> Result:
+                   boot_ci="percentile", missing="listwise") -> Result:
     from .data.checks import model_array
     from .estimate.twolevel import TwoLevelData
     if outer is None:
@@ -493,20 +519,35 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
     client, therapist = (inner, outer) if inner is not None else (outer, None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        X, info = model_array(frame, list(pt.observed), cluster=client)
+        X, info = model_array(frame, list(pt.observed), cluster=client,
+                              missing="listwise" if missing == "listwise" else "fiml")
     notes = [str(w.message) for w in caught] + list(pt.notes)
     notes += _latent_column_notes(pt, frame.attrs.get("all_columns", frame.columns))
     kept = np.asarray(info["kept"])
-    clients = Clusters.from_ids(client, info["clusters"])
+    ids = np.asarray(info["clusters"])
+    missing_info = None
+    if missing != "listwise":
+        _empty_clusters(frame, client, ids)
+        X, ids, missing_info, more, used = _fiml_rows(pt, X, ids, missing)
+        notes += more
+        kept = np.flatnonzero(kept)[used]
+    clients = Clusters.from_ids(client, ids)
     roles = pt.variable_levels
     y = pt.blocks[0].observed
     z = tuple(v for v in pt.blocks[1].observed if roles[v] == "between")
-    data = TwoLevelData.from_array(X, pt.observed, y, z, clients,
-                                   row_ids=frame.index[kept])
+    if missing_info is None:
+        data = TwoLevelData.from_array(X, pt.observed, y, z, clients,
+                                       row_ids=frame.index[kept])
+    else:
+        from .estimate.twolevel_missing import TwoLevelMissingData
+        data = TwoLevelMissingData.from_array(X, pt.observed, y, z, clients,
+                                              row_ids=frame.index[kept])
+        missing_info["clusters_used"] = int(clients.n)
+        missing_info["patterns"] = int(data.patterns)
     therapists = None
     if therapist is not None:
         therapists = therapist_clusters(frame, kept, client, therapist, clients)
-    lik = TwoLevelML(pt, data)
+    lik = TwoLevelML(pt, data) if missing_info is None else TwoLevelFIML(pt, data)
     with single_thread_blas():
         try:
             sol = lik.estimate()
@@ -523,13 +564,19 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
     # sessions within clients: ICC(1) of the level-1 variables (the between-only
     # ones are constant within clients)
     within = [i for i, v in enumerate(pt.observed) if roles[v] != "between"]
-    data_info["icc"] = cluster_iccs(clients, X[:, within], [pt.observed[i] for i in within])
+    # (ICCs of incomplete columns are not computed)
+    data_info["icc"] = (cluster_iccs(clients, X[:, within], [pt.observed[i] for i in within])
+                        if missing_info is None else {})
+    if missing_info is not None:
+        data_info["missing"] = missing_info
+        data_info["dropped_rows"] += missing_info["dropped_missing_covariate"]
     if therapists is not None:
         # clients within therapists: ICC(1) of the client means (z, ȳ) by
         # therapist, design effect from the mean number of clients per therapist
         data_info["therapist"] = therapists.describe()
         notes += therapists.notes(pt.npar)
-        ticcs = cluster_iccs(therapists, data.d, data.names)
+        ticcs = (cluster_iccs(therapists, data.d, data.names) if missing_info is None
+                 else {})
         data_info["icc_therapist"] = {v: ticcs[v] for v in pt.observed if v in ticcs}
         data_info["therapist"]["sessions"] = size_summary(therapists.sum(clients.sizes))
     notes += out.pop("notes")

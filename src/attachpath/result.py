@@ -210,6 +210,11 @@ class Result:
                    if est["method"] == "twolevel" else
                    f"FIML, Newton/Fisher scoring from the EM moments, {est['iterations']} "
                    f"iterations" if est["method"] == "fiml" else
+                   f"two-level FIML (full-information ML), Newton/Fisher scoring, "
+                   f"{est['iterations']} iterations"
+                   if est["method"] == "twolevel.fiml" else
+                   f"Fisher scoring from moment-based starts, {est['iterations']} iterations"
+                   if est["method"] == "scoring" else
                    f"semopy SLSQP + Fisher scoring, {est['iterations']} iterations")
             lines.append(f"  Estimates: {how}; gradient norm {est['gradient_norm']:.1e}")
         se_text = se_kind(self.se_kind).sentence

@@ -129,7 +129,8 @@ def test_unknown_missing_mode_lists_the_valid_ones():
         ap.fit("y ~ x", pd.DataFrame({"y": [1.0, 2, 3], "x": [1.0, 0, 2]}), missing="pairwise")
 
 
-def test_two_level_fiml_is_refused_clearly():
+def test_two_level_fiml_x_is_refused_clearly():
+    # (two-level FIML itself: test_twolevel_fiml.py)
     c = json.loads((REF / "twolevel" / "nomixed_twolevel_ml.json").read_text())
     with pytest.raises(OptionError, match="two-level"):
-        ap.fit(c["model"], pd.read_csv(REF / c["data"]), cluster="client", missing="fiml")
+        ap.fit(c["model"], pd.read_csv(REF / c["data"]), cluster="client", missing="fiml.x")

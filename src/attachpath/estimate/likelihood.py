@@ -17,7 +17,9 @@ does not know which data situation it holds:
     estimate(start)         the verified ML solution
 
 Implementations: `CompleteML` (complete single-level data; lavaan's
-lav_mvnorm) and `TwoLevelML` (two-level data; lav_mvnorm_cluster).  `Clusters`
+lav_mvnorm), `TwoLevelML` (two-level data; lav_mvnorm_cluster), `FIML`
+(incomplete single-level data; lav_mvnorm_missing) and `TwoLevelFIML`
+(incomplete two-level data; lav_mvnorm_cluster_missing).  `Clusters`
 passed to the traces (and to vcov.meat) sum the units' scores within a
 higher level: therapists over cases for a single-level fit, therapists over
 clients for a two-level one.
@@ -32,7 +34,7 @@ import numpy as np
 from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
-from . import engine, fiml, ml, starts, twolevel as tl
+from . import engine, fiml, ml, starts, twolevel as tl, twolevel_missing as tm
 from .scoring import Discrepancy, fisher_scoring, numerical_information
 from .robust_test import h0_trace
 from .vcov import meat
@@ -159,6 +161,7 @@ class TwoLevelML:
     at lavaan's loose EM tolerance (../shared/notes/multilevel.md)."""
 
     kind = "ml.twolevel"
+    method = "twolevel"
     default_information = "observed"
 
     def __init__(self, pt: ParTable, data: tl.TwoLevelData, values=None, h1=None):
@@ -181,7 +184,7 @@ class TwoLevelML:
     def h1(self) -> "TwoLevelML":
         if self._h1 is None:
             sat = saturated_table(self.pt)
-            lik = TwoLevelML.saturated(sat, self.data, build_values(sat))
+            lik = type(self).saturated(sat, self.data, build_values(sat))
             lik.solution = lik._fit_saturated()
             self._h1 = lik
         return self._h1
@@ -227,13 +230,23 @@ class TwoLevelML:
     def implied(self, theta):
         return self.model.moments(theta, self.values)
 
+    def _constant(self) -> float:
+        """½·(values)·log 2π: the part of −ℓ that no model changes."""
+        py, pz = len(self.data.y), len(self.data.z)
+        return 0.5 * (self.n * py + self.data.n_clusters * pz) * ml.LOG2PI
+
     # estimation ------------------------------------------------------------------------
+    @property
+    def _start_data(self) -> tl.TwoLevelData:
+        """Complete data whose moments start the saturated model."""
+        return self.data
+
     def _fit_saturated(self):
         return self._finish(self._saturated_start(), what="the saturated two-level model")
 
     def _saturated_start(self) -> np.ndarray:
         """Pooled-within and cluster-mean moments: near the saturated MLE."""
-        d = self.data
+        d = self._start_data
         sw = d.pooled_within()
         mu, C = d.between_start()
         iy = {v: i for i, v in enumerate(d.y)}
@@ -253,7 +266,7 @@ class TwoLevelML:
         if not np.isfinite(self.discrepancy(theta)):
             raise EstimationError(f"The start values of {what} imply a covariance matrix "
                                   f"that is not positive definite.")
-        return verified_solution(self, theta, "twolevel", what,
+        return verified_solution(self, theta, self.method, what,
                                  "no level-2 variance is close to zero")
 
     def start_values(self) -> np.ndarray:
@@ -291,7 +304,7 @@ class TwoLevelML:
     @cached_property
     def baseline(self) -> tuple["TwoLevelML", engine.Solution]:
         bt = baseline_table(self.pt, self.h1_moments())
-        lik = TwoLevelML(bt, self.data, values=build_values(bt), h1=self.h1)
+        lik = type(self)(bt, self.data, values=build_values(bt), h1=self.h1)
         theta = np.zeros(lik.npar)
         m = self.h1_moments()
         iw, ib = m.index
@@ -315,8 +328,7 @@ class TwoLevelML:
         s1, m1, s2, m2 = self.implied(theta)
         hm = self.h1_moments()
         sw, sb = tl.srmr(hm.sigma_w, s1), tl.srmr(hm.sigma_b, s2)
-        py, pz = len(self.data.y), len(self.data.z)
-        const = 0.5 * (self.n * py + self.data.n_clusters * pz) * ml.LOG2PI
+        const = self._constant()
         return {
             "fmin": -(ll + const) / self.n,
             "chisq": max(2.0 * (ll1 - ll), 0.0),
@@ -342,6 +354,61 @@ class TwoLevelML:
     def baseline_trace(self, clusters=None) -> float:
         base, sol = self.baseline
         return model_trace(base, sol.theta, self.n, clusters)
+
+
+class TwoLevelFIML(TwoLevelML):
+    """Two-level full-information ML on incomplete session rows and client
+    values (estimate/twolevel_missing.py), lavaan's two-level
+    missing = "ml".  Everything after the likelihood (the saturated model
+    fitted to convergence, fixed covariates at its moments, the baseline,
+    fit statistics, traces) is TwoLevelML's."""
+
+    kind = "ml.twolevel.fiml"
+    method = "twolevel.fiml"
+    default_information = "observed"
+
+    def loglik(self, theta) -> float:
+        return tm.loglik(self.model, theta, self.values)
+
+    def gradient(self, theta):
+        return -2.0 / self.n * tm.gradient(self.model, theta, self.values)
+
+    def expected_information(self, theta):
+        return tm.expected_information(self.model, theta, self.values) / self.n
+
+    def scoring_information(self, theta):
+        """Fisher scoring far from the solution (max |dF/dθ| > 1e-3: the
+        analytic expected information costs a fraction of the numerical
+        observed one), then Newton steps where the observed information is
+        positive definite (with missing values scoring converges only
+        linearly)."""
+        if np.max(np.abs(self.gradient(theta))) > 1e-3:
+            return self.expected_information(theta)
+        H = self.observed_information(theta)
+        try:
+            np.linalg.cholesky(H)
+            return H
+        except np.linalg.LinAlgError:
+            return self.expected_information(theta)
+
+    def scores(self, theta):
+        return tm.scores(self.model, theta, self.values)
+
+    def _constant(self) -> float:
+        return tm.constant(self.data)
+
+    @cached_property
+    def _start_data(self) -> tl.TwoLevelData:
+        return self.data.completed()
+
+    @cached_property
+    def covariate_loglik(self) -> float:
+        """As lavaan: the level-1 covariates' sample covariance over the rows,
+        the level-2 ones' over the cluster means (covariates are complete:
+        rows with a missing covariate are dropped before)."""
+        xw = list(self.pt.blocks[0].covariates)
+        Xw = self.data.rows[:, [self.data.y.index(v) for v in xw]]
+        return tl.covariate_loglik(self.data, Xw, list(self.pt.blocks[1].covariates))
 
 
 # -- missing data: full-information ML ---------------------------------------------------

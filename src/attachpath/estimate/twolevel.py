@@ -323,14 +323,20 @@ def _moment_gradients(model, theta, values):
 def gradient(model: TwoLevelModel, theta, values) -> np.ndarray:
     """dℓ/dθ (analytic; θ may carry leading batch dimensions)."""
     g_mu, gV, gV_s, gW = _moment_gradients(model, theta, values)
+    return chain(model, theta, values, g_mu, gV, gV_s @ model.L_W + gW)
+
+
+def chain(model: TwoLevelModel, theta, values, g_mu, g_B, g_W) -> np.ndarray:
+    """dℓ/dθ from dℓ/dμ (between space), dℓ/dvech(V_B) (between space) and
+    dℓ/dvech(Σ_W) (block 1), through each block's RAM Jacobian; the leading
+    dimensions of θ or of the moment derivatives (e.g. clusters) are kept."""
     J1, J2 = model.jacobians(theta, values)
     p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
 
-    def chain(g, Jpart):
+    def part(g, Jpart):
         return np.einsum("...a,...ak->...k", g, Jpart)
-    return (chain(g_mu @ model.E_B, J2[..., :p2, :]) + chain(g_mu @ model.E_W, J1[..., :p1, :])
-            + chain(gV @ model.L_B, J2[..., p2:, :])
-            + chain(gV_s @ model.L_W + gW, J1[..., p1:, :]))
+    return (part(g_mu @ model.E_B, J2[..., :p2, :]) + part(g_mu @ model.E_W, J1[..., :p1, :])
+            + part(g_B @ model.L_B, J2[..., p2:, :]) + part(g_W, J1[..., p1:, :]))
 
 
 def expected_information(model: TwoLevelModel, theta, values) -> np.ndarray:
