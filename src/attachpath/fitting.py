@@ -543,7 +543,7 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
         data = TwoLevelMissingData.from_array(X, pt.observed, y, z, clients,
                                               row_ids=frame.index[kept])
         missing_info["clusters_used"] = int(clients.n)
-        missing_info["patterns"] = int(data.patterns)
+        missing_info["cluster_patterns"] = int(data.patterns)   # distinct (size, cells) groups
     therapists = None
     if therapist is not None:
         therapists = therapist_clusters(frame, kept, client, therapist, clients)
