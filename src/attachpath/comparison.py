@@ -233,14 +233,15 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
             mc_draws: int = 0, seed: int | None = None, level: float = 0.95,
             labels: str = "data", progress: bool | None = None,
             missing: str = "listwise", information: str | None = None,
-            std_lv: bool = False, orthogonal: bool = False) -> Comparison:
+            std_lv: bool = False, orthogonal: bool = False,
+            model_type: str = "sem") -> Comparison:
     """Fit every spec to the same cases and compare them.
 
     specs: a list of .lav paths (named by file stem) or a dict name -> spec.
     se defaults to "robust" when clustered, else "standard" (the rule of
     attachpath.options.default_se).  progress: a bar over the models (None:
-    when stderr is a terminal or in Jupyter).  missing, information, std_lv
-    and orthogonal: as in fit, for every spec."""
+    when stderr is a terminal or in Jupyter).  missing, information, std_lv,
+    orthogonal and model_type: as in fit, for every spec."""
     from .options import default_se
     from .progress import Bar
     named = _names(specs)
@@ -269,7 +270,8 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
         results[name] = fitting.fit(spec, source, cluster=cluster, se=se, mc_draws=mc_draws,
                                     seed=seed, level=level, labels=labels, progress=False,
                                     missing=missing, information=information,
-                                    std_lv=std_lv, orthogonal=orthogonal)
+                                    std_lv=std_lv, orthogonal=orthogonal,
+                                    model_type=model_type)
         bar(i)
     from .data.checks import model_array
     mats, infos = {}, {}
