@@ -275,6 +275,12 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         if se == "bootstrap":
             raise OptionError("Bootstrap standard errors are not available with "
                               "--missing fiml yet; use --se robust or standard.")
+    if pt.inequalities and se == "bootstrap":
+        # each draw would have to find its own active set (as lavaan's
+        # bootstrap refits do); holding the full sample's would bias the SEs
+        raise OptionError(f"Bootstrap standard errors are not available with inequality "
+                          f"constraints ('{pt.inequalities[0].text}') yet; use --se "
+                          f"standard or robust.")
     if X.shape[0] <= len(pt.observed):
         raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
                         f"variables; ML needs more cases than variables.")

@@ -22,6 +22,9 @@ fixes every latent (residual) variance at 1 and frees the first loadings;
 `orthogonal` (orthogonal = TRUE) fixes the default covariances among latent
 variables at 0 (the rows stay in the table, fixed, as in lavaan).
 
+`==` constraints become shared or fixed parameters; inequalities (`a > 0`,
+`a < b`) are kept on the table (`inequalities`) for estimate/inequality.py.
+
 Every module (estimator, effects, diagram, comparison) reads variable roles
 from here and nowhere else.
 """

@@ -151,3 +151,19 @@ def test_active_constraint_on_the_command_line(tmp_path, capsys):
     row = out[out["label"] == "v"]
     assert row["est"].item() == 1.5 and np.isnan(row["se"].item())
     assert "is active" in capsys.readouterr().err
+
+
+def test_bootstrap_with_inequalities_is_refused_and_fiml_holds_them():
+    c, data = load("hs_ineq_active_bound")
+    with pytest.raises(ap.errors.OptionError, match="inequality constraints"):
+        ap.fit(c["model"], data, se="bootstrap", bootstrap=10, seed=1)
+    # full-information ML on complete data is ML with a mean structure: the
+    # same active bound, chisq and estimates as the ML fixture
+    res = ap.fit(c["model"], data, missing="fiml")
+    assert res.fit["chisq"] == pytest.approx(c["fit"]["chisq"], rel=1e-6)        # 1e-6 relative
+    ours = res.estimates[res.estimates["op"] != "~1"].reset_index(drop=True)
+    ref = pd.DataFrame(c["estimates"])
+    ref = ref[~ref["op"].isin(["<", ">"])].reset_index(drop=True)
+    assert list(ours["lhs"] + ours["op"] + ours["rhs"]) == list(ref["lhs"] + ref["op"] + ref["rhs"])
+    assert np.max(np.abs(ours["est"] - ref["est"])) < 1e-4                        # 1e-4 absolute
+    assert np.isnan(ours.loc[ours["label"] == "v", "se"]).all()
