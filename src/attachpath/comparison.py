@@ -233,14 +233,15 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
             mc_draws: int = 0, seed: int | None = None, level: float = 0.95,
             labels: str = "data", progress: bool | None = None,
             missing: str = "listwise", information: str | None = None,
-            std_lv: bool = False, orthogonal: bool = False, auxiliary=None) -> Comparison:
+            std_lv: bool = False, orthogonal: bool = False, auxiliary=None,
+            model_type: str = "sem") -> Comparison:
     """Fit every spec to the same cases and compare them.
 
     specs: a list of .lav paths (named by file stem) or a dict name -> spec.
     se defaults to "robust" when clustered, else "standard" (the rule of
     attachpath.options.default_se).  progress: a bar over the models (None:
     when stderr is a terminal or in Jupyter).  missing, information, std_lv,
-    orthogonal and auxiliary: as in fit, for every spec."""
+    orthogonal, auxiliary and model_type: as in fit, for every spec."""
     from .options import default_se
     from .progress import Bar
     named = _names(specs)
@@ -270,7 +271,7 @@ def compare(specs, data, *, cluster: str | None = None, se: str | None = None,
                                     seed=seed, level=level, labels=labels, progress=False,
                                     missing=missing, information=information,
                                     std_lv=std_lv, orthogonal=orthogonal,
-                                    auxiliary=auxiliary)
+                                    auxiliary=auxiliary, model_type=model_type)
         bar(i)
     from .data.checks import model_array
     mats, infos = {}, {}

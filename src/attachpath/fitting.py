@@ -38,15 +38,15 @@ MODEL_OPS = ("~", "=~", "~~", "~1")
 
 
 def check(spec, data=None, *, cluster: str | None = None, std_lv: bool = False,
-          orthogonal: bool = False) -> ParTable:
+          orthogonal: bool = False, model_type: str = "sem") -> ParTable:
     """Validate a spec without fitting.  With data: its variables are columns,
     the data pass the checks a fit makes (numbers, no infinite, constant or
     collinear variables, a usable cluster column) and the model is
     identified; problems raise the error a fit would raise.  Notes (dropped
     rows, few clusters, ...) are added to the returned table's notes.
-    std_lv and orthogonal: as in fit."""
+    std_lv, orthogonal and model_type: as in fit."""
     pt = partable_of(spec, meanstructure=cluster is not None, std_lv=std_lv,
-                     orthogonal=orthogonal)
+                     orthogonal=orthogonal, model_type=model_type)
     if data is not None and pt.multilevel:
         return _check_two_level(pt, data, cluster)
     if data is not None:
@@ -186,7 +186,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         meanstructure: bool | None = None, engine_method: str = "auto",
         boot_ci: str = "percentile", information: str | None = None,
         labels: str = "data", missing: str = "listwise", std_lv: bool = False,
-        orthogonal: bool = False, auxiliary=None) -> Result:
+        orthogonal: bool = False, auxiliary=None, model_type: str = "sem") -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -224,7 +224,10 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     data's variable labels (SPSS files) when it has them; "names" by the spec.
     std_lv: lavaan's std.lv=TRUE (latent variances fixed at 1, first
     loadings free); orthogonal: lavaan's orthogonal=TRUE (default latent
-    covariances fixed at 0).
+    covariances fixed at 0).  model_type: "sem" (default) or "growth", as
+    lavaan's growth(): a mean structure with the observed intercepts fixed
+    at 0 and the latent means free (latent growth curves on wide data:
+    `i =~ 1*t1 + 1*t2 + 1*t3; s =~ 0*t1 + 1*t2 + 2*t3`).
     auxiliary: columns that carry information about the missing values
     without entering the model (FIML only): Graham's (2003) saturated
     correlates, each correlated with every observed variable of the model
@@ -244,11 +247,11 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     if meanstructure is None:
         meanstructure = cluster is not None or missing != "listwise"
     pt = partable_of(spec, meanstructure=meanstructure, std_lv=std_lv,
-                     orthogonal=orthogonal)
+                     orthogonal=orthogonal, model_type=model_type)
     auxiliary = _auxiliary_names(auxiliary, pt, missing)
     if auxiliary:
         pt = partable_of(with_auxiliary(spec, pt, auxiliary), meanstructure=meanstructure,
-                         std_lv=std_lv, orthogonal=orthogonal)
+                         std_lv=std_lv, orthogonal=orthogonal, model_type=model_type)
     # a file is read for the model's columns only (and the cluster columns,
     # and id-like ones for the repeated-id check): a wide file costs no memory
     wanted = set(pt.observed) | {c for c in (outer, inner) if c is not None}
@@ -285,6 +288,12 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     if missing != "listwise":
         X, ids, missing_info, more, _ = _fiml_rows(pt, X, ids, missing)
         notes += more
+    if pt.inequalities and se == "bootstrap":
+        # each draw would have to find its own active set (as lavaan's
+        # bootstrap refits do); holding the full sample's would bias the SEs
+        raise OptionError(f"Bootstrap standard errors are not available with inequality "
+                          f"constraints ('{pt.inequalities[0].text}') yet; use --se "
+                          f"standard or robust.")
     if X.shape[0] <= len(pt.observed):
         raise DataError(f"Only {X.shape[0]} complete cases for {len(pt.observed)} "
                         f"variables; ML needs more cases than variables.")
@@ -301,6 +310,10 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
             sol = lik.estimate(method=engine_method)
         except EstimationError as exc:
             raise _estimation_failed(exc, pt, lik.ram, lik.values, notes=notes) from None
+        held = ()
+        if pt.inequalities:
+            pt, lik, sol, more, held = _inequalities(pt, lik, sol)
+            notes += more
         notes += check_information(pt, lik.ram, sol)
         out = _inference(pt, lik, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
@@ -322,6 +335,12 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
             warnings.warn(n, ClusterWarning, stacklevel=2)
         notes += cnotes
     notes += out.pop("notes")
+    if held:
+        # a parameter held at a bound has no sampling variance: lavaan shows
+        # no SE, z, p or interval for it
+        est = out["estimates"]
+        rows = (est["lhs"] + est["op"] + est["rhs"]).isin(held)
+        est.loc[rows, ["se", "z", "pvalue", "ci.lower", "ci.upper"]] = np.nan
     estimation = out.pop("estimation")
     prov = provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
                                           meanstructure=pt.meanstructure,
@@ -331,7 +350,9 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
                                           # recorded only when set: outputs of
                                           # the default fit stay as they were
                                           **({"std_lv": True} if std_lv else {}),
-                                          **({"orthogonal": True} if orthogonal else {})))
+                                          **({"orthogonal": True} if orthogonal else {}),
+                                          **({"model_type": model_type}
+                                             if model_type != "sem" else {})))
     # the sample moments (not the cases) stay on the Result for score
     # tests such as modification indices (complete data only)
     moments = (ml.Moments(np.zeros((0, X.shape[1])), lik.mom.mean, lik.mom.cov, lik.n)
@@ -590,6 +611,35 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
                                           likelihood=lik.kind))
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
+
+
+def _inequalities(pt, lik, sol):
+    """(table, likelihood, solution, notes, rows held at a bound) with the
+    inequality constraints met (estimate/inequality.py): the unconstrained
+    fit when none is active,
+    else the model with the active ones held as equalities.  That model's
+    npar stays the whole model's, as lavaan counts it (df, AIC and the
+    scaling factor see no inequality)."""
+    from .estimate import inequality
+    if isinstance(lik, FIML):
+        make = lambda p: FIML(p, lik.data)           # noqa: E731
+    else:
+        make = lambda p: CompleteML(p, lik.mom)       # noqa: E731
+    try:
+        lik_c, sol_c, red = inequality.solve(pt, lik, sol, make)
+    except EstimationError as exc:
+        raise _estimation_failed(exc, pt, lik.ram, lik.values) from None
+    if red is None:
+        return pt, lik, sol, [], ()
+    lik_c.npar = pt.npar
+    held = tuple(a.lhs + a.op + a.rhs for a, b in zip(pt.rows, red.pt.rows)
+                 if a.free and not b.free)
+    texts = ", ".join(f"'{pt.inequalities[i].text}'" for i in red.active)
+    return red.pt, lik_c, sol_c, [
+        f"The constraint{'s' if len(red.active) > 1 else ''} {texts} "
+        f"{'are' if len(red.active) > 1 else 'is'} active: estimated on the bound (as an "
+        f"equality), with standard errors of the model so constrained, as lavaan "
+        f"reports them."], held
 
 
 def therapist_clusters(frame, kept, client, therapist, clients: Clusters) -> Clusters:

@@ -14,12 +14,16 @@ lavaan's `sem()` does (its `lavaanify(auto = TRUE)` defaults):
 * the variances and covariances of observed exogenous covariates (lavaan's
   ov.x) are fixed at their sample values (fixed.x) and are not parameters;
 * with a mean structure, intercepts of observed variables are free, latent
-  means are fixed to 0 and covariate means are fixed at the sample means.
+  means are fixed to 0 and covariate means are fixed at the sample means
+  (lavaan's growth() turns the first two round: model_type="growth").
 
 Two of lavaan's options change these defaults: `std_lv` (std.lv = TRUE)
 fixes every latent (residual) variance at 1 and frees the first loadings;
 `orthogonal` (orthogonal = TRUE) fixes the default covariances among latent
 variables at 0 (the rows stay in the table, fixed, as in lavaan).
+
+`==` constraints become shared or fixed parameters; inequalities (`a > 0`,
+`a < b`) are kept on the table (`inequalities`) for estimate/inequality.py.
 
 Every module (estimator, effects, diagram, comparison) reads variable roles
 from here and nowhere else.
@@ -35,6 +39,7 @@ from .errors import ModelError, SpecError, closest
 from .syntax.statement import Statement
 
 NAN = float("nan")
+MODEL_TYPES = ("sem", "growth")
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,20 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Inequality:
+    """An inequality constraint `a > b` (or `a < b`, stored turned round as
+    `b > a`): `high` must not fall below `low`.  Each side is a label of a
+    free parameter or a number."""
+
+    high: str
+    low: str
+    text: str            # as written, e.g. "a < b"
+    line: int = 0
+    col: int = 0
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class BlockVars:
     """The variables of one block, in lavaan's ov/lv order."""
 
@@ -94,6 +113,7 @@ class ParTable:
     levels: tuple[str, ...] = ()      # the `level:` labels (two-level models)
     blocks: tuple[BlockVars, ...] = ()   # per level: its variables
     n_free: int | None = None         # npar of the whole model (for one block's table)
+    inequalities: tuple[Inequality, ...] = ()   # `a > 0`, `a < b` (estimate/inequality.py)
 
     def __hash__(self) -> int:
         # Tables key several lru caches (RAM layout, closed-form plan, ...);
@@ -102,7 +122,7 @@ class ParTable:
         if h is None:
             h = hash((self.rows, self.observed, self.latent, self.covariates,
                       self.meanstructure, self.text, self.file, self.notes,
-                      self.levels, self.blocks, self.n_free))
+                      self.levels, self.blocks, self.n_free, self.inequalities))
             self.__dict__["_hash"] = h
         return h
 
@@ -305,14 +325,20 @@ def _roles(stmts: list[Statement]):
 
 def build(statements, *, meanstructure: bool = False, text: str = "",
           file: str | None = None, std_lv: bool = False,
-          orthogonal: bool = False) -> ParTable:
+          orthogonal: bool = False, model_type: str = "sem") -> ParTable:
     """Build lavaan sem()'s parameter table from parsed statements.
 
     `meanstructure` adds intercept rows (lavaan does this when the spec has a
     `~1` statement or the data are clustered).  `std_lv` and `orthogonal`
     are lavaan's options of those names (see the module docstring); the
     user's modifiers (`1*x1`, `NA*f`) still win over them, as in lavaan.
+    `model_type` "growth" is lavaan's growth(): a mean structure whose
+    default observed intercepts are fixed at 0 and latent means are free.
     """
+    if model_type not in MODEL_TYPES:
+        raise ModelError(f"model_type must be one of {', '.join(MODEL_TYPES)}, not "
+                         f"{model_type!r}.")
+    growth = model_type == "growth"
     stmts = list(statements)
     model = [s for s in stmts if s.op in ("=~", "~", "~~", "~1")]
     if not model:
@@ -320,13 +346,15 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
                         "write at least one regression, loading or covariance.",
                         file=file)
     levels = _ordered_unique(s.level for s in model if s.level)
-    meanstructure = meanstructure or bool(levels) or any(s.op == "~1" for s in model)
+    meanstructure = (meanstructure or growth or bool(levels)
+                     or any(s.op == "~1" for s in model))
     blocks: list[BlockVars] = []
     table: list[dict] = []
     notes: list[str] = []
     for b, level in enumerate(levels or [""], start=1):
         stmts_b = [s for s in model if s.level == level]
-        rows_b, vars_b, notes_b = _block_table(stmts_b, meanstructure, file, std_lv, orthogonal)
+        rows_b, vars_b, notes_b = _block_table(stmts_b, meanstructure, file, std_lv,
+                                               orthogonal, growth)
         for row in rows_b:
             row["block"], row["level"] = b, level
         blocks.append(vars_b)
@@ -334,7 +362,8 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
         notes += notes_b
     if levels:
         notes += _two_level_defaults(table, blocks, file)
-    group = _apply_constraints(stmts, table, file)
+    inequalities: list[Inequality] = []
+    group = _apply_constraints(stmts, table, file, inequalities)
 
     # number the free parameters; shared labels (and labels made equal by
     # `==`) share a number
@@ -365,7 +394,14 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
         only = blocks[0]
         return ParTable(rows=tuple(params), observed=only.observed, latent=only.latent,
                         covariates=only.covariates, meanstructure=meanstructure,
-                        text=text, file=file, notes=tuple(notes))
+                        text=text, file=file, notes=tuple(notes),
+                        inequalities=tuple(inequalities))
+    if inequalities:
+        first = inequalities[0]
+        raise SpecError(f"Inequality constraints ('{first.text}') are not available in "
+                        f"two-level models yet; remove the line or fix the parameter.",
+                        file=file, line=first.line, col=first.col,
+                        source_line=first.source)
     union = (lambda attr: tuple(_ordered_unique(v for b in blocks for v in getattr(b, attr))))
     return ParTable(rows=tuple(params), observed=union("observed"), latent=union("latent"),
                     covariates=union("covariates"), meanstructure=True, text=text,
@@ -401,7 +437,7 @@ def _two_level_defaults(table: list[dict], blocks: list["BlockVars"], file) -> l
 
 
 def _block_table(model: list[Statement], meanstructure: bool, file, std_lv: bool = False,
-                 orthogonal: bool = False):
+                 orthogonal: bool = False, growth: bool = False):
     """The rows of one block (the whole model, or one `level:`) with lavaan's
     defaults, as dicts; the block's variable roles; notes."""
     latent, observed, ov_x, lv_x, lv_y, ov_y, random_x = _roles(model)
@@ -426,10 +462,6 @@ def _block_table(model: list[Statement], meanstructure: bool, file, std_lv: bool
             raise SpecError(f"'{s.lhs}' is measured by indicators (=~) but is also "
                             f"used as an observed variable; a latent variable "
                             f"needs a name that is not a data column.",
-                            file=file, line=s.line, col=s.col, source_line=s.source)
-        if s.op == "~1" and s.lhs in lat and s.fixed is None:
-            raise SpecError(f"A free mean of the latent variable '{s.lhs}' is "
-                            f"not supported yet (latent means are fixed to 0).",
                             file=file, line=s.line, col=s.col, source_line=s.source)
 
     # user rows: (lhs, op, rhs) -> statement; the lavaan orientation of "~~"
@@ -488,7 +520,9 @@ def _block_table(model: list[Statement], meanstructure: bool, file, std_lv: bool
             free, value = False, 0.0
         if op == "~~" and not r["user"] and lhs == rhs and lhs in single_ind:
             free, value = False, 0.0
-        if op == "~1" and lhs in lat and not r["user"]:
+        if op == "~1" and not r["user"] and (lhs in lat) != growth:
+            # sem(): latent means 0, observed intercepts free; growth(): the
+            # other way round (lavaan's int.lv.free / int.ov.free)
             free, value = False, 0.0
         if lhs in x_set and (op == "~1" or (op == "~~" and rhs in x_set)) and not r["user"]:
             free, exo = False, 1
@@ -511,9 +545,11 @@ def _label_rows(table, label):
     return [row for row in table if row["label"] == label]
 
 
-def _apply_constraints(stmts, table, file) -> dict[str, str]:
+def _apply_constraints(stmts, table, file, inequalities=None) -> dict[str, str]:
     """Fold `==` constraints into the table: label == label shares one
-    parameter, label == number fixes it.  Other constraints are refused.
+    parameter, label == number fixes it.  Inequalities (`a > 0`, `a < b`,
+    each side a label or a number) are appended to `inequalities`; other
+    constraints are refused.
 
     Rows keep the labels they were written with (as in lavaan, where the
     standardized value of each label is that of its own first row); the
@@ -529,11 +565,10 @@ def _apply_constraints(stmts, table, file) -> dict[str, str]:
         if s.op not in ("==", "<", ">"):
             continue
         labels = {row["label"] for row in table if row["label"]}
-        if s.op != "==":
-            raise SpecError(f"Inequality constraints ('{s.lhs} {s.op} {s.rhs}') are not "
-                            f"supported yet; remove the line or fix the parameter.",
-                            file=file, line=s.line, col=s.col, source_line=s.source)
         lhs, rhs = s.lhs.strip(), s.rhs.strip()
+        if s.op != "==":
+            _inequality(s, lhs, rhs, labels, file, inequalities)
+            continue
         if lhs in labels and rhs in labels:
             if root(rhs) != root(lhs):
                 group[root(rhs)] = root(lhs)
@@ -553,6 +588,26 @@ def _apply_constraints(stmts, table, file) -> dict[str, str]:
                             file=file, line=s.line, col=s.col, source_line=s.source,
                             suggestion=hint)
     return {row["label"]: root(row["label"]) for row in table if row["label"]}
+
+
+def _inequality(s, lhs, rhs, labels, file, out) -> None:
+    """Check `lhs < rhs` / `lhs > rhs` and append it to `out` as high > low."""
+    for side in (lhs, rhs):
+        if side not in labels and not _is_number(side):
+            hint = closest(side, labels) if side.isidentifier() else None
+            raise SpecError(f"Inequality constraints take a label or a number on each "
+                            f"side ('a > 0', 'a < b'); '{side}' in '{s.lhs} {s.op} "
+                            f"{s.rhs}' is neither a label defined in the spec nor a "
+                            f"number.", file=file, line=s.line, col=s.col,
+                            source_line=s.source, suggestion=hint)
+    if _is_number(lhs) and _is_number(rhs):
+        raise SpecError(f"The constraint '{s.lhs} {s.op} {s.rhs}' names no parameter; "
+                        f"write a label on at least one side.", file=file, line=s.line,
+                        col=s.col, source_line=s.source)
+    high, low = (lhs, rhs) if s.op == ">" else (rhs, lhs)
+    if out is not None:
+        out.append(Inequality(high, low, f"{s.lhs} {s.op} {s.rhs}", s.line, s.col,
+                              s.source))
 
 
 def _is_number(text: str) -> bool:

@@ -125,23 +125,23 @@ def _refuse_absurd_size(text: str, file: str | None) -> None:
 
 
 def partable_of(spec, *, meanstructure: bool = False, std_lv: bool = False,
-                orthogonal: bool = False) -> ParTable:
-    """The checked table of spec text or a .lav file; std_lv and orthogonal
-    are lavaan's options (see partable.build)."""
+                orthogonal: bool = False, model_type: str = "sem") -> ParTable:
+    """The checked table of spec text or a .lav file; std_lv, orthogonal and
+    model_type ("sem" or "growth") are lavaan's options (see partable.build)."""
     if isinstance(spec, ParTable):
         return spec
     text, file = read_spec(spec)
     _refuse_absurd_size(text, file)
-    return _partable(text, file, meanstructure, bool(std_lv), bool(orthogonal))
+    return _partable(text, file, meanstructure, bool(std_lv), bool(orthogonal), model_type)
 
 
 @lru_cache(maxsize=256)
 def _partable(text: str, file: str | None, meanstructure: bool, std_lv: bool = False,
-              orthogonal: bool = False) -> ParTable:
+              orthogonal: bool = False, model_type: str = "sem") -> ParTable:
     # ParTables are immutable, so refits of the same spec (bootstrap
     # replicates, simulation studies, compare) parse it once
     pt = build(parse(text, file=file), meanstructure=meanstructure, text=text, file=file,
-               std_lv=std_lv, orthogonal=orthogonal)
+               std_lv=std_lv, orthogonal=orthogonal, model_type=model_type)
     check_identification(pt)
     return pt
 

@@ -29,6 +29,9 @@ def add_command(subparsers) -> None:
     p.add_argument("--orthogonal", action="store_true",
                    help="lavaan's orthogonal=TRUE: no covariances among latent variables "
                         "by default")
+    p.add_argument("--model-type", choices=["sem", "growth"], default="sem",
+                   help="growth: lavaan's growth() defaults (observed intercepts fixed "
+                        "at 0, latent means free) for latent growth curves on wide data")
     p.add_argument("--modindices", action="store_true",
                    help="write modindices.csv (lavaan's modificationIndices: mi, epc, "
                         "sepc.lv, sepc.all, sepc.nox) and list the 10 largest")
@@ -47,7 +50,7 @@ def run(args) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # every one is kept in res.warnings
         res = fit(args.spec, data_of(args), std_lv=args.std_lv, orthogonal=args.orthogonal,
-                  **fit_options(args).kwargs())
+                  model_type=args.model_type, **fit_options(args).kwargs())
     # estimates, fit.json, diagram and report replace the old ones together
     written = (write_fit_outputs(res, args.out, report=True, modindices=args.modindices)
                if args.out else None)

@@ -41,8 +41,9 @@ class Plan:
 @lru_cache(maxsize=256)
 def plan(pt: ParTable) -> Plan | None:
     """The closed form of this model, or None when it does not apply."""
-    if pt.latent or not pt.is_recursive:
-        return None
+    from .engine import saturated_means
+    if pt.latent or not pt.is_recursive or not saturated_means(pt):
+        return None                     # (fixed or equal intercepts: no closed form)
     counts: dict[int, int] = {}
     for r in pt.rows:
         if r.free:

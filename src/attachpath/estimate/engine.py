@@ -53,8 +53,8 @@ def fixed_values(pt: ParTable, ram: RAM, mom: ml.Moments) -> np.ndarray:
 
 
 def check_mean_structure(pt: ParTable) -> None:
-    """Only a saturated mean structure is supported: every observed
-    intercept free and on its own."""
+    """Intercepts and means may be free, fixed or equal among themselves; a
+    label joining an intercept with another kind of parameter is refused."""
     problem = _mean_structure_problem(pt)
     if problem:
         raise ModelError(problem)
@@ -62,23 +62,34 @@ def check_mean_structure(pt: ParTable) -> None:
 
 @lru_cache(maxsize=256)
 def _mean_structure_problem(pt: ParTable) -> str | None:
-    counts: dict[int, int] = {}
-    for r in pt.rows:
-        if r.free:
-            counts[r.free] = counts.get(r.free, 0) + 1
-    for r in pt.rows:
-        if r.op != "~1" or r.exo or r.lhs in pt.latent:
-            continue
-        if not r.free or counts[r.free] > 1:
-            return (f"The intercept of '{r.lhs}' is fixed or constrained (line {r.line}); "
-                    f"attachpath supports only freely estimated intercepts so far. "
-                    f"Remove the modifier on '{r.lhs} ~ 1'.")
     intercepts = {r.free for r in pt.rows if r.free and r.op == "~1"}
     for r in pt.rows:
         if r.free and r.op != "~1" and r.free in intercepts:
             return (f"The label '{r.label}' joins an intercept with another "
                     f"parameter; that is not supported.")
     return None
+
+
+@lru_cache(maxsize=256)
+def saturated_means(pt: ParTable) -> bool:
+    """Every observed intercept free and on its own, and no latent mean free:
+    the implied means can equal any sample means, so the mean structure has
+    a closed-form solution (the covariance structure is fitted on its own)."""
+    if not pt.meanstructure:
+        return True
+    counts: dict[int, int] = {}
+    for r in pt.rows:
+        if r.free:
+            counts[r.free] = counts.get(r.free, 0) + 1
+    for r in pt.rows:
+        if r.op != "~1" or r.exo:
+            continue
+        if r.lhs in pt.latent:
+            if r.free:
+                return False
+        elif not r.free or counts[r.free] > 1:
+            return False
+    return True
 
 
 def semopy_description(pt: ParTable) -> tuple[str, dict[str, str]]:
@@ -119,18 +130,34 @@ def _start_theta(pt: ParTable, model, npar: int) -> np.ndarray:
 
 
 def saturated_intercepts(pt: ParTable, ram: RAM, theta, values, mom) -> np.ndarray:
-    """θ with the free intercepts set so that the implied means equal the
-    sample means (the ML solution of a saturated mean structure)."""
-    if not pt.meanstructure:
+    """θ with the free intercepts and means at their ML values given the rest
+    of θ: the implied means μ = F B m are linear in them, so generalized
+    least squares with weight Σ(θ)⁻¹ (the mean part of F_ML) solves for
+    them.  With a saturated mean structure (saturated_means) this sets the
+    implied means equal to the sample means, the ML solution; otherwise
+    (fixed or equal intercepts, free latent means) it is the start of the
+    joint Fisher scoring."""
+    if not pt.meanstructure or not np.any(ram.m_free >= 0):
         return theta
-    theta = theta.copy()
+    theta = np.array(theta, dtype=float, copy=True)
     A, S, m = ram.matrices(np.nan_to_num(theta), values)
+    free = ram.m_free
+    m_fixed = m.copy()
+    m_fixed[ram.m_i[free >= 0]] = 0.0
     B = np.linalg.inv(np.eye(ram.n_all) - A)
     p = ram.n_obs
-    m_obs = np.linalg.solve(B[:p, :p], mom.mean - B[:p, p:] @ m[p:])
-    for i, k in zip(ram.m_i, ram.m_free):
-        if k >= 0:
-            theta[k] = m_obs[i]
+    keys = np.unique(free[free >= 0])
+    X = np.zeros((p, len(keys)))      # d mu / d(each free intercept or mean)
+    for c, k in enumerate(keys):
+        X[:, c] = B[:p, ram.m_i[free == k]].sum(axis=1)
+    r = mom.mean - B[:p, :] @ m_fixed
+    sigma = (B @ S @ B.T)[:p, :p]
+    try:
+        W = np.linalg.inv(sigma) if np.all(np.linalg.eigvalsh(sigma) > 0) else np.eye(p)
+    except np.linalg.LinAlgError:
+        W = np.eye(p)
+    sol = np.linalg.lstsq(X.T @ W @ X, X.T @ W @ r, rcond=None)[0]
+    theta[keys] = sol
     return theta
 
 
@@ -201,9 +228,28 @@ def _bounded_lambda_starts(model, pt: ParTable, names: dict, mom: ml.Moments) ->
             param.start = 0.7 * sd.get(lval, 1.0)
 
 
-def fisher_scoring(ram: RAM, theta, mom, values, max_iter=MAX_SCORING):
-    """Polish θ with Fisher scoring and step halving; returns (θ, iterations, |g|)."""
-    return scoring.fisher_scoring(scoring.Discrepancy(ram, mom, values), theta,
+def _quasi_newton(ram: RAM, theta, mom, values, max_iter: int = 2000):
+    """(θ, iterations) of BFGS on F_ML with the analytic gradient, from θ
+    (bounded by max_iter; a point where Σ is not positive definite counts
+    as a very poor fit)."""
+    from scipy.optimize import minimize
+
+    def f(t):
+        v = ml.discrepancy(ram, t, mom, values)
+        return v if np.isfinite(v) else 1e10
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = minimize(f, np.asarray(theta, dtype=float), method="BFGS",
+                       jac=lambda t: ml.gradient(ram, t, mom, values),
+                       options={"maxiter": max_iter})
+    return (out.x if np.all(np.isfinite(out.x)) else np.asarray(theta, dtype=float)), int(out.nit)
+
+
+def fisher_scoring(ram: RAM, theta, mom, values, max_iter=MAX_SCORING, newton=False):
+    """Polish θ with Fisher scoring (Newton steps with `newton`, see
+    scoring.Discrepancy) and step halving; returns (θ, iterations, |g|)."""
+    return scoring.fisher_scoring(scoring.Discrepancy(ram, mom, values, newton), theta,
                                   max_iter=max_iter)
 
 
@@ -231,7 +277,8 @@ def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
     """ML estimates of the model on complete data, verified converged.
 
     method "auto" uses the closed form where the model allows it
-    (closedform.plan) and semopy otherwise; "semopy" always uses semopy.
+    (closedform.plan), else Fisher scoring from moment-based starts, and
+    semopy where that does not converge; "semopy" always uses semopy.
     `start` (a previous θ̂) skips semopy and warm-starts the scoring, as the
     bootstrap does."""
     ram = ram or ram_of(pt)
@@ -247,7 +294,11 @@ def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
                 return Solution(theta, values, 0, gnorm,
                                 ml.discrepancy(ram, theta, mom, values), "closed-form")
     if start is None:
-        own = _own_start_fit(pt, ram, mom, values) if method == "auto" else None
+        # own starts and scoring where the means are saturated; fixed or equal
+        # intercepts and free latent means take semopy's start and the
+        # quasi-Newton check below (several optima are possible there)
+        own = (_own_start_fit(pt, ram, mom, values)
+               if method == "auto" and saturated_means(pt) else None)
         if own is not None:
             return own
         theta, n_it = fit_semopy(pt, ram, mom, values)
@@ -256,8 +307,31 @@ def estimate(pt: ParTable, mom: ml.Moments, ram: RAM | None = None,
     if not np.all(np.isfinite(theta)):
         raise EstimationError("The optimizer returned non-finite estimates; the model "
                               "is probably not identified.", iterations=n_it)
-    theta, it, gnorm = fisher_scoring(ram, theta, mom, values)
+    newton = not saturated_means(pt)
+    theta0 = theta
+    theta, it, gnorm = fisher_scoring(ram, theta, mom, values, newton=newton)
     f = ml.discrepancy(ram, theta, mom, values)
+    if newton:
+        # fixed or equal intercepts: the mean misfit can leave several optima,
+        # and scoring from the covariance-structure start may stop in a
+        # higher one; a quasi-Newton run from the same start, polished by
+        # scoring, is kept when it ends lower (lavaan's nlminb does the same)
+        alt, it2 = _quasi_newton(ram, theta0, mom, values)
+        alt, it3, g2 = fisher_scoring(ram, alt, mom, values, newton=True)
+        f2 = ml.discrepancy(ram, alt, mom, values)
+        it += it2 + it3
+        if np.isfinite(f2) and g2 <= GRAD_TOL and (not np.isfinite(f) or gnorm > GRAD_TOL
+                                                   or f2 < f - 1e-10):
+            theta, gnorm, f = alt, g2, f2
+    if (not np.isfinite(f) or gnorm > GRAD_TOL) and start is None and pt.latent:
+        # semopy clamps variances at 0, so a solution with a negative factor
+        # variance (lavaan reports it, flagged) lies across a ridge scoring
+        # cannot cross from there; instrumental-variable starts land near it
+        alt = saturated_intercepts(pt, ram, starts.instrumental(pt, mom.cov, theta), values, mom)
+        alt, it2, g2 = fisher_scoring(ram, alt, mom, values, newton=newton)
+        f2 = ml.discrepancy(ram, alt, mom, values)
+        if np.isfinite(f2) and g2 <= GRAD_TOL:
+            return Solution(alt, values, n_it + it + it2, g2, f2)
     if not np.isfinite(f) or gnorm > GRAD_TOL:
         raise EstimationError(
             f"The estimation did not converge: after {n_it} optimizer and {it} "

@@ -57,10 +57,24 @@ def numerical_information(gradient, theta, h: float = 1e-6) -> np.ndarray:
 
 class Discrepancy:
     """The complete-data ML discrepancy of a RAM layout on given moments,
-    in the shape fisher_scoring takes."""
+    in the shape fisher_scoring takes.
 
-    def __init__(self, ram, mom, values):
+    newton: take Newton steps (the Hessian from central differences of the
+    analytic gradient) where it is positive definite.  Models whose implied
+    means cannot match the sample means (fixed or equal intercepts) carry
+    the mean residuals in the Hessian, which the expected information
+    leaves out; with a large misfit Fisher scoring then creeps."""
+
+    def __init__(self, ram, mom, values, newton: bool = False):
         self.ram, self.mom, self.values = ram, mom, values
+        if newton:
+            self.scoring_information = self._newton_information
+
+    def _newton_information(self, theta):
+        H = numerical_information(self.gradient, theta)
+        if np.all(np.isfinite(H)) and np.min(np.linalg.eigvalsh(H)) > 0:
+            return H
+        return self.expected_information(theta)
 
     def discrepancy(self, theta):
         from . import ml
