@@ -241,8 +241,10 @@ def run_all(reps: int, boot: int, seed: int, workers: int, chunk: int, out: Path
         f0 = chunks_dir / f"c{start:06d}_{stop:06d}.json"
         if f1.exists():
             rows += json.loads(f1.read_text())
-        elif f0.exists() and not with_boot:
-            rows += json.loads(f0.read_text())
+        elif f0.exists():
+            rows += json.loads(f0.read_text())     # replaced if redone with the bootstrap
+            if with_boot:
+                costly.append((start, stop, f1, boot))
         else:
             (costly if with_boot else cheap).append((start, stop, f1 if with_boot else f0,
                                                      boot if with_boot else 0))
