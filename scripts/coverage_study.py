@@ -28,7 +28,8 @@ The 95% intervals of a, b, c and abc come from
 Wald intervals for abc use the delta method.  The targets are the
 simulator's latent between-client paths (truth["paths"]); regressions on
 observed client means estimate attenuated paths, so client-level MLR is also
-scored against its own large-sample value (one sample 50 times the design).
+scored against its own large-sample value (one sample 200 times the design,
+whose own sampling error is 1/√200 of a replicate's SE).
 
 Replicate r uses SeedSequence(seed).spawn(reps)[r] (data, then bootstrap), so
 a replicate's numbers do not depend on the chunking or the worker.  Chunks run
@@ -80,6 +81,7 @@ THERAPIST_ICC = 0.15
 DESIGN = dict(n_therapists=44, n_clients=330, min_sessions=2, max_sessions=10,
               therapist_icc=THERAPIST_ICC, dropout_mar=0.0, missing=0.0)
 LEVEL = 0.95
+CLIENT_TARGET_SCALE = 200   # the client-means target: one sample 200 times the design
 
 
 def truth() -> dict:
@@ -98,7 +100,7 @@ def client_means(sessions: pd.DataFrame) -> pd.DataFrame:
     return prepare(sessions).clients
 
 
-def client_target(seed: int, scale: int = 50) -> dict:
+def client_target(seed: int, scale: int = CLIENT_TARGET_SCALE) -> dict:
     """What client-level MLR estimates: the chain on the client means of one
     sample `scale` times the design (its SEs are 1/√scale of a replicate's)."""
     import attachpath as ap
@@ -239,8 +241,10 @@ def run_all(reps: int, boot: int, seed: int, workers: int, chunk: int, out: Path
         f0 = chunks_dir / f"c{start:06d}_{stop:06d}.json"
         if f1.exists():
             rows += json.loads(f1.read_text())
-        elif f0.exists() and not with_boot:
-            rows += json.loads(f0.read_text())
+        elif f0.exists():
+            rows += json.loads(f0.read_text())     # replaced if redone with the bootstrap
+            if with_boot:
+                costly.append((start, stop, f1, boot))
         else:
             (costly if with_boot else cheap).append((start, stop, f1 if with_boot else f0,
                                                      boot if with_boot else 0))
@@ -341,7 +345,8 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
         "Each cell: estimate ± its Monte Carlo SE, in percent for coverage "
         "(MC SE = √(p(1−p)/R)). Target: the simulator's latent between-client path; "
         "for client-level MLR also its own large-sample value (client means "
-        f"of one sample 50× the design: a {client_tgt['a']:.4f}, b {client_tgt['b']:.4f}, "
+        f"of one sample {CLIENT_TARGET_SCALE}× the design, itself uncertain by 1/√{CLIENT_TARGET_SCALE} "
+        f"of a replicate's SE: a {client_tgt['a']:.4f}, b {client_tgt['b']:.4f}, "
         f"c {client_tgt['c']:.4f}, abc {client_tgt['abc']:.5f}), because regressions on "
         "observed client means are attenuated.",
         "",
@@ -370,8 +375,10 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
                  if len(df) < args.reps else ""),
               f"Run: `nice -n 10 python scripts/coverage_study.py --reps {args.reps} --boot "
               f"{args.boot} --boot-reps {args.boot_reps} --seed {args.seed} --workers "
-              f"{args.workers}` on a dask LocalCluster, "
-              f"{seconds / 60:.0f} min wall on a shared 2-core machine. Columns of "
+              f"{args.workers}` on a dask LocalCluster"
+              + (" (this table: `--summarize-only`, from the saved chunks)"
+                 if args.summarize_only else f", {seconds / 60:.0f} min wall")
+              + " on a shared 2-core machine. Columns of "
               f"coverage.csv: below/above = share of intervals entirely below/above the "
               f"target; mean_width; sd_est (empirical SD of the estimates); mean_se.", ""]
     return "\n".join(lines)
