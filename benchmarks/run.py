@@ -354,10 +354,10 @@ def main() -> int:
         lines += ["", "## Two-level fits", "", *two.stdout.strip().splitlines()[1:]]
     else:
         errors.append(("two-level", two.stderr[-2000:]))
-    def section(script, extra, heading, table_head, label):
+    def section(script, extra, heading, table_head, label, lavaan=True):
         """Run another benchmark script and take the last table it prints."""
         run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script)] + extra
-                             + (["--no-r"] if args.no_r else []),
+                             + (["--no-r"] if args.no_r and lavaan else []),
                              capture_output=True, text=True)
         if run.returncode == 0:
             table_at = run.stdout.rfind(table_head)
@@ -372,6 +372,10 @@ def main() -> int:
     # checked within 1e-4 in the same run (issue 19), by benchmarks/latent.py
     section("latent.py", ["--reps", "3"] if args.quick else [],
             "## Latent and larger models", "| model |", "latent")
+    # Monte Carlo power studies on Dask (issue 15), by benchmarks/power.py
+    # (it has no lavaan side: lavaan has no power tool)
+    section("power.py", ["--quick", "--repeats", "1"] if args.quick else ["--repeats", "1"],
+            "## Power studies on Dask", "| study |", "power", lavaan=False)
     if errors:
         lines += ["", "## Errors", ""]
         for label, err in errors:
