@@ -54,3 +54,31 @@ def test_two_level_spec_with_therapists(sessions, name):
     assert res.se_kind == "robust.cluster"
     assert res.data_info["therapist"]["n"] == sessions["therapist"].nunique()
     assert res.fit["chisq"] == pytest.approx(LAV[name]["fit"]["chisq"], rel=1e-3)
+
+
+def test_every_alternative_has_a_two_level_form():
+    """The alternatives of specs/ (item 3 of issue 13) exist in two-level form,
+    and each level of every two-level spec opens with a comment saying what its
+    paths mean (the clinical reading of the level)."""
+    from attachpath import specs
+    names = set(specs.names())
+    for alt in ("serial_esat_anx", "serial_esat_anx_partial", "parallel_esat_anx",
+                "reversed_esat_anx", "engagement_only_esat_anx", "autonomy_only_esat_anx",
+                "serial_esat_avoid"):
+        assert f"twolevel_{alt}" in names, alt
+        assert f"twolevel_{alt}" in LAV, alt           # and lavaan has fitted it
+    for name in sorted(n for n in names if n.startswith("twolevel_")):
+        lines = spec_text(name).splitlines()
+        starts = [i for i, line in enumerate(lines) if line.strip().startswith("level:")]
+        assert len(starts) == 2, name
+        for i in starts:
+            comment = []
+            for line in lines[i + 1:]:
+                if not line.strip().startswith("#"):
+                    break
+                comment.append(line)
+            assert len(comment) >= 3, (name, lines[i])
+        # the within comment speaks of sessions, the between one of clients
+        within = " ".join(lines[starts[0]:starts[1]]).lower()
+        between = " ".join(lines[starts[1]:]).lower()
+        assert "session" in within and "client" in between, name

@@ -6,19 +6,27 @@
 (skipped as a doctest: it takes a minute, and tests/report/test_demo.py runs it)
 
 1. prepare: the example sessions (330 clients of 44 therapists, simulated)
-   are aggregated to client means with ESAT scores (data/clients.csv; a copy
-   of the sessions is kept as data/sessions.csv, and of the specs used as
-   specs/*.lav, so the report's commands can be rerun from the folder);
-2. fit: the study's main models (serial_esat_anx, serial_esat_avoid, and
-   simultaneous_secure_anx, ESAT estimated with the other subscale as covariate)
-   with therapist-cluster-robust SEs, the scaled test and Monte Carlo CIs
-   (20000 draws, seed 1) for the indirect effects (models/<name>/);
-3. compare: the alternative structures of the ESAT-anx model
+   are aggregated to client means with ESAT scores (data/clients.csv), and
+   ESAT is computed per session for the multilevel analysis
+   (data/sessions_esat.csv); a copy of the sessions is kept as
+   data/sessions.csv, and of the specs used as specs/*.lav, so the report's
+   commands can be rerun from the folder;
+2. fit: the study's main models on client means (serial_esat_anx,
+   serial_esat_avoid, and simultaneous_secure_anx, ESAT estimated with the
+   other subscale as covariate) with therapist-cluster-robust SEs, the scaled
+   test and Monte Carlo CIs (20000 draws, seed 1) for the indirect effects
+   (models/<name>/);
+3. multilevel: the study's multilevel analysis, the two-level serial model
+   (twolevel_serial_esat_anx: sessions in clients, SEs and test corrected for
+   the therapists, Monte Carlo CIs from that vcov) on the session rows
+   (models/twolevel_serial_esat_anx/);
+4. compare: the alternative structures of the ESAT-anx model
    (comparison/: tables and one folder per model);
-4. draw: each model's path diagram (Graphviz when installed, else the
-   built-in layout);
-5. report: report.html (self-contained) and report.md, holding all of it
-   and the simulation's population values for reference.
+5. draw: each model's path diagram (Graphviz when installed, else the
+   built-in layout; the two-level model as one within/between figure);
+6. report: report.html (self-contained) and report.md, holding all of it,
+   what changes between the client-means and the multilevel analysis, and
+   the simulation's population values for reference.
 
 The specs are the package's copies of the repository's specs/ folder, so
 the demo works the same from a clone and from an installed package.  Every
@@ -28,6 +36,7 @@ alone, so running it twice into the same folder is fine.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass, field
@@ -42,7 +51,9 @@ SEED = 1
 MAIN = ("serial_esat_anx", "serial_esat_avoid", "simultaneous_secure_anx")
 ALTERNATIVES = ("serial_esat_anx", "serial_esat_anx_partial", "parallel_esat_anx",
                 "reversed_esat_anx", "engagement_only_esat_anx", "autonomy_only_esat_anx")
-STEPS = 5
+MULTILEVEL = "twolevel_serial_esat_anx"
+MULTILEVEL_CLUSTER = "therapist/client"
+STEPS = 6
 
 
 def spec_text(name: str) -> str:
@@ -73,6 +84,7 @@ class DemoResult:
     prepared: dict = field(default_factory=dict)
     main: dict = field(default_factory=dict)       # name -> Result
     comparison: object = None
+    multilevel: object = None                       # the two-level Result
 
 
 def _progress_printer(stream=None):
@@ -136,12 +148,19 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     prep = prepare(sessions, client="client", therapist=CLUSTER, session="session")
     clients = esat_scores(prep.clients, level="client", client="client")
     clients_csv = clients.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT)  # as `attachpath prepare`
+    # the multilevel analysis keeps the session rows, ESAT computed per session
+    sessions_esat = esat_scores(sessions, level="session")
+    sessions_csv = sessions_esat.to_csv(index=False, lineterminator="\n",
+                                        float_format=FLOAT_FORMAT)
     # the specs too, so that the report's commands run from the output folder
-    inputs = {"data/sessions.csv": raw, "data/clients.csv": clients_csv}
-    inputs.update({f"specs/{n}.lav": spec_text(n) for n in dict.fromkeys(MAIN + ALTERNATIVES)})
+    inputs = {"data/sessions.csv": raw, "data/clients.csv": clients_csv,
+              "data/sessions_esat.csv": sessions_csv}
+    inputs.update({f"specs/{n}.lav": spec_text(n)
+                   for n in dict.fromkeys(MAIN + (MULTILEVEL,) + ALTERNATIVES)})
     # the fits read the client file as it will be written (its path and hash
     # in their provenance); every file is written at the end, as one set
     data = parse_data(clients_csv.encode("utf-8"), out / "data" / "clients.csv")
+    session_data = parse_data(sessions_csv.encode("utf-8"), out / "data" / "sessions_esat.csv")
 
     # 2. the main models
     say(2, f"fitting {', '.join(MAIN[:-1])} and {MAIN[-1]} (therapist-cluster-robust SEs, Monte Carlo CIs "
@@ -149,21 +168,31 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     main = {n: fit(spec_text(n), data, cluster=CLUSTER, se=SE, mc_draws=mc_draws,
                    seed=seed) for n in MAIN}
 
-    # 3. the alternatives
-    say(3, f"comparing {len(ALTERNATIVES)} alternative structures")
+    # 3. the multilevel analysis
+    say(3, f"fitting the multilevel model {MULTILEVEL} on session rows (sessions in "
+           f"clients; SEs and test corrected for therapists)")
+    multi = fit(spec_text(MULTILEVEL), session_data, cluster=MULTILEVEL_CLUSTER, se=SE,
+                mc_draws=mc_draws, seed=seed)
+
+    # 4. the alternatives
+    say(4, f"comparing {len(ALTERNATIVES)} alternative structures")
     cmp = compare({n: spec_text(n) for n in ALTERNATIVES}, data, cluster=CLUSTER,
                   se=SE, mc_draws=mc_draws, seed=seed)
 
-    # 4. diagrams
-    say(4, "drawing the path diagrams")
+    # 5. diagrams
+    say(5, "drawing the path diagrams")
     main_figs = {n: model_figure(r) for n, r in main.items()}
+    # the two-level figure carries its note (counts, SEs, fit) inside
+    multi_fig = model_figure(multi)
+    if multi_fig is not None:
+        multi_fig = dataclasses.replace(multi_fig, note=None)
     cmp_figs = comparison_figures(cmp.results)
 
-    # 5. report
-    say(5, "writing the report")
+    # 6. report
+    say(6, "writing the report")
     from .report.demo_report import demo_report
     outputs = dict(inputs)
-    for n, r in main.items():
+    for n, r in {**main, MULTILEVEL: multi}.items():
         outputs.update({f"models/{n}/{f}": c for f, c in fit_output_files(r).items()})
     outputs.update({f"comparison/{f}": c for f, c in comparison_output_files(
         cmp, out / "comparison", report=False, figures=cmp_figs,
@@ -175,11 +204,13 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     main_srcs = {n: f"models/{n}/diagram.svg" for n, d in main_figs.items() if d is not None}
     doc = demo_report(prep.report, main, cmp, main_figs=main_figs, main_srcs=main_srcs,
                       cmp_figs=cmp_figs, cmp_srcs=cmp_srcs, mc_draws=mc_draws, seed=seed,
-                      files=files + ["report.html", "report.md"])
+                      files=files + ["report.html", "report.md"],
+                      multilevel=(MULTILEVEL, multi, multi_fig,
+                                  f"models/{MULTILEVEL}/diagram.svg" if multi_fig else None))
     outputs.update({"report.html": doc.html(), "report.md": doc.markdown()})
     files = write_files_atomic(out, outputs)
     return DemoResult(out=out, files=files, seconds=time.perf_counter() - t0, clients=clients,
-                      prepared=prep.report, main=main, comparison=cmp)
+                      prepared=prep.report, main=main, comparison=cmp, multilevel=multi)
 
 
 def headline(res, effect: str) -> str:

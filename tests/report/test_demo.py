@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from attachpath.cli import main
-from attachpath.demo import ALTERNATIVES, MAIN
+from attachpath.demo import ALTERNATIVES, MAIN, MULTILEVEL
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "reports" / "demo"
@@ -47,18 +47,21 @@ def demo(tmp_path_factory):
 def test_demo_runs_and_reports_progress(demo):
     out, code, stdout, stderr = demo
     assert code == 0, stderr
-    steps = re.findall(r"^\[(\d)/5\] .+ \.\.\.$", stderr, flags=re.M)
-    assert steps == ["1", "2", "3", "4", "5"]
-    assert "[1/5] preparing client scores" in stderr
+    steps = re.findall(r"^\[(\d)/6\] .+ \.\.\.$", stderr, flags=re.M)
+    assert steps == ["1", "2", "3", "4", "5", "6"]
+    assert "[1/6] preparing client scores" in stderr
+    assert "[3/6] fitting the multilevel model twolevel_serial_esat_anx" in stderr
     assert "report.html" in stdout and "serial_esat_anx:" in stdout
+    assert "twolevel_serial_esat_anx (session rows, therapist/client):" in stdout
 
 
 def test_demo_files(demo):
     out, *_ = demo
     expected = ["report.html", "report.md", "data/sessions.csv", "data/clients.csv",
+                "data/sessions_esat.csv", "specs/twolevel_serial_esat_anx.lav",
                 "comparison/comparison.csv", "comparison/tests.csv",
                 "comparison/information.csv", "comparison/effects.csv"]
-    expected += [f"models/{n}/{f}" for n in MAIN
+    expected += [f"models/{n}/{f}" for n in MAIN + (MULTILEVEL,)
                  for f in ("estimates.csv", "fit.json", "diagram.svg", "diagram.dot")]
     expected += [f"comparison/{n}/{f}" for n in ALTERNATIVES
                  for f in ("estimates.csv", "fit.json", "diagram.svg")]
@@ -88,12 +91,17 @@ def test_demo_report_holds_everything(demo):
                   "Fit of the alternative models", "Information criteria", "Nested-model tests",
                   "Pairs that are not nested", "Defined effects across models",
                   "Population values and the demo", "Parameter estimates of",
-                  "Defined (indirect) effects in"):
+                  "Defined (indirect) effects in",
+                  "Multilevel analysis: sessions in clients in therapists",
+                  "Intraclass correlations at both levels",
+                  "What changes between the client-means and the multilevel analysis",
+                  "Client means and the multilevel analysis, side by side"):
         assert title in html, title
     # one inline diagram per main model, per alternative in the grid and per
     # alternative's own section (serial_esat_anx is the main model)
     n_svg = len(re.findall(r"<svg\b", html))
-    assert n_svg == len(MAIN) + len(ALTERNATIVES) + len([a for a in ALTERNATIVES if a not in MAIN])
+    assert n_svg == len(MAIN) + 1 + len(ALTERNATIVES) + len([a for a in ALTERNATIVES
+                                                             if a not in MAIN])
     assert "<script" not in html.lower() and "http://" not in html.replace(
         'xmlns="http://www.w3.org/2000/svg"', "").replace('"http://www.w3.org/1999/xlink"', "")
     assert "Monte Carlo (20000 draws" in html
@@ -236,3 +244,32 @@ def test_interrupted_demo_leaves_the_previous_folder_as_it_was(demo, tmp_path, m
         assert main(["demo", "--out", str(previous), "--quiet"]) == 130
     assert "not written" in err.getvalue()
     assert _files(previous) == before
+
+
+def test_demo_multilevel_section(demo):
+    """The multilevel section: the two-level figure (dots, latent between
+    parts, bold indirect paths) and the comparison made from the two fits."""
+    import xml.etree.ElementTree as ET
+    out, *_ = demo
+    html = (out / "report.html").read_text(encoding="utf-8")
+    sec = html[html.index('<h2 id="multilevel"'):]
+    sec = sec[:sec.index("<h2 ", 10)]
+    svgs = re.findall(r"<svg\b.*?</svg>", sec, flags=re.S)
+    assert len(svgs) == 1
+    fig = ET.fromstring(svgs[0])
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    assert len(fig.findall(".//s:circle[@class='random-intercept']", ns)) == 3
+    assert len(fig.findall(".//s:g[@data-level='2']/s:ellipse", ns)) == 3
+    assert any("highlighted" in (g.get("class") or "") for g in fig.iterfind(".//s:g", ns))
+    # the comparison table's rows: one per shared path and effect, each with a conclusion
+    client = json.loads((out / "models" / "serial_esat_anx" / "fit.json").read_text())
+    multi = json.loads((out / "models" / MULTILEVEL / "fit.json").read_text())
+    assert multi["data"]["therapist"]["n"] == 44
+    conclusions = re.findall(r"<td class=\"left\">(holds|changes)[^<]*</td>", sec)
+    assert len(conclusions) == 13
+    est = pd.read_csv(out / "models" / MULTILEVEL / "estimates.csv")
+    b_ge = est[(est["label"] == "b_ge")].iloc[0]
+    assert f"{b_ge['est']:.3f}".replace("-", "\u2212") in sec
+    assert client["ntotal"] == 330
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert f"](<models/{MULTILEVEL}/diagram.svg>)" in md

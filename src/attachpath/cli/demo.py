@@ -17,8 +17,9 @@ def add_command(subparsers) -> None:
     p = subparsers.add_parser(
         "demo", help="run the main job on the bundled example and write a report",
         description="Prepare the bundled example sessions (330 clients of 44 therapists, "
-                    "simulated), fit the study's main models with the therapist-cluster "
-                    "correction, compare the alternative structures and write "
+                    "simulated), fit the study's main models on client means with the "
+                    "therapist-cluster correction and its two-level model on the session "
+                    "rows (sessions in clients, corrected for therapists), compare the alternative structures and write "
                     "report.html/report.md with the diagrams into --out. Works without "
                     "Graphviz. Rerunning into the same folder replaces the demo's files "
                     "and leaves others alone.")
@@ -47,6 +48,10 @@ def run_demo_command(args) -> int:
     effects = {"serial_esat_anx": "anx_ge", "serial_esat_avoid": "avoid_ge"}
     for n in MAIN:
         print(f"  {n}: {headline(result.main[n], effects.get(n, ''))}")
+    if result.multilevel is not None:
+        from attachpath.demo import MULTILEVEL
+        print(f"  {MULTILEVEL} (session rows, therapist/client): "
+              f"{headline(result.multilevel, 'anx_ge')}")
     tests = result.comparison.tests
     if not tests.empty:
         print(f"  {len(tests)} nested-model tests, {len(result.comparison.information)} "

@@ -22,6 +22,12 @@ comparison on one shared layout (same node positions and canvas in every
 figure), the paths not in every model bold and the paths of other models
 faint and dotted; see `compare.py`.
 
+Two-level models: `diagram()` returns a `TwoLevelDiagram` (twolevel.py), one
+figure with the within panel above the between panel on one column grid:
+random intercepts dotted at the within level and drawn as latent variables
+at the between level, the indirect effects' paths bold where they live, one
+note counting sessions, clients and therapists.
+
 Layout and display settings can live in the spec as `# diagram:` comment
 lines or in a sidecar file; see `directives.py` for the mini-language.
 """
@@ -392,11 +398,12 @@ def diagram(spec_or_result, *, standardized: bool | None = None, theme: str | No
     res = spec_or_result if isinstance(spec_or_result, Result) else None
     pt = res.partable if res is not None else _spec_partable(spec_or_result)
     if pt.multilevel:
+        from .twolevel import TwoLevelDiagram
         options = dict(standardized=standardized, theme=theme, show=show, highlight=highlight,
                        ranks=ranks, order=order, hide=hide, labels=labels,
                        indicators=indicators, nonsig=nonsig, decimals=decimals,
                        directives=directives, layout=layout)
-        return LevelDiagrams(pt, res, options, title)
+        return TwoLevelDiagram(pt, res, options, title)
     s, label_map = settings_for(pt, directives=directives, standardized=standardized,
                                 theme=theme, show=show, highlight=highlight, ranks=ranks,
                                 order=order, hide=hide, labels=labels,
@@ -405,93 +412,6 @@ def diagram(spec_or_result, *, standardized: bool | None = None, theme: str | No
     for m in content.messages:
         warnings.warn(m, DiagramWarning, stacklevel=2)
     return Diagram(content, layout=layout, title=title)
-
-
-class LevelDiagrams:
-    """A two-level model drawn as two panels, level 1 (within) above level 2
-    (between), each laid out as a single-level diagram; the figure note
-    (N, clusters, SEs, fit) sits under the level-2 panel."""
-
-    def __init__(self, pt, res, options: dict, title: str):
-        self.pt, self.title = pt, title
-        self.panels = []
-        cluster = (res.data_info.get("cluster") or {}).get("name") if res is not None else None
-        for b, level in enumerate(pt.levels, start=1):
-            where = (f"within {cluster}s" if b == 1 else f"between {cluster}s") if cluster \
-                else ("within" if b == 1 else "between")
-            name = f"Level {b} ({where})" if level in ("1", "2") else f"Level {b}: {level} ({where})"
-            target = res.level(b) if res is not None else pt.block(b)
-            opts = dict(options)
-            if b == 1:
-                opts["show"] = _without_note(opts.get("show"))
-            self.panels.append((name, diagram(target, title=name, **opts)))
-
-    @property
-    def dot(self) -> str:
-        return "\n".join(d.dot for _, d in self.panels)
-
-    @property
-    def note(self) -> str:
-        return self.panels[-1][1].note
-
-    def svg(self) -> str:
-        parts, y, width = [], 0.0, 0.0
-        for name, d in self.panels:
-            svg = d.svg()
-            w, h = _svg_size(svg)
-            parts.append(f'<text x="8" y="{y + 16:.2f}" font-size="13" font-weight="bold">'
-                         f'{_xml(name)}</text>')
-            # the panel in the outer user units (its own width/height are in pt)
-            import re
-            svg = re.sub(r'width="[0-9.]+pt" height="[0-9.]+pt"',
-                         f'width="{w:.2f}" height="{h:.2f}"', svg, count=1)
-            parts.append(svg.replace("<svg ", f'<svg x="0" y="{y + 24:.2f}" ', 1))
-            y += h + 32
-            width = max(width, w)
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.2f}pt" '
-                f'height="{y:.2f}pt" viewBox="0 0 {width:.2f} {y:.2f}" '
-                f'font-family="Helvetica, Arial, sans-serif">\n<title>{_xml(self.title)}</title>\n'
-                f'<rect x="0" y="0" width="{width:.2f}" height="{y:.2f}" fill="white"/>\n'
-                + "\n".join(parts) + "\n</svg>\n")
-
-    def _repr_svg_(self) -> str:
-        return self.svg()
-
-    def to_bytes(self, kind: str) -> bytes:
-        if kind == "svg":
-            return self.svg().encode()
-        if kind == "dot":
-            return self.dot.encode()
-        raise SpecError(f"A two-level diagram is written as SVG or DOT, not {kind.upper()}.")
-
-    def render(self, path) -> Path:
-        target, kind = check_target(path)
-        from ..files import write_bytes_atomic
-        write_bytes_atomic(target, self.to_bytes(kind))
-        return target
-
-    def __repr__(self) -> str:
-        return f"<two-level diagram: {', '.join(n for n, _ in self.panels)}>"
-
-
-def _without_note(show):
-    if show is None:
-        return {"note": False}
-    if isinstance(show, Mapping):
-        return {**show, "note": False}
-    items = [show] if isinstance(show, str) else list(show)
-    return items + ["-note"]
-
-
-def _svg_size(svg: str) -> tuple[float, float]:
-    import re
-    m = re.search(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"', svg)
-    return (float(m.group(1)), float(m.group(2))) if m else (600.0, 300.0)
-
-
-def _xml(text: str) -> str:
-    import html
-    return html.escape(text, quote=True)
 
 
 def compare_diagrams(results, **kwargs) -> dict:
@@ -510,11 +430,6 @@ def render_for_result(res) -> dict:
     files = {"diagram.svg": d.svg(), "diagram.dot": d.dot}
     if dot_binary() is None:
         _warn_no_dot()
-    elif isinstance(d, LevelDiagrams):
-        # one PDF/PNG per level (the panels are stacked in the SVG only)
-        for b, (_, panel) in enumerate(d.panels, start=1):
-            files[f"diagram_level{b}.pdf"] = panel.to_bytes("pdf")
-            files[f"diagram_level{b}.png"] = panel.to_bytes("png")
     else:
         files["diagram.pdf"] = d.to_bytes("pdf")
         files["diagram.png"] = d.to_bytes("png")

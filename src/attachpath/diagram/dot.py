@@ -244,6 +244,11 @@ def pinned_dot(lay, theme: Theme, content, *, title: str = "attachpath") -> str:
         out.append(f"  {q(n.name)} [shape={shape}, label={label}, fontsize={theme.font_size:g}, "
                    f"width={w:.4f}, height={h:.4f}, pos={q(_pt((s.cx, s.cy), H))}, "
                    f"fillcolor={q(fill)}, penwidth={pw:g}{faint}];")
+        if getattr(n, "dot", False):            # a random intercept (two-level)
+            from .svg import DOT_R, random_intercept_dot
+            out.append(f"  {q(n.name + '~dot')} [shape=circle, label=\"\", width={2 * DOT_R / PT:.4f}, "
+                       f"height={2 * DOT_R / PT:.4f}, penwidth=0, fillcolor={q(theme.node_line)}, "
+                       f"pos={q(_pt(random_intercept_dot(s), H))}];")
     for i, lab in enumerate(lay.labels):
         b = lab.box
         cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
@@ -273,6 +278,23 @@ def pinned_dot(lay, theme: Theme, content, *, title: str = "attachpath") -> str:
                 out.append(f"  {q(name)} [shape=point, width=0.01, style=invis, "
                            f"pos={q(_pt(p, H))}];")
         out.append(f"  {q(tail)} -> {q(head)} [{', '.join(attrs)}];")
+    for i, (x0, y, x1) in enumerate(getattr(lay, "rules", ())):
+        for end, x in (("a", x0), ("b", x1)):
+            out.append(f"  {q(f'~rule{i}{end}')} [shape=point, width=0.01, style=invis, "
+                       f"pos={q(_pt((x, y), H))}];")
+        out.append(f"  {q(f'~rule{i}a')} -> {q(f'~rule{i}b')} [dir=none, style=dashed, "
+                   f"color={q(theme.dim)}, penwidth=0.8, pos={q(_pt((x0, y), H) + ' ' + _pt((x0 + (x1 - x0) / 3, y), H) + ' ' + _pt((x0 + 2 * (x1 - x0) / 3, y), H) + ' ' + _pt((x1, y), H))}];")
+    for i, t in enumerate(getattr(lay, "texts", ())):
+        from .metrics import LINE, text_width
+        # (Helvetica Bold runs about 8% wider than the regular metrics)
+        w = max(text_width(x, t.size) for x in t.lines) * (1.08 if t.bold else 1.0) + 2
+        hh = len(t.lines) * t.size * LINE
+        body = '<BR ALIGN="LEFT"/>'.join(html_runs(x) for x in t.lines) + '<BR ALIGN="LEFT"/>'
+        if t.bold:
+            body = f"<B>{body}</B>"
+        out.append(f"  {q(f'~text{i}')} [shape=plaintext, style=\"\", margin=0, fixedsize=true, "
+                   f"fontsize={t.size:g}, width={w / PT:.4f}, height={hh / PT:.4f}, "
+                   f"pos={q(_pt((t.x + w / 2, t.y + hh / 2 + 1), H))}, label=<{body}>];")
     if lay.note_lines:
         lines = '<BR ALIGN="LEFT"/>'.join(html_runs(x) for x in lay.note_lines)
         y = lay.note_top

@@ -57,6 +57,21 @@ class NodeG:
     lines: list = field(default_factory=list)
     sub: list = field(default_factory=list)
     emph: bool = False
+    var: str | None = None     # the variable, when `name` is not it (two-level panels)
+    level: int | None = None   # the level of a two-level panel
+    dot: bool = False          # a filled dot on the box: a random intercept
+
+
+@dataclass
+class TextG:
+    """Free text: a panel title or a panel note (lines from (x, y), the
+    first baseline at y + size)."""
+    x: float
+    y: float
+    lines: list
+    size: float
+    bold: bool = False
+    cls: str = "text"
 
 
 @dataclass
@@ -93,6 +108,8 @@ class Layout:
     note_top: float = 0.0
     note_size: float = 9.0
     messages: list = field(default_factory=list)
+    texts: list = field(default_factory=list)    # TextG: panel titles and notes
+    rules: list = field(default_factory=list)    # (x0, y, x1): dashed lines between panels
 
     def covered(self) -> list[str]:
         """Labels lying on a path other than their own (a soft fault: the

@@ -34,6 +34,16 @@ def _path_d(path) -> str:
     return " ".join(parts)
 
 
+DOT_R = 3.2          # radius of the random-intercept dot
+
+
+def random_intercept_dot(shape) -> tuple[float, float]:
+    """Where a variable's random-intercept dot sits: on the top border of
+    its box, a quarter of the width from the right corner (clear of the
+    residual arrow at the middle and of the path ends at the sides)."""
+    return shape.cx + shape.w / 4, shape.cy - shape.h / 2
+
+
 def _text_block(cx, cy, lines, size, sub, sub_size, color) -> list[str]:
     """Lines centred on (cx, cy); baselines at 0.35 em below each line's middle."""
     heights = [size * LINE] * len(lines) + [sub_size * LINE] * len(sub)
@@ -98,8 +108,9 @@ def to_svg(lay: Layout, theme: Theme, *, title: str = "Path diagram", desc: str 
         faint = getattr(n, "faint", False)       # compare_diagrams: not in this model
         line = theme.dim if faint else theme.node_line
         fdash = ' stroke-dasharray="3,2"' if faint else ""
+        level = f' data-level="{n.level}"' if getattr(n, "level", None) else ""
         out.append(f'<g class="node {n.kind}{" faint" if faint else ""}" '
-                   f'data-name="{escape(n.name)}">')
+                   f'data-name="{escape(getattr(n, "var", None) or n.name)}"{level}>')
         if n.kind == "latent":
             out.append(f'<ellipse cx="{_f(s.cx)}" cy="{_f(s.cy)}" rx="{_f(s.w / 2)}" '
                        f'ry="{_f(s.h / 2)}" fill="{"white" if faint else theme.latent_fill}" '
@@ -111,6 +122,10 @@ def to_svg(lay: Layout, theme: Theme, *, title: str = "Path diagram", desc: str 
                        f'stroke="{line}" stroke-width="{_f(pw)}"{fdash}/>')
         out += _text_block(s.cx, s.cy, n.lines, theme.font_size, n.sub, theme.sub_size,
                            theme.dim_text if faint else theme.text)
+        if getattr(n, "dot", False):             # a random intercept (two-level)
+            x, y = random_intercept_dot(s)
+            out.append(f'<circle class="random-intercept" cx="{_f(x)}" cy="{_f(y)}" '
+                       f'r="{_f(DOT_R)}" fill="{theme.node_line}" stroke="none"/>')
         out.append("</g>")
     out.append("</g>")
     out.append('<g class="labels">')
@@ -123,6 +138,17 @@ def to_svg(lay: Layout, theme: Theme, *, title: str = "Path diagram", desc: str 
                            0, lab.color)
         out.append("</g>")
     out.append("</g>")
+    for x0, y, x1 in getattr(lay, "rules", ()):
+        out.append(f'<line class="panel-rule" x1="{_f(x0)}" y1="{_f(y)}" x2="{_f(x1)}" '
+                   f'y2="{_f(y)}" stroke="{theme.dim}" stroke-width="0.8" '
+                   f'stroke-dasharray="6,4"/>')
+    for t in getattr(lay, "texts", ()):
+        out.append(f'<g class="{escape(t.cls)}">')
+        for i, line in enumerate(t.lines):
+            out.append(_text_line(t.x, t.y + t.size + i * t.size * LINE - 0.2 * t.size, line,
+                                  t.size, theme.text, anchor="start",
+                                  weight="bold" if t.bold else None))
+        out.append("</g>")
     if note_svg:
         out.append('<g class="note">')
         out += note_svg

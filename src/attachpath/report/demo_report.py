@@ -17,7 +17,9 @@ def _spec_label(name):
 
 def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: dict,
                 cmp_figs: dict, cmp_srcs: dict, mc_draws: int, seed: int,
-                files: list) -> Document:
+                files: list, multilevel: tuple | None = None) -> Document:
+    """multilevel: (name, two-level Result, Drawn or None, figure file or None)
+    for the section on the multilevel analysis."""
     first = next(iter(main.values()))
     version = first.provenance.get("versions", {}).get("attachpath", "")
     doc = Document(title=TITLE, subtitle=(
@@ -40,10 +42,19 @@ def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: 
         "    --session session --esat --out data/clients.csv\n" +
         "".join(f"attachpath fit specs/{n}.lav --data data/clients.csv --cluster therapist \\\n"
                 f"    --se robust {mc} --out models/{n}\n" for n in main) +
+        ("" if multilevel is None else
+         f"attachpath fit specs/{multilevel[0]}.lav --data data/sessions_esat.csv \\\n"
+         f"    --cluster therapist/client --se robust {mc} \\\n"
+         f"    --out models/{multilevel[0]}\n") +
         "attachpath compare \\\n" +
         "".join(f"    specs/{n}.lav \\\n" for n in cmp.results) +
         f"    --data data/clients.csv --cluster therapist {mc} --out comparison\n",
         lang="bash"))
+    if multilevel is not None:
+        about.add(Para(join([
+            code("data/sessions_esat.csv"), " holds the session rows with ESAT computed per "
+            "session, as ", code('attachpath.data.esat_scores(sessions, level="session")'),
+            " makes them."])))
     about.add(Para(join(["Files next to this report: ",
                          *_sep([code(f) for f in _file_groups(files)]), "."])))
     doc.add(about)
@@ -92,6 +103,10 @@ def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: 
                              anchor=f"model-{n}"))
     doc.add(mm)
 
+    # -- the multilevel analysis ----------------------------------------------------
+    if multilevel is not None:
+        doc.add(multilevel_section(*multilevel, client=main.get("serial_esat_anx") or first))
+
     # -- comparison -----------------------------------------------------------
     cs = Section(Heading("Alternative structures"))
     cs.add(Para(join(["Six structures for the ESAT-anx version: the serial model (full "
@@ -119,11 +134,15 @@ def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: 
 
     # -- methods, warnings, provenance -------------------------------------------
     ms = Section(Heading("Corrections and warnings"))
-    ms.add(Para("All models were estimated the same way:"))
+    ms.add(Para("All models on client means were estimated the same way:"))
     ms.add(corrections(first))
+    if multilevel is not None:
+        ms.add(Para(join(["The multilevel model ", code(multilevel[0]), " (session rows):"])))
+        ms.add(corrections(multilevel[1]))
     ws = []
     seen = set()
-    for n, r in list(main.items()) + list(cmp.results.items()):
+    extra = [(multilevel[0], multilevel[1])] if multilevel is not None else []
+    for n, r in list(main.items()) + extra + list(cmp.results.items()):
         for w in r.warnings:
             if (n, w) not in seen:
                 seen.add((n, w))
@@ -142,8 +161,59 @@ def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: 
     for n in names:
         pv.add(*provenance_blocks(allres[n], n, _spec_label(n), level=3, versions=False,
                                   data_display="data/clients.csv"))
+    if multilevel is not None:
+        pv.add(*provenance_blocks(multilevel[1], multilevel[0], _spec_label(multilevel[0]),
+                                  level=3, versions=False,
+                                  data_display="data/sessions_esat.csv"))
     doc.add(pv)
     return doc
+
+
+def multilevel_section(name, multi, drawn, src, *, client,
+                       client_name: str = "serial_esat_anx") -> Section:
+    """The study's multilevel analysis next to the client-means one: what it
+    is, the ICCs at both levels, what changes, and the model itself."""
+    from . import multilevel as ML
+    from . import tables as T
+    d = multi.data_info
+    cl, th = d["cluster"], d.get("therapist") or {}
+    sec = Section(Heading("Multilevel analysis: sessions in clients in therapists", id="multilevel"))
+    sec.add(Para(join([
+        "The main models average each client's sessions. The multilevel analysis keeps the ",
+        F.integer(d["n"]), " session rows of ", F.integer(cl["n"]), " clients",
+        (f" and {F.integer(th['n'])} therapists" if th else ""), " (",
+        F.integer(d.get("dropped_rows", 0)), " rows with missing values left out)", ": ", code(name),
+        " splits every session measure into the client's own mean (between clients, "
+        "level 2) and the session's departure from it (within clients, level 1). The "
+        "study's chain ECR ", "\u2192", " ESAT ", "\u2192", " TDS ", "\u2192",
+        " IIP post runs between clients, where ECR and IIP live, with the client means as "
+        "latent variables rather than averages of a few sessions; the session-level links "
+        "ESAT ", "\u2192", " TDS run within clients. ",
+        (f"Standard errors and the scaled test are corrected for the {F.integer(th['n'])} "
+         f"therapists (the clients' scores summed within therapist, as Mplus's TYPE = "
+         f"COMPLEX TWOLEVEL does)." if th else
+         join(["Standard errors: ", T.se_phrase(multi), "."]))]), kind="lead"))
+    icc = T.icc_table(multi, title="Intraclass correlations at both levels")
+    if icc is not None:
+        sec.add(icc)
+    para = ML.icc_sentence(multi)
+    if para is not None:
+        sec.add(para)
+    sec.add(Heading("What changes between the client-means and the multilevel analysis", 3,
+                    id="multilevel-changes"))
+    items = ML.shared_quantities(client, multi)
+    if items:
+        sec.add(ML.changes_summary(items))
+        sec.add(ML.changes_table(items, client, multi, names=(client_name, name)))
+    within = ML.within_summary(client, multi)
+    if within is not None:
+        sec.add(within)
+    sec.add(*model_blocks(multi, name, drawn, src, level=3, data=False,
+                          anchor=f"model-{name}",
+                          figure_title=join(["Two-level path diagram of ", code(name),
+                                             ": within clients above, between clients "
+                                             "below"])))
+    return sec
 
 
 def _file_groups(files):
