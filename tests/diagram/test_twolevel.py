@@ -145,7 +145,7 @@ def test_figure_note_counts_se_and_fit(fig, svg, res):
     # one note only, under the between panel
     assert len(svg.findall(".//s:g[@class='note']", NS)) == 1
     titles = ["".join(g.itertext()).strip() for g in svg.iterfind(".//s:g[@class='panel-title']", NS)]
-    assert titles == ["Level 1: within clients (sessions)", "Level 2: between clients"]
+    assert titles == ["Level 1 (within clients)", "Level 2 (between clients)"]
 
 
 def test_highlight_names_one_effect(res):
@@ -182,3 +182,10 @@ def test_png_of_the_whole_figure(fig, tmp_path):
     assert w == pytest.approx((fig.layout.width + pad) * 300 / 72, rel=0.01)
     total = fig.layout.height + fig.layout.note_block
     assert h == pytest.approx((total + pad) * 300 / 72, rel=0.01)
+
+
+def test_dashed_nonsignificant_without_stars(res):
+    d = diagram(res, nonsig="dashed", show="-stars")
+    assert "Dashed paths: p ≥ .05." in d.note and "* p < .05" not in d.note
+    dashed = [e for e in d.layout.edges if e.style.dashed]
+    assert dashed and all(e.attrs.get("sig") is False for e in dashed)

@@ -60,15 +60,13 @@ _S = fmt.NBSP
 
 def level_table(pt, b: int):
     """Block b of a two-level table with the := rows whose labels all sit at
-    that level (as Result.level does for a fit)."""
+    that level, following the := names they use (so a total of indirect
+    effects lives where its parts do; Result.level keeps only the := rows
+    that name labels directly)."""
     sub = pt.block(b)
     labels = {r.label for r in sub.rows if r.label}
-    keep = tuple(r for r in pt.defined() if _expanded_names(pt, r.lhs) <= labels)
+    keep = tuple(r for r in pt.defined() if defined_labels(pt, r.lhs) <= labels)
     return dataclasses.replace(sub, rows=sub.rows + keep)
-
-
-def _expanded_names(pt, name: str) -> set:
-    return defined_labels(pt, name)
 
 
 def indirect_effects(pt) -> dict[str, set]:
@@ -110,14 +108,11 @@ class Panel:
 
 
 def _panel_title(b: int, level: str, cluster: str | None) -> str:
-    """'Level 1: within clients (sessions)', 'Level 2: between clients'."""
-    tag = f"Level {b}" if level in ("1", "2") else f"Level {b} ({level})"
+    """'Level 1 (within clients)', 'Level 2 (between clients)': as the
+    report's tables name the levels (report.tables.level_heading)."""
     side = "within" if b == 1 else "between"
-    if not cluster:
-        return f"{tag}: {side}"
-    unit = _unit(cluster)
-    rows = " (sessions)" if b == 1 and unit in ("client", "patient") else ""
-    return f"{tag}: {side} {fmt.plural(unit, 2)}{rows}"
+    where = f"{side} {fmt.plural(_unit(cluster), 2)}" if cluster else side
+    return f"Level {b} ({where})" if level in ("1", "2") else f"Level {b}: {level} ({where})"
 
 
 def _panels(pt, res, options: dict) -> tuple[list[Panel], list[str]]:
@@ -367,7 +362,7 @@ def panel_note(p: Panel, theme) -> str:
         items = [f"{r.lhs} = {expression_text(r.rhs)}" for r in p.table.defined()
                  if r.lhs in p.effects]
         return (f"Indirect effects at this level: {'; '.join(items)}."
-                + (f" {bold_word}: their paths." if p.bold else ""))
+                + (f" {bold_word}: the paths of these effects." if p.bold else ""))
     level, kind = _ci_words(p.res)
     d = max(p.content.settings.decimals, 3)
     recs = {r["lhs"]: r for r in p.fit.defined().to_dict("records")}
@@ -420,7 +415,7 @@ def figure_note(pt, res, panels: list[Panel], theme) -> str:
         elif th:
             se_text += f" corrected for {int(th['n']):,} {fmt.plural(_unit(str(th['name'])), int(th['n']))}"
         elif kind.clustered:
-            se_text += f" over {int(cl.get('n', 0)):,} {fmt.plural(unit, int(cl.get('n', 0)))}"
+            se_text += f", {int(cl.get('n', 0)):,} {fmt.plural(unit, int(cl.get('n', 0)))}"
         if kind.bootstrap and res.draws:
             se_text += f" ({res.draws.get('ok', '')} bootstrap draws)"
         out.append(f"{sample}; {se_text}.")
@@ -439,7 +434,7 @@ def figure_note(pt, res, panels: list[Panel], theme) -> str:
             p = fmt.italic("p")
             out.append(f"*{_S}{p}{_S}<{_S}.05. **{_S}{p}{_S}<{_S}.01. ***{_S}{p}{_S}<{_S}.001.")
         if s.nonsig == "dashed":
-            out.append(f"Dashed paths: {p}{_S}≥{_S}.05.")
+            out.append(f"Dashed paths: {fmt.italic('p')}{_S}≥{_S}.05.")
         elif s.nonsig == "grey":
             out.append(f"Grey paths: {fmt.italic('p')}{_S}≥{_S}.05.")
     from .model import _fixed_zero
