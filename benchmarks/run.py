@@ -372,6 +372,10 @@ def main() -> int:
     # checked within 1e-4 in the same run (issue 19), by benchmarks/latent.py
     section("latent.py", ["--reps", "3"] if args.quick else [],
             "## Latent and larger models", "| model |", "latent")
+    # FIML fits beside lavaan (issue 14), by benchmarks/fiml.py (lavaan's
+    # two-level FIML takes minutes: one Rscript run)
+    section("fiml.py", ["--reps", "3", "--cli-reps", "1"] if args.quick else [],
+            "## FIML fits", "| item |", "fiml")
     # Monte Carlo power studies on Dask (issue 15), by benchmarks/power.py
     # (it has no lavaan side: lavaan has no power tool)
     section("power.py", ["--quick", "--repeats", "1"] if args.quick else ["--repeats", "1"],
