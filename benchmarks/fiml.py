@@ -66,7 +66,7 @@ fit <- sem(model, data = d, missing = "ml")
 t <- replicate(reps, system.time(sem(model, data = d, missing = "ml"))[["elapsed"]])
 pe <- parameterEstimates(fit)
 cat(toJSON(list(time = median(t), lhs = pe$lhs, op = pe$op, rhs = pe$rhs, est = pe$est),
-           digits = NA))
+           digits = NA, auto_unbox = TRUE))
 """
 
 R_ONE_FIT = r"""
@@ -113,6 +113,7 @@ def max_diff(ours: pd.DataFrame, lav: dict, level_col: bool = False) -> float:
         # within each level (lavaan's `level`, our `block`, both 1 and 2)
         ref["block"] = lav["level"]
     keys = ["lhs", "op", "rhs"] + (["block"] if level_col else [])
+    ours = ours.fillna({"rhs": ""})            # a CSV's empty rhs of ~1 rows reads as NaN
     ref = ref[ref.op.isin(["~", "~~", "~1"])]
     m = ref.merge(ours[keys + ["est"]], on=keys, suffixes=("_lavaan", "_ours"))
     if len(m) != len(ref):
