@@ -122,6 +122,8 @@ def test_api_group_options_without_group_and_missing_column(spec):
         ap.fit(spec, DATA, group_equal=["loadings"])
     with pytest.raises(DataError, match="'schol'.*did you mean 'school'"):
         ap.fit(spec, DATA, group="schol")
+    with pytest.raises(OptionError, match="name of a column"):
+        ap.fit(spec, DATA, group=["school"])
 
 
 @pytest.mark.parametrize("extra, message", [

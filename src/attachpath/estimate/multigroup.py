@@ -355,7 +355,10 @@ def fit_multigroup(spec, data, *, group, group_equal=(), group_partial=(),
     multiple-group path does not support yet (their CLI and API names)."""
     if refused:
         raise OptionError(f"{refused[0]} is not available with --group (group=) yet.")
-    if not group or not isinstance(group, str):
+    if group is not None and not isinstance(group, str):
+        raise OptionError(f"group must be the name of a column of the data, not "
+                          f"{type(group).__name__} {group!r}.")
+    if not group:
         raise OptionError("group_equal and group_partial (--group-equal, --group-partial) "
                           "need a group column: give group= (--group COL).")
     equal, partial = _names(group_equal), _names(group_partial)
