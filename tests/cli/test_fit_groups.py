@@ -168,6 +168,25 @@ def test_cli_two_level_spec_and_small_group_refused(tmp_path, capsys):
     assert "Group 'Grant-White' of 'school' has only 5 complete cases for 9 variables" in err
 
 
+def test_rows_without_group_or_with_missing_values_are_counted(spec, tmp_path, capsys):
+    data = pd.read_csv(DATA)
+    data.loc[[0, 1], "school"] = np.nan
+    data.loc[[5], "x3"] = np.nan
+    path = tmp_path / "holes.csv"
+    data.to_csv(path, index=False)
+    out = tmp_path / "res"
+    assert main(["fit", str(spec), "--data", str(path), "--group", "sex", "--out",
+                 str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 groups of 'sex', N = 300" in printed      # sex is complete: one row drops
+    assert "Rows dropped (a missing value or no group): 1" in printed
+    res = ap.fit(spec, path, group="school")
+    assert res.dropped_rows == 3 and sum(res.nobs) == 298
+    assert "Rows dropped (a missing value or no group): 3" in res.summary()
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["dropped_rows"] == 1 and [g["label"] for g in fit["groups"]] == ["1", "2"]
+
+
 def test_robust_ses_through_the_api_match_lavaans_mlr(spec):
     c = fixture("hs_school_loadings_intercepts_mlr")
     res = ap.fit(spec, DATA, group="school", group_equal=("loadings", "intercepts"),

@@ -229,6 +229,7 @@ class GroupFit:
     group_partial: tuple = ()
     se_kind: str = "standard"
     level: float = 0.95
+    dropped_rows: int = 0
 
     def summary(self) -> str:
         """The fit as text: the groups and their sizes, overall and per-group
@@ -241,8 +242,11 @@ class GroupFit:
                  "  " + ", ".join(f"{g}: {n}" for g, n in zip(self.groups, self.nobs)),
                  f"  Equal across groups: {', '.join(self.group_equal) or 'none'}"
                  + (f" (free: {', '.join(self.group_partial)})" if self.group_partial else ""),
-                 f"  Standard errors: {se}", "",
-                 f"Chi-square {f['chisq']:.3f}, df {f['df']}, p {f['pvalue']:.4f}"]
+                 f"  Standard errors: {se}"]
+        if self.dropped_rows:
+            lines.append(f"  Rows dropped (a missing value or no group): {self.dropped_rows}")
+        lines += ["",
+                  f"Chi-square {f['chisq']:.3f}, df {f['df']}, p {f['pvalue']:.4f}"]
         for g, c in zip(self.groups, f["chisq.group"]):
             lines.append(f"  {g}: {c:.3f}")
         lines.append(f"CFI {f['cfi']:.3f}  TLI {f['tli']:.3f}  RMSEA {f['rmsea']:.3f}  "
@@ -323,7 +327,8 @@ def fit_groups(spec, data: pd.DataFrame, group: str, group_equal=(), group_parti
     return GroupFit(est, fit_measures(lik, sol.theta), labels,
                     tuple(m.n for m in moments), sol.theta, V, lik, group=group,
                     group_equal=tuple(group_equal), group_partial=tuple(group_partial),
-                    se_kind=se, level=level)
+                    se_kind=se, level=level,
+                    dropped_rows=len(data) - sum(m.n for m in moments))
 
 
 def lrt(restricted: GroupFit, general: GroupFit) -> dict:
