@@ -156,6 +156,12 @@ def test_cli_two_level_spec_and_small_group_refused(tmp_path, capsys):
     two.write_text("level: 1\nx1 ~ x2\nlevel: 2\nx1 ~ x2\n")
     assert main(["fit", str(two), "--data", str(DATA), "--group", "school"]) == 2
     assert "not available with --group (group=) yet" in capsys.readouterr().err
+    defined = tmp_path / "defined.lav"
+    defined.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                       "textual ~ b*visual\nx7 ~ c*textual\nind := b*c\n")
+    assert main(["fit", str(defined), "--data", str(DATA), "--group", "school"]) == 2
+    assert ("Defined parameters (':=', as 'ind := ...') are not available with --group "
+            "(group=) yet" in capsys.readouterr().err)
     data = pd.read_csv(DATA)
     small = pd.concat([data[data["school"] == "Pasteur"],
                        data[data["school"] == "Grant-White"].head(5)])

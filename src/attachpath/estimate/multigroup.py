@@ -81,6 +81,12 @@ def group_tables(statements, n_groups: int, group_equal=(), text: str = "",
     if any(s.op in ("<", ">") or s.level for s in statements):
         raise OptionError("Two-level specs ('level:' blocks) and inequality constraints "
                           "are not available with --group (group=) yet.")
+    defined = next((s for s in statements if s.op == ":="), None)
+    if defined is not None:
+        # one value per group (or across groups) is a choice not made yet;
+        # dropping them silently would lose the effects the user asked for
+        raise OptionError(f"Defined parameters (':=', as '{defined.lhs} := ...') are not "
+                          f"available with --group (group=) yet.")
     base = build(statements, meanstructure=meanstructure, text=text)
     equal = set(group_equal)
     tables = []
