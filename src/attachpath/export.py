@@ -92,6 +92,33 @@ def write_fit_outputs(res, out_dir, *, report: bool = False,
     return write_files_atomic(out, files)
 
 
+def group_fit_json(gf) -> dict:
+    """fit.json of a multiple-group fit: lavaan's fitMeasures, each group's
+    chisq ("chisq.group") and size, and the options that made it."""
+    out = dict(gf.fit)
+    out["se"] = gf.se_kind
+    out["group"] = gf.group
+    out["groups"] = [{"group": i, "label": str(g), "n": n, "chisq": c} for i, (g, n, c)
+                     in enumerate(zip(gf.groups, gf.nobs, gf.fit["chisq.group"]), start=1)]
+    out["group_equal"] = list(gf.group_equal)
+    out["group_partial"] = list(gf.group_partial)
+    out["dropped_rows"] = gf.dropped_rows
+    out["not_written"] = ("standardized.csv, the diagram and the report are not available "
+                          "for multiple-group models yet")
+    return _clean(out)
+
+
+def write_group_outputs(gf, out_dir) -> list[str]:
+    """estimates.csv (with lavaan's `group` column: 1, 2, ... in the order of
+    fit.json's "groups") and fit.json of a multiple-group fit, moved into
+    place together."""
+    out = check_out_dir(out_dir)
+    files = {"estimates.csv": _csv(gf.estimates),
+             "fit.json": json.dumps(group_fit_json(gf), indent=2) + "\n"}
+    _mkdir(out)
+    return write_files_atomic(out, files)
+
+
 def _csv(frame) -> str:
     return frame.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 

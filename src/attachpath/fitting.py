@@ -186,7 +186,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         meanstructure: bool | None = None, engine_method: str = "auto",
         boot_ci: str = "percentile", information: str | None = None,
         labels: str = "data", missing: str = "listwise", std_lv: bool = False,
-        orthogonal: bool = False, auxiliary=None, model_type: str = "sem") -> Result:
+        orthogonal: bool = False, auxiliary=None, model_type: str = "sem",
+        group: str | None = None, group_equal=(), group_partial=()) -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -233,12 +234,42 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     correlates, each correlated with every observed variable of the model
     and with the other auxiliaries; the baseline model keeps those
     correlations, so CFI/TLI are not inflated by them.
+    group: a column of the data; a multiple-group model (lavaan's group=),
+    the groups in order of first appearance, each with the model's own
+    parameters unless group_equal makes classes of them equal: "loadings",
+    "intercepts", "regressions", "residuals", "residual.covariances",
+    "lv.variances", "lv.covariances", "means" (lavaan's group.equal; equal
+    intercepts free the latent means of every group but the first).
+    group_partial: rows left free despite group_equal, written as lavaan's
+    group.partial ("visual=~x2", "x7~1").  Returns a GroupFit
+    (attachpath.estimate.multigroup), not a Result: .estimates (lavaan's
+    parameterEstimates with its `group` column), .fit (overall fit measures,
+    "chisq.group" per group), .groups, .nobs and .summary().  se "standard"
+    or "robust" (MLR SEs; the chisq is not scaled yet).  Not available with
+    group= yet: cluster, se="bootstrap"/"none", FIML, auxiliary, mc_draws,
+    std_lv, orthogonal, model_type="growth", observed information, two-level
+    specs, lavaan's c() modifiers per group, diagrams, reports, compare().
     """
     from .options import check_labels, default_se
     se = default_se(se, cluster)
     check_labels(labels)
     level = check_options(se=se, level=level, mc_draws=mc_draws, bootstrap=bootstrap,
                           seed=seed)
+    if group is not None or group_equal or group_partial:
+        from .estimate.multigroup import fit_multigroup
+        refused = [name for name, given in (
+            ("--cluster (cluster=)", cluster is not None),
+            ("--missing fiml (missing=)", missing != "listwise"),
+            ("--auxiliary (auxiliary=)", bool(auxiliary)),
+            ("--mc (mc_draws=)", mc_draws > 0),
+            ("--std-lv (std_lv=)", std_lv), ("--orthogonal (orthogonal=)", orthogonal),
+            ("--model-type growth (model_type=)", model_type != "sem"),
+            ("--information observed (information=)", information == "observed"),
+            ("meanstructure=False", meanstructure is False),
+            ("engine_method='semopy'", engine_method != "auto")) if given]
+        return fit_multigroup(spec, data, group=group, group_equal=group_equal,
+                              group_partial=group_partial, se=se, level=level,
+                              refused=refused)
     if information not in (None, "expected", "observed"):
         raise DataError(f"information must be 'expected' or 'observed', not "
                         f"{information!r}.")

@@ -35,6 +35,18 @@ def add_command(subparsers) -> None:
     p.add_argument("--modindices", action="store_true",
                    help="write modindices.csv (lavaan's modificationIndices: mi, epc, "
                         "sepc.lv, sepc.all, sepc.nox) and list the 10 largest")
+    p.add_argument("--group", metavar="COL",
+                   help="a multiple-group model: one group per value of COL (lavaan's "
+                        "group=); writes estimates.csv with lavaan's group column and "
+                        "fit.json")
+    p.add_argument("--group-equal", metavar="CLASSES", default=None,
+                   help="with --group: comma-separated classes equal across groups "
+                        "(lavaan's group.equal): loadings, intercepts, regressions, "
+                        "residuals, residual.covariances, lv.variances, lv.covariances, "
+                        "means")
+    p.add_argument("--group-partial", metavar="ROWS", default=None,
+                   help="with --group-equal: comma-separated rows left free across "
+                        "groups (lavaan's group.partial), e.g. 'visual=~x2,x7~1'")
     p.add_argument("--out", help="output directory")
     p.set_defaults(func=run)
 
@@ -45,6 +57,8 @@ def run(args) -> int:
     from attachpath.fitting import fit
     from attachpath.export import write_fit_outputs
     from attachpath.files import check_out_dir
+    if args.group or args.group_equal or args.group_partial:
+        return run_groups(args)
     if args.out:
         check_out_dir(args.out)     # refuse a bad --out before a long fit
     with warnings.catch_warnings():
@@ -66,4 +80,29 @@ def run(args) -> int:
         print(f"\nWrote {', '.join(written)} to {args.out}")
     for w in res.warnings:
         print(f"attachpath: warning: {w}", file=sys.stderr)
+    return 0
+
+
+def run_groups(args) -> int:
+    """`attachpath fit --group COL`: a multiple-group model; prints its
+    summary and with --out writes estimates.csv and fit.json."""
+    from attachpath.errors import OptionError
+    from attachpath.export import write_group_outputs
+    from attachpath.files import check_out_dir
+    from attachpath.fitting import fit
+    for flag, given in (("--modindices", args.modindices),
+                        ("--style lavaan", args.style != "attachpath")):
+        if given:
+            raise OptionError(f"{flag} is not available with --group yet.")
+    if args.out:
+        check_out_dir(args.out)
+    res = fit(args.spec, data_of(args), std_lv=args.std_lv, orthogonal=args.orthogonal,
+              model_type=args.model_type, group=args.group,
+              group_equal=args.group_equal or (), group_partial=args.group_partial or (),
+              **fit_options(args).kwargs())
+    written = write_group_outputs(res, args.out) if args.out else None
+    print(res.summary())
+    if written:
+        print(f"\nWrote {', '.join(written)} to {args.out} (the diagram, standardized.csv "
+              f"and the report are not available with --group yet)")
     return 0

@@ -20,10 +20,11 @@ latent means of every group but the first (lav_partable_flat, int.lv.free).
 group.partial); `se="robust"` gives lavaan's MLR sandwich; `lrt` is
 lavTestLRT's test of a restricted against a general multiple-group model.
 
-What is not here yet (issue 16, item 3): `group=` in attachpath.fit and
-`--group` on the command line (fit_groups returns a GroupFit, not a
-Result), lavaan's c() modifiers, the scaled test of MLR, cluster-robust SEs,
-standardized values, diagrams with a panel per group and compare().
+`attachpath.fit(..., group=)` and `attachpath fit --group` come here
+(fitting.fit_multigroup) and return a GroupFit, not a Result.  What is not
+here yet (issue 16, item 3): lavaan's c() modifiers, the scaled test of MLR,
+cluster-robust SEs, FIML, standardized values, diagrams with a panel per
+group, reports and compare().
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, EstimationError, ModelError
+from ..errors import DataError, EstimationError, ModelError, OptionError, closest
 from ..partable import ParTable, build, moment_counts
 from . import engine, fitmeasures, ml
+from .distributions import norm_ppf, norm_sf
 from .likelihood import CompleteML
 from .scoring import fisher_scoring
 
@@ -77,8 +79,14 @@ def group_tables(statements, n_groups: int, group_equal=(), text: str = "",
     partial = {p.replace(" ", "") for p in group_partial}
     statements = list(statements)
     if any(s.op in ("<", ">") or s.level for s in statements):
-        raise ModelError("Multiple-group models with inequality constraints or "
-                         "'level:' blocks are not available yet.")
+        raise OptionError("Two-level specs ('level:' blocks) and inequality constraints "
+                          "are not available with --group (group=) yet.")
+    defined = next((s for s in statements if s.op == ":="), None)
+    if defined is not None:
+        # one value per group (or across groups) is a choice not made yet;
+        # dropping them silently would lose the effects the user asked for
+        raise OptionError(f"Defined parameters (':=', as '{defined.lhs} := ...') are not "
+                          f"available with --group (group=) yet.")
     base = build(statements, meanstructure=meanstructure, text=text)
     equal = set(group_equal)
     tables = []
@@ -222,10 +230,46 @@ class GroupFit:
     theta: np.ndarray
     vcov: np.ndarray
     likelihood: MultiGroupML
+    group: str = ""
+    group_equal: tuple = ()
+    group_partial: tuple = ()
+    se_kind: str = "standard"
+    level: float = 0.95
+    dropped_rows: int = 0
+
+    def summary(self) -> str:
+        """The fit as text: the groups and their sizes, overall and per-group
+        chisq, the fit measures and the estimates of each group."""
+        f = self.fit
+        se = ("standard (expected information)" if self.se_kind == "standard" else
+              "robust (MLR sandwich; the chi-square is not scaled yet)")
+        lines = [f"attachpath: multiple-group ML estimation, {len(self.groups)} groups "
+                 f"of '{self.group}', N = {f['ntotal']}",
+                 "  " + ", ".join(f"{g}: {n}" for g, n in zip(self.groups, self.nobs)),
+                 f"  Equal across groups: {', '.join(self.group_equal) or 'none'}"
+                 + (f" (free: {', '.join(self.group_partial)})" if self.group_partial else ""),
+                 f"  Standard errors: {se}"]
+        if self.dropped_rows:
+            lines.append(f"  Rows dropped (a missing value or no group): {self.dropped_rows}")
+        lines += ["",
+                  f"Chi-square {f['chisq']:.3f}, df {f['df']}, p {f['pvalue']:.4f}"]
+        for g, c in zip(self.groups, f["chisq.group"]):
+            lines.append(f"  {g}: {c:.3f}")
+        lines.append(f"CFI {f['cfi']:.3f}  TLI {f['tli']:.3f}  RMSEA {f['rmsea']:.3f}  "
+                     f"SRMR {f['srmr']:.3f}")
+        lines.append(f"logL {f['logl']:.3f}  AIC {f['aic']:.3f}  BIC {f['bic']:.3f}  "
+                     f"parameters {f['npar']}")
+        pct = f"{100 * self.level:g}%"
+        for gi, g in enumerate(self.groups, start=1):
+            part = self.estimates[self.estimates["group"] == gi].drop(columns="group")
+            part = part.rename(columns={"ci.lower": f"{pct} lower", "ci.upper": f"{pct} upper"})
+            lines += ["", f"Group {gi} [{g}] (n = {self.nobs[gi - 1]})",
+                      part.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.3f}")]
+        return "\n".join(lines)
 
 
 def fit_groups(spec, data: pd.DataFrame, group: str, group_equal=(), group_partial=(),
-               se: str = "standard") -> GroupFit:
+               se: str = "standard", level: float = 0.95) -> GroupFit:
     """Fit a lavaan-syntax model to every group of `data[group]` (groups in
     order of first appearance, as lavaan).  group_partial: rows ("visual=~x2",
     "x7~1") left free across groups despite group_equal, as lavaan's
@@ -260,8 +304,9 @@ def fit_groups(spec, data: pd.DataFrame, group: str, group_equal=(), group_parti
     for g in labels:
         X = data.loc[data[group] == g, observed].dropna().to_numpy(dtype=float)
         if X.shape[0] <= len(observed):
-            raise DataError(f"Group '{g}' has only {X.shape[0]} complete cases for "
-                            f"{len(observed)} variables.", column=group)
+            raise DataError(f"Group '{g}' of '{group}' has only {X.shape[0]} complete "
+                            f"cases for {len(observed)} variables; ML needs more cases "
+                            f"than variables in every group.", column=group)
         moments.append(ml.Moments.from_array(X))
     lik = MultiGroupML(base, tables, moments)
     sol = lik.estimate()
@@ -277,13 +322,19 @@ def fit_groups(spec, data: pd.DataFrame, group: str, group_equal=(), group_parti
             if r.op not in ("~", "=~", "~~", "~1"):
                 continue
             est = sol.theta[r.free - 1] if r.free else v
-            se = se_free[r.free - 1] if r.free else 0.0
-            rows.append((r.lhs, r.op, r.rhs, gi, r.label, est, se))
+            rows.append((r.lhs, r.op, r.rhs, gi, r.label, est,
+                         se_free[r.free - 1] if r.free else 0.0))
     est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "label", "est", "se"])
     with np.errstate(divide="ignore", invalid="ignore"):
         est["z"] = np.where(est["se"] > 0, est["est"] / est["se"], np.nan)
+    est["pvalue"] = [2 * norm_sf(abs(z)) if np.isfinite(z) else np.nan for z in est["z"]]
+    half = norm_ppf(0.5 + level / 2) * est["se"]
+    est["ci.lower"], est["ci.upper"] = est["est"] - half, est["est"] + half
     return GroupFit(est, fit_measures(lik, sol.theta), labels,
-                    tuple(m.n for m in moments), sol.theta, V, lik)
+                    tuple(m.n for m in moments), sol.theta, V, lik, group=group,
+                    group_equal=tuple(group_equal), group_partial=tuple(group_partial),
+                    se_kind=se, level=level,
+                    dropped_rows=len(data) - sum(m.n for m in moments))
 
 
 def lrt(restricted: GroupFit, general: GroupFit) -> dict:
@@ -296,3 +347,46 @@ def lrt(restricted: GroupFit, general: GroupFit) -> dict:
         raise ModelError("The first model must be the more restricted one (more df).")
     return {"chisq_diff": d_chisq, "df_diff": d_df,
             "pvalue": fitmeasures.chi2_sf(max(d_chisq, 0.0), d_df)}
+
+
+def _names(value) -> tuple[str, ...]:
+    """A list of names, or one comma-separated string of them (as on the
+    command line: 'loadings,intercepts')."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(v.strip() for v in value if v and v.strip())
+
+
+def fit_multigroup(spec, data, *, group, group_equal=(), group_partial=(),
+                   se: str = "standard", level: float = 0.95, refused=()) -> GroupFit:
+    """attachpath.fit(..., group=) and `attachpath fit --group`: the checks
+    of the options, then fit_groups.  refused: the options given that the
+    multiple-group path does not support yet (their CLI and API names)."""
+    if refused:
+        raise OptionError(f"{refused[0]} is not available with --group (group=) yet.")
+    if group is not None and not isinstance(group, str):
+        raise OptionError(f"group must be the name of a column of the data, not "
+                          f"{type(group).__name__} {group!r}.")
+    if not group:
+        raise OptionError("group_equal and group_partial (--group-equal, --group-partial) "
+                          "need a group column: give group= (--group COL).")
+    equal, partial = _names(group_equal), _names(group_partial)
+    for g in equal:
+        if g not in GROUP_EQUAL:
+            raise OptionError(f"--group-equal (group_equal=) takes {', '.join(GROUP_EQUAL)}; "
+                              f"not '{g}'.", suggestion=closest(g, GROUP_EQUAL))
+    if partial and not equal:
+        raise OptionError("--group-partial (group_partial=) frees rows that --group-equal "
+                          "(group_equal=) makes equal; give group_equal too.")
+    if se not in ("standard", "robust"):
+        raise OptionError(f"--se {se} is not available with --group (group=) yet; use "
+                          f"standard or robust.")
+    from ..fitting import _load_data
+    frame, _ = _load_data(data)
+    if group not in frame.columns:
+        near = closest(group, frame.columns)
+        raise DataError(f"The group column '{group}' is not in the data"
+                        + (f"; did you mean '{near}'?" if near else "."), column=group)
+    return fit_groups(spec, frame, group, equal, partial, se=se, level=level)
