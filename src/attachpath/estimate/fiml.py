@@ -221,6 +221,20 @@ class Saturated:
     def expected_information(self, eta):
         return moment_information(self.data, self.unpack(eta)[1]) / self.data.n
 
+    def scoring_information(self, eta):
+        """Newton steps near the solution: with missing values Fisher scoring
+        converges only linearly (22 steps to max |dF/dη| < 1e-12 on the
+        study's clients, against 5 with Newton); scoring far from it."""
+        from .scoring import numerical_information
+        if np.max(np.abs(self.gradient(eta))) > 1e-3:
+            return self.expected_information(eta)
+        H = numerical_information(self.gradient, eta)
+        try:
+            np.linalg.cholesky(H)
+            return H
+        except np.linalg.LinAlgError:
+            return self.expected_information(eta)
+
 
 def saturated(data: MissingData, tol: float = 1e-12, max_iter: int = 200):
     """The saturated model's ML moments (lavaan's h1), run to convergence: a

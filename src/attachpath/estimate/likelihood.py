@@ -544,12 +544,25 @@ class FIML:
         bt = baseline_table_single(self.pt, *self.em, auxiliary=self.auxiliary)
         lik = FIML(bt, self.data, values=build_values(bt), em=(*self.em, self.em_iterations))
         mu, sigma = self.em
+        # a variable the baseline leaves uncorrelated has its available-case
+        # mean and variance as ML estimates (its likelihood factors out):
+        # start there, so scoring has only the correlated ones (auxiliaries)
+        # left to do; the others start at the EM moments
+        alone_mu, alone_var = self.data.start_moments()
+        tied = {v for r in bt.rows if r.free and r.op == "~~" and r.lhs != r.rhs
+                for v in (r.lhs, r.rhs)}
         pos = {v: i for i, v in enumerate(bt.observed)}
         theta = np.zeros(bt.npar)
         for r in bt.rows:
-            if r.free:
-                theta[r.free - 1] = (sigma[pos[r.lhs], pos[r.rhs]] if r.op == "~~"
-                                     else mu[pos[r.lhs]])
+            if not r.free:
+                continue
+            i, alone = pos[r.lhs], r.lhs not in tied
+            if r.op == "~1":
+                theta[r.free - 1] = alone_mu[i] if alone else mu[i]
+            elif r.lhs == r.rhs:
+                theta[r.free - 1] = alone_var[i, i] if alone else sigma[i, i]
+            else:
+                theta[r.free - 1] = sigma[i, pos[r.rhs]]
         theta, it, gnorm = fisher_scoring(lik, theta)
         return lik, engine.Solution(theta, lik.values, it, gnorm, lik.discrepancy(theta), "fiml")
 
