@@ -366,6 +366,10 @@ class TwoLevelFIML(TwoLevelML):
     kind = "ml.twolevel.fiml"
     method = "twolevel.fiml"
     default_information = "observed"
+    # Fisher scoring while max |dF/dθ| > 1e-3 (the analytic expected
+    # information costs a fraction of the numerical observed one), Newton
+    # steps after it: with missing values scoring converges only linearly
+    newton_below = 1e-3
 
     def loglik(self, theta) -> float:
         return tm.loglik(self.model, theta, self.values)
@@ -375,21 +379,6 @@ class TwoLevelFIML(TwoLevelML):
 
     def expected_information(self, theta):
         return tm.expected_information(self.model, theta, self.values) / self.n
-
-    def scoring_information(self, theta):
-        """Fisher scoring far from the solution (max |dF/dθ| > 1e-3: the
-        analytic expected information costs a fraction of the numerical
-        observed one), then Newton steps where the observed information is
-        positive definite (with missing values scoring converges only
-        linearly)."""
-        if np.max(np.abs(self.gradient(theta))) > 1e-3:
-            return self.expected_information(theta)
-        H = self.observed_information(theta)
-        try:
-            np.linalg.cholesky(H)
-            return H
-        except np.linalg.LinAlgError:
-            return self.expected_information(theta)
 
     def scores(self, theta):
         return tm.scores(self.model, theta, self.values)
@@ -421,6 +410,7 @@ class FIML:
 
     kind = "ml.fiml"
     default_information = "observed"
+    newton_below = np.inf      # Newton steps wherever the Hessian allows (scoring.step_information)
 
     def __init__(self, pt: ParTable, data, values=None, em=None, auxiliary=()):
         """`em`: the saturated model's (μ, Σ, iterations) when already known
@@ -496,17 +486,6 @@ class FIML:
 
     def observed_information(self, theta):
         return numerical_information(self.gradient, np.asarray(theta, dtype=float))
-
-    def scoring_information(self, theta):
-        """Newton steps where the observed information is positive definite
-        (with missing values the expected information converges only
-        linearly), Fisher scoring elsewhere."""
-        H = self.observed_information(theta)
-        try:
-            np.linalg.cholesky(H)
-            return H
-        except np.linalg.LinAlgError:
-            return self.expected_information(theta)
 
     def scores(self, theta):
         sigma, mu, *_ = self.ram.implied(theta, self.values)

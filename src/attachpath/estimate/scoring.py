@@ -2,8 +2,10 @@
 estimator finishes with (complete data, two levels, FIML).
 
 `lik` needs discrepancy(θ), gradient(θ) (dF/dθ) and expected_information(θ)
-(½·E[d²F]); a `scoring_information` method, where it has one, replaces the
-expected information (FIML takes Newton steps where it can)."""
+(½·E[d²F]).  A likelihood whose scoring converges only linearly (missing
+values; means that cannot match the sample means) sets `newton_below`: once
+max |dF/dθ| is below it, steps use its observed_information(θ) (½·d²F) where
+that is positive definite, i.e. Newton steps (step_information)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,10 @@ def fisher_scoring(lik, theta, max_iter: int = 100, tol: float = TOL):
     theta = np.asarray(theta, dtype=float)
     f = lik.discrepancy(theta)
     g = lik.gradient(theta)
-    information = getattr(lik, "scoring_information", lik.expected_information)
     it = 0
     while it < max_iter and len(g) and np.max(np.abs(g)) > tol:
         it += 1
-        info = information(theta)
+        info = step_information(lik, theta, g)
         try:
             step = -np.linalg.solve(2.0 * info, g)
         except np.linalg.LinAlgError:
@@ -42,6 +43,25 @@ def fisher_scoring(lik, theta, max_iter: int = 100, tol: float = TOL):
         if np.max(np.abs(t * step)) < 1e-13:
             break
     return theta, it, float(np.max(np.abs(g))) if len(g) else 0.0
+
+
+def step_information(lik, theta, g) -> np.ndarray:
+    """The information a step at θ (gradient g) uses: Fisher scoring's
+    expected information, or the observed one (a Newton step) where the
+    likelihood asks for it (`newton_below`, see the module) and it is
+    positive definite.  Far from the solution the expected information is
+    cheaper and safer; near it Newton converges quadratically."""
+    below = getattr(lik, "newton_below", None)
+    if below is None or np.max(np.abs(g)) > below:
+        return lik.expected_information(theta)
+    H = lik.observed_information(theta)
+    if np.all(np.isfinite(H)):
+        try:
+            np.linalg.cholesky(H)
+            return H
+        except np.linalg.LinAlgError:
+            pass
+    return lik.expected_information(theta)
 
 
 def numerical_information(gradient, theta, h: float = 1e-6) -> np.ndarray:
@@ -67,14 +87,10 @@ class Discrepancy:
 
     def __init__(self, ram, mom, values, newton: bool = False):
         self.ram, self.mom, self.values = ram, mom, values
-        if newton:
-            self.scoring_information = self._newton_information
+        self.newton_below = np.inf if newton else None
 
-    def _newton_information(self, theta):
-        H = numerical_information(self.gradient, theta)
-        if np.all(np.isfinite(H)) and np.min(np.linalg.eigvalsh(H)) > 0:
-            return H
-        return self.expected_information(theta)
+    def observed_information(self, theta):
+        return numerical_information(self.gradient, theta)
 
     def discrepancy(self, theta):
         from . import ml
