@@ -40,8 +40,23 @@ from .ram import ram_of, vech_indices
 
 # -- data ------------------------------------------------------------------------
 
+class ClusteredRows:
+    """What two-level data of either kind (complete, TwoLevelData; with
+    missing values, twolevel_missing.TwoLevelMissingData) derive from their
+    `clusters`, `z` and `y` fields."""
+
+    @property
+    def n_clusters(self) -> int:
+        return self.clusters.n
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The variables of between space: z then y."""
+        return self.z + self.y
+
+
 @dataclass(frozen=True, eq=False)
-class TwoLevelData:
+class TwoLevelData(ClusteredRows):
     """Sufficient statistics of session rows grouped in clusters.
 
     y: the level-1 variables (within-only and both), z: the between-only
@@ -62,15 +77,6 @@ class TwoLevelData:
     count: np.ndarray           # K: clusters per size
     mean: np.ndarray            # K x q
     cov: np.ndarray             # K x q x q (divisor: count)
-
-    @property
-    def n_clusters(self) -> int:
-        return self.clusters.n
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The variables of between space: z then y."""
-        return self.z + self.y
 
     @classmethod
     def from_array(cls, X: np.ndarray, names, y, z, clusters: Clusters,

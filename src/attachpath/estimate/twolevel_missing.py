@@ -67,7 +67,7 @@ class SizeBlock:
 
 
 @dataclass(frozen=True, eq=False)
-class TwoLevelMissingData:
+class TwoLevelMissingData(tl.ClusteredRows):
     """Session rows with missing values grouped as stacked cluster vectors.
 
     y: the level-1 variables, z: the between-only ones (names as in
@@ -83,14 +83,6 @@ class TwoLevelMissingData:
     d: np.ndarray
     blocks: tuple[SizeBlock, ...]
     n_observed: int                 # observed cells: N·p_y + J·p_z when complete
-
-    @property
-    def n_clusters(self) -> int:
-        return self.clusters.n
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return self.z + self.y
 
     @property
     def patterns(self) -> int:

@@ -51,12 +51,9 @@ class SimpleDesign:
         return mu + Z @ chol.T, None
 
 
-@dataclass(frozen=True)
-class ClusteredDesign:
-    therapists: int
-    clients_per_therapist: float
-    icc: float = 0.1
-    kind: str = "clustered"
+class _Caseloads:
+    """Clients counted from therapists × clients per therapist (the design
+    size the power curves are drawn against)."""
 
     @property
     def n(self) -> int:
@@ -65,6 +62,15 @@ class ClusteredDesign:
     @property
     def size(self) -> int:
         return self.n
+
+
+@dataclass(frozen=True)
+class ClusteredDesign(_Caseloads):
+    therapists: int
+    clients_per_therapist: float
+    icc: float = 0.1
+    kind: str = "clustered"
+
 
     def columns(self) -> dict:
         return {"n": self.n, "therapists": self.therapists,
@@ -100,7 +106,7 @@ class SessionDraw:
 
 
 @dataclass(frozen=True)
-class SessionDesign:
+class SessionDesign(_Caseloads):
     therapists: int
     clients_per_therapist: float
     min_sessions: int
@@ -111,13 +117,6 @@ class SessionDesign:
     caseload_shape: float = 1.0
     kind: str = "sessions"
 
-    @property
-    def n(self) -> int:
-        return int(round(self.therapists * self.clients_per_therapist))
-
-    @property
-    def size(self) -> int:
-        return self.n
 
     @property
     def sessions(self) -> str:
