@@ -201,7 +201,8 @@ def standardized_solution(pt: ParTable, ram: RAM, theta, values, V, level=0.95):
     lavaan, an SE below ε^¼ ≈ 1.2e-4 is set to 0 (e.g. fixed covariate
     moments) and then has no z, p value or width of interval."""
     import pandas as pd
-    from scipy import special
+
+    from .estimate.distributions import norm_ppf, two_sided_p
 
     defined = _defined(pt)
     model = [k for k, r in enumerate(pt.rows) if r.op in ("~", "=~", "~~", "~1")]
@@ -217,12 +218,12 @@ def standardized_solution(pt: ParTable, ram: RAM, theta, values, V, level=0.95):
     se = np.where(se < np.finfo(float).eps ** 0.25, 0.0, se)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, est / se, np.nan)
-    crit = float(special.ndtri(0.5 + level / 2))
+    crit = norm_ppf(0.5 + level / 2)
     names = [(pt.rows[i].lhs, pt.rows[i].op, pt.rows[i].rhs, pt.rows[i].label) for i in model]
     names += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
     out = pd.DataFrame(names, columns=["lhs", "op", "rhs", "label"])
     out["est.std"], out["se"], out["z"] = est, se, z
-    out["pvalue"] = 2 * special.ndtr(-np.abs(z))
+    out["pvalue"] = two_sided_p(z)
     out["ci.lower"], out["ci.upper"] = est - crit * se, est + crit * se
     return out
 

@@ -17,14 +17,13 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from . import effects
 from .errors import ClusterWarning, DataError, DataWarning, EstimationError, OptionError
 from .estimate import engine, fitmeasures, ml, vcov as vc
 from .estimate.clusters import Clusters, size_summary
 from .estimate.likelihood import FIML, CompleteML, TwoLevelFIML, TwoLevelML
-from .estimate.distributions import norm_ppf
+from .estimate.distributions import norm_ppf, two_sided_p
 from .estimate.ram import ram_of
 from .partable import ParTable
 from .result import COLUMNS, Result
@@ -841,7 +840,7 @@ def _estimates_table(pt, est, se, lo, hi, std) -> pd.DataFrame:
     model's cached names table next to the numbers."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(np.isfinite(se) & (se > 0), est / se, np.nan)
-    p = 2 * special.ndtr(-np.abs(z))
+    p = two_sided_p(z)
     numbers = pd.DataFrame(np.column_stack([est, se, z, p, lo, hi, std]).astype(float),
                            columns=column_index(tuple(COLUMNS[4:])), copy=False)
     return pd.concat([_names_table(pt), numbers], axis=1)

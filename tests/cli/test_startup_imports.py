@@ -41,3 +41,17 @@ def test_latent_fit_without_semopy():
             "res = ap.fit('F =~ x0 + x1 + x2 + x3', d)\n"
             "assert res.provenance['options']['estimation']['method'] == 'scoring'")
     assert "semopy" not in imported_after(code)
+
+
+def test_fit_and_its_outputs_without_scipy_special():
+    """A cluster-robust CLI fit with its tables needs no scipy.special (about
+    1.1 G instructions to import): estimate/distributions.py has the few
+    functions it uses."""
+    code = ("import sys\nfrom attachpath.cli import main\n"
+            f"main(['fit', {str(ROOT / 'specs' / 'serial_esat_anx.lav')!r}, '--data', "
+            f"{str(ROOT / 'tests' / 'reference' / 'data' / 'example_clients.csv')!r}, "
+            "'--cluster', 'therapist'])\n"
+            "print('SPECIAL:', 'scipy.special' in sys.modules, 'scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert "SPECIAL: False False" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]

@@ -1,44 +1,225 @@
-"""The few distribution functions the estimator needs, through scipy.special.
+"""The few distribution functions a fit needs, without importing scipy.special.
 
-scipy.stats' distribution objects cost about 0.2 ms a call in argument
-checking; a fit evaluates dozens (the RMSEA interval alone searches a
-noncentral chi-square), so the special functions are called directly.
+Why not scipy.special: importing it costs about 1.1 G instructions (scipy's
+array-API layer imports numpy.f2py and numpy.testing and parses docstrings),
+half of a whole Rscript run of lavaan, for a handful of scalar functions a fit
+evaluates (issue 19).  The standard library has what the normal needs
+(math.erfc, statistics.NormalDist's Wichura AS241 quantile); the chi-square
+family needs the regularized incomplete gamma function, computed here by its
+series and continued fraction (the textbook pair) and checked against
+scipy.special over a grid in tests/estimate/test_distributions.py.
+
+The noncentral chi-square is lavaan's Poisson mixture of central ones,
+summed around the Poisson mode with the central probabilities obtained by
+recurrence, and its noncentrality is found by a bounded bisection (lavaan
+itself uses uniroot on pchisq).
 """
 
 from __future__ import annotations
 
 import math
 
-from scipy import special
+_EPS = 1e-16
+_MAX_TERMS = 100_000        # the series and continued fraction converge in
+                            # O(sqrt(a)) terms; this bound only stops a NaN loop
+
+
+def gamma_p(a: float, x: float) -> float:
+    """Regularized lower incomplete gamma P(a, x)."""
+    if not (a > 0) or math.isnan(x):
+        return float("nan")
+    if x <= 0:
+        return 0.0
+    if math.isinf(x):
+        return 1.0
+    if x < a + 1:
+        return _series(a, x)
+    return 1.0 - _continued_fraction(a, x)
+
+
+def gamma_q(a: float, x: float) -> float:
+    """Regularized upper incomplete gamma Q(a, x) = 1 − P(a, x), computed
+    directly where it is small so that tiny p-values keep their digits."""
+    if not (a > 0) or math.isnan(x):
+        return float("nan")
+    if x <= 0:
+        return 1.0
+    if math.isinf(x):
+        return 0.0
+    if x < a + 1:
+        return 1.0 - _series(a, x)
+    return _continued_fraction(a, x)
+
+
+def _prefactor(a: float, x: float) -> float:
+    """x^a e^(−x) / Γ(a), in logs to avoid overflow."""
+    return math.exp(a * math.log(x) - x - math.lgamma(a))
+
+
+def _series(a: float, x: float) -> float:
+    term = total = 1.0 / a
+    ap = a
+    for _ in range(_MAX_TERMS):
+        ap += 1.0
+        term *= x / ap
+        total += term
+        if abs(term) < abs(total) * _EPS:
+            return min(total * _prefactor(a, x), 1.0)
+    return float("nan")
+
+
+def _continued_fraction(a: float, x: float) -> float:
+    """Q(a, x) by the modified Lentz evaluation of Legendre's fraction."""
+    tiny = 1e-300
+    b = x + 1.0 - a
+    c = 1.0 / tiny
+    d = 1.0 / b
+    h = d
+    for i in range(1, _MAX_TERMS):
+        an = -i * (i - a)
+        b += 2.0
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < _EPS:
+            return max(min(h * _prefactor(a, x), 1.0), 0.0)
+    return float("nan")
 
 
 def chi2_sf(x: float, df: float) -> float:
     """P(X > x) for a chi-square with df degrees of freedom."""
     if not (df > 0) or not math.isfinite(x):
         return float("nan")
-    return float(special.chdtrc(df, max(x, 0.0)))
+    return gamma_q(df / 2.0, max(x, 0.0) / 2.0)
 
 
 def chi2_cdf(x: float, df: float, nc: float = 0.0) -> float:
     """P(X <= x), central or noncentral (nc) chi-square."""
+    if not (df > 0) or math.isnan(x) or math.isnan(nc):
+        return float("nan")
+    x = max(x, 0.0)
     if nc > 0:
-        return float(special.chndtr(max(x, 0.0), df, nc))
-    return float(special.chdtr(df, max(x, 0.0)))
+        return _noncentral_cdf(x, df, nc)
+    return gamma_p(df / 2.0, x / 2.0)
+
+
+def _noncentral_cdf(x: float, df: float, nc: float) -> float:
+    if x == 0:
+        return 0.0
+    return _Noncentral(x, df, nc)(nc)[0]
+
+
+class _Noncentral:
+    """P(X ≤ x) for X ~ χ²(df, nc), and its derivative in nc, for one x and
+    df and any nc up to nc_max.
+
+    The cdf is Σ_j w_j P(a+j, h) with Poisson weights w_j = Poisson(j; nc/2),
+    a = df/2, h = x/2.  Only the weights depend on nc, so the central terms are
+    made once: with t_j = h^(a+j) e^(−h) / Γ(a+j+1), P(a+j+1, h) = P(a+j, h) − t_j,
+    and d/dnc = −½ Σ_j w_j t_j.  An evaluation sums over the j that carry the
+    Poisson mass (mode ± 12 SD + 30: the tails left out are below 1e-30), which
+    makes a root search in nc cost a few numpy calls a step."""
+
+    def __init__(self, x: float, df: float, nc_max: float):
+        import numpy as np
+        self.np = np
+        a, self.h = df / 2.0, x / 2.0
+        self.top = int(nc_max / 2.0 + 12 * math.sqrt(nc_max / 2.0) + 31)
+        # log j! and log Γ(a+j+1) by running sums of logs (their rounding,
+        # about 1e-16·sqrt(top) relative, moves the cdf by far less than 1e-9)
+        steps = np.arange(1.0, self.top + 1.0)
+        self.log_j_factorial = np.concatenate(([0.0], np.cumsum(np.log(steps))))
+        log_gamma = math.lgamma(a + 1) + np.concatenate(([0.0], np.cumsum(np.log(a + steps))))
+        self.t = np.exp((a + np.arange(self.top + 1.0)) * math.log(self.h) - self.h - log_gamma)
+        self.p = np.empty(self.top + 1)
+        self.p[0] = gamma_p(a, self.h)
+        self.p[1:] = np.maximum(self.p[0] - np.cumsum(self.t[:-1]), 0.0)
+
+    def __call__(self, nc: float) -> tuple[float, float]:
+        np, mu = self.np, nc / 2.0
+        if mu <= 0:
+            return float(self.p[0]), -0.5 * float(self.t[0])
+        spread = int(12 * math.sqrt(mu) + 30)
+        lo, hi = max(int(mu) - spread, 0), int(mu) + spread
+        if hi > self.top:
+            raise ValueError("noncentrality beyond the range prepared")
+        j = np.arange(lo, hi + 1)
+        w = np.exp(j * math.log(mu) - mu - self.log_j_factorial[lo:hi + 1])
+        return (min(float(w @ self.p[lo:hi + 1]), 1.0),
+                -0.5 * float(w @ self.t[lo:hi + 1]))
 
 
 def chi2_noncentrality(x: float, df: float, p: float) -> float:
-    """The noncentrality λ with P(X <= x) = p for X ~ χ²(df, λ) (cdflib's
-    inversion; it agrees with a bracketed root search to about 1e-13)."""
-    return float(special.chndtrinc(max(x, 0.0), df, p))
+    """The noncentrality λ ≥ 0 with P(X <= x) = p for X ~ χ²(df, λ).
+
+    The cdf falls with λ.  An upper bracket is found (the cdf at
+    x + 20 sd + 50 and, if need be, doublings, bounded), then Newton steps
+    from the normal approximation's root, kept inside the bracket the steps
+    have established and bisecting where a step would leave it (bounded at
+    200 steps; about 5 are used)."""
+    x = max(x, 0.0)
+    if not (0 < p < 1) or not (df > 0) or not math.isfinite(x) or x == 0:
+        return float("nan") if x != 0 else 0.0
+    if chi2_cdf(x, df) <= p:
+        return 0.0
+    hi = x + 20.0 * math.sqrt(2.0 * (x + df)) + 50.0
+    for _ in range(40):
+        family = _Noncentral(x, df, hi)
+        if family(hi)[0] < p:
+            break
+        hi *= 2.0
+    else:
+        return float("nan")
+    lo = 0.0
+    lam = min(_normal_root(x, df, norm_ppf(p)), 0.5 * hi)
+    for _ in range(200):
+        f, slope = family(lam)
+        f -= p
+        if f > 0:
+            lo = lam
+        else:
+            hi = lam
+        if abs(f) < 1e-14 or hi - lo <= 1e-13 * hi:
+            return lam
+        step = lam - f / slope if slope < 0 else math.nan
+        if not (lo < step < hi):
+            step = 0.5 * (lo + hi)
+        elif abs(step - lam) <= 1e-12 * lam:
+            return step
+        lam = step
+    return float("nan")
+
+
+def _normal_root(x: float, df: float, z: float) -> float:
+    """λ with x = df + λ + z·sqrt(2(df + 2λ)) (X ≈ normal with the χ²(df, λ)
+    mean and variance), a Newton start within a few percent of the root."""
+    # with s = sqrt(2(df + 2λ)): λ = (s² − 2df)/4, so s²/4 + z s − (x − df/2) = 0
+    disc = z * z + (x - df / 2.0)
+    if disc <= 0:
+        return max(x - df, 1.0)
+    s = 2.0 * (-z + math.sqrt(disc))
+    return max((s * s - 2.0 * df) / 4.0, 1e-3)
 
 
 def norm_sf(z: float) -> float:
-    return float(special.ndtr(-z))
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
 def norm_cdf(z: float) -> float:
-    return float(special.ndtr(z))
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
 
 def norm_ppf(p: float) -> float:
-    return float(special.ndtri(p))
+    if not (0 < p < 1):
+        return {0.0: -math.inf, 1.0: math.inf}.get(p, float("nan"))
+    from statistics import NormalDist
+    return NormalDist().inv_cdf(p)
+
+
+def two_sided_p(z):
+    """2·P(Z > |z|) elementwise over a sequence (NaN stays NaN)."""
+    return [math.erfc(abs(v) / math.sqrt(2.0)) for v in z]
