@@ -75,6 +75,29 @@ def check_target(path) -> tuple[Path, str]:
     return p, ext
 
 
+def encode_figure(kind: str, svg, dot_source: str, draw) -> bytes:
+    """A figure as 'svg', 'dot', 'pdf' or 'png' bytes, for every diagram
+    class: `svg()` gives the SVG text (no Graphviz needed), `dot_source` the
+    DOT text, `draw(kind, dpi)` the Graphviz rendering of PDF or PNG (PNG at
+    PNG_DPI, with the DPI written into the file)."""
+    kind = kind.lower().lstrip(".")
+    if kind == "svg":
+        return svg().encode("utf-8")
+    if kind == "dot":
+        return dot_source.encode("utf-8")
+    if kind not in ("pdf", "png"):
+        raise OutputError(f"Unknown diagram format '{kind}'; use svg, pdf, png or dot.")
+    dpi = PNG_DPI if kind == "png" else None
+    if dot_binary() is None:
+        raise GraphvizMissingError(
+            f"Writing {kind.upper()} needs Graphviz's 'dot' program, which is not "
+            f"installed. Install Graphviz (https://graphviz.org/download/; e.g. "
+            f"'apt install graphviz', 'brew install graphviz' or 'conda install "
+            f"graphviz') or write the diagram as .svg or .dot instead.")
+    data = draw(kind, dpi)
+    return _png_with_dpi(data, dpi) if kind == "png" else data
+
+
 class DiagramWarning(AttachpathWarning):
     """Something about a diagram the user should know (e.g. no Graphviz)."""
 
@@ -164,25 +187,11 @@ class Diagram:
 
     def to_bytes(self, kind: str) -> bytes:
         """'svg', 'dot', 'pdf' or 'png' output as bytes (PDF and PNG need Graphviz)."""
-        kind = kind.lower().lstrip(".")
-        if kind == "svg":
-            return self.svg().encode("utf-8")
-        if kind == "dot":
-            return self.dot.encode("utf-8")
-        if kind not in ("pdf", "png"):
-            raise OutputError(f"Unknown diagram format '{kind}'; use svg, pdf, png or dot.")
-        dpi = PNG_DPI if kind == "png" else None
-        if dot_binary() is None:
-            raise GraphvizMissingError(
-                f"Writing {kind.upper()} needs Graphviz's 'dot' program, which is not "
-                f"installed. Install Graphviz (https://graphviz.org/download/; e.g. "
-                f"'apt install graphviz', 'brew install graphviz' or 'conda install "
-                f"graphviz') or write the diagram as .svg or .dot instead.")
-        if self._use_dot_layout():
-            data = _dot.run_dot(self.dot, kind, dpi=dpi)
-        else:
-            data = _dot.render_pinned(self.pinned_dot, kind, dpi=dpi)
-        return _png_with_dpi(data, dpi) if kind == "png" else data
+        def draw(kind, dpi):
+            if self._use_dot_layout():
+                return _dot.run_dot(self.dot, kind, dpi=dpi)
+            return _dot.render_pinned(self.pinned_dot, kind, dpi=dpi)
+        return encode_figure(kind, self.svg, self.dot, draw)
 
     def render(self, path) -> Path:
         """Write the diagram to `path`; the extension (.svg, .pdf, .png, .dot)

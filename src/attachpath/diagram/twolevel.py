@@ -575,19 +575,11 @@ class TwoLevelDiagram:
         return pinned_dot(self.layout, self.theme, content, title=self.title)
 
     def to_bytes(self, kind: str) -> bytes:
-        from . import PNG_DPI, _png_with_dpi
+        """'svg', 'dot', 'pdf' or 'png' output as bytes (PDF and PNG need Graphviz)."""
         from . import dot as _dot
-        kind = kind.lower().lstrip(".")
-        if kind == "svg":
-            return self.svg().encode("utf-8")
-        if kind == "dot":
-            return self.dot.encode("utf-8")
-        if kind not in ("pdf", "png"):
-            from attachpath.errors import OutputError
-            raise OutputError(f"Unknown diagram format '{kind}'; use svg, pdf, png or dot.")
-        dpi = PNG_DPI if kind == "png" else None
-        data = _dot.render_pinned(self.dot, kind, dpi=dpi)
-        return _png_with_dpi(data, dpi) if kind == "png" else data
+        from . import encode_figure
+        return encode_figure(kind, self.svg, self.dot,
+                             lambda kind, dpi: _dot.render_pinned(self.dot, kind, dpi=dpi))
 
     def render(self, path) -> Path:
         from attachpath.files import write_bytes_atomic
