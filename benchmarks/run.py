@@ -376,6 +376,11 @@ def main() -> int:
     # two-level FIML takes minutes: one Rscript run)
     section("fiml.py", ["--reps", "3", "--cli-reps", "1"] if args.quick else [],
             "## FIML fits", "| item |", "fiml")
+    # whole-process CPU and callgrind instruction counts of one CLI fit against
+    # one Rscript run, and per-fit instructions against a minimal numpy fit
+    # (issue 19), by benchmarks/instructions.py (callgrind: a few minutes)
+    section("instructions.py", ["--reps", "2"] if args.quick else [],
+            "## CPU time and instructions", "| item |", "instructions")
     # Monte Carlo power studies on Dask (issue 15), by benchmarks/power.py
     # (it has no lavaan side: lavaan has no power tool)
     section("power.py", ["--quick", "--repeats", "1"] if args.quick else ["--repeats", "1"],

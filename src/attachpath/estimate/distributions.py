@@ -110,7 +110,28 @@ def chi2_cdf(x: float, df: float, nc: float = 0.0) -> float:
 def _noncentral_cdf(x: float, df: float, nc: float) -> float:
     if x == 0:
         return 0.0
-    return _Noncentral(x, df, nc)(nc)[0]
+    return _family(x, df, nc)(nc)[0]
+
+
+_last_family: list = [None]
+
+
+def _family(x: float, df: float, nc: float) -> "_Noncentral":
+    """The _Noncentral of (x, df) covering nc: the last one made is kept,
+    since a fit asks for one χ² value at several noncentralities (the RMSEA
+    interval's bound check and its two root searches)."""
+    fam = _last_family[0]
+    if fam is None or fam.key != (x, df) or _window(nc / 2.0)[1] > fam.top:
+        fam = _Noncentral(x, df, max(nc, x + 10.0 * math.sqrt(2.0 * (x + df)) + 50.0))
+        _last_family[0] = fam
+    return fam
+
+
+def _window(mu: float) -> tuple[int, int]:
+    """The j that carry the Poisson(mu) mass: mode ± (8 SD + 20); the tails
+    left out are below 1e-15."""
+    spread = int(8 * math.sqrt(mu) + 20)
+    return max(int(mu) - spread, 0), int(mu) + spread
 
 
 class _Noncentral:
@@ -120,15 +141,14 @@ class _Noncentral:
     The cdf is Σ_j w_j P(a+j, h) with Poisson weights w_j = Poisson(j; nc/2),
     a = df/2, h = x/2.  Only the weights depend on nc, so the central terms are
     made once: with t_j = h^(a+j) e^(−h) / Γ(a+j+1), P(a+j+1, h) = P(a+j, h) − t_j,
-    and d/dnc = −½ Σ_j w_j t_j.  An evaluation sums over the j that carry the
-    Poisson mass (mode ± 12 SD + 30: the tails left out are below 1e-30), which
-    makes a root search in nc cost a few numpy calls a step."""
+    and d/dnc = −½ Σ_j w_j t_j.  An evaluation sums over the j of _window,
+    which makes a root search in nc cost a few numpy calls a step."""
 
     def __init__(self, x: float, df: float, nc_max: float):
         import numpy as np
-        self.np = np
+        self.np, self.key = np, (x, df)
         a, self.h = df / 2.0, x / 2.0
-        self.top = int(nc_max / 2.0 + 12 * math.sqrt(nc_max / 2.0) + 31)
+        self.top = _window(nc_max / 2.0)[1]
         # log j! and log Γ(a+j+1) by running sums of logs (their rounding,
         # about 1e-16·sqrt(top) relative, moves the cdf by far less than 1e-9)
         steps = np.arange(1.0, self.top + 1.0)
@@ -143,12 +163,10 @@ class _Noncentral:
         np, mu = self.np, nc / 2.0
         if mu <= 0:
             return float(self.p[0]), -0.5 * float(self.t[0])
-        spread = int(12 * math.sqrt(mu) + 30)
-        lo, hi = max(int(mu) - spread, 0), int(mu) + spread
+        lo, hi = _window(mu)
         if hi > self.top:
             raise ValueError("noncentrality beyond the range prepared")
-        j = np.arange(lo, hi + 1)
-        w = np.exp(j * math.log(mu) - mu - self.log_j_factorial[lo:hi + 1])
+        w = np.exp(np.arange(lo, hi + 1) * math.log(mu) - mu - self.log_j_factorial[lo:hi + 1])
         return (min(float(w @ self.p[lo:hi + 1]), 1.0),
                 -0.5 * float(w @ self.t[lo:hi + 1]))
 
@@ -156,39 +174,31 @@ class _Noncentral:
 def chi2_noncentrality(x: float, df: float, p: float) -> float:
     """The noncentrality λ ≥ 0 with P(X <= x) = p for X ~ χ²(df, λ).
 
-    The cdf falls with λ.  An upper bracket is found (the cdf at
-    x + 20 sd + 50 and, if need be, doublings, bounded), then Newton steps
-    from the normal approximation's root, kept inside the bracket the steps
-    have established and bisecting where a step would leave it (bounded at
-    200 steps; about 5 are used)."""
+    The cdf falls with λ.  Newton steps from the normal approximation's root,
+    kept inside the bracket the steps have established (bisecting, or
+    doubling while no upper end is known, where a step would leave it);
+    once a step is below 1e-7 of λ the next error is of its square, so that
+    step is the last (bounded at 200 steps; about 4 are used)."""
     x = max(x, 0.0)
     if not (0 < p < 1) or not (df > 0) or not math.isfinite(x) or x == 0:
         return float("nan") if x != 0 else 0.0
     if chi2_cdf(x, df) <= p:
         return 0.0
-    hi = x + 20.0 * math.sqrt(2.0 * (x + df)) + 50.0
-    for _ in range(40):
-        family = _Noncentral(x, df, hi)
-        if family(hi)[0] < p:
-            break
-        hi *= 2.0
-    else:
-        return float("nan")
-    lo = 0.0
-    lam = min(_normal_root(x, df, norm_ppf(p)), 0.5 * hi)
+    lo, hi = 0.0, math.inf
+    lam = _normal_root(x, df, norm_ppf(p))
     for _ in range(200):
-        f, slope = family(lam)
+        f, slope = _family(x, df, lam)(lam)
         f -= p
         if f > 0:
             lo = lam
         else:
             hi = lam
-        if abs(f) < 1e-14 or hi - lo <= 1e-13 * hi:
+        if f == 0 or hi - lo <= 1e-13 * hi:
             return lam
         step = lam - f / slope if slope < 0 else math.nan
         if not (lo < step < hi):
-            step = 0.5 * (lo + hi)
-        elif abs(step - lam) <= 1e-12 * lam:
+            step = 0.5 * (lo + hi) if math.isfinite(hi) else 2.0 * max(lam, 1.0)
+        elif abs(step - lam) <= 1e-7 * lam:
             return step
         lam = step
     return float("nan")

@@ -60,8 +60,12 @@ def rmsea_ci(chisq, df, n, level=0.90, c_hat=1.0):
     lower = upper = 0.0
     if cdf0 >= hi_p:
         lower = math.sqrt(c_hat * chi2_noncentrality(chisq, df, hi_p) / (n * df))
-    if cdf0 >= lo_p and chi2_cdf(chisq, df, max(n, chisq * 4)) <= lo_p:
-        upper = math.sqrt(c_hat * chi2_noncentrality(chisq, df, lo_p) / (n * df))
+    if cdf0 >= lo_p:
+        # the cdf falls with the noncentrality, so "cdf at the end of the
+        # range ≤ lo_p" is "the root lies in the range"
+        lam = chi2_noncentrality(chisq, df, lo_p)
+        if lam <= max(n, chisq * 4):
+            upper = math.sqrt(c_hat * lam / (n * df))
     return lower, upper
 
 
