@@ -188,7 +188,10 @@ def missing_codes(x: np.ndarray) -> dict[float, int]:
 
 def warn_missing_codes(X: np.ndarray, names) -> None:
     """A DataWarning per column that holds values like missing-value codes."""
-    for j, name in enumerate(names):
+    # one isin over the whole array: most columns hold no code at all
+    suspects = np.flatnonzero(np.isin(X, _CODES).any(axis=0))
+    for j in suspects:
+        name = names[j]
         found = missing_codes(X[:, j])
         if found:
             codes = ", ".join(f"{c:g} ({n}×)" for c, n in found.items())
