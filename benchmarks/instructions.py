@@ -236,6 +236,7 @@ def main() -> int:
             cpu = statistics.median(cpu_time_fresh(make, args.reps))
             ins = callgrind(make()) if use_cg else None
             measured[label] = (cpu, ins)
+            print(f"    CPU {cpu:.2f} s, instructions {ins or 0:,}", file=sys.stderr, flush=True)
         r_cpu, r_ins = measured.get("Rscript: lavaan MLR fit", (None, None))
         for label, (cpu, ins) in measured.items():
             target = ""
@@ -257,6 +258,7 @@ def main() -> int:
                 one = callgrind(base + ["0"] + tail)
                 many = callgrind(base + [str(K_FITS)] + tail)
                 per_fit[kind] = (many - one) / K_FITS
+                print(f"    {per_fit[kind]:,.0f} instructions per fit", file=sys.stderr, flush=True)
             ratio = per_fit["ours"] / per_fit["minimal"]
             rows.append(("in process: one cluster-robust fit", "-",
                          f"{per_fit['ours'] / 1e6:.1f} M",
