@@ -177,7 +177,6 @@ def cpu_time(cmd: list[str], reps: int) -> list[float]:
 def check_minimal_equals_ours(data_csv: Path, minimal_py: Path) -> float:
     """Largest difference of estimates, SEs, := effects and chisq between the
     minimal fit and attachpath's (they must be the same quantities)."""
-    import numpy as np
     import pandas as pd
     import attachpath as ap
     ns: dict = {}

@@ -25,6 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from attachpath.files import write_text_atomic
+
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,9 +129,7 @@ def main() -> int:
                      f"{'-' if lav is None else f'{lav / secs:.1f}x'} |")
     text = "\n".join(lines) + "\n"
     print(text)
-    tmp = REPORT.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, REPORT)
+    write_text_atomic(REPORT, text)   # replaced whole, never half-written
     return 0
 
 

@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from attachpath.files import write_text_atomic
+
 import numpy as np
 import pandas as pd
 
@@ -190,9 +192,7 @@ def main() -> int:
     text = "\n".join(lines) + "\n"
     print()
     print(text)
-    tmp = REPORT.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, REPORT)
+    write_text_atomic(REPORT, text)   # replaced whole, never half-written
     return 0
 
 

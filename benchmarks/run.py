@@ -29,6 +29,8 @@ import traceback
 from importlib import metadata
 from pathlib import Path
 
+from attachpath.files import write_text_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "specs" / "serial_esat_anx.lav"
 R_BENCH = ROOT / "benchmarks" / "lavaan_bench.R"
@@ -293,14 +295,6 @@ def measure_lavaan(rows: dict, data_csv: Path, pick: int) -> dict:
     return {**r, "boot_rss": boot["rss_mb"], "boot_reps": len(boot["times"])}
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8",
-                                     suffix=".tmp") as fh:
-        fh.write(text)
-    os.replace(fh.name, path)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -391,7 +385,7 @@ def main() -> int:
             lines += [f"### {label}", "", "```", err.strip(), "```", ""]
     text = "\n".join(lines).rstrip() + "\n"
     print(text)
-    write_atomic(REPORT, text)
+    write_text_atomic(REPORT, text)
     return 1 if any(r.get("result") == "ERROR" for r in rows.values()) else 0
 
 

@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from attachpath.files import write_text_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "tests" / "reference"
 CASE = json.loads((REF / "twolevel" / "nomixed_twolevel_ml.json").read_text())
@@ -195,10 +197,7 @@ def main() -> int:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     text = "\n".join(lines) + "\n"
     print(text)
-    REPORT.parent.mkdir(exist_ok=True)
-    tmp = REPORT.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, REPORT)
+    write_text_atomic(REPORT, text)   # replaced whole, never half-written
     return 0
 
 
