@@ -102,6 +102,7 @@ def group_fit_json(gf) -> dict:
                      in enumerate(zip(gf.groups, gf.nobs, gf.fit["chisq.group"]), start=1)]
     out["group_equal"] = list(gf.group_equal)
     out["group_partial"] = list(gf.group_partial)
+    out["cluster"] = gf.cluster or None
     out["dropped_rows"] = gf.dropped_rows
     out["not_written"] = ("standardized.csv, the diagram and the report are not available "
                           "for multiple-group models yet")
