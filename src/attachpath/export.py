@@ -120,6 +120,20 @@ def write_group_outputs(gf, out_dir) -> list[str]:
     return write_files_atomic(out, files)
 
 
+def write_group_comparison(cmp, out_dir) -> list[str]:
+    """comparison.csv, tests.csv and a folder per model (estimates.csv,
+    fit.json) of a multiple-group comparison, replaced together."""
+    out = check_out_dir(out_dir)
+    files = {"comparison.csv": _csv(cmp.table), "tests.csv": _csv(cmp.tests)}
+    for name, gf in cmp.results.items():
+        folder = name.replace(" [", "_").replace("]", "").replace(",", "_")
+        check_out_dir(out / folder)
+        files[f"{folder}/estimates.csv"] = _csv(gf.estimates)
+        files[f"{folder}/fit.json"] = json.dumps(group_fit_json(gf), indent=2) + "\n"
+    _mkdir(out)
+    return write_files_atomic(out, files)
+
+
 def _csv(frame) -> str:
     return frame.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 

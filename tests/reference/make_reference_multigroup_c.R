@@ -44,6 +44,9 @@ ab1 := a*b1
 ab2 := a*b2
 diff := ab1 - ab2
 '
+# the a path equal across groups (for the nested test against MEDIATION)
+MEDIATION_A_EQUAL <- sub("c(a1, a2)*ecr_anx", "c(a, a)*ecr_anx", MEDIATION, fixed = TRUE)
+MEDIATION_A_EQUAL <- gsub("a1\\*|a2\\*", "a*", MEDIATION_A_EQUAL)
 HS_C <- 'visual =~ x1 + c(v2a, v2b)*x2 + c(v3, v3)*x3
 textual =~ x4 + c(1, NA)*x5 + x6
 speed =~ x7 + x8 + x9
@@ -61,9 +64,24 @@ CASES <- list(
   # for two tests and then takes the "h1" observed information for them
   med_female_cluster = list(model = MEDIATION, data = CLIENTS, group = "female",
                             args = list(cluster = "therapist", estimator = "MLR")),
+  med_female_a_equal_cluster = list(model = MEDIATION_A_EQUAL, data = CLIENTS,
+                                    group = "female",
+                                    args = list(cluster = "therapist", estimator = "MLR"),
+                                    lrt_against = "med_female_cluster"),
   hs_school_c = list(model = HS_C, data = "holzinger.csv", group = "school",
-                     args = list(), fun = "cfa")
+                     args = list(), fun = "cfa"),
+  hs_school_free_mlr = list(model = 'visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9
+', data = "holzinger.csv", group = "school", args = list(estimator = "MLR"), fun = "cfa"),
+  hs_school_loadings_intercepts_mlr_c = list(model = 'visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9
+', data = "holzinger.csv", group = "school", fun = "cfa",
+    args = list(estimator = "MLR", group.equal = c("loadings", "intercepts")),
+    lrt_against = "hs_school_free_mlr")
 )
+FITS <- list()
 
 for (name in names(CASES)) {
   cs <- CASES[[name]]
@@ -91,6 +109,14 @@ for (name in names(CASES)) {
               fit = named_list(fitMeasures(fit)),
               chisq_group = I(unname(tests$standard$stat.group)),
               max_gradient = max(abs(lavInspect(fit, "gradient"))))
+  FITS[[name]] <- fit
+  if (!is.null(cs$lrt_against)) {
+    # lavTestLRT's default: for MLR the Satorra-Bentler (2001) scaled difference
+    lrt <- lavTestLRT(FITS[[cs$lrt_against]], fit)
+    obj$lrt <- list(against = cs$lrt_against, chisq_diff = lrt[["Chisq diff"]][2],
+                    df_diff = lrt[["Df diff"]][2], pvalue = lrt[["Pr(>Chisq)"]][2],
+                    method = attr(lrt, "heading"))
+  }
   write_json_file(obj, file.path(OUT_DIR, paste0(name, ".json")))
   cat(sprintf("ok  chisq=%.4f df=%d npar=%d\n", fitMeasures(fit, "chisq"),
               as.integer(fitMeasures(fit, "df")), lavInspect(fit, "npar")))

@@ -30,7 +30,8 @@ the scores are summed within the clusters of each group.
 `attachpath.fit(..., group=)` and `attachpath fit --group` come here
 (fitting.fit_multigroup) and return a GroupFit, not a Result.  What is not
 here yet (issue 16, item 3): FIML, standardized values, diagrams with a
-panel per group, reports and compare().
+panel per group and reports.  compare_groups (`attachpath compare --group`)
+fits specs with free and equal groups and tests the nested pairs.
 """
 
 from __future__ import annotations
@@ -467,15 +468,111 @@ def fit_groups(spec, data: pd.DataFrame, group: str, group_equal=(), group_parti
 
 
 def lrt(restricted: GroupFit, general: GroupFit) -> dict:
-    """The likelihood-ratio test of a more restricted multiple-group model
-    (e.g. equal loadings and intercepts) against a more general one (free
-    groups), as lavaan's lavTestLRT for ML: Δchisq on Δdf."""
+    """The test of a more restricted multiple-group model (e.g. equal
+    loadings and intercepts) against a more general one (free groups), as
+    lavaan's lavTestLRT: Δchisq on Δdf for ML; for robust fits (MLR, with or
+    without clusters) the Satorra-Bentler (2001) scaled difference
+    (Δchisq / c_d, c_d = (df₀c₀ − df₁c₁)/Δdf), no test when c_d ≤ 0."""
     d_chisq = restricted.fit["chisq"] - general.fit["chisq"]
     d_df = restricted.fit["df"] - general.fit["df"]
     if d_df <= 0:
         raise ModelError("The first model must be the more restricted one (more df).")
-    return {"chisq_diff": d_chisq, "df_diff": d_df,
-            "pvalue": fitmeasures.chi2_sf(max(d_chisq, 0.0), d_df)}
+    out = {"chisq_diff": d_chisq, "df_diff": d_df, "method": "likelihood ratio (ML)"}
+    if restricted.se_kind == "robust" and general.se_kind == "robust":
+        c0 = restricted.fit["chisq.scaling.factor"]
+        c1 = general.fit["chisq.scaling.factor"] if general.fit["df"] > 0 else 1.0
+        cd = (restricted.fit["df"] * c0 - general.fit["df"] * c1) / d_df
+        out.update(scaling_factor=cd, chisq_diff=d_chisq / cd if cd > 0 else float("nan"),
+                   method="Satorra-Bentler 2001 scaled difference"
+                   + ("" if cd > 0 else " (not positive: no test)"))
+    elif restricted.se_kind != general.se_kind:
+        raise ModelError("Both models must have the same kind of standard errors "
+                         "(standard or robust) to be tested against each other.")
+    c = out["chisq_diff"]
+    out["pvalue"] = fitmeasures.chi2_sf(max(c, 0.0), d_df) if np.isfinite(c) else float("nan")
+    return out
+
+
+def nested_in(restricted: GroupFit, general: GroupFit) -> bool:
+    """Whether the general model reproduces the restricted one's fitted
+    means and covariances in every group exactly (NET, as
+    comparison.nested_in for one group): then the restricted model is
+    nested in it and the difference test applies."""
+    la, lb = restricted.likelihood, general.likelihood
+    if (restricted.groups != general.groups or restricted.nobs != general.nobs
+            or [set(t.observed) for t in la.tables] != [set(t.observed) for t in lb.tables]):
+        return False
+    targets = []
+    for ga, tb in zip(la.groups, lb.tables):
+        sigma, mu, *_ = ga.ram.implied(restricted.theta, ga.values)
+        order = [list(ga.pt.observed).index(v) for v in tb.observed]
+        targets.append(ml.Moments(ga.mom.X[:, order], np.asarray(mu)[order],
+                                  sigma[np.ix_(order, order)], ga.mom.n))
+    fit_b = MultiGroupML(lb.bases, lb.tables, targets)
+    try:
+        theta, _, _ = fisher_scoring(fit_b, general.theta, max_iter=200)
+        nf = fit_b.n * fit_b.discrepancy(theta)
+    except (np.linalg.LinAlgError, ValueError):
+        return False
+    return bool(np.isfinite(nf) and nf < 1e-8 * max(1.0, fit_b.n))
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """Multiple-group models of the same cases compared: one row of fit
+    measures per model, difference tests of the nested pairs."""
+
+    results: dict           # name -> GroupFit, in the order fitted
+    table: pd.DataFrame
+    tests: pd.DataFrame
+
+    def summary(self) -> str:
+        lines = ["Multiple-group model comparison",
+                 self.table.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
+        if len(self.tests):
+            lines += ["", "Nested models (model_a restricted, model_b general)",
+                      self.tests.to_string(index=False, float_format=lambda v: f"{v:.4f}")]
+        else:
+            lines += ["", "No pair of models is nested: compare them by AIC and BIC."]
+        return "\n".join(lines)
+
+
+def compare_groups(specs, data, *, group, group_equal=((),), **options) -> GroupComparison:
+    """Fit each spec with each group_equal set (() = free groups) and test
+    every nested pair: the usual invariance sequence (free, equal loadings,
+    equal loadings and intercepts) or a path free vs equal across groups
+    (c(a1, a2)*x against c(a, a)*x).  specs: {name: spec}; options: those
+    of attachpath.fit (se, cluster, level, ...), the same for every model."""
+    from ..fitting import _load_data, fit
+    if len(specs) * len(group_equal) < 2:
+        raise OptionError("compare needs at least two models: give two specs, or one spec "
+                          "and --group-equal (each --group-equal adds a model to the free "
+                          "groups).")
+    frame, _ = _load_data(data)
+    results = {}
+    for name, spec in specs.items():
+        for equal in group_equal:
+            equal = _names(equal)
+            key = name + (f" [{','.join(equal)}]" if equal else "")
+            results[key] = fit(spec, frame, group=group, group_equal=equal, **options)
+    cols = ["npar", "df", "chisq", "pvalue", "chisq.scaled", "chisq.scaling.factor",
+            "cfi", "tli", "rmsea", "srmr", "aic", "bic"]
+    table = pd.DataFrame([{"model": n, **{k: r.fit.get(k, np.nan) for k in cols}}
+                          for n, r in results.items()]).dropna(axis=1, how="all")
+    tests = []
+    names = list(results)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            r0, r1 = (a, b) if results[a].fit["df"] > results[b].fit["df"] else (b, a)
+            if results[r0].fit["df"] == results[r1].fit["df"]:
+                continue
+            if nested_in(results[r0], results[r1]):
+                t = lrt(results[r0], results[r1])
+                tests.append({"model_a": r0, "model_b": r1, "df_diff": t["df_diff"],
+                              "chisq_diff": t["chisq_diff"], "pvalue": t["pvalue"],
+                              "method": t["method"]})
+    return GroupComparison(results, table, pd.DataFrame(
+        tests, columns=["model_a", "model_b", "df_diff", "chisq_diff", "pvalue", "method"]))
 
 
 def _names(value) -> tuple[str, ...]:
