@@ -62,6 +62,9 @@ def test_c_modifiers_estimates_ses_and_defined_parameters_match_lavaan(name):
     assert ((m["se"] > 0) == has_se).all()
     assert np.max(np.abs(m.loc[has_se, "se"] / m.loc[has_se, "se_lav"] - 1)) < 5e-4  # 0.05%
     assert (m["op"] == ":=").sum() == sum(r["op"] == ":=" for r in c["estimates"])
+    # std.all: each group standardized by its own implied variances (lavaan's
+    # standardizedSolution by group); := from its labels' std.all
+    assert np.max(np.abs(m["std.all"] - m["std.all_lav"])) < 1e-4              # 1e-4 absolute
     assert res.fit["npar"] == c["fit"]["npar"] and res.fit["df"] == c["fit"]["df"]
     for k in ("chisq", "pvalue", "cfi", "tli", "logl", "aic", "bic", "rmsea"):
         assert res.fit[k] == pytest.approx(c["fit"][k], rel=1e-6), k                # 1e-6 relative

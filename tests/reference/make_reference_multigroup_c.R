@@ -90,9 +90,10 @@ for (name in names(CASES)) {
   data <- read_data(cs$data)
   fit <- do.call(fun, c(list(model = cs$model, data = data, group = cs$group), cs$args))
   stopifnot(lavInspect(fit, "converged"))
-  pe <- parameterEstimates(fit, remove.nonfree = FALSE, remove.eq = FALSE)
+  pe <- parameterEstimates(fit, remove.nonfree = FALSE, remove.eq = FALSE,
+                           standardized = TRUE)
   pt <- parTable(fit)
-  cols <- c("lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue")
+  cols <- c("lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue", "std.all")
   est <- data.frame(row.names = seq_len(nrow(pe)))
   for (k in cols) est[[k]] <- pe[[k]]
   key_pe <- paste(pe$lhs, pe$op, pe$rhs, pe$group)

@@ -29,7 +29,7 @@ the scores are summed within the clusters of each group.
 
 `attachpath.fit(..., group=)` and `attachpath fit --group` come here
 (fitting.fit_multigroup) and return a GroupFit, not a Result.  What is not
-here yet (issue 16, item 3): FIML, standardized values, diagrams with a
+here yet (issue 16, item 3): FIML, diagrams with a
 panel per group and reports.  compare_groups (`attachpath compare --group`)
 fits specs with free and equal groups and tests the nested pairs.
 """
@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..effects import Defined
+from ..effects import Defined, standardized_rows
 from ..errors import DataError, EstimationError, ModelError, OptionError, SpecError, closest
 from ..partable import ParTable, build, moment_counts
 from ..syntax.expression import Expression
@@ -440,26 +440,41 @@ def fit_groups(spec, data: pd.DataFrame, group: str, group_equal=(), group_parti
         V = np.linalg.inv(lik.n * lik.expected_information(sol.theta))
     se_free = np.sqrt(np.where(np.diag(V) >= 0, np.diag(V), np.nan))
     rows = []
+    std_of_label: dict[str, float] = {}      # a label's std.all in its first group
     for gi, (t, glik) in enumerate(zip(tables, lik.groups), start=1):
-        for r, v in zip(t.rows, glik.values):
+        std = standardized_rows(t, sol.theta, glik.values)   # each group's own scale
+        for r, v, sd in zip(t.rows, glik.values, std):
             if r.op not in ("~", "=~", "~~", "~1"):
                 continue
             est = sol.theta[r.free - 1] if r.free else v
             rows.append((r.lhs, r.op, r.rhs, gi, r.label, est,
-                         se_free[r.free - 1] if r.free else 0.0))
+                         se_free[r.free - 1] if r.free else 0.0, sd))
+            if r.label:
+                std_of_label.setdefault(r.label, sd)
     defined = defined_parameters(statements, tables)
     if len(defined):
-        # lavaan's := rows: group 0, after every group's rows; delta-method SEs
+        # lavaan's := rows: group 0, after every group's rows; delta-method
+        # SEs; std.all from the labels' std.all (a label shared by groups:
+        # its first group's, as lavaan)
         value, _, dV = defined.delta(sol.theta, V)
         d_se = np.sqrt(np.where(np.diag(dV) >= 0, np.diag(dV), np.nan))
-        for s, v, e in zip((s for s in statements if s.op == ":="), value, d_se):
-            rows.append((s.lhs, ":=", s.rhs, 0, s.lhs, float(v), float(e)))
-    est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "label", "est", "se"])
+        as_std = replace(defined, label_fixed={lab: std_of_label[lab]
+                                               for lab in defined.label_fixed})
+        x = np.full(len(sol.theta), np.nan)
+        for lab, i in defined.label_index.items():
+            x[i] = std_of_label[lab]
+        d_std = as_std.evaluate(x)
+        for s, v, e, sd in zip((s for s in statements if s.op == ":="), value, d_se, d_std):
+            rows.append((s.lhs, ":=", s.rhs, 0, s.lhs, float(v), float(e), float(sd)))
+    est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "label", "est", "se",
+                                      "std.all"])
+    std_all = est.pop("std.all")
     with np.errstate(divide="ignore", invalid="ignore"):
         est["z"] = np.where(est["se"] > 0, est["est"] / est["se"], np.nan)
     est["pvalue"] = [2 * norm_sf(abs(z)) if np.isfinite(z) else np.nan for z in est["z"]]
     half = norm_ppf(0.5 + level / 2) * est["se"]
     est["ci.lower"], est["ci.upper"] = est["est"] - half, est["est"] + half
+    est["std.all"] = std_all
     return GroupFit(est, fit, labels,
                     tuple(m.n for m in moments), sol.theta, V, lik, group=group,
                     group_equal=tuple(group_equal), group_partial=tuple(group_partial),
