@@ -251,8 +251,9 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     over the groups' labels compares effects between groups.  Not available
     with group= yet: se="bootstrap"/"none", FIML, auxiliary, mc_draws,
     std_lv, orthogonal, model_type="growth", observed information, two-level
-    specs, diagrams, reports (compare: `attachpath compare --group`,
-    estimate.multigroup.compare_groups).
+    specs.  Compare models: `attachpath compare --group`,
+    estimate.multigroup.compare_groups; diagrams with a panel per group:
+    attachpath.diagram.groups.
     """
     from .options import check_labels, default_se
     se = default_se(se, cluster)

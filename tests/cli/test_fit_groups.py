@@ -72,7 +72,20 @@ def test_cli_writes_estimates_with_group_column_and_fit_json(spec, tmp_path, cap
     assert [g["n"] for g in fit["groups"]] == c["nobs"]
     assert np.allclose([g["chisq"] for g in fit["groups"]], c["chisq_group"], rtol=1e-6)
     assert fit["group_equal"] == ["loadings", "intercepts"] and fit["se"] == "standard"
-    assert sorted(p.name for p in out.iterdir()) == ["estimates.csv", "fit.json"]
+    from attachpath.diagram import dot_binary
+    graphviz = ["diagram.pdf", "diagram.png"] if dot_binary() else []
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["estimates.csv", "fit.json", "diagram.svg", "diagram.dot", "report.html",
+         "report.md", *graphviz])
+    # the report: the groups, the whole model's fit, the figure, each group's estimates
+    md = (out / "report.md").read_text()
+    for label, n in zip(c["group_labels"], c["nobs"]):
+        assert f"| school = {label} | {n} |" in md
+        assert f"Estimates in group {label} (n = {n})" in md
+    assert f"| Chi-square | {c['fit']['chisq']:.3f} |" in md
+    assert f"| df | {c['fit']['df']} |" in md
+    html = (out / "report.html").read_text()
+    assert html.count("panel-title") >= 2 and "school = Grant-White (n = 145)" in html
 
 
 def test_cli_group_partial_matches_lavaan(spec, tmp_path):

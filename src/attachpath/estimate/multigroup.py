@@ -29,8 +29,9 @@ the scores are summed within the clusters of each group.
 
 `attachpath.fit(..., group=)` and `attachpath fit --group` come here
 (fitting.fit_multigroup) and return a GroupFit, not a Result.  What is not
-here yet (issue 16, item 3): FIML, diagrams with a
-panel per group and reports.  compare_groups (`attachpath compare --group`)
+here yet (issue 16, item 3): FIML, bootstrap, two-level specs (diagrams
+with a panel per group: diagram/groups.py; the report: report/groups.py).
+compare_groups (`attachpath compare --group`)
 fits specs with free and equal groups and tests the nested pairs.
 """
 
@@ -320,6 +321,7 @@ class GroupFit:
     level: float = 0.95
     dropped_rows: int = 0
     cluster: str = ""
+    nclusters: tuple = ()     # clusters of `cluster` in each group
 
     def summary(self) -> str:
         """The fit as text: the groups and their sizes, overall and per-group
@@ -479,6 +481,7 @@ def fit_groups(spec, data: pd.DataFrame, group: str, group_equal=(), group_parti
                     tuple(m.n for m in moments), sol.theta, V, lik, group=group,
                     group_equal=tuple(group_equal), group_partial=tuple(group_partial),
                     se_kind=se, level=level, cluster=cluster or "",
+                    nclusters=tuple(c.n for c in clusters or ()),
                     dropped_rows=len(data) - sum(m.n for m in moments))
 
 
