@@ -1,8 +1,13 @@
 """Diagrams of a multiple-group fit: one panel per group on one shared layout.
 
+    >>> import attachpath as ap
     >>> from attachpath.diagram.groups import group_diagrams, group_figure
-    >>> panels = group_diagrams(group_fit)          # {group label: Diagram}
-    >>> group_figure(group_fit).to_bytes("png")     # the panels in one figure
+    >>> fit = ap.fit("esat_anx ~ ecr_anx; tds_ge ~ esat_anx",
+    ...              ap.datasets.load_example_clients(), group="female")
+    >>> list(group_diagrams(fit))                   # {group label: Diagram}
+    ['1', '0']
+    >>> group_figure(fit).layout.texts[0].lines     # the panels in one figure
+    ['female = 1 (n = 246)']
 
 Each group is drawn from its own rows of the GroupFit (its estimates, its
 std.all, its R²) through `compare_diagrams`, so a variable sits at the same

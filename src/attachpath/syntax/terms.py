@@ -288,11 +288,9 @@ def _call_modifier(src: Source, tokens: list[Token], mods: dict[str, object]) ->
     if first.text == "c":
         kind, values = _vector(src, args, first, shown)
         if len(values) == 1:        # c(a) is a, as in lavaan: the same in every group
-            value = values[0]
-            key, value = ((kind, value) if value is not None else
-                          ("free", True) if kind == "fixed" else (None, None))
-            if key:
-                _set(src, mods, key, value, first, shown)
+            value = values[0]       # (only c(NA) gives None: free)
+            _set(src, mods, kind if value is not None else "free",
+                 value if value is not None else True, first, shown)
             return
         _set(src, mods, "group_" + kind, values, first, shown)
     elif first.text == "start" and len(args) > 2 and args[0].text == "c" \
