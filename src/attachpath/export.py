@@ -102,19 +102,53 @@ def group_fit_json(gf) -> dict:
                      in enumerate(zip(gf.groups, gf.nobs, gf.fit["chisq.group"]), start=1)]
     out["group_equal"] = list(gf.group_equal)
     out["group_partial"] = list(gf.group_partial)
+    out["cluster"] = gf.cluster or None
     out["dropped_rows"] = gf.dropped_rows
-    out["not_written"] = ("standardized.csv, the diagram and the report are not available "
-                          "for multiple-group models yet")
+    out["not_written"] = ("standardized.csv is not written for multiple-group models: "
+                          "estimates.csv has each group's std.all")
     return _clean(out)
 
 
-def write_group_outputs(gf, out_dir) -> list[str]:
+def write_group_outputs(gf, out_dir, *, report: bool = True) -> list[str]:
     """estimates.csv (with lavaan's `group` column: 1, 2, ... in the order of
-    fit.json's "groups") and fit.json of a multiple-group fit, moved into
-    place together."""
+    fit.json's "groups"; := rows in group 0), fit.json, the diagram (one
+    panel per group: diagram.svg/.dot, with Graphviz .pdf/.png) and
+    report.html/report.md of a multiple-group fit, moved into place together."""
     out = check_out_dir(out_dir)
     files = {"estimates.csv": _csv(gf.estimates),
              "fit.json": json.dumps(group_fit_json(gf), indent=2) + "\n"}
+    figure = None
+    try:
+        from .diagram.groups import group_figure, render_for_group_fit
+        figure = group_figure(gf)
+        files.update(render_for_group_fit(gf, figure))
+    except Exception as exc:    # a diagram problem must not cost the estimates
+        figure = None
+        _warn(f"The path diagram could not be drawn ({type(exc).__name__}: {exc}); "
+              f"the other outputs are written without it.")
+    if report:
+        try:
+            from .report.groups import group_fit_report
+            doc = group_fit_report(gf, figure=figure)
+            files["report.html"] = doc.html()
+            files["report.md"] = doc.markdown()
+        except Exception as exc:
+            _warn(f"The report could not be made ({type(exc).__name__}: {exc}); "
+                  f"the other outputs are written without it.")
+    _mkdir(out)
+    return write_files_atomic(out, files)
+
+
+def write_group_comparison(cmp, out_dir) -> list[str]:
+    """comparison.csv, tests.csv and a folder per model (estimates.csv,
+    fit.json) of a multiple-group comparison, replaced together."""
+    out = check_out_dir(out_dir)
+    files = {"comparison.csv": _csv(cmp.table), "tests.csv": _csv(cmp.tests)}
+    for name, gf in cmp.results.items():
+        folder = name.replace(" [", "_").replace("]", "").replace(",", "_")
+        check_out_dir(out / folder)
+        files[f"{folder}/estimates.csv"] = _csv(gf.estimates)
+        files[f"{folder}/fit.json"] = json.dumps(group_fit_json(gf), indent=2) + "\n"
     _mkdir(out)
     return write_files_atomic(out, files)
 

@@ -244,10 +244,15 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     (attachpath.estimate.multigroup), not a Result: .estimates (lavaan's
     parameterEstimates with its `group` column), .fit (overall fit measures,
     "chisq.group" per group), .groups, .nobs and .summary().  se "standard"
-    or "robust" (MLR SEs; the chisq is not scaled yet).  Not available with
-    group= yet: cluster, se="bootstrap"/"none", FIML, auxiliary, mc_draws,
+    or "robust" (MLR: sandwich SEs and the Yuan-Bentler scaled test; with
+    cluster, the scores summed within the clusters of each group).  lavaan's
+    c() modifiers give labels, fixed values or starts per group, and :=
+    over the groups' labels compares effects between groups.  Not available
+    with group= yet: se="bootstrap"/"none", FIML, auxiliary, mc_draws,
     std_lv, orthogonal, model_type="growth", observed information, two-level
-    specs, lavaan's c() modifiers per group, diagrams, reports, compare().
+    specs.  Compare models: `attachpath compare --group`,
+    estimate.multigroup.compare_groups; diagrams with a panel per group:
+    attachpath.diagram.groups.
     """
     from .options import check_labels, default_se
     se = default_se(se, cluster)
@@ -257,7 +262,6 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     if group is not None or group_equal or group_partial:
         from .estimate.multigroup import fit_multigroup
         refused = [name for name, given in (
-            ("--cluster (cluster=)", cluster is not None),
             ("--missing fiml (missing=)", missing != "listwise"),
             ("--auxiliary (auxiliary=)", bool(auxiliary)),
             ("--mc (mc_draws=)", mc_draws > 0),
@@ -268,7 +272,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
             ("engine_method='semopy'", engine_method != "auto")) if given]
         return fit_multigroup(spec, data, group=group, group_equal=group_equal,
                               group_partial=group_partial, se=se, level=level,
-                              refused=refused)
+                              refused=refused, cluster=cluster)
     if information not in (None, "expected", "observed"):
         raise DataError(f"information must be 'expected' or 'observed', not "
                         f"{information!r}.")

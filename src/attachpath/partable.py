@@ -340,6 +340,15 @@ def build(statements, *, meanstructure: bool = False, text: str = "",
                          f"{model_type!r}.")
     growth = model_type == "growth"
     stmts = list(statements)
+    per_group = next((s for s in stmts if s.per_group), None)
+    if per_group is not None:
+        # one value per group is meaningless in one group; multigroup.group_tables
+        # builds each group's table from Statement.in_group
+        raise SpecError(f"The c(...) modifier of '{per_group.lhs} {per_group.op} "
+                        f"{per_group.rhs}' gives one value per group, but this is a "
+                        f"single-group fit; fit a multiple-group model (--group COL, "
+                        f"group=) or write one value.", file=file, line=per_group.line,
+                        col=per_group.col, source_line=per_group.source)
     model = [s for s in stmts if s.op in ("=~", "~", "~~", "~1")]
     if not model:
         raise SpecError("The spec has no model statements (=~, ~, ~~ or ~1); "

@@ -72,7 +72,20 @@ def test_cli_writes_estimates_with_group_column_and_fit_json(spec, tmp_path, cap
     assert [g["n"] for g in fit["groups"]] == c["nobs"]
     assert np.allclose([g["chisq"] for g in fit["groups"]], c["chisq_group"], rtol=1e-6)
     assert fit["group_equal"] == ["loadings", "intercepts"] and fit["se"] == "standard"
-    assert sorted(p.name for p in out.iterdir()) == ["estimates.csv", "fit.json"]
+    from attachpath.diagram import dot_binary
+    graphviz = ["diagram.pdf", "diagram.png"] if dot_binary() else []
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["estimates.csv", "fit.json", "diagram.svg", "diagram.dot", "report.html",
+         "report.md", *graphviz])
+    # the report: the groups, the whole model's fit, the figure, each group's estimates
+    md = (out / "report.md").read_text()
+    for label, n in zip(c["group_labels"], c["nobs"]):
+        assert f"| school = {label} | {n} |" in md
+        assert f"Estimates in group {label} (n = {n})" in md
+    assert f"| Chi-square | {c['fit']['chisq']:.3f} |" in md
+    assert f"| df | {c['fit']['df']} |" in md
+    html = (out / "report.html").read_text()
+    assert html.count("panel-title") >= 2 and "school = Grant-White (n = 145)" in html
 
 
 def test_cli_group_partial_matches_lavaan(spec, tmp_path):
@@ -103,7 +116,8 @@ def test_api_returns_the_group_fit(spec):
 
 
 @pytest.mark.parametrize("options, match", [
-    (dict(cluster="grade"), "--cluster"),
+    (dict(cluster="grade", se="standard"), "use --se robust"),
+    (dict(cluster="grade/class"), "one column of cluster ids"),
     (dict(se="bootstrap"), "--se bootstrap"),
     (dict(missing="fiml"), "--missing fiml"),
     (dict(mc_draws=100), "--mc"),
@@ -132,8 +146,8 @@ def test_api_group_options_without_group_and_missing_column(spec):
      "--group-equal (group_equal=) takes loadings, intercepts, regressions, residuals, "
      "residual.covariances, lv.variances, lv.covariances, means; not 'slopes'"),
     (["--group-equal", "loadings"], "need a group column"),
-    (["--group", "school", "--cluster", "grade"], "--cluster (cluster=) is not available "
-                                                  "with --group (group=) yet"),
+    (["--group", "school", "--cluster", "grdae"], "The cluster column 'grdae' is not in "
+                                                  "the data; did you mean 'grade'"),
     (["--group", "school", "--missing", "fiml"], "--missing fiml (missing=) is not available"),
     (["--group", "school", "--se", "bootstrap"], "--se bootstrap is not available with --group"),
     (["--group", "school", "--modindices"], "--modindices is not available with --group yet"),
@@ -156,12 +170,12 @@ def test_cli_two_level_spec_and_small_group_refused(tmp_path, capsys):
     two.write_text("level: 1\nx1 ~ x2\nlevel: 2\nx1 ~ x2\n")
     assert main(["fit", str(two), "--data", str(DATA), "--group", "school"]) == 2
     assert "not available with --group (group=) yet" in capsys.readouterr().err
-    defined = tmp_path / "defined.lav"
-    defined.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
-                       "textual ~ b*visual\nx7 ~ c*textual\nind := b*c\n")
-    assert main(["fit", str(defined), "--data", str(DATA), "--group", "school"]) == 2
-    assert ("Defined parameters (':=', as 'ind := ...') are not available with --group "
-            "(group=) yet" in capsys.readouterr().err)
+    per_group = tmp_path / "three.lav"
+    per_group.write_text("visual =~ x1 + c(a, b, c)*x2 + x3\n")
+    assert main(["fit", str(per_group), "--data", str(DATA), "--group", "school"]) == 2
+    err = capsys.readouterr().err
+    assert "three.lav:1" in err and "gives 3 values, but the data have 2 groups" in err
+    assert "Traceback" not in err
     data = pd.read_csv(DATA)
     small = pd.concat([data[data["school"] == "Pasteur"],
                        data[data["school"] == "Grant-White"].head(5)])
@@ -202,4 +216,31 @@ def test_robust_ses_through_the_api_match_lavaans_mlr(spec):
     free = ref["free"].to_numpy() > 0
     ratio = res.estimates["se"].to_numpy()[free] / ref["se"].to_numpy()[free]
     assert np.max(np.abs(ratio - 1)) < 1e-3                                          # 0.1% relative
-    assert "robust (MLR sandwich; the chi-square is not scaled yet)" in res.summary()
+    assert "robust (MLR sandwich)" in res.summary()
+    assert (f"Scaled chi-square (Yuan-Bentler) {c['fit']['chisq.scaled']:.3f}, df "
+            f"{c['fit']['df']}" in res.summary())
+
+
+def test_cli_mediation_compared_between_groups_with_clusters(tmp_path, capsys):
+    """c() labels per group, := over them, and therapists as clusters within
+    groups: estimates.csv carries lavaan's := rows (group 0) and fit.json the
+    scaled test (fixture med_female_cluster, make_reference_multigroup_c.R)."""
+    c = fixture("med_female_cluster")
+    spec = tmp_path / "med.lav"
+    spec.write_text(c["model"])
+    out = tmp_path / "res"
+    assert main(["fit", str(spec), "--data", str(REF / c["data"]), "--group", "female",
+                 "--cluster", "therapist", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "robust (MLR sandwich), clusters of 'therapist' within groups" in printed
+    assert "Defined parameters" in printed and "diff" in printed
+    est = pd.read_csv(out / "estimates.csv", keep_default_na=False, na_values=[""])
+    ref = pd.DataFrame(c["estimates"])
+    assert list(_key(est)) == list(_key(ref))
+    assert np.max(np.abs(est["est"] - ref["est"])) < 1e-4                            # 1e-4 absolute
+    has_se = ref["se"] > 0
+    assert np.max(np.abs(est["se"][has_se] / ref["se"][has_se] - 1)) < 1e-3         # 0.1% relative
+    assert list(est.loc[est["op"] == ":=", "group"]) == [0, 0, 0]
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["cluster"] == "therapist" and fit["se"] == "robust"
+    assert fit["chisq.scaled"] == pytest.approx(c["fit"]["chisq.scaled"], rel=1e-3)  # 0.1% relative

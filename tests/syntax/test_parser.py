@@ -177,6 +177,52 @@ def test_na_with_start_and_label():
     assert (s.free, s.start, s.label) == (True, 1.0, "l1")
 
 
+@pytest.mark.parametrize("term, label, fixed, start", [
+    ("c(a1, a2)*x", ("a1", "a2"), None, None),
+    ('c("a1", NA)*x', ("a1", None), None, None),
+    ("c(0.5, NA)*x", None, (0.5, None), None),
+    ("c(NA, NA)*x", None, (None, None), None),
+    ("c(-1, 2)*x", None, (-1.0, 2.0), None),
+    ("c(a, a)*start(c(0.3, NA))*x", ("a", "a"), None, (0.3, None)),
+])
+def test_c_modifiers_give_values_per_group(term, label, fixed, start):
+    """lavaan's c(): labels (NA: none), fixed values (NA: free) or starts
+    per group; the multiple-group fit takes them apart (Statement.in_group)."""
+    (s,) = parse(f"y ~ {term}")
+    assert (s.group_label, s.group_fixed, s.group_start) == (label, fixed, start)
+    assert s.per_group and s.group_count == 2
+    g1, g2 = s.in_group(0), s.in_group(1)
+    assert not g1.per_group and g1.label == (label[0] if label else None)
+    if fixed:
+        assert (g2.fixed, g2.free) == (fixed[1], fixed[1] is None)
+
+
+def test_a_c_modifier_of_one_value_is_the_plain_modifier():
+    assert rows("y ~ c(a)*x + c(0.5)*z + c(NA)*w") == [
+        ("y", "~", "x", "a", None, False, None), ("y", "~", "z", None, 0.5, False, None),
+        ("y", "~", "w", None, None, True, None)]
+
+
+def test_group_labels_count_as_labels_in_definitions():
+    stmts = parse("y ~ c(a1, a2)*x\nd := a1 - a2")
+    assert stmts[-1].op == ":=" and stmts[-1].rhs == "a1-a2"
+
+
+@pytest.mark.parametrize("text, culprit, words", [
+    ("y ~ c(a1, 0.5)*x", "c(a1,0.5)", "mixes labels and numbers"),
+    ("y ~ c()*x", "c()", "one value per group"),
+    ("y ~ c(a1,,a2)*x", "c(a1,,a2)", "one value per group"),
+    ("y ~ c(a1, a2)*c(b1, b2)*x", "c(b1,b2)", "already has a label per group"),
+    ("y ~ a*c(b1, b2)*x", "c(b1,b2)", "already has a label"),
+    ("y ~ NA*c(1, NA)*x", "c(1,NA)", "already has a NA (free)"),
+    ("y ~ start(c(a, b))*x", "start(c(a,b))", "needs numbers"),
+    ("y ~ c(a1, a2)", "c(a1,a2)", "needs a variable after it"),
+])
+def test_bad_c_modifiers(text, culprit, words):
+    err = error(text)
+    assert err.text == culprit and words in err.message
+
+
 def test_modifiers_apply_to_their_own_term_only():
     assert rows("y ~ a*x1 + x2 + 0*x3") == [
         ("y", "~", "x1", "a", None, False, None),
@@ -484,8 +530,6 @@ def test_errors(text, line, col, culprit, words):
 
 
 @pytest.mark.parametrize("text, line, col, culprit, what", [
-    ("y ~ c(a1, a2)*x", 1, 5, "c(a1,a2)", "c(...)"),
-    ("y ~ c(0.5, NA)*x", 1, 5, "c(0.5,NA)", "c(...)"),
     ("x1 | t1 + t2", 1, 4, "|", "'|'"),
     ("f ~*~ 1*f", 1, 3, "~*~", "'~*~'"),
     ("f <~ x1 + x2", 1, 3, "<~", "'<~'"),

@@ -34,6 +34,14 @@ def add_command(subparsers) -> None:
     p.add_argument("specs", nargs="+", metavar="SPEC",
                    help="model specs (.lav files); each model is named by its file stem")
     add_fit_options(p, se_choices=("standard", "robust"), bootstrap=False)
+    p.add_argument("--group", metavar="COL",
+                   help="compare multiple-group models (one group per value of COL): each "
+                        "spec with free groups and with each --group-equal; nested pairs "
+                        "are tested (lavaan's lavTestLRT)")
+    p.add_argument("--group-equal", metavar="CLASSES", action="append", default=[],
+                   help="with --group, repeatable: one more model per value with these "
+                        "classes equal across groups, e.g. --group-equal loadings "
+                        "--group-equal loadings,intercepts")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="output directory (created if missing)")
     p.set_defaults(func=run_compare)
@@ -45,6 +53,10 @@ def run_compare(args) -> int:
     from attachpath.files import check_out_dir
     from attachpath.export import write_comparison
 
+    if args.group_equal and not args.group:
+        raise OptionError("--group-equal needs a group column: give --group COL.")
+    if args.group:
+        return run_compare_groups(args)
     if len(args.specs) < 2:
         raise OptionError("compare needs at least two specs.")
     check_out_dir(args.out)
@@ -64,4 +76,28 @@ def run_compare(args) -> int:
     for name, res in cmp.results.items():
         for w in res.warnings:
             print(f"attachpath: warning: {name}: {w}", file=sys.stderr)
+    return 0
+
+
+def run_compare_groups(args) -> int:
+    """`attachpath compare --group COL`: multiple-group models of the same
+    cases; writes comparison.csv, tests.csv and a folder per model
+    (estimates.csv, fit.json)."""
+    from pathlib import Path
+
+    from attachpath.errors import OptionError
+    from attachpath.estimate.multigroup import compare_groups
+    from attachpath.export import write_group_comparison
+    from attachpath.files import check_out_dir
+    check_out_dir(args.out)
+    stems = [Path(s).stem for s in args.specs]
+    if len(set(stems)) < len(stems):
+        raise OptionError("Two specs have the same file name; each model is named by its "
+                          "file stem, so rename one.")
+    cmp = compare_groups(dict(zip(stems, args.specs)), data_of(args), group=args.group,
+                         group_equal=[(), *args.group_equal], **fit_options(args).kwargs())
+    written = write_group_comparison(cmp, args.out)
+    print(cmp.summary())
+    print(f"\nWrote {', '.join(w for w in written if '/' not in w)} and a folder per "
+          f"model to {args.out}")
     return 0

@@ -103,6 +103,5 @@ def run_groups(args) -> int:
     written = write_group_outputs(res, args.out) if args.out else None
     print(res.summary())
     if written:
-        print(f"\nWrote {', '.join(written)} to {args.out} (the diagram, standardized.csv "
-              f"and the report are not available with --group yet)")
+        print(f"\nWrote {', '.join(written)} to {args.out}")
     return 0

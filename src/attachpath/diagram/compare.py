@@ -144,7 +144,8 @@ def _models(items, kwargs) -> tuple[list[_Model], list[str]]:
     out, messages = [], []
     pts = []
     for name, item in items:
-        res = item if isinstance(item, Result) else None
+        # a Result, or one group of a multiple-group fit (groups.GroupPanel)
+        res = item if isinstance(item, Result) or hasattr(item, "row_est") else None
         pts.append((name, res, res.partable if res is not None else _spec_partable(item)))
     _check_kwargs(kwargs, [pt for *_, pt in pts])
     for name, res, pt in pts:
@@ -555,7 +556,8 @@ def _add_legend(union: Layout, t: Theme, ghosts: bool) -> list:
 # -- the entry point -------------------------------------------------------------------------
 
 def compare_diagrams(results, *, ghosts: bool = True, legend: bool = True,
-                     titles: Mapping | None = None, **diagram_kwargs) -> dict:
+                     titles: Mapping | None = None, note_text: str | None = None,
+                     **diagram_kwargs) -> dict:
     """Diagrams of alternative models on one shared layout (see the module doc).
 
     results: a mapping name -> Result (e.g. `Comparison.results`) or spec, or
@@ -564,7 +566,9 @@ def compare_diagrams(results, *, ghosts: bool = True, legend: bool = True,
     arrows (default True).  legend: a key of the line styles under each
     figure (default True).  Other keyword arguments as for `diagram()`
     (standardized, theme, show, labels, hide, ranks, order, indicators,
-    nonsig, decimals, directives), applied to every model.
+    nonsig, decimals, directives), applied to every model.  note_text:
+    the sentences each figure's note ends with instead of the comparison's
+    (e.g. for the groups of one model, diagram/groups.py).
     Returns {name: Diagram} in the order given.
     """
     from . import DiagramWarning, _add_note
@@ -605,8 +609,9 @@ def compare_diagrams(results, *, ghosts: bool = True, legend: bool = True,
                     and first_rank.get(v) is not None and first_rank[u] > first_rank[v]):
                 backwards += 1
         faint = [n for n in lay.nodes.values() if getattr(n, "faint", False)]
-        note = _note_text([x.name for x in models if x is not m], theme, ghosts,
-                          bool(faint), backwards, models[0].name)
+        note = note_text if note_text is not None else _note_text(
+            [x.name for x in models if x is not m], theme, ghosts, bool(faint), backwards,
+            models[0].name)
         m.content.note = m.content.note + " " + note
         lay.compare = status
         lays[m.name] = lay

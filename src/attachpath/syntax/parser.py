@@ -224,7 +224,8 @@ class _Parser:
                     lhs=name.text, op="~1" if term.intercept else op.text,
                     rhs="" if term.intercept else term.name, label=term.label,
                     fixed=term.fixed, free=term.free, start=term.start,
-                    line=where.line, col=where.col,
+                    group_label=term.group_label, group_fixed=term.group_fixed,
+                    group_start=term.group_start, line=where.line, col=where.col,
                     source=self.src.lines[where.line - 1], level=self.level), where)
 
     def _definition(self, lhs: list[Token], op: Token, rhs: list[Token]) -> None:
@@ -306,8 +307,9 @@ class _Parser:
     def _check_expression_names(self) -> None:
         labels = {}
         for stmt in self.statements:
-            if stmt.label is not None:
-                labels.setdefault(stmt.label, stmt)
+            for label in (stmt.label, *(stmt.group_label or ())):
+                if label is not None:
+                    labels.setdefault(label, stmt)
         order = {id(s): k for k, s in enumerate(self.statements)}
         defined = {s.lhs: s for s in self.statements if s.op == ":="}
         for name, stmt in defined.items():

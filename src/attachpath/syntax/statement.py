@@ -6,7 +6,7 @@ table); attachpath.partable builds the full parameter table from them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Operators of lavaan's model syntax that attachpath estimates.
 OPERATORS = ("=~", "~", "~~", "~1", ":=", "==", "<", ">")
@@ -42,3 +42,35 @@ class Statement:
     col: int = 0
     source: str = ""
     level: str = ""     # the `level:` block's label as written ("" outside blocks)
+    # lavaan's c() modifiers, one element per group (None when not given):
+    # labels (None: no label), fixed values (None: NA, free), start values
+    group_label: tuple | None = None
+    group_fixed: tuple | None = None
+    group_start: tuple | None = None
+
+    @property
+    def per_group(self) -> bool:
+        """Whether a c() modifier gives this statement values per group."""
+        return any(v is not None for v in (self.group_label, self.group_fixed,
+                                           self.group_start))
+
+    @property
+    def group_count(self) -> int:
+        """How many values its c() modifiers give (0 without one)."""
+        return max((len(v) for v in (self.group_label, self.group_fixed,
+                                     self.group_start) if v is not None), default=0)
+
+    def in_group(self, g: int) -> "Statement":
+        """The statement as it holds in group g (0-based): its c() modifiers
+        replaced by their g-th elements."""
+        if not self.per_group:
+            return self
+        out = replace(self, group_label=None, group_fixed=None, group_start=None)
+        if self.group_label is not None:
+            out = replace(out, label=self.group_label[g])
+        if self.group_fixed is not None:
+            value = self.group_fixed[g]
+            out = replace(out, fixed=value, free=value is None)
+        if self.group_start is not None and self.group_start[g] is not None:
+            out = replace(out, start=self.group_start[g])
+        return out

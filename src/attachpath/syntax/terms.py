@@ -18,7 +18,6 @@ NOT_YET = "is lavaan syntax attachpath does not support yet"
 # Modifiers lavaan knows and attachpath does not: reject them by name so the
 # user learns the model needs lavaan, not that they made a typo.
 UNSUPPORTED_MODIFIERS = {
-    "c": "A c(...) modifier (one value per group)",
     "efa": 'An efa("...") modifier (exploratory factor blocks)',
     "equal": "An equal(...) modifier",
     "lower": "A lower(...) bound",
@@ -28,7 +27,8 @@ UNSUPPORTED_MODIFIERS = {
 }
 
 _MODIFIER_HELP = ("a modifier is a label (a*x), a fixed value (0.5*x), NA*x, "
-                  "start(0.3)*x or label(\"a\")*x")
+                  "start(0.3)*x, label(\"a\")*x or one of these per group, "
+                  "c(a1, a2)*x")
 
 
 @dataclass
@@ -41,6 +41,11 @@ class Term:
     fixed: float | None = None
     free: bool = False
     start: float | None = None
+    # lavaan's c() modifiers: one element per group (multiple-group models);
+    # a label None means no label, a fixed value None means free (NA)
+    group_label: tuple | None = None
+    group_fixed: tuple | None = None
+    group_start: tuple | None = None
 
     @property
     def intercept(self) -> bool:
@@ -196,7 +201,7 @@ def _core(src: Source, tokens: list[Token], intercept_ok: bool) -> Token:
             raise src.error(f"'{extra.text}' cannot follow '{call}'; put '*' "
                             f"between a modifier and its variable, as in "
                             f"'{call}*{extra.text}'.", extra)
-        if first.text in ("start", "label"):
+        if first.text in ("start", "label", "c"):
             raise src.error(f"'{call}' is a modifier and needs a variable after "
                             f"it, as in '{call}*x'.", first, call)
         raise src.error(f"'{call}' is not a variable name; a term is a variable "
@@ -280,7 +285,22 @@ def _call_modifier(src: Source, tokens: list[Token], mods: dict[str, object]) ->
         raise src.error(f"'{extra.text}' cannot follow '{text_of(tokens[:end + 1])}'"
                         f"; join modifiers with '*'.", extra)
     args = tokens[2:end]
-    if first.text == "start":
+    if first.text == "c":
+        kind, values = _vector(src, args, first, shown)
+        if len(values) == 1:        # c(a) is a, as in lavaan: the same in every group
+            value = values[0]       # (only c(NA) gives None: free)
+            _set(src, mods, kind if value is not None else "free",
+                 value if value is not None else True, first, shown)
+            return
+        _set(src, mods, "group_" + kind, values, first, shown)
+    elif first.text == "start" and len(args) > 2 and args[0].text == "c" \
+            and args[1].kind == lx.LPAREN and _call_end(args) == len(args) - 1:
+        kind, values = _vector(src, args[2:-1], first, shown)
+        if kind != "fixed" or all(v is None for v in values):
+            raise src.error(f"'{shown}' needs numbers, one per group, as in "
+                            f"start(c(0.3, 0.5)).", first, shown)
+        _set(src, mods, "group_start", values, first, shown)
+    elif first.text == "start":
         value = _number(args)
         if value is None or not math.isfinite(value):
             raise src.error(f"'{shown}' needs exactly one number, as in "
@@ -295,6 +315,40 @@ def _call_modifier(src: Source, tokens: list[Token], mods: dict[str, object]) ->
     else:
         raise src.error(f"'{first.text}(...)' is not a modifier attachpath knows; "
                         f"{_MODIFIER_HELP}.", first, shown)
+
+
+def _vector(src: Source, args: list[Token], first: Token, shown: str):
+    """The elements of c(...): ("label", labels with None for NA) or
+    ("fixed", numbers with None for NA), as lavaan reads a c() modifier."""
+    elements, _ = split_top(args, lx.COMMA)
+    if not args or any(not e for e in elements):
+        raise src.error(f"'{shown}' needs one value per group separated by commas, "
+                        f"as in c(a1, a2) or c(0.5, NA).", first, shown)
+    labels, numbers = [], []
+    for e in elements:
+        value = _number(e)
+        if value is not None:
+            if not math.isfinite(value):
+                raise src.error(f"'{text_of(e)}' in '{shown}' is not a finite number.",
+                                e[0], shown)
+            numbers.append(value)
+            labels.append(None)
+        elif len(e) == 1 and e[0].kind == lx.NAME and e[0].text == "NA":
+            numbers.append(None)
+            labels.append(None)
+        elif len(e) == 1 and e[0].kind in (lx.NAME, lx.STRING):
+            labels.append(_label(src, e[0].value, e[0]))
+            numbers.append(None)
+        else:
+            raise src.error(f"'{text_of(e)}' cannot be an element of '{shown}'; write "
+                            f"labels, numbers or NA.", e[0], shown)
+    has_label = any(v is not None for v in labels)
+    has_number = any(v is not None for v in numbers)
+    if has_label and has_number:
+        raise src.error(f"'{shown}' mixes labels and numbers; write one c() of labels "
+                        f"and one of fixed values, as in c(a1, a2)*c(1, NA)*x.",
+                        first, shown)
+    return ("label", tuple(labels)) if has_label else ("fixed", tuple(numbers))
 
 
 def _label(src: Source, label: str, tok: Token) -> str:
@@ -312,12 +366,19 @@ def _label(src: Source, label: str, tok: Token) -> str:
 
 
 _KIND = {"label": "label", "fixed": "fixed value", "free": "NA (free)",
-         "start": "start value"}
+         "start": "start value", "group_label": "label per group",
+         "group_fixed": "fixed value per group", "group_start": "start value per group"}
+# the c() modifiers clash with the single modifier of their kind
+_FAMILY = {"group_label": "label", "group_fixed": "fixed", "group_start": "start"}
 
 
 def _set(src: Source, mods: dict[str, object], key: str, value: object,
          tok: Token, shown: str) -> None:
     clash = key if key in mods else None
+    for other in mods:
+        if _FAMILY.get(other, other) == _FAMILY.get(key, key) or \
+                {key, other} == {"group_fixed", "free"}:
+            clash = other
     if key in ("fixed", "free", "start"):
         # A fixed value contradicts NA and makes a start value meaningless.
         for other in ("fixed", "free", "start"):
