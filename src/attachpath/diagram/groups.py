@@ -163,16 +163,10 @@ class GroupFigure:
 
     def to_bytes(self, kind: str) -> bytes:
         """'svg', 'dot', 'pdf' or 'png' (PDF and PNG need Graphviz)."""
-        from . import PNG_DPI, _png_with_dpi
         from . import dot as _dot
-        kind = kind.lower().lstrip(".")
-        if kind == "svg":
-            return self.svg().encode("utf-8")
-        if kind == "dot":
-            return self.dot.encode("utf-8")
-        dpi = PNG_DPI if kind == "png" else None
-        data = _dot.render_pinned(self.dot, kind, dpi=dpi)
-        return _png_with_dpi(data, dpi) if kind == "png" else data
+        from . import encode_figure
+        return encode_figure(kind, self.svg, self.dot,
+                             lambda kind, dpi: _dot.render_pinned(self.dot, kind, dpi=dpi))
 
 
 def _panel_note(note: str) -> str:
