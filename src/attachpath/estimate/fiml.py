@@ -36,15 +36,59 @@ class Pattern:
 
 @dataclass(frozen=True, eq=False)
 class Group:
-    """The patterns with the same number k of observed variables, stacked so
-    that one batched call serves all of them."""
+    """Patterns of similar size stacked so that one batched call serves all
+    of them: each is padded to the largest K of the group, its padded
+    positions given unit variance and no data, so that they add nothing to
+    ℓ (log 1 = 0, zero residuals) and, with zero rows in E and L, nothing to
+    its derivatives.  Fewer, larger batches: numpy's per-call overhead, not
+    arithmetic, is what a fit with many small patterns pays for."""
 
-    O: np.ndarray           # P x k observed indices
+    O: np.ndarray           # P x K observed indices (0 at padded positions)
+    mask: np.ndarray        # P x K: position observed
+    k: np.ndarray           # P observed count
     n: np.ndarray           # P rows per pattern
-    mean: np.ndarray        # P x k
-    cov: np.ndarray         # P x k x k
-    E: np.ndarray           # P x k x p one-hot placement
-    L: np.ndarray           # P x k(k+1)/2 x p(p+1)/2 one-hot vech placement
+    mean: np.ndarray        # P x K (0 padded)
+    cov: np.ndarray         # P x K x K (0 padded)
+    E: np.ndarray           # P x K x p one-hot placement (0 rows padded)
+    L: np.ndarray           # P x K(K+1)/2 x p(p+1)/2 one-hot vech placement (0 rows padded)
+    both: np.ndarray        # P x K x K: both positions observed
+    fill: np.ndarray        # P x K x K: 1 on the padded diagonal
+
+    def blocks(self, sigma):
+        """Σ_oo of every pattern, padded (batch dimensions of Σ kept)."""
+        S = sigma[..., self.O[:, :, None], self.O[:, None, :]]
+        return S * self.both + self.fill
+
+    def residual(self, mu):
+        """MY_p − μ_o, zero at padded positions."""
+        return (self.mean - mu[..., self.O]) * self.mask
+
+
+def buckets(sizes) -> list[np.ndarray]:
+    """Indices of the patterns (by observed count `sizes`) in each group:
+    sorted by size, a group closed when the next size exceeds 1.5 x its
+    smallest + 8, so that padding at most about triples a pattern's cost
+    while small patterns share one call."""
+    order = np.argsort(sizes, kind="stable")
+    out, start = [], 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or sizes[order[i]] > 1.5 * sizes[order[start]] + 8:
+            out.append(order[start:i])
+            start = i
+    return out
+
+
+def padded(items, K: int):
+    """(O, mask, both, fill) of index arrays `items` padded to K."""
+    P = len(items)
+    O = np.zeros((P, K), dtype=int)
+    mask = np.zeros((P, K), dtype=bool)
+    for i, o in enumerate(items):
+        O[i, :len(o)] = o
+        mask[i, :len(o)] = True
+    both = (mask[:, :, None] & mask[:, None, :]).astype(float)
+    fill = np.eye(K) * (~mask)[:, :, None]
+    return O, mask, both, fill
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,43 +134,60 @@ class MissingData:
 def _groups(patterns, p) -> tuple[Group, ...]:
     m = p * (p + 1) // 2
     out = []
-    for k in sorted({len(pat.observed) for pat in patterns}):
-        pats = [pat for pat in patterns if len(pat.observed) == k]
-        O = np.array([pat.observed for pat in pats], dtype=int).reshape(len(pats), k)
-        E = np.zeros((len(pats), k, p))
-        E[np.arange(len(pats))[:, None], np.arange(k)[None, :], O] = 1.0
-        mk = k * (k + 1) // 2
-        L = np.zeros((len(pats), mk, m))
+    for idx in buckets(np.array([len(pat.observed) for pat in patterns])):
+        pats = [patterns[i] for i in idx]
+        K = max(len(pat.observed) for pat in pats)
+        P = len(pats)
+        O, mask, both, fill = padded([pat.observed for pat in pats], K)
+        E = np.zeros((P, K, p))
+        E[np.nonzero(mask)[0], np.nonzero(mask)[1], O[mask]] = 1.0
+        L = np.zeros((P, K * (K + 1) // 2, m))
+        mean = np.zeros((P, K))
+        cov = np.zeros((P, K, K))
+        li, lj = vech_indices(K)
         for i, pat in enumerate(pats):
-            L[i, np.arange(mk), _vech_positions(p, pat.observed)] = 1.0
-        out.append(Group(O, np.array([pat.n for pat in pats], dtype=float),
-                         np.array([pat.mean for pat in pats]).reshape(len(pats), k),
-                         np.array([pat.cov for pat in pats]).reshape(len(pats), k, k), E, L))
+            k = len(pat.observed)
+            kept = np.flatnonzero((li < k) & (lj < k))     # vech(Σ_oo) within vech of K
+            L[i, kept, _vech_positions(p, pat.observed)] = 1.0
+            mean[i, :k] = pat.mean
+            cov[i, :k, :k] = pat.cov
+        out.append(Group(O, mask, mask.sum(axis=1).astype(float),
+                         np.array([pat.n for pat in pats], dtype=float), mean, cov, E, L,
+                         both, fill))
     return tuple(out)
-
-
-def _blocks(g: Group, sigma):
-    """Σ_oo of every pattern of the group (batch dimensions of Σ kept)."""
-    return sigma[..., g.O[:, :, None], g.O[:, None, :]]
 
 
 def loglik(data: MissingData, mu, sigma):
     """ℓ at (μ, Σ) (leading batch dimensions allowed); −inf where an
     observed block is not positive definite."""
-    total = 0.0
-    ok = True
+    total, ok = 0.0, True
     for g in data.groups:
-        S = _blocks(g, sigma)
-        sign, logdet = np.linalg.slogdet(S)
-        ok = ok & np.all(sign > 0, axis=-1)
-        S = np.where((sign > 0)[..., None, None], S, np.eye(S.shape[-1]))
-        d = g.mean - mu[..., g.O]
-        T = g.cov + d[..., :, None] * d[..., None, :]
-        tr = np.einsum("...ii->...", np.linalg.solve(S, T))
-        k = g.O.shape[1]
-        total = total - 0.5 * np.sum(g.n * (k * LOG2PI + logdet + tr), axis=-1)
+        ll, good = group_loglik(g, g.blocks(sigma), g.residual(mu))
+        total, ok = total + ll, ok & good
     out = np.where(ok, total, -np.inf)
     return float(out) if np.ndim(out) == 0 else out
+
+
+def group_loglik(g, S, d):
+    """(ℓ summed over a group's patterns, all blocks positive definite) from
+    their padded Σ_oo blocks S and residuals d (batch dimensions kept); g
+    needs n, k, cov (this module's Group or a two-level one)."""
+    sign, logdet = np.linalg.slogdet(S)
+    ok = np.all(sign > 0, axis=-1)
+    S = np.where((sign > 0)[..., None, None], S, np.eye(S.shape[-1]))
+    T = g.cov + d[..., :, None] * d[..., None, :]
+    tr = np.einsum("...ii->...", np.linalg.solve(S, T))
+    return -0.5 * np.sum(g.n * (g.k * LOG2PI + logdet + tr), axis=-1), ok
+
+
+def group_derivatives(g, S, d):
+    """(u, M): dℓ/dμ_o and dℓ/dΣ_oo of each pattern of a group (n_p-weighted;
+    at padded positions u is 0 and M is to be dropped by the placement)."""
+    inv = np.linalg.inv(S)
+    T = g.cov + d[..., :, None] * d[..., None, :]
+    u = np.einsum("...Pij,...Pj->...Pi", inv, d) * g.n[:, None]
+    M = -0.5 * g.n[:, None, None] * (inv - inv @ T @ inv)
+    return u, M
 
 
 def moment_gradient(data: MissingData, mu, sigma):
@@ -136,12 +197,8 @@ def moment_gradient(data: MissingData, mu, sigma):
     g_mu = np.zeros(mu.shape[:-1] + (p,))
     G = np.zeros(mu.shape[:-1] + (p, p))
     for g in data.groups:
-        inv = np.linalg.inv(_blocks(g, sigma))
-        d = g.mean - mu[..., g.O]
-        T = g.cov + d[..., :, None] * d[..., None, :]
-        u = np.einsum("...Pij,...Pj->...Pi", inv, d) * g.n[:, None]
+        u, M = group_derivatives(g, g.blocks(sigma), g.residual(mu))
         g_mu += np.sum(np.einsum("...Pk,Pkp->...Pp", u, g.E), axis=-2)
-        M = -0.5 * g.n[:, None, None] * (inv - inv @ T @ inv)
         G += np.sum(np.swapaxes(g.E, -1, -2) @ M @ g.E, axis=-3)
     return g_mu, G
 
@@ -152,7 +209,7 @@ def moment_information(data: MissingData, sigma) -> np.ndarray:
     m = p * (p + 1) // 2
     info = np.zeros((p + m, p + m))
     for g in data.groups:
-        inv = np.linalg.inv(_blocks(g, sigma))
+        inv = np.linalg.inv(g.blocks(sigma))
         # E' inv E and L' W L per pattern as batched matrix products (an
         # einsum of four operands here took seconds)
         w = g.n[:, None, None]

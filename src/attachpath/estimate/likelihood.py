@@ -366,9 +366,9 @@ class TwoLevelFIML(TwoLevelML):
     kind = "ml.twolevel.fiml"
     method = "twolevel.fiml"
     default_information = "observed"
-    # Fisher scoring while max |dF/dθ| > 1e-3 (the analytic expected
-    # information costs a fraction of the numerical observed one), Newton
-    # steps after it: with missing values scoring converges only linearly
+    # Fisher scoring while max |dF/dθ| > 1e-3 (the expected information is
+    # cheaper and safer far from the solution), Newton steps after it: with
+    # missing values scoring converges only linearly
     newton_below = 1e-3
 
     def loglik(self, theta) -> float:
@@ -379,6 +379,9 @@ class TwoLevelFIML(TwoLevelML):
 
     def expected_information(self, theta):
         return tm.expected_information(self.model, theta, self.values) / self.n
+
+    def observed_information(self, theta):
+        return tm.observed_information(self.model, theta, self.values) / self.n
 
     def scores(self, theta):
         return tm.scores(self.model, theta, self.values)
