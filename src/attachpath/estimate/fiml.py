@@ -219,6 +219,35 @@ def moment_information(data: MissingData, sigma) -> np.ndarray:
     return info
 
 
+def moment_observed_information(data: MissingData, mu, sigma) -> np.ndarray:
+    """−d²ℓ/dη dη' in η = (μ, vech Σ), analytic.  Per pattern (n_p rows,
+    P = Σ_oo⁻¹, d = MY_p − μ_o, v = Pd, T = SY_p + dd', Q = PTP):
+    μμ: n_p·P; μ_i σ_ab: n_p·(v_a P_bi + v_b P_ai); σσ: n_p·D'(Q⊗P − ½P⊗P)D
+    (its expectation, Q → P and v → 0, is moment_information)."""
+    p = data.p
+    m = p * (p + 1) // 2
+    info = np.zeros((p + m, p + m))
+    for g in data.groups:
+        inv = np.linalg.inv(g.blocks(sigma))
+        d = g.residual(mu)
+        T = g.cov + d[:, :, None] * d[:, None, :]
+        Q = inv @ T @ inv
+        v = np.einsum("Pij,Pj->Pi", inv, d)
+        K = inv.shape[-1]
+        li, lj = vech_indices(K)
+        # cross[P, i, (a, b)] = v_a P_bi + v_b P_ai, the diagonal (a = b) once
+        cross = (v[:, None, li] * inv[:, lj, :].transpose(0, 2, 1)
+                 + v[:, None, lj] * inv[:, li, :].transpose(0, 2, 1)) * np.where(li == lj, 0.5, 1.0)
+        w = g.n[:, None, None]
+        Et, Lt = np.swapaxes(g.E, 1, 2), np.swapaxes(g.L, 1, 2)
+        info[:p, :p] += np.sum(Et @ (w * inv) @ g.E, axis=0)
+        info[:p, p:] += np.sum(Et @ (w * cross) @ g.L, axis=0)
+        W = dup_kron(Q, inv) - 0.5 * dup_kron(inv, inv)
+        info[p:, p:] += np.sum(Lt @ (w * W) @ g.L, axis=0)
+    info[p:, :p] = info[:p, p:].T
+    return info
+
+
 def _vech_positions(p: int, o: np.ndarray) -> np.ndarray:
     """Positions in vech(Σ) (of p variables) of the entries of vech(Σ_oo)."""
     li, lj = vech_indices(p)
@@ -284,8 +313,7 @@ class Saturated:
     newton_below = 1e-3
 
     def observed_information(self, eta):
-        from .scoring import numerical_information
-        return numerical_information(self.gradient, eta)
+        return moment_observed_information(self.data, *self.unpack(eta)) / self.data.n
 
 
 def saturated(data: MissingData, tol: float = 1e-12, max_iter: int = 200):
@@ -302,24 +330,23 @@ def saturated(data: MissingData, tol: float = 1e-12, max_iter: int = 200):
 
 
 def _em(data: MissingData, mu, sigma, steps: int):
-    """`steps` EM iterations for the saturated moments."""
-    p = data.p
+    """`steps` EM iterations for the saturated moments, from each pattern's
+    mean and covariance: its rows' expected full vectors are the affine map
+    z = μ + A(y − μ_o), A = Σ_{·o}Σ_oo⁻¹ (the identity on the observed
+    rows), so Σz = n(μ + A d) and Σzz' = n(A C A' + z̄z̄') plus n times the
+    conditional covariance Σ − A Σ_{o·} of the missing part."""
     for _ in range(steps):
-        T1 = np.zeros(p)
-        T2 = np.zeros((p, p))
-        for pat in data.patterns:
-            o = pat.observed
-            m = np.setdiff1d(np.arange(p), o)
-            Y = data.X[np.ix_(pat.rows, o)]
-            Z = np.empty((pat.n, p))
-            Z[:, o] = Y
-            C = np.zeros((p, p))
-            if len(m):
-                B = np.linalg.solve(sigma[np.ix_(o, o)], sigma[np.ix_(o, m)]).T
-                Z[:, m] = mu[m] + (Y - mu[o]) @ B.T
-                C[np.ix_(m, m)] = (sigma[np.ix_(m, m)] - B @ sigma[np.ix_(o, m)]) * pat.n
-            T1 += Z.sum(axis=0)
-            T2 += Z.T @ Z + C
+        T1 = 0.0
+        T2 = 0.0
+        for g in data.groups:
+            cols = sigma[:, g.O].transpose(1, 0, 2) * g.mask[:, None, :]    # P x p x K
+            A = cols @ np.linalg.inv(g.blocks(sigma))
+            z = mu + np.einsum("Ppk,Pk->Pp", A, g.residual(mu))
+            second = (A @ g.cov @ np.swapaxes(A, 1, 2) + z[:, :, None] * z[:, None, :]
+                      + sigma - A @ np.swapaxes(cols, 1, 2))
+            T1 = T1 + g.n @ z
+            T2 = T2 + np.einsum("P,Pij->ij", g.n, second)
         mu = T1 / data.n
         sigma = T2 / data.n - np.outer(mu, mu)
+        sigma = 0.5 * (sigma + sigma.T)
     return mu, sigma

@@ -31,7 +31,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import DataError
-from . import fiml
+from . import fiml, scoring
 from . import twolevel as tl
 from .clusters import Clusters
 from .ml import LOG2PI
@@ -345,7 +345,7 @@ def observed_information(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
         info = info + np.einsum("p,pkl->kl", g.n, per)
     g_mu, GB, GW = moment_gradient(model, theta, values)
     gb, gw = tl._vechw(GB), tl._vechw(GW) @ model.L_W
-    second = numerical_jacobian(lambda t: tl.chain(model, t, values, g_mu, gb, gw), theta)
+    second = scoring.numerical_jacobian(lambda t: tl.chain(model, t, values, g_mu, gb, gw), theta)
     info = info - 0.5 * (second + second.T)
     return 0.5 * (info + info.T)
 
@@ -372,15 +372,6 @@ def _trace_products(X, Y):
     P, K, _, k = X.shape
     Yt = np.swapaxes(Y, 1, 2).reshape(P, K * K, k)
     return np.swapaxes(X.reshape(P, K * K, k), 1, 2) @ Yt
-
-
-def numerical_jacobian(f, theta, h: float = 1e-6) -> np.ndarray:
-    """k x k central differences of a batch-capable f: R^k -> R^k (row: f's
-    entry, column: θ's)."""
-    k = len(theta)
-    steps = h * np.eye(k)
-    v = f(np.vstack([theta + steps, theta - steps]))
-    return ((v[:k] - v[k:]) / (2 * h)).T
 
 
 def _moment_jacobian(model: tl.TwoLevelModel, theta, values):
