@@ -15,6 +15,7 @@ through the model's RAM Jacobian.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -66,13 +67,15 @@ class Group:
 
 def buckets(sizes) -> list[np.ndarray]:
     """Indices of the patterns (by observed count `sizes`) in each group:
-    sorted by size, a group closed when the next size exceeds 1.5 x its
-    smallest + 8, so that padding at most about triples a pattern's cost
-    while small patterns share one call."""
+    sorted by size, a group closed when the next size exceeds 1.1 x its
+    smallest + 2, so that padding adds little arithmetic while patterns of
+    nearly the same size share one call (on the study's stacked clients,
+    k = 5..23: 6 groups, the information about twice as fast as with one
+    padded group or one group per size)."""
     order = np.argsort(sizes, kind="stable")
     out, start = [], 0
     for i in range(1, len(order) + 1):
-        if i == len(order) or sizes[order[i]] > 1.5 * sizes[order[start]] + 8:
+        if i == len(order) or sizes[order[i]] > 1.1 * sizes[order[start]] + 2:
             out.append(order[start:i])
             start = i
     return out
@@ -98,7 +101,13 @@ class MissingData:
 
     X: np.ndarray
     patterns: tuple[Pattern, ...]
-    groups: tuple[Group, ...]
+
+    @cached_property
+    def groups(self) -> tuple[Group, ...]:
+        """The patterns in padded groups for batched evaluation (built when
+        first needed: the two-level stacked data group their patterns
+        themselves, twolevel_missing.StackedGroup)."""
+        return _groups(self.patterns, self.p)
 
     @property
     def n(self) -> int:
@@ -121,7 +130,7 @@ class MissingData:
             mean = Y.mean(axis=0)
             R = Y - mean
             patterns.append(Pattern(o, rows, mean, R.T @ R / len(rows)))
-        return cls(X, tuple(patterns), _groups(patterns, X.shape[1]))
+        return cls(X, tuple(patterns))
 
     def start_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Available-case means and variances, zero covariances (lavaan's
@@ -307,10 +316,11 @@ class Saturated:
     def expected_information(self, eta):
         return moment_information(self.data, self.unpack(eta)[1]) / self.data.n
 
-    # scoring far from the solution, Newton steps near it (scoring.step_information):
-    # with missing values scoring alone converges only linearly (22 steps to
-    # max |dF/dη| < 1e-12 on the study's clients, against 5 with Newton)
-    newton_below = 1e-3
+    # Newton steps wherever the (analytic) Hessian is positive definite, else
+    # scoring (scoring.step_information): with missing values scoring alone
+    # converges only linearly (22 steps to max |dF/dη| < 1e-12 on the
+    # study's clients, against 4 with Newton after the EM steps)
+    newton_below = np.inf
 
     def observed_information(self, eta):
         return moment_observed_information(self.data, *self.unpack(eta)) / self.data.n
