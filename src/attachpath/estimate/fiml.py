@@ -170,29 +170,58 @@ def loglik(data: MissingData, mu, sigma):
     """ℓ at (μ, Σ) (leading batch dimensions allowed); −inf where an
     observed block is not positive definite."""
     total, ok = 0.0, True
-    for g in data.groups:
-        ll, good = group_loglik(g, g.blocks(sigma), g.residual(mu))
+    for g, (fac, d) in zip(data.groups, _factors(data, mu, sigma)):
+        ll, good = group_loglik(g, fac, d)
         total, ok = total + ll, ok & good
     out = np.where(ok, total, -np.inf)
     return float(out) if np.ndim(out) == 0 else out
 
 
-def group_loglik(g, S, d):
-    """(ℓ summed over a group's patterns, all blocks positive definite) from
-    their padded Σ_oo blocks S and residuals d (batch dimensions kept); g
-    needs n, k, cov (this module's Group or a two-level one)."""
+def _factors(data: MissingData, mu, sigma):
+    """[(factor, residual) per group] at (μ, Σ), kept for the last few
+    single (μ, Σ): a scoring step asks for the value, then the gradient and
+    the information, at one point."""
+    if np.ndim(mu) != 1:
+        return [(factor(g.blocks(sigma)), g.residual(mu)) for g in data.groups]
+    key = (np.asarray(mu, dtype=float).tobytes(), np.asarray(sigma, dtype=float).tobytes())
+    memo = data.__dict__.setdefault("_factor_memo", {})
+    if key not in memo:
+        if len(memo) > 8:
+            memo.clear()
+        parts = [(factor(g.blocks(sigma)), g.residual(mu)) for g in data.groups]
+        # shared between callers: read-only, so no caller can change another's
+        for fac, d in parts:
+            for a in (*fac, d):
+                a.setflags(write=False)
+        memo[key] = parts
+    return memo[key]
+
+
+def factor(S):
+    """(Σ_oo⁻¹, log|Σ_oo|, positive definite) of padded blocks S (batch
+    dimensions kept): what the value, gradient and informations share.  A
+    block that is not positive definite is inverted as the identity (the
+    value is then −inf, see group_loglik)."""
     sign, logdet = np.linalg.slogdet(S)
-    ok = np.all(sign > 0, axis=-1)
-    S = np.where((sign > 0)[..., None, None], S, np.eye(S.shape[-1]))
+    good = sign > 0
+    inv = np.linalg.inv(np.where(good[..., None, None], S, np.eye(S.shape[-1])))
+    return inv, logdet, good
+
+
+def group_loglik(g, fac, d):
+    """(ℓ summed over a group's patterns, all blocks positive definite) from
+    their factor() and residuals d (batch dimensions kept); g needs n, k,
+    cov (this module's Group or a two-level one)."""
+    inv, logdet, good = fac
     T = g.cov + d[..., :, None] * d[..., None, :]
-    tr = np.einsum("...ii->...", np.linalg.solve(S, T))
-    return -0.5 * np.sum(g.n * (g.k * LOG2PI + logdet + tr), axis=-1), ok
+    tr = np.sum(inv * T, axis=(-2, -1))          # tr(Σ⁻¹T), both symmetric
+    return -0.5 * np.sum(g.n * (g.k * LOG2PI + logdet + tr), axis=-1), np.all(good, axis=-1)
 
 
-def group_derivatives(g, S, d):
+def group_derivatives(g, fac, d):
     """(u, M): dℓ/dμ_o and dℓ/dΣ_oo of each pattern of a group (n_p-weighted;
     at padded positions u is 0 and M is to be dropped by the placement)."""
-    inv = np.linalg.inv(S)
+    inv = fac[0]
     T = g.cov + d[..., :, None] * d[..., None, :]
     u = np.einsum("...Pij,...Pj->...Pi", inv, d) * g.n[:, None]
     M = -0.5 * g.n[:, None, None] * (inv - inv @ T @ inv)
@@ -205,8 +234,8 @@ def moment_gradient(data: MissingData, mu, sigma):
     p = data.p
     g_mu = np.zeros(mu.shape[:-1] + (p,))
     G = np.zeros(mu.shape[:-1] + (p, p))
-    for g in data.groups:
-        u, M = group_derivatives(g, g.blocks(sigma), g.residual(mu))
+    for g, (fac, d) in zip(data.groups, _factors(data, mu, sigma)):
+        u, M = group_derivatives(g, fac, d)
         g_mu += np.sum(np.einsum("...Pk,Pkp->...Pp", u, g.E), axis=-2)
         G += np.sum(np.swapaxes(g.E, -1, -2) @ M @ g.E, axis=-3)
     return g_mu, G
@@ -236,9 +265,7 @@ def moment_observed_information(data: MissingData, mu, sigma) -> np.ndarray:
     p = data.p
     m = p * (p + 1) // 2
     info = np.zeros((p + m, p + m))
-    for g in data.groups:
-        inv = np.linalg.inv(g.blocks(sigma))
-        d = g.residual(mu)
+    for g, ((inv, _, _), d) in zip(data.groups, _factors(data, mu, sigma)):
         T = g.cov + d[:, :, None] * d[:, None, :]
         Q = inv @ T @ inv
         v = np.einsum("Pij,Pj->Pi", inv, d)

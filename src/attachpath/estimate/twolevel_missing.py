@@ -246,13 +246,39 @@ def _size_blocks(clusters: Clusters, Y: np.ndarray, zbar: np.ndarray):
 
 # -- likelihood, gradient, information, scores ------------------------------------------
 
+def _state(model: tl.TwoLevelModel, theta, values):
+    """(μ, V_B, V_W, [(fiml.factor, residual) per group]) at θ: what the
+    value, gradient, informations and scores share.  Kept for the last few
+    single θ (a scoring step asks for the value, then the gradient and the
+    information, at one θ; inference asks again at θ̂)."""
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim == 1:
+        key = (theta.tobytes(), np.asarray(values, dtype=float).tobytes())
+        memo = model.__dict__.setdefault("_fiml_state", {})
+        if key not in memo:
+            if len(memo) > 8:
+                memo.clear()
+            state = _state_at(model, theta, values)
+            # shared between callers: read-only, so no caller can change another's
+            for a in (*state[:3], *(x for (fac, d) in state[3] for x in (*fac, d))):
+                a.setflags(write=False)
+            memo[key] = state
+        return memo[key]
+    return _state_at(model, theta, values)
+
+
+def _state_at(model, theta, values):
+    _, mu, VB, VW = model.between(theta, values)
+    return mu, VB, VW, [(fiml.factor(g.blocks(VB, VW)), g.residual(mu))
+                        for g in model.data.groups]
+
+
 def loglik(model: tl.TwoLevelModel, theta, values):
     """ℓ at θ (batch dimensions allowed); −inf where an observed block is
     not positive definite."""
-    _, mu, VB, VW = model.between(theta, values)
     total, ok = 0.0, True
-    for g in model.data.groups:
-        ll, good = fiml.group_loglik(g, g.blocks(VB, VW), g.residual(mu))
+    for g, (fac, d) in zip(model.data.groups, _state(model, theta, values)[3]):
+        ll, good = fiml.group_loglik(g, fac, d)
         total, ok = total + ll, ok & good
     out = np.where(ok, total, -np.inf)
     return float(out) if np.ndim(out) == 0 else out
@@ -260,12 +286,12 @@ def loglik(model: tl.TwoLevelModel, theta, values):
 
 def moment_gradient(model: tl.TwoLevelModel, theta, values):
     """dℓ/d(μ, V_B, V_W) in between space (batch dimensions kept)."""
-    _, mu, VB, VW = model.between(theta, values)
+    mu, VB, VW, parts = _state(model, theta, values)
     g_mu = np.zeros(mu.shape)
     GB = np.zeros(VB.shape)
     GW = np.zeros(VW.shape)
-    for g in model.data.groups:
-        gm, gb, gw = g.fold(*fiml.group_derivatives(g, g.blocks(VB, VW), g.residual(mu)))
+    for g, (fac, d) in zip(model.data.groups, parts):
+        gm, gb, gw = g.fold(*fiml.group_derivatives(g, fac, d))
         g_mu, GB, GW = g_mu + gm.sum(axis=-2), GB + gb.sum(axis=-3), GW + gw.sum(axis=-3)
     return g_mu, GB, GW
 
@@ -279,13 +305,13 @@ def gradient(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
 def scores(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
     """J x k matrix of dℓ_j/dθ, one row per cluster (their sum is the gradient)."""
     data = model.data
-    _, mu, VB, VW = model.between(theta, values)
+    mu, VB, VW, parts = _state(model, theta, values)
     q = mu.shape[-1]
     g_mu = np.zeros((data.n_clusters, q))
     GB = np.zeros((data.n_clusters, q, q))
     GW = np.zeros((data.n_clusters, q, q))
-    for g in data.groups:
-        inv = np.linalg.inv(g.blocks(VB, VW))[g.pattern]                    # C x K x K
+    for g, ((inv, _, _), _) in zip(data.groups, parts):
+        inv = inv[g.pattern]                                                # C x K x K
         r = (g.X - mu[g.idx][g.pattern]) * g.mask[g.pattern]
         U = np.einsum("cij,cj->ci", inv, r)
         G = -0.5 * (inv - U[:, :, None] * U[:, None, :])
@@ -298,11 +324,9 @@ def expected_information(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
     """Expected information of ℓ (total) at θ: per stacked pattern,
     Δμ'Σ_oo⁻¹Δμ + ½tr(Σ_oo⁻¹ ∂Σ_oo Σ_oo⁻¹ ∂Σ_oo), with the derivatives of
     (μ_o, Σ_oo) gathered from those of the level moments."""
-    _, mu, VB, VW = model.between(theta, values)
     derivs = _moment_jacobian(model, theta, values)
     info = 0.0
-    for g in model.data.groups:
-        inv = np.linalg.inv(g.blocks(VB, VW))
+    for g, ((inv, _, _), _) in zip(model.data.groups, _state(model, theta, values)[3]):
         dS, D = _pattern_jacobian(g, *derivs)
         X = _times(inv, dS)                                         # Σ⁻¹ S_k
         W = inv @ D
@@ -326,12 +350,9 @@ def observed_information(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
     Matches central differences of the analytic gradient to ~1e-10
     (tests/estimate/test_twolevel_fiml.py) at a fraction of their cost."""
     theta = np.asarray(theta, dtype=float)
-    _, mu, VB, VW = model.between(theta, values)
     derivs = _moment_jacobian(model, theta, values)
     info = 0.0
-    for g in model.data.groups:
-        inv = np.linalg.inv(g.blocks(VB, VW))
-        d = g.residual(mu)
+    for g, ((inv, _, _), d) in zip(model.data.groups, _state(model, theta, values)[3]):
         T = g.cov + d[:, :, None] * d[:, None, :]
         dS, D = _pattern_jacobian(g, *derivs)
         X = _times(inv, dS)                                         # P S_k
