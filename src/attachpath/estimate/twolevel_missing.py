@@ -16,11 +16,15 @@ exchangeable within a cluster, so each cluster's rows are sorted by their
 missing-data pattern first: clusters whose rows differ only in order then
 share a pattern.
 
-Derivatives with respect to Σ_n fold back onto the level moments:
-dℓ/dV_B = A'GA, dℓ/dΣ_W = the sum of G's diagonal row blocks, dℓ/dμ = A'g;
+No Σ_n is ever formed: the patterns of all sizes are padded into a few
+groups of similar k (StackedGroup, fiml.buckets) whose Σ_oo are gathered
+straight from V_B and Σ_W, and derivatives with respect to Σ_oo fold back
+onto the level moments through the one-hot placement E of the observed
+cells: dℓ/dV_B = E'GE, dℓ/dΣ_W = E'(G∘same row)E, dℓ/dμ = E'g;
 twolevel.py's model (E_W/E_B placement, RAM Jacobians) takes them on to θ.
-Evaluations cost O(P·k³) for P stacked patterns of k observed cells: at
-most one per cluster, fewer where clusters share sizes and patterns.
+The observed information is analytic (observed_information).  Evaluations
+cost O(P·k³) for P stacked patterns of k observed cells: at most one per
+cluster, fewer where clusters share sizes and patterns.
 """
 
 from __future__ import annotations
