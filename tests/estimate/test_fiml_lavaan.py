@@ -125,6 +125,27 @@ def test_complete_data_fiml_equals_ml_with_observed_information():
     assert a.fit["chisq"] == pytest.approx(b.fit["chisq"], abs=1e-8)
 
 
+@pytest.mark.parametrize("name", ["fiml_serial_ml", "fiml_hs_cfa_ml"])
+def test_observed_information_matches_numerical_derivatives(name):
+    # the analytic observed information of the model (Newton steps,
+    # observed-information SEs) and of the saturated model (its Newton steps,
+    # the scaled test's h1 trace, the corrected indices) against central
+    # differences of the analytic gradients, at and away from the estimates
+    from attachpath.estimate import fiml
+    from attachpath.estimate.scoring import numerical_information
+    lik = fitted(name).likelihood
+    sat = fiml.Saturated(lik.data)
+    eta = sat.pack(*lik.em)
+    theta = lik.estimate().theta
+    for L, t in ((lik, theta), (lik, theta + 0.02), (sat, eta), (sat, eta + 0.02)):
+        num = numerical_information(L.gradient, t)
+        np.testing.assert_allclose(L.observed_information(t), num, rtol=0,
+                                   atol=1e-6 * np.max(np.abs(num)))
+    away = theta + 0.02
+    assert np.max(np.abs(lik.observed_information(away) - lik.expected_information(away))) \
+        > 1e-3 * np.max(np.abs(lik.expected_information(away)))
+
+
 def test_unknown_missing_mode_lists_the_valid_ones():
     with pytest.raises(OptionError, match="listwise, fiml, fiml.x"):
         ap.fit("y ~ x", pd.DataFrame({"y": [1.0, 2, 3], "x": [1.0, 0, 2]}), missing="pairwise")

@@ -119,6 +119,28 @@ def test_batched_gradient_equals_single_ones():
     np.testing.assert_allclose(g[1], lik.gradient(theta + 0.002), rtol=0, atol=1e-14)
 
 
+def test_observed_information_matches_numerical_derivatives():
+    # the analytic observed information (Newton steps, observed-information
+    # SEs) against central differences of the analytic gradient, at a point
+    # away from the solution (residual terms matter) and for the saturated
+    # model (moments linear in θ: no second-order term)
+    from attachpath.estimate.scoring import numerical_information
+    lik, theta = missing_lik()
+    for L, t in ((lik, theta), (lik.h1, lik.h1.solution.theta + 0.01)):
+        num = numerical_information(L.gradient, t)
+        np.testing.assert_allclose(L.observed_information(t), num, rtol=0,
+                                   atol=1e-6 * np.max(np.abs(num)))
+        assert np.max(np.abs(L.observed_information(t) - L.expected_information(t))) > \
+            1e-3 * np.max(np.abs(num))         # not merely the expected information
+
+
+def test_complete_data_informations_equal_the_two_level_ones():
+    ml, fiml, theta = complete_pair()
+    from attachpath.estimate.scoring import numerical_information
+    np.testing.assert_allclose(fiml.observed_information(theta),
+                               numerical_information(ml.gradient, theta), rtol=0, atol=1e-7)
+
+
 def test_row_order_within_clusters_does_not_matter():
     # rows are exchangeable: shuffled rows give the same patterns and value
     lik, theta = missing_lik()

@@ -31,7 +31,6 @@ import math
 import numpy as np
 
 from . import fitmeasures, fiml, ml
-from .scoring import numerical_information
 from .vcov import meat
 
 
@@ -47,7 +46,7 @@ def corrected_fit(lik, theta, df: int, baseline_df: int, clusters=None,
     mu, sigma = lik.em
     n = lik.n
     sat = fiml.Saturated(lik.data)
-    Wm = numerical_information(sat.gradient, sat.pack(mu, sigma))[np.ix_(keep, keep)]
+    Wm = sat.observed_information(sat.pack(mu, sigma))[np.ix_(keep, keep)]
     Wc = ml.weight(np.linalg.inv(sigma), True)[np.ix_(keep, keep)]
     Wm_inv = np.linalg.inv(Wm)
     if scaled:

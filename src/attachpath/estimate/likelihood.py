@@ -35,7 +35,7 @@ from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
 from . import engine, fiml, ml, starts, twolevel as tl, twolevel_missing as tm
-from .scoring import Discrepancy, fisher_scoring, numerical_information
+from .scoring import Discrepancy, fisher_scoring, numerical_information, numerical_jacobian
 from .robust_test import h0_trace
 from .vcov import meat
 from .ram import ram_of
@@ -366,9 +366,9 @@ class TwoLevelFIML(TwoLevelML):
     kind = "ml.twolevel.fiml"
     method = "twolevel.fiml"
     default_information = "observed"
-    # Fisher scoring while max |dF/dθ| > 1e-3 (the analytic expected
-    # information costs a fraction of the numerical observed one), Newton
-    # steps after it: with missing values scoring converges only linearly
+    # Fisher scoring while max |dF/dθ| > 1e-3 (the expected information is
+    # cheaper and safer far from the solution), Newton steps after it: with
+    # missing values scoring converges only linearly
     newton_below = 1e-3
 
     def loglik(self, theta) -> float:
@@ -379,6 +379,9 @@ class TwoLevelFIML(TwoLevelML):
 
     def expected_information(self, theta):
         return tm.expected_information(self.model, theta, self.values) / self.n
+
+    def observed_information(self, theta):
+        return tm.observed_information(self.model, theta, self.values) / self.n
 
     def scores(self, theta):
         return tm.scores(self.model, theta, self.values)
@@ -485,7 +488,20 @@ class FIML:
         return J.T @ fiml.moment_information(self.data, sigma) @ J / self.n
 
     def observed_information(self, theta):
-        return numerical_information(self.gradient, np.asarray(theta, dtype=float))
+        """½·d²F/dθdθ': the analytic moment information through the RAM
+        Jacobian, plus the moment gradient times the moments' second
+        derivatives (central differences of the Jacobian: model algebra
+        only, no data)."""
+        theta = np.asarray(theta, dtype=float)
+        sigma, mu, *_ = self.ram.implied(theta, self.values)
+        J = self.ram.jacobian(theta, self.values)
+        info = J.T @ fiml.moment_observed_information(self.data, mu, sigma) @ J
+        g_mu, G = fiml.moment_gradient(self.data, mu, sigma)
+        g = np.concatenate([g_mu, tl._vechw(G)])
+        second = numerical_jacobian(
+            lambda t: np.einsum("m,...mk->...k", g, self.ram.jacobian(t, self.values)), theta)
+        info = (info - 0.5 * (second + second.T)) / self.n
+        return 0.5 * (info + info.T)
 
     def scores(self, theta):
         sigma, mu, *_ = self.ram.implied(theta, self.values)
@@ -565,7 +581,7 @@ class FIML:
         sat = fiml.Saturated(self.data)
         eta = sat.pack(*self.em)
         keep = _h1_kept(self.pt)
-        A = numerical_information(sat.gradient, eta)[np.ix_(keep, keep)]
+        A = sat.observed_information(eta)[np.ix_(keep, keep)]
         B = meat(fiml.moment_scores(self.data, *self.em)[:, keep], self.n, clusters)
         return h0_trace(A, B)
 

@@ -75,6 +75,15 @@ def numerical_information(gradient, theta, h: float = 1e-6) -> np.ndarray:
     return 0.25 * (H + H.T)
 
 
+def numerical_jacobian(f, theta, h: float = 1e-6) -> np.ndarray:
+    """k x k central differences of a batch-capable f: R^k -> R^k (row: f's
+    entry, column: θ's)."""
+    k = len(theta)
+    steps = h * np.eye(k)
+    v = f(np.vstack([theta + steps, theta - steps]))
+    return ((v[:k] - v[k:]) / (2 * h)).T
+
+
 class Discrepancy:
     """The complete-data ML discrepancy of a RAM layout on given moments,
     in the shape fisher_scoring takes.

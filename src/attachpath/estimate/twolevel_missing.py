@@ -16,11 +16,15 @@ exchangeable within a cluster, so each cluster's rows are sorted by their
 missing-data pattern first: clusters whose rows differ only in order then
 share a pattern.
 
-Derivatives with respect to Σ_n fold back onto the level moments:
-dℓ/dV_B = A'GA, dℓ/dΣ_W = the sum of G's diagonal row blocks, dℓ/dμ = A'g;
+No Σ_n is ever formed: the patterns of all sizes are padded into a few
+groups of similar k (StackedGroup, fiml.buckets) whose Σ_oo are gathered
+straight from V_B and Σ_W, and derivatives with respect to Σ_oo fold back
+onto the level moments through the one-hot placement E of the observed
+cells: dℓ/dV_B = E'GE, dℓ/dΣ_W = E'(G∘same row)E, dℓ/dμ = E'g;
 twolevel.py's model (E_W/E_B placement, RAM Jacobians) takes them on to θ.
-Evaluations cost O(P·k³) for P stacked patterns of k observed cells: at
-most one per cluster, fewer where clusters share sizes and patterns.
+The observed information is analytic (observed_information).  Evaluations
+cost O(P·k³) for P stacked patterns of k observed cells: at most one per
+cluster, fewer where clusters share sizes and patterns.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import DataError
-from . import fiml
+from . import fiml, scoring
 from . import twolevel as tl
 from .clusters import Clusters
 from .ml import LOG2PI
@@ -47,23 +51,79 @@ class SizeBlock:
     index: np.ndarray           # stacked position -> position in (z, y)
     same_row: np.ndarray        # p_st x p_st: both positions y of one row
 
-    def stacked(self, mu, VB, VW):
-        """(μ_n, Σ_n) from the between-space moments (batch dims kept)."""
-        i = self.index
-        sigma = VB[..., i[:, None], i[None, :]] + VW[..., i[:, None], i[None, :]] * self.same_row
-        return mu[..., i], sigma
 
-    def fold(self, g_mu, G):
-        """dℓ/d(μ, V_B, V_W) in between space from dℓ/d(μ_n, Σ_n)."""
-        A = self.A
-        return g_mu @ A, A.T @ G @ A, A.T @ (G * self.same_row) @ A
+@dataclass(frozen=True, eq=False)
+class StackedGroup:
+    """Stacked patterns of all cluster sizes, padded to one K (fiml.Group's
+    padding): Σ_oo = V_B[i, i'] + V_W[i, i']·same_row gathered straight from
+    the between-space moments (i: position in (z, y) of each observed
+    cell), so that no stacked Σ_n is ever formed and a few batched calls
+    serve every size.  Its clusters' observed values (for the scores) ride
+    along."""
 
-    @cached_property
-    def A(self) -> np.ndarray:
-        """p_st x q: stacked position <- position in (z, y)."""
-        A = np.zeros((len(self.index), int(self.index.max()) + 1))
-        A[np.arange(len(self.index)), self.index] = 1.0
-        return A
+    idx: np.ndarray         # P x K position in (z, y) (0 padded)
+    mask: np.ndarray        # P x K observed
+    both: np.ndarray        # P x K x K both observed
+    fill: np.ndarray        # P x K x K 1 on the padded diagonal
+    same: np.ndarray        # P x K x K both observed, in one row (the y of one session)
+    k: np.ndarray           # P observed cells
+    n: np.ndarray           # P clusters
+    mean: np.ndarray        # P x K
+    cov: np.ndarray         # P x K x K
+    E: np.ndarray           # P x K x q one-hot placement (0 rows padded)
+    X: np.ndarray           # C x K the clusters' observed cells (0 padded)
+    pattern: np.ndarray     # C their pattern (0..P-1)
+    cluster: np.ndarray     # C their cluster number
+
+    def blocks(self, VB, VW):
+        i, j = self.idx[:, :, None], self.idx[:, None, :]
+        return (VB[..., i, j] * self.both + VW[..., i, j] * self.same) + self.fill
+
+    def residual(self, mu):
+        return (self.mean - mu[..., self.idx]) * self.mask
+
+    def fold(self, u, M):
+        """dℓ/d(μ, V_B, V_W) in between space from the observed-cell
+        derivatives (u, M) of each pattern (or cluster: pass E per row)."""
+        return self._fold(self.E, u, M, self.same)
+
+    @staticmethod
+    def _fold(E, u, M, same):
+        Et = np.swapaxes(E, -1, -2)
+        return (np.einsum("...Pk,Pkq->...Pq", u, E), Et @ M @ E, Et @ (M * same) @ E)
+
+
+def _stacked_groups(blocks, q: int) -> tuple[StackedGroup, ...]:
+    pats = [(b, pat) for b in blocks for pat in b.data.patterns]
+    out = []
+    for sel in fiml.buckets(np.array([len(pat.observed) for _, pat in pats])):
+        group = [pats[i] for i in sel]
+        K = max(len(pat.observed) for _, pat in group)
+        P = len(group)
+        idx, mask, both, fill = fiml.padded([b.index[pat.observed] for b, pat in group], K)
+        same = np.zeros((P, K, K))
+        mean = np.zeros((P, K))
+        cov = np.zeros((P, K, K))
+        X, pattern, cluster = [], [], []
+        for r, (b, pat) in enumerate(group):
+            o = pat.observed
+            k = len(o)
+            same[r, :k, :k] = b.same_row[np.ix_(o, o)]
+            mean[r, :k] = pat.mean
+            cov[r, :k, :k] = pat.cov
+            x = np.zeros((pat.n, K))
+            x[:, :k] = b.data.X[np.ix_(pat.rows, o)]
+            X.append(x)
+            pattern.append(np.full(pat.n, r))
+            cluster.append(b.clusters[pat.rows])
+        E = np.zeros((P, K, q))
+        rr, cc = np.nonzero(mask)
+        E[rr, cc, idx[mask]] = 1.0
+        out.append(StackedGroup(idx, mask, both, fill, same, mask.sum(axis=1).astype(float),
+                                np.array([pat.n for _, pat in group], dtype=float), mean, cov,
+                                E, np.vstack(X), np.concatenate(pattern),
+                                np.concatenate(cluster)))
+    return tuple(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +147,10 @@ class TwoLevelMissingData(tl.ClusteredRows):
     @property
     def patterns(self) -> int:
         return sum(len(b.data.patterns) for b in self.blocks)
+
+    @cached_property
+    def groups(self) -> tuple[StackedGroup, ...]:
+        return _stacked_groups(self.blocks, len(self.z) + len(self.y))
 
     @classmethod
     def from_array(cls, X: np.ndarray, names, y, z, clusters: Clusters,
@@ -186,25 +250,53 @@ def _size_blocks(clusters: Clusters, Y: np.ndarray, zbar: np.ndarray):
 
 # -- likelihood, gradient, information, scores ------------------------------------------
 
+def _state(model: tl.TwoLevelModel, theta, values):
+    """(μ, V_B, V_W, [(fiml.factor, residual) per group]) at θ: what the
+    value, gradient, informations and scores share.  Kept for the last few
+    single θ (a scoring step asks for the value, then the gradient and the
+    information, at one θ; inference asks again at θ̂)."""
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim == 1:
+        key = (theta.tobytes(), np.asarray(values, dtype=float).tobytes())
+        memo = model.__dict__.setdefault("_fiml_state", {})
+        if key not in memo:
+            if len(memo) > 8:
+                memo.clear()
+            state = _state_at(model, theta, values)
+            # shared between callers: read-only, so no caller can change another's
+            for a in (*state[:3], *(x for (fac, d) in state[3] for x in (*fac, d))):
+                a.setflags(write=False)
+            memo[key] = state
+        return memo[key]
+    return _state_at(model, theta, values)
+
+
+def _state_at(model, theta, values):
+    _, mu, VB, VW = model.between(theta, values)
+    return mu, VB, VW, [(fiml.factor(g.blocks(VB, VW)), g.residual(mu))
+                        for g in model.data.groups]
+
+
 def loglik(model: tl.TwoLevelModel, theta, values):
     """ℓ at θ (batch dimensions allowed); −inf where an observed block is
     not positive definite."""
-    _, mu, VB, VW = model.between(theta, values)
-    total = 0.0
-    for b in model.data.blocks:
-        total = total + fiml.loglik(b.data, *b.stacked(mu, VB, VW))
-    return float(total) if np.ndim(total) == 0 else total
+    total, ok = 0.0, True
+    for g, (fac, d) in zip(model.data.groups, _state(model, theta, values)[3]):
+        ll, good = fiml.group_loglik(g, fac, d)
+        total, ok = total + ll, ok & good
+    out = np.where(ok, total, -np.inf)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def moment_gradient(model: tl.TwoLevelModel, theta, values):
     """dℓ/d(μ, V_B, V_W) in between space (batch dimensions kept)."""
-    _, mu, VB, VW = model.between(theta, values)
+    mu, VB, VW, parts = _state(model, theta, values)
     g_mu = np.zeros(mu.shape)
     GB = np.zeros(VB.shape)
     GW = np.zeros(VW.shape)
-    for b in model.data.blocks:
-        gm, gb, gw = b.fold(*fiml.moment_gradient(b.data, *b.stacked(mu, VB, VW)))
-        g_mu, GB, GW = g_mu + gm, GB + gb, GW + gw
+    for g, (fac, d) in zip(model.data.groups, parts):
+        gm, gb, gw = g.fold(*fiml.group_derivatives(g, fac, d))
+        g_mu, GB, GW = g_mu + gm.sum(axis=-2), GB + gb.sum(axis=-3), GW + gw.sum(axis=-3)
     return g_mu, GB, GW
 
 
@@ -217,48 +309,94 @@ def gradient(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
 def scores(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
     """J x k matrix of dℓ_j/dθ, one row per cluster (their sum is the gradient)."""
     data = model.data
-    _, mu, VB, VW = model.between(theta, values)
+    mu, VB, VW, parts = _state(model, theta, values)
     q = mu.shape[-1]
     g_mu = np.zeros((data.n_clusters, q))
     GB = np.zeros((data.n_clusters, q, q))
     GW = np.zeros((data.n_clusters, q, q))
-    for b in data.blocks:
-        m, S = b.stacked(mu, VB, VW)
-        p = len(m)
-        for pat in b.data.patterns:
-            o = pat.observed
-            inv = np.linalg.inv(S[np.ix_(o, o)])
-            U = (b.data.X[np.ix_(pat.rows, o)] - m[o]) @ inv          # clusters x |o|
-            G = np.zeros((pat.n, p, p))
-            G[:, o[:, None], o[None, :]] = -0.5 * (inv[None] - U[:, :, None] * U[:, None, :])
-            u = np.zeros((pat.n, p))
-            u[:, o] = U
-            js = b.clusters[pat.rows]
-            g_mu[js], GB[js], GW[js] = b.fold(u, G)
+    for g, ((inv, _, _), _) in zip(data.groups, parts):
+        inv = inv[g.pattern]                                                # C x K x K
+        r = (g.X - mu[g.idx][g.pattern]) * g.mask[g.pattern]
+        U = np.einsum("cij,cj->ci", inv, r)
+        G = -0.5 * (inv - U[:, :, None] * U[:, None, :])
+        c = g.cluster
+        g_mu[c], GB[c], GW[c] = g._fold(g.E[g.pattern], U, G, g.same[g.pattern])
     return tl.chain(model, theta, values, g_mu, tl._vechw(GB), tl._vechw(GW) @ model.L_W)
 
 
 def expected_information(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
     """Expected information of ℓ (total) at θ: per stacked pattern,
     Δμ'Σ_oo⁻¹Δμ + ½tr(Σ_oo⁻¹ ∂Σ_oo Σ_oo⁻¹ ∂Σ_oo), with the derivatives of
-    (μ_n, Σ_n) from those of the level moments."""
-    _, mu, VB, VW = model.between(theta, values)
-    dmu, dVB, dVW = _moment_jacobian(model, theta, values)
-    k = dmu.shape[-1]
-    info = np.zeros((k, k))
-    for b in model.data.blocks:
-        _, S = b.stacked(mu, VB, VW)
-        i = b.index
-        dS = (dVB[i[:, None], i[None, :]] + dVW[i[:, None], i[None, :]]
-              * b.same_row[:, :, None])                                  # p_st x p_st x k
-        dM = dmu[i]
-        for pat in b.data.patterns:
-            o = pat.observed
-            inv = np.linalg.inv(S[np.ix_(o, o)])
-            D = dM[o]
-            P = np.einsum("ab,bck->kac", inv, dS[np.ix_(o, o)])          # k x |o| x |o|
-            info += pat.n * (D.T @ inv @ D + 0.5 * np.einsum("kab,lba->kl", P, P))
+    (μ_o, Σ_oo) gathered from those of the level moments."""
+    derivs = _moment_jacobian(model, theta, values)
+    info = 0.0
+    for g, ((inv, _, _), _) in zip(model.data.groups, _state(model, theta, values)[3]):
+        dS, D = _pattern_jacobian(g, *derivs)
+        X = _times(inv, dS)                                         # Σ⁻¹ S_k
+        W = inv @ D
+        per = 0.5 * _trace_products(X, X) + np.swapaxes(D, 1, 2) @ W
+        info = info + np.einsum("p,pkl->kl", g.n, per)
     return info
+
+
+def observed_information(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
+    """−d²ℓ/dθdθ' at θ, analytic.  Per stacked pattern (n_p clusters,
+    P = Σ_oo⁻¹, residual d, T = C_p + dd', Q = PTP, m_k and S_k the
+    derivatives of μ_o and Σ_oo):
+
+        n_p·[tr(S_k P S_l Q) − ½tr(P S_k P S_l) + d'P S_k P m_l + d'P S_l P m_k
+             + m_k'P m_l]
+
+    (its expectation, T → Σ_oo and d → 0, is the expected information),
+    minus Σ (dℓ/d moment)·d²moment/dθdθ' for the models whose moments are
+    not linear in θ (regressions), from central differences of the RAM
+    chain at the fixed moment gradient: model algebra only, no data.
+    Matches central differences of the analytic gradient to ~1e-10
+    (tests/estimate/test_twolevel_fiml.py) at a fraction of their cost."""
+    theta = np.asarray(theta, dtype=float)
+    derivs = _moment_jacobian(model, theta, values)
+    info = 0.0
+    for g, ((inv, _, _), d) in zip(model.data.groups, _state(model, theta, values)[3]):
+        T = g.cov + d[:, :, None] * d[:, None, :]
+        dS, D = _pattern_jacobian(g, *derivs)
+        X = _times(inv, dS)                                         # P S_k
+        Y = _times(inv @ T @ inv, dS)                               # Q S_k
+        W = inv @ D                                                 # P m_l
+        v = np.einsum("pab,pb->pa", inv, d)
+        a = (v[:, None, None, :] @ dS)[:, :, 0, :]                  # (S_k P d)_a: P x K x k
+        cross = np.swapaxes(a, 1, 2) @ W                            # d'P S_k P m_l
+        per = (_trace_products(X, Y) - 0.5 * _trace_products(X, X)
+               + cross + np.swapaxes(cross, 1, 2) + np.swapaxes(D, 1, 2) @ W)
+        info = info + np.einsum("p,pkl->kl", g.n, per)
+    g_mu, GB, GW = moment_gradient(model, theta, values)
+    gb, gw = tl._vechw(GB), tl._vechw(GW) @ model.L_W
+    second = scoring.numerical_jacobian(lambda t: tl.chain(model, t, values, g_mu, gb, gw), theta)
+    info = info - 0.5 * (second + second.T)
+    return 0.5 * (info + info.T)
+
+
+def _pattern_jacobian(g: StackedGroup, dmu, dVB, dVW):
+    """(dΣ_oo/dθ as P x K x K x k, dμ_o/dθ as P x K x k) of a group's
+    patterns (zero at padded positions): rows of length k gathered from the
+    flattened q x q derivatives."""
+    q, k = dVB.shape[0], dVB.shape[-1]
+    flat = g.idx[:, :, None] * q + g.idx[:, None, :]
+    dS = (dVB.reshape(q * q, k)[flat] * g.both[..., None]
+          + dVW.reshape(q * q, k)[flat] * g.same[..., None])
+    return dS, dmu[g.idx] * g.mask[..., None]
+
+
+def _times(A, dS):
+    """A @ S_k for every k: P x K x K times P x K x K x k, same layout."""
+    P, K, _, k = dS.shape
+    return (A @ dS.reshape(P, K, K * k)).reshape(P, K, K, k)
+
+
+def _trace_products(X, Y):
+    """P x k x k of tr(X_k Y_l) for stacks X, Y laid out P x K x K x k."""
+    P, K, _, k = X.shape
+    Yt = np.swapaxes(Y, 1, 2).reshape(P, K * K, k)
+    return np.swapaxes(X.reshape(P, K * K, k), 1, 2) @ Yt
 
 
 def _moment_jacobian(model: tl.TwoLevelModel, theta, values):
