@@ -35,6 +35,13 @@ ANALYSIS = ROOT / "specs" / "serial_esat_anx.lav"
 REPORT = ROOT / "reports" / "power" / "benchmarks.md"
 
 
+def _cpu() -> float:
+    """CPU seconds of this process, all threads (with a LocalCluster started
+    here: the client, its event loop and the scheduler; not the workers)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def child(reps: int, workers: int, kind: str = "client") -> None:
     """One study in this process: LocalCluster start-up and the study timed
     apart (workers=0: in process, without Dask, also timing the CPU)."""
@@ -52,10 +59,14 @@ def child(reps: int, workers: int, kind: str = "client") -> None:
     startup = 0.0
     cluster = client = None
     if workers:
+        import dask
         from distributed import Client, LocalCluster
+
+        from attachpath.power.runner import LEAN_DASK
         t = time.perf_counter()
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        with dask.config.set(LEAN_DASK):        # as runner's own LocalCluster
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
         # import attachpath on the workers before the clock starts
         client.run(lambda: __import__("attachpath.power.replicate"))
@@ -64,9 +75,9 @@ def child(reps: int, workers: int, kind: str = "client") -> None:
     else:
         kw["workers"] = 0
     with tempfile.TemporaryDirectory() as out:
-        t, c = time.perf_counter(), time.process_time()
+        t, c = time.perf_counter(), _cpu()
         res = ap.power(str(pop), out=out, **kw)
-        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        wall, cpu = time.perf_counter() - t, _cpu() - c
     if client is not None:
         client.close()
         cluster.close()
@@ -102,11 +113,12 @@ def main() -> int:
     rows = []
     for reps, workers, kind in ((mid // 2, 0, "client"), (big, 2, "client"),
                                 (mid, 1, "client"), (mid, 2, "client"),
-                                (big // 10, 2, "client"), (big // 10, 2, "twolevel")):
+                                (big // 10, 2, "client"), (big // 10, 2, "twolevel"),
+                                (big, 1, "client")):
         rows.append(measure(reps, workers, args.repeats, kind))
         r = rows[-1]
-        print(f"{kind} {reps} reps, {workers} workers: {r['wall']:.1f} s "
-              f"(load {r['load']:.1f})", file=sys.stderr, flush=True)
+        print(f"{kind} {reps} reps, {workers} workers: {r['wall']:.1f} s, client CPU "
+              f"{r['cpu']:.1f} s (load {r['load']:.1f})", file=sys.stderr, flush=True)
     load = os.getloadavg()
     lines = [
         "# Power study benchmarks", "",
@@ -121,18 +133,23 @@ def main() -> int:
         "× 7.5 clients × 2-10 sessions, each replicate fitted by the two-level model "
         "and by the client-means model, chunks of 25. 'study' is the wall time of "
         "ap.power() (outputs included) on a LocalCluster already started ('start-up'); "
-        "workers 0 is one process without Dask. Peak RSS of the client process; "
+        "workers 0 is one process without Dask. Client CPU: CPU seconds of the client "
+        "process during ap.power() (all its threads: the main thread folding chunks and "
+        "writing outputs, the Dask client loop and the scheduler; getrusage), the figure "
+        "that does not depend on other jobs' load. Peak RSS of the client process; "
         f"median of {args.repeats} run(s); load: the 1-minute load average at the end "
         "of each run (2 cores: above 2 means other jobs took CPU from the study).", "",
         "| study | replicates | workers | start-up (s) | study (s) | ms per replicate | "
-        "client peak RSS (MB) | power of anx_ge | load |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        "client CPU (s) | client peak RSS (MB) | power of anx_ge | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['kind'].replace('twolevel', 'two-level')} | {r['reps']:,} | "
                      f"{r['workers']} | {r['startup']:.1f} | "
                      f"{r['wall']:.1f} | {1000 * r['wall'] / r['reps']:.2f} | "
+                     f"{r['cpu']:.1f} | "
                      f"{r['rss_mb']:.0f} | {r['power_anx_ge']:.3f} | {r['load']:.1f} |")
     speed = rows[2]["wall"] / rows[3]["wall"]
+    speed_big = rows[6]["wall"] / rows[1]["wall"]
     mem = rows[1]["rss_mb"] / rows[4]["rss_mb"]
     lines += ["",
               f"- in process: {1000 * rows[0]['cpu'] / rows[0]['reps']:.2f} ms CPU per "
@@ -142,7 +159,13 @@ def main() -> int:
               f"- marginal cost on 2 workers ({big:,} vs {big // 10:,} replicates): "
               f"{1000 * (rows[1]['wall'] - rows[4]['wall']) / (big - big // 10):.2f} ms per "
               f"replicate (the rest is imports, figure and report)",
-              f"- 2 workers vs 1 on {mid:,} replicates: {speed:.2f}× (target ≥ 1.6×)",
+              f"- 2 workers vs 1 on {big:,} replicates: {speed_big:.2f}× (target ≥ 1.6×; "
+              f"load {rows[6]['load']:.1f} and {rows[1]['load']:.1f})",
+              f"- 2 workers vs 1 on {mid:,} replicates: {speed:.2f}× (load "
+              f"{rows[2]['load']:.1f} and {rows[3]['load']:.1f}; the client's fixed costs, "
+              f"imports, figure and report, weigh more here)",
+              f"- client CPU on 2 workers: {rows[1]['cpu']:.1f} s for {big:,} replicates, "
+              f"{rows[4]['cpu']:.1f} s for {big // 10:,}",
               f"- client peak RSS, {big:,} vs {big // 10:,} replicates: {mem:.2f} "
               f"(target within 20%)",
               f"- two-level study, {big // 10:,} replicates on 2 workers (both analyses "

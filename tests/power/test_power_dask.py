@@ -202,3 +202,26 @@ def test_outputs_table_figure_and_report(in_process):
     html = (out / "report.html").read_text()
     assert "seed" in html and "11" in html and "distributed" in html and "<svg" in html
     assert not list(out.glob(".*.tmp"))
+
+
+def test_the_lean_dask_settings_are_undone_and_keep_the_rest_of_the_config(tmp_path):
+    # in a fresh process: the first LocalCluster run there imports distributed
+    # inside runner; its dask.config settings must be undone afterwards without
+    # dropping distributed's own defaults (a later Client needs them)
+    code = (
+        "import dask\n"
+        "from attachpath.power import power\n"
+        f"power({POP!r}, n=60, reps=4, seed=1, workers=1, chunk_size=2)\n"
+        "assert dask.config.get('distributed.worker.profile.enabled') is True\n"
+        "assert dask.config.get('distributed.client.direct-to-workers') is None\n"
+        "from distributed import Client, LocalCluster\n"
+        "with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as c, "
+        "Client(c) as cl:\n"
+        "    assert cl.submit(lambda: 7).result() == 7\n"
+        "print('ok')\n")
+    script = tmp_path / "fresh.py"
+    script.write_text(f"if __name__ == '__main__':\n" +
+                      "".join(f"    {line}\n" for line in code.splitlines()))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]

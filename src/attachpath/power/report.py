@@ -51,8 +51,6 @@ def figure(table: pd.DataFrame, alpha: float):
     names = list(dict.fromkeys(param_name(r, within) for _, r in rows.iterrows()))
     ncol = min(4, max(1, len(names)))
     nrow = max(1, int(np.ceil(len(names) / ncol)))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow + 0.6),
-                             squeeze=False, sharey=True)
     rows = rows.assign(_name=[param_name(r, within) for _, r in rows.iterrows()])
     series_keys = ["analysis"] + [c for c in ("clients_per_therapist", "sessions")
                                   if _has(rows, c)]
@@ -60,6 +58,9 @@ def figure(table: pd.DataFrame, alpha: float):
     # legend holds everywhere and identical curves of two analyses stay visible
     keys = list(dict.fromkeys(tuple(k) if isinstance(k, tuple) else (k,)
                               for k, _ in rows.groupby(series_keys, sort=False, dropna=False)))
+    legend_rows = -(-len(keys) // 3)
+    fig, axes = plt.subplots(nrow, ncol, squeeze=False, sharey=True, figsize=(
+        3.2 * ncol, 2.6 * nrow + 0.6 + 0.2 * max(0, legend_rows - 1)))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     styles = {k: dict(color=colours[i % len(colours)], marker="osD^v<>"[i % 7],
                       ls=["-", "--", ":", "-."][i % 4], mfc="none" if i % 2 else None)
@@ -88,8 +89,10 @@ def figure(table: pd.DataFrame, alpha: float):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("power", fontsize=9)
+    bottom = _place_panels(fig, nrow, ncol, legend_rows)
     fig.supxlabel("clients (n)" + (" and therapists" if table["therapists"].notna().any()
-                                   else ""), fontsize=9, y=0.075)
+                                   else ""), fontsize=9, y=bottom - 0.42 / fig.get_figheight(),
+                  va="top")
     handles, labels = [], []
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
@@ -98,11 +101,29 @@ def figure(table: pd.DataFrame, alpha: float):
                 labels.append(lab)
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)),
-                   fontsize=8, frameon=False)
+                   fontsize=8, frameon=False,
+                   bbox_to_anchor=(0.5, 0.05 / fig.get_figheight()))
     fig.suptitle(f"Power at α = {alpha:g} (dashed: 80%; dotted: α); bars: ±1.96 Monte Carlo SE",
-                 fontsize=10)
-    fig.tight_layout(rect=(0, 0.09 if handles else 0.04, 1, 0.95))
+                 fontsize=10, y=1 - 0.12 / fig.get_figheight(), va="top")
     return fig
+
+
+def _place_panels(fig, nrow: int, ncol: int, legend_rows: int) -> float:
+    """Margins and gaps of the panel grid in inches (room for the suptitle,
+    the panel titles, two-line x tick labels, the x label and the legend):
+    fig.tight_layout would measure every text by drawing the figure, which
+    cost more than a whole savefig.  Returns the bottom of the grid as a
+    fraction of the figure height."""
+    width, height = fig.get_figwidth(), fig.get_figheight()
+    left, right, top = 0.55, 0.15, 0.6
+    bottom = 0.85 + 0.2 * legend_rows            # tick labels, x label, legend
+    gap_w, gap_h = 0.15, 0.75                    # shared y axis; tick labels + title
+    panel_w = (width - left - right - (ncol - 1) * gap_w) / ncol
+    panel_h = (height - top - bottom - (nrow - 1) * gap_h) / nrow
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
+                        bottom=bottom / height, wspace=gap_w / panel_w,
+                        hspace=gap_h / panel_h)
+    return bottom / height
 
 
 def figure_files(table: pd.DataFrame, alpha: float) -> dict:
