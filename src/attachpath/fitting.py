@@ -580,6 +580,10 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
                         "its level-2 units: --cluster client (API cluster='client'), or "
                         "--cluster therapist/client for a third level.")
     client, therapist = (inner, outer) if inner is not None else (outer, None)
+    if small and therapist is None:
+        raise OptionError(f"{', '.join(f'{k}={v!r}' for k, v in small.items())} corrects the "
+                          f"therapist sandwich of a two-level model; give the therapists: "
+                          f"--cluster therapist/{client} (cluster='therapist/{client}').")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         X, info = model_array(frame, list(pt.observed), cluster=client,

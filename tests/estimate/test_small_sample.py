@@ -164,6 +164,7 @@ def test_cr2_option_gives_the_cr2_vcov_and_keeps_the_cr1_test(fits):
 @pytest.mark.parametrize("kw, culprit", [
     (dict(cluster="therapist/client", se="standard", ci_dist="t"), "se='robust'"),
     (dict(se="robust", cluster_se="cr2"), "cluster"),
+    (dict(cluster="client", se="robust", ci_dist="t"), "therapist/client"),
     (dict(cluster="therapist/client", se="robust", cluster_se="CR3"), "'CR3'"),
     (dict(cluster="therapist/client", se="robust", ci_dist="student"), "'student'"),
 ])
