@@ -450,7 +450,8 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
     fails = int((df["failed"].fillna("") != "").sum())
     bfail = int(df.loc[nb, "boot_failed"].sum()) if nb.any() else 0
     lines += ["", "(Every two-level method but the bootstrap shares the estimates of the "
-              "two-level ML row; the bootstrap row is its subset of replicates.)", "",
+              "two-level ML row" + ("; the bootstrap row is its subset of replicates.)"
+                                    if nb.any() else ".)"), "",
               f"Failed replicates: {fails}"
               + (f"; failed bootstrap draws in all: {bfail} of {int(nb.sum()) * args.boot} "
                  f"({int(nb.sum())} bootstrapped replicates)" if nb.any() else "") + "."
