@@ -153,6 +153,7 @@ def test_cr2_option_gives_the_cr2_vcov_and_keeps_the_cr1_test(fits):
     for k in ("chisq.scaled", "chisq.scaling.factor"):
         assert r2.fit[k] == r1.fit[k]
     assert r2.provenance["options"]["cluster_se"] == "cr2"
+    assert "bias-reduced CR2" in r2.summary() and "CR2" not in r1.summary()
     # both options together: CR2 SEs with t(G−1) quantiles
     free = r2.estimates["op"] != ":="
     np.testing.assert_array_equal(r2t.estimates["se"], r2.estimates["se"])
