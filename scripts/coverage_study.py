@@ -10,9 +10,9 @@ missing blocks, so every method sees the same complete rows) and fits
 
     level: 1   tds_ge ~ cats_secure
     level: 2   cats_secure ~ a*ecr_anx;  tds_ge ~ b*cats_secure
-               iip_post ~ c*tds_ge + iip_pre;  abc := a*b*c
+               iip_post ~ c*tds_ge + iip_pre;  ab := a*b;  abc := a*b*c
 
-The 95% intervals of a, b, c and abc come from
+The 95% intervals of a, b, c, ab and abc come from
 
 * two-level ML: sessions in clients, model-based SEs (observed information),
   no correction for therapists;
@@ -20,19 +20,26 @@ The 95% intervals of a, b, c and abc come from
   two-level MLR), still no therapist correction;
 * client-level MLR: the chain fitted to client means (data.prepare) with
   robust (Huber-White) SEs not corrected for therapists;
-* therapist-corrected: cluster="therapist/client", se="robust" (client
-  scores summed within therapists, G/(G−1)), normal and t(G−1) quantiles;
+* therapist CR1: cluster="therapist/client", se="robust" (client scores
+  summed within therapists, G/(G−1)), normal and t(G−1) quantiles;
+* therapist CR2: the same sandwich with the bias-reduced meat of Bell &
+  McCaffrey (estimate/vcov.py cr2) instead of G/(G−1), normal and t(G−1);
 * therapist bootstrap: whole therapists resampled (estimate/
-  twolevel_bootstrap.py), --boot draws, percentile intervals.
+  twolevel_bootstrap.py), --boot draws, percentile intervals, on the first
+  --boot-reps replicates.
 
-Wald intervals for abc use the delta method.  The targets are the
+Wald intervals for ab and abc use the delta method; the *_mc methods add
+Monte Carlo intervals for ab and abc (MC_DRAWS draws of θ from N(θ̂, V̂), or
+from a multivariate t(G−1), per vcov: estimate/montecarlo.py, the CR1 normal
+one read from ap.fit(..., mc_draws=...)).  The targets are the
 simulator's latent between-client paths (truth["paths"]); regressions on
 observed client means estimate attenuated paths, so client-level MLR is also
 scored against its own large-sample value (one sample 200 times the design,
 whose own sampling error is 1/√200 of a replicate's SE).
 
-Replicate r uses SeedSequence(seed).spawn(reps)[r] (data, then bootstrap), so
-a replicate's numbers do not depend on the chunking or the worker.  Chunks run
+Replicate r uses SeedSequence(seed).spawn(reps)[r] (data, bootstrap, Monte
+Carlo), so a replicate's numbers do not depend on the chunking or the worker.
+Chunks run
 on a dask.distributed LocalCluster (one single-threaded process per worker),
 each finished chunk is kept in OUT/.chunks/ (a rerun with the same settings
 resumes), and OUT gets coverage.md, coverage.csv (the table) and
@@ -58,25 +65,43 @@ level: 2
   cats_secure ~ a*ecr_anx
   tds_ge ~ b*cats_secure
   iip_post ~ c*tds_ge + iip_pre
+  ab := a*b
   abc := a*b*c
 """
 CLIENT_MODEL = """
 cats_secure ~ a*ecr_anx
 tds_ge ~ b*cats_secure
 iip_post ~ c*tds_ge + iip_pre
+ab := a*b
 abc := a*b*c
 """
-PARAMS = ("a", "b", "c", "abc")
-METHODS = ("twolevel_ml", "twolevel_mlr", "client_mlr", "therapist", "therapist_t",
+PATHS = ("a", "b", "c")
+DEFINED = ("ab", "abc")
+PARAMS = PATHS + DEFINED
+# *_mc: Monte Carlo intervals of the := effects only (for a path they are the
+# Wald interval up to Monte Carlo error)
+METHODS = ("twolevel_ml", "twolevel_ml_mc", "twolevel_mlr", "twolevel_mlr_mc", "client_mlr",
+           "therapist", "therapist_t", "therapist_mc", "therapist_mc_t",
+           "therapist_cr2", "therapist_cr2_t", "therapist_cr2_mc", "therapist_cr2_mc_t",
            "therapist_boot")
 LABELS = {
     "twolevel_ml": "two-level ML (no therapist correction)",
+    "twolevel_ml_mc": "two-level ML, Monte Carlo",
     "twolevel_mlr": "two-level MLR (clients only)",
+    "twolevel_mlr_mc": "two-level MLR, Monte Carlo",
     "client_mlr": "client-level MLR on client means",
-    "therapist": "therapist-corrected (normal)",
-    "therapist_t": "therapist-corrected, t(G−1)",
+    "therapist": "therapist CR1 (G/(G−1)), normal",
+    "therapist_t": "therapist CR1, t(G−1)",
+    "therapist_mc": "therapist CR1, Monte Carlo normal",
+    "therapist_mc_t": "therapist CR1, Monte Carlo t(G−1)",
+    "therapist_cr2": "therapist CR2, normal",
+    "therapist_cr2_t": "therapist CR2, t(G−1)",
+    "therapist_cr2_mc": "therapist CR2, Monte Carlo normal",
+    "therapist_cr2_mc_t": "therapist CR2, Monte Carlo t(G−1)",
     "therapist_boot": "therapist bootstrap, percentile",
 }
+MC_DRAWS = 10000
+STUDY_VERSION = 2       # saved chunks of another version are not reused
 THERAPIST_ICC = 0.15
 DESIGN = dict(n_therapists=44, n_clients=330, min_sessions=2, max_sessions=10,
               therapist_icc=THERAPIST_ICC, dropout_mar=0.0, missing=0.0)
@@ -92,7 +117,7 @@ def truth() -> dict:
                                                                       "n_clients")}).truth
     p = t["paths"]
     a, b, c = p["cats_secure"]["ecr_anx"], p["tds_ge"]["cats_secure"], p["iip_post"]["tds_ge"]
-    return {"a": a, "b": b, "c": c, "abc": a * b * c}
+    return {"a": a, "b": b, "c": c, "ab": a * b, "abc": a * b * c}
 
 
 def client_means(sessions: pd.DataFrame) -> pd.DataFrame:
@@ -119,10 +144,12 @@ def _named(est: pd.DataFrame, col: str) -> dict:
     return out
 
 
-def _seeds(seed: int, reps: int, r: int) -> tuple[int, int]:
+def _seeds(seed: int, reps: int, r: int) -> tuple[int, int, int]:
+    """Data, bootstrap and Monte Carlo seeds of replicate r (the first two as
+    in the study's first version: spawn() children do not depend on how
+    many are spawned)."""
     child = np.random.SeedSequence(seed).spawn(reps)[r]
-    data_ss, boot_ss = child.spawn(2)
-    return int(data_ss.generate_state(1, np.uint64)[0]), int(boot_ss.generate_state(1, np.uint64)[0])
+    return tuple(int(ss.generate_state(1, np.uint64)[0]) for ss in child.spawn(3))
 
 
 class _NoBootstrap(Exception):
@@ -138,18 +165,19 @@ def replicate(seed: int, reps: int, r: int, boot: int) -> dict:
     from attachpath.effects import Defined
     from attachpath.errors import AttachpathError
     from attachpath.estimate import bootstrap as boot_mod
+    from attachpath.estimate import montecarlo
     from attachpath.estimate import twolevel_bootstrap as tb
     from attachpath.estimate import vcov as vc
     from attachpath.estimate.clusters import Clusters
     from attachpath.simulate import simulate
 
-    data_seed, boot_seed = _seeds(seed, reps, r)
+    data_seed, boot_seed, mc_seed = _seeds(seed, reps, r)
     sessions = simulate(seed=data_seed, **DESIGN).sessions
-    row = {"rep": r, "data_seed": data_seed, "boot_seed": boot_seed}
+    row = {"rep": r, "data_seed": data_seed, "boot_seed": boot_seed, "mc_seed": mc_seed}
     z = stats.norm.ppf(0.5 + LEVEL / 2)
 
     def put(method, est, se, lo, hi):
-        for p in PARAMS:
+        for p in lo:
             row[f"{method}.{p}.est"] = est[p]
             row[f"{method}.{p}.se"] = se[p]
             row[f"{method}.{p}.lo"] = lo[p]
@@ -158,35 +186,60 @@ def replicate(seed: int, reps: int, r: int, boot: int) -> dict:
     def wald(method, est, V, defined, theta, pos, q=z):
         sd = np.sqrt(np.diag(V))
         _, Jd, Vd = defined.delta(theta, V)
-        se = {p: float(sd[pos[p]]) for p in PARAMS[:3]}
-        se["abc"] = float(np.sqrt(Vd[0, 0]))
+        se = {p: float(sd[pos[p]]) for p in PATHS}
+        se.update({p: float(np.sqrt(Vd[i, i])) for i, p in enumerate(DEFINED)})
         put(method, est, se, {p: est[p] - q * se[p] for p in PARAMS},
             {p: est[p] + q * se[p] for p in PARAMS})
+        return se
+
+    def mc(method, est, se, V, defined, theta, df=None, bounds=None):
+        """Monte Carlo intervals of the := effects (the package's
+        montecarlo.intervals, as ap.fit(mc_draws=...) uses it)."""
+        if bounds is None:
+            bounds = montecarlo.intervals(defined, theta, V, n=MC_DRAWS, seed=mc_seed,
+                                          level=LEVEL, df=df)
+        put(method, est, se, {p: bounds[i][0] for i, p in enumerate(DEFINED)},
+            {p: bounds[i][1] for i, p in enumerate(DEFINED)})
 
     failed = []
     try:
-        res = ap.fit(MODEL, sessions, cluster="therapist/client", se="robust")
+        # the package's own Monte Carlo intervals from the therapist-robust vcov
+        res = ap.fit(MODEL, sessions, cluster="therapist/client", se="robust",
+                     mc_draws=MC_DRAWS, seed=mc_seed)
         lik, theta = res.likelihood, res.theta
         defined = Defined.from_partable(res.partable)
-        pos = {r_.label: r_.free - 1 for r_ in res.partable.rows if r_.label in PARAMS[:3]}
-        est = {p: float(theta[pos[p]]) for p in PARAMS[:3]}
-        est["abc"] = float(defined.evaluate(theta)[0])
+        assert tuple(defined.names) == DEFINED
+        pos = {r_.label: r_.free - 1 for r_ in res.partable.rows if r_.label in PATHS}
+        est = {p: float(theta[pos[p]]) for p in PATHS}
+        est.update(zip(DEFINED, map(float, defined.evaluate(theta))))
         ther_of = sessions.groupby("client")["therapist"].first()
         therapists = Clusters.from_ids("therapist",
                                        ther_of.loc[lik.data.clusters.ids].to_numpy())
         G = therapists.n
-        wald("twolevel_ml", est, vc.standard(lik, theta), defined, theta, pos)
-        wald("twolevel_mlr", est, vc.robust(lik, theta)[0], defined, theta, pos)
+        q_t = stats.t.ppf(0.5 + LEVEL / 2, G - 1)
+        for name, V in (("twolevel_ml", vc.standard(lik, theta)),
+                        ("twolevel_mlr", vc.robust(lik, theta)[0])):
+            se = wald(name, est, V, defined, theta, pos)
+            mc(name + "_mc", est, se, V, defined, theta)
         V3 = res.vcov.to_numpy()
-        wald("therapist", est, V3, defined, theta, pos)
-        wald("therapist_t", est, V3, defined, theta, pos, q=stats.t.ppf(0.5 + LEVEL / 2, G - 1))
+        se = wald("therapist", est, V3, defined, theta, pos)
+        wald("therapist_t", est, V3, defined, theta, pos, q=q_t)
+        e = res.estimates.set_index("lhs")
+        mc("therapist_mc", est, se, V3, defined, theta,
+           bounds=[(float(e.loc[p, "ci.lower"]), float(e.loc[p, "ci.upper"])) for p in DEFINED])
+        mc("therapist_mc_t", est, se, V3, defined, theta, df=G - 1)
+        V2 = vc.cr2(lik, theta, therapists)[0]
+        se = wald("therapist_cr2", est, V2, defined, theta, pos)
+        wald("therapist_cr2_t", est, V2, defined, theta, pos, q=q_t)
+        mc("therapist_cr2_mc", est, se, V2, defined, theta)
+        mc("therapist_cr2_mc_t", est, se, V2, defined, theta, df=G - 1)
         if boot < 2:
             raise _NoBootstrap
         draws, n_failed = tb.replicates(lik, theta, therapists=therapists, n=boot,
                                         seed=boot_seed, workers=1)
         _, bse, ci = boot_mod.summarize(draws, theta, defined, LEVEL, "percentile", None)
         k = len(theta)
-        idx = {**pos, "abc": k}
+        idx = {**pos, **{p: k + i for i, p in enumerate(DEFINED)}}
         put("therapist_boot", est, {p: float(bse[idx[p]]) for p in PARAMS},
             {p: float(ci[idx[p], 0]) for p in PARAMS}, {p: float(ci[idx[p], 1]) for p in PARAMS})
         row["boot_failed"] = n_failed
@@ -226,7 +279,7 @@ def run_all(reps: int, boot: int, seed: int, workers: int, chunk: int, out: Path
     chunks_dir = out / ".chunks"
     chunks_dir.mkdir(parents=True, exist_ok=True)
     key = json.dumps({"reps": reps, "boot": boot, "seed": seed, "chunk": chunk,
-                      "design": DESIGN})
+                      "design": DESIGN, "version": STUDY_VERSION, "mc_draws": MC_DRAWS})
     manifest = chunks_dir / "manifest.json"
     if not manifest.exists() or manifest.read_text() != key:
         for f in chunks_dir.glob("*.json"):
@@ -285,10 +338,16 @@ def run_all(reps: int, boot: int, seed: int, workers: int, chunk: int, out: Path
     if not rows:
         return pd.DataFrame()
     # one column order whatever order the chunks finished in
-    cols = ["rep", "data_seed", "boot_seed"] + [
-        f"{m}.{p}.{k}" for m in METHODS for p in PARAMS for k in ("est", "se", "lo", "hi")]
+    cols = ["rep", "data_seed", "boot_seed", "mc_seed"] + [
+        f"{m}.{p}.{k}" for m in METHODS for p in method_params(m)
+        for k in ("est", "se", "lo", "hi")]
     cols += ["boot_failed", "failed"]
     return pd.DataFrame(rows, columns=cols).sort_values("rep").reset_index(drop=True)
+
+
+def method_params(method: str) -> tuple[str, ...]:
+    """The parameters a method gives intervals for."""
+    return DEFINED if "_mc" in method else PARAMS
 
 
 def summarize(df: pd.DataFrame, target: dict, client_tgt: dict | None) -> pd.DataFrame:
@@ -299,9 +358,9 @@ def summarize(df: pd.DataFrame, target: dict, client_tgt: dict | None) -> pd.Dat
     for m in METHODS:
         targets = [("latent", target)] + ([("client-means limit", client_tgt)]
                                            if m == "client_mlr" and client_tgt else [])
-        if f"{m}.a.lo" not in df:
+        if f"{m}.abc.lo" not in df:
             continue                      # e.g. no replicate had the bootstrap yet
-        for p in PARAMS:
+        for p in method_params(m):
             est, se = df[f"{m}.{p}.est"], df[f"{m}.{p}.se"]
             ok = est.notna() & df[f"{m}.{p}.lo"].notna()
             if ok.sum() < 2:
@@ -330,6 +389,7 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
              client_tgt: dict) -> str:
     def pct(x, s):
         return f"{100 * x:.1f} ± {100 * s:.1f}"
+    nb = df["boot_failed"].notna() if "boot_failed" in df else pd.Series(False, df.index)
     lines = [
         "# Coverage of between-level 95% intervals with therapists as a third level",
         "",
@@ -338,17 +398,30 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
         f"client-level outcome, MCAR dropout, no missing blocks), model "
         f"`scripts/coverage_study.py` MODEL (within: tds_ge ~ cats_secure; between: "
         f"cats_secure ~ a·ecr_anx, tds_ge ~ b·cats_secure, iip_post ~ c·tds_ge + iip_pre, "
-        f"abc := a·b·c). Therapist bootstrap: **B = {args.boot} draws per replicate** "
-        f"(percentile intervals) on the first {int(df['boot_failed'].notna().sum()) if 'boot_failed' in df else 0} "
-        f"replicates (column R), chosen so the study fits the machine's CPU budget.",
+        f"ab := a·b, abc := a·b·c).",
+        "",
+        "Methods: Wald intervals (delta method for ab and abc) from the two-level ML, "
+        "two-level MLR (client sandwich) and client-means MLR vcovs, none corrected for "
+        "therapists; from the therapist sandwich with G/(G−1) (CR1, `cluster="
+        "\"therapist/client\"`, as Mplus' COMPLEX TWOLEVEL) and with the bias-reduced "
+        "CR2 meat (estimate/vcov.py `cr2`), each with normal and t(G−1) = t(43) quantiles. "
+        f"Monte Carlo (\"MC\") intervals for ab and abc: {MC_DRAWS} quasi-random draws "
+        "from N(θ̂, V̂) (or multivariate t(G−1)) per replicate and vcov (estimate/"
+        "montecarlo.py; the CR1 normal one is read from `ap.fit(..., mc_draws=...)`). "
+        + (f"Therapist bootstrap: B = {args.boot} draws per replicate (percentile "
+           f"intervals) on the first {int(nb.sum())} replicates (column R)."
+           if nb.any() else "No therapist bootstrap in this run (see README.md)."),
         "",
         "Each cell: estimate ± its Monte Carlo SE, in percent for coverage "
-        "(MC SE = √(p(1−p)/R)). Target: the simulator's latent between-client path; "
-        "for client-level MLR also its own large-sample value (client means "
-        f"of one sample {CLIENT_TARGET_SCALE}× the design, itself uncertain by 1/√{CLIENT_TARGET_SCALE} "
-        f"of a replicate's SE: a {client_tgt['a']:.4f}, b {client_tgt['b']:.4f}, "
-        f"c {client_tgt['c']:.4f}, abc {client_tgt['abc']:.5f}), because regressions on "
-        "observed client means are attenuated.",
+        "(MC SE = √(p(1−p)/R)); — where a method gives no interval of its own (Monte "
+        "Carlo intervals are for := effects). Target: the simulator's latent "
+        "between-client path; for client-level MLR also its own large-sample value "
+        f"(client means of one sample {CLIENT_TARGET_SCALE}× the design, itself uncertain "
+        f"by 1/√{CLIENT_TARGET_SCALE} of a replicate's SE: "
+        + ", ".join(f"{p} {client_tgt[p]:.5g}" for p in PARAMS)
+        + "), because regressions on observed client means are attenuated. SE/SD: mean "
+        "SE over the empirical SD of the estimates (for the MC rows, the delta-method SE "
+        "of the same vcov).",
         "",
         "| method | target | R | " + " | ".join(f"{p} coverage %" for p in PARAMS)
         + " | " + " | ".join(f"{p} SE/SD" for p in PARAMS) + " |",
@@ -356,26 +429,37 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
     ]
     for (m, tname), g in table.groupby(["method", "target"], sort=False):
         g = g.set_index("param")
-        cells = [str(int(g["n"].min()))] + [pct(g.loc[p, "coverage"], g.loc[p, "coverage_mcse"]) for p in PARAMS]
+        cells = [str(int(g["n"].min()))]
+        cells += [pct(g.loc[p, "coverage"], g.loc[p, "coverage_mcse"]) if p in g.index
+                  else "—" for p in PARAMS]
         cells += [f"{g.loc[p, 'se_over_sd']:.3f} ± {g.loc[p, 'se_over_sd_mcse']:.3f}"
-                  for p in PARAMS]
+                  if p in g.index else "—" for p in PARAMS]
         lines.append(f"| {m} | {tname} | " + " | ".join(cells) + " |")
-    lines += ["", "Bias (mean estimate − target, ± MC SE):", "",
-              "| method | target | " + " | ".join(PARAMS) + " |", "|---|---|" + "---:|" * 4]
+    lines += ["", "Bias (mean estimate − target, ± MC SE), one row per estimator:", "",
+              "| method | target | " + " | ".join(PARAMS) + " |",
+              "|---|---|" + "---:|" * len(PARAMS)]
+    shown = set()
     for (m, tname), g in table.groupby(["method", "target"], sort=False):
         g = g.set_index("param")
+        if len(g) < len(PARAMS) or (tname == "latent" and m not in (
+                LABELS["twolevel_ml"], LABELS["client_mlr"], LABELS["therapist_boot"])):
+            continue          # the same two-level estimates as the first row
+        shown.add(m)
         lines.append(f"| {m} | {tname} | " + " | ".join(
             f"{g.loc[p, 'bias']:.4f} ± {g.loc[p, 'bias_mcse']:.4f}" for p in PARAMS) + " |")
     fails = int((df["failed"].fillna("") != "").sum())
-    nb = df["boot_failed"].notna() if "boot_failed" in df else pd.Series(False, df.index)
     bfail = int(df.loc[nb, "boot_failed"].sum()) if nb.any() else 0
-    lines += ["", f"Failed replicates: {fails}; failed bootstrap draws in all: {bfail} "
-              f"of {int(nb.sum()) * args.boot} ({int(nb.sum())} bootstrapped replicates)."
+    lines += ["", "(Every two-level method but the bootstrap shares the estimates of the "
+              "two-level ML row" + ("; the bootstrap row is its subset of replicates.)"
+                                    if nb.any() else ".)"), "",
+              f"Failed replicates: {fails}"
+              + (f"; failed bootstrap draws in all: {bfail} of {int(nb.sum()) * args.boot} "
+                 f"({int(nb.sum())} bootstrapped replicates)" if nb.any() else "") + "."
               + (f" **Only {len(df)} of {args.reps} replicates finished.**"
                  if len(df) < args.reps else ""),
               f"Run: `nice -n 10 python scripts/coverage_study.py --reps {args.reps} --boot "
               f"{args.boot} --boot-reps {args.boot_reps} --seed {args.seed} --workers "
-              f"{args.workers}` on a dask LocalCluster"
+              f"{args.workers} --chunk {args.chunk}` on a dask LocalCluster"
               + (" (this table: `--summarize-only`, from the saved chunks)"
                  if args.summarize_only else f", {seconds / 60:.0f} min wall")
               + " on a shared 2-core machine. Columns of "

@@ -38,23 +38,57 @@ def test_every_method_gives_an_interval_around_its_estimate(cs, study):
     for m in cs.METHODS:
         # the bootstrap only on the first boot_reps = 2 replicates
         rows = df.iloc[:2] if m == "therapist_boot" else df
-        for p in cs.PARAMS:
+        assert f"{m}.abc.lo" in df
+        for p in cs.method_params(m):
             est, se = rows[f"{m}.{p}.est"], rows[f"{m}.{p}.se"]
             lo, hi = rows[f"{m}.{p}.lo"], rows[f"{m}.{p}.hi"]
             assert np.all(np.isfinite(est)) and np.all(se > 0), (m, p)
             assert np.all(lo < est) and np.all(est < hi), (m, p)
     assert df.loc[2, "therapist_boot.abc.lo"] != df.loc[2, "therapist_boot.abc.lo"]  # NaN
     # the two-level methods share the estimates of one fit
-    for m in ("twolevel_mlr", "therapist", "therapist_t"):
+    for m in ("twolevel_mlr", "therapist", "therapist_t", "therapist_cr2"):
         assert np.array_equal(df[f"{m}.b.est"], df["twolevel_ml.b.est"])
+    # Monte Carlo methods give intervals for the := effects only
+    assert cs.method_params("therapist_mc") == ("ab", "abc") and "therapist_mc.a.lo" not in df
     assert np.array_equal(df["therapist_boot.b.est"][:2], df["twolevel_ml.b.est"][:2])
     # t(G−1) intervals: the therapist SE with a wider quantile (G = 44)
     ratio = ((df["therapist_t.a.hi"] - df["therapist_t.a.lo"])
              / (df["therapist.a.hi"] - df["therapist.a.lo"]))
     assert np.allclose(ratio, stats.t.ppf(0.975, 43) / stats.norm.ppf(0.975), rtol=1e-12)
+    ratio = ((df["therapist_cr2_t.c.hi"] - df["therapist_cr2_t.c.lo"])
+             / (df["therapist_cr2.c.hi"] - df["therapist_cr2.c.lo"]))
+    assert np.allclose(ratio, stats.t.ppf(0.975, 43) / stats.norm.ppf(0.975), rtol=1e-12)
+    # CR2 is not CR1; multivariate-t Monte Carlo intervals are wider than normal ones
+    assert not np.allclose(df["therapist_cr2.b.se"], df["therapist.b.se"], rtol=1e-3)
+    for v in ("therapist", "therapist_cr2"):
+        assert np.all(df[f"{v}_mc_t.abc.hi"] - df[f"{v}_mc_t.abc.lo"]
+                      > df[f"{v}_mc.abc.hi"] - df[f"{v}_mc.abc.lo"])
     # the therapist correction changes the SEs (therapist ICC 0.15)
     assert not np.allclose(df["therapist.b.se"], df["twolevel_mlr.b.se"], rtol=1e-3)
     assert list(df["boot_failed"][:2]) == [0, 0]
+
+
+def test_monte_carlo_arms_are_the_packages_intervals(cs, study):
+    """The therapist MC arm is read from ap.fit(mc_draws=...); it equals
+    montecarlo.intervals on the fit's therapist vcov, and the uncorrected
+    MLR arm equals ap.fit(cluster="client", mc_draws=...) on the same data."""
+    import attachpath as ap
+    from attachpath.effects import Defined
+    from attachpath.estimate import montecarlo
+    from attachpath.simulate import simulate
+    _, df = study
+    row = df.iloc[0]
+    sessions = simulate(seed=int(row["data_seed"]), **cs.DESIGN).sessions
+    kw = dict(se="robust", mc_draws=cs.MC_DRAWS, seed=int(row["mc_seed"]))
+    res = ap.fit(cs.MODEL, sessions, cluster="therapist/client", **kw)
+    mc = montecarlo.intervals(Defined.from_partable(res.partable), res.theta,
+                              res.vcov.to_numpy(), n=cs.MC_DRAWS, seed=int(row["mc_seed"]))
+    mlr = ap.fit(cs.MODEL, sessions, cluster="client", **kw).estimates.set_index("lhs")
+    for i, p in enumerate(cs.DEFINED):
+        assert (row[f"therapist_mc.{p}.lo"], row[f"therapist_mc.{p}.hi"]) == pytest.approx(
+            mc[i], rel=1e-12)
+        assert row[f"twolevel_mlr_mc.{p}.lo"] == pytest.approx(mlr.loc[p, "ci.lower"], rel=1e-9)
+        assert row[f"twolevel_mlr_mc.{p}.hi"] == pytest.approx(mlr.loc[p, "ci.upper"], rel=1e-9)
 
 
 def test_replicates_do_not_depend_on_chunking_and_saved_chunks_are_reused(cs, study,
@@ -91,9 +125,10 @@ def test_summary_has_coverage_with_monte_carlo_se(cs, study):
     _, df = study
     target = cs.truth()
     assert target["abc"] == pytest.approx(target["a"] * target["b"] * target["c"], rel=1e-12)
+    assert target["ab"] == pytest.approx(target["a"] * target["b"], rel=1e-12)
     table = cs.summarize(df, target, dict(target))
     assert set(table["method"]) == set(cs.LABELS.values())
-    assert len(table) == 4 * (len(cs.METHODS) + 1)
+    assert len(table) == sum(len(cs.method_params(m)) for m in cs.METHODS) + len(cs.PARAMS)
     for _, r in table.iterrows():
         n = 2 if r["method"] == cs.LABELS["therapist_boot"] else 3
         assert 0 <= r["coverage"] <= 1 and r["n"] == n

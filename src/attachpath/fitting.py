@@ -186,7 +186,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         boot_ci: str = "percentile", information: str | None = None,
         labels: str = "data", missing: str = "listwise", std_lv: bool = False,
         orthogonal: bool = False, auxiliary=None, model_type: str = "sem",
-        group: str | None = None, group_equal=(), group_partial=()) -> Result:
+        group: str | None = None, group_equal=(), group_partial=(),
+        cluster_se: str = "cr1", ci_dist: str = "normal") -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -205,6 +206,13 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     "observed" for standard SEs (default as lavaan: expected for
     single-level, observed for two-level models).
     mc_draws > 0 gives Monte Carlo CIs for := parameters from the chosen vcov.
+    Small-sample choices for few clusters (se="robust" with a cluster; the
+    defaults are lavaan's and Mplus'): cluster_se "cr1" (default: meat ×
+    G/(G−1)) or "cr2" (Bell & McCaffrey's bias-reduced meat,
+    estimate/vcov.py cr2); ci_dist "normal" (default) or "t": Wald
+    intervals and p-values from t(G−1), Monte Carlo draws multivariate
+    t(G−1), G the number of clusters (therapists with "therapist/client").
+    reports/coverage/ has the evidence for G = 44 therapists.
     boot_ci: "percentile" or "bca" intervals with se="bootstrap".
     progress: a bar over the bootstrap draws; None (default) shows it when
     stderr is a terminal or in Jupyter (attachpath.progress).
@@ -269,6 +277,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
             ("--model-type growth (model_type=)", model_type != "sem"),
             ("--information observed (information=)", information == "observed"),
             ("meanstructure=False", meanstructure is False),
+            ("cluster_se='cr2'", cluster_se != "cr1"), ("ci_dist='t'", ci_dist != "normal"),
             ("engine_method='semopy'", engine_method != "auto")) if given]
         return fit_multigroup(spec, data, group=group, group_equal=group_equal,
                               group_partial=group_partial, se=se, level=level,
@@ -277,6 +286,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         raise DataError(f"information must be 'expected' or 'observed', not "
                         f"{information!r}.")
     missing = missing_mode(missing)
+    small = _small_sample(cluster_se, ci_dist, se, cluster)
     outer, inner = cluster_levels(cluster)
     if meanstructure is None:
         meanstructure = cluster is not None or missing != "listwise"
@@ -302,7 +312,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
                               level=level, mc_draws=mc_draws, seed=seed,
                               information=information, cluster=cluster,
                               bootstrap=bootstrap, progress=progress, boot_ci=boot_ci,
-                              missing=missing)
+                              missing=missing, small=small)
     if inner is not None:
         raise DataError(f"--cluster '{outer}/{inner}' names two levels, but the spec has "
                         f"no 'level:' blocks. For client rows give one cluster column "
@@ -351,7 +361,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         notes += check_information(pt, lik.ram, sol)
         out = _inference(pt, lik, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
-                         progress=progress, boot_ci=boot_ci, information=information)
+                         progress=progress, boot_ci=boot_ci, information=information,
+                         small=small)
     data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"),
                  "labels": source.get("labels", {}) if labels == "data" else {}}
@@ -380,7 +391,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
                                           meanstructure=pt.meanstructure,
                                           estimation=estimation, mc_draws=mc_draws,
                                           bootstrap=bootstrap, seed=seed,
-                                          likelihood=lik.kind,
+                                          likelihood=lik.kind, **small,
                                           # recorded only when set: outputs of
                                           # the default fit stay as they were
                                           **({"std_lv": True} if std_lv else {}),
@@ -564,7 +575,7 @@ def repeated_id_notes(frame: pd.DataFrame, pt: ParTable) -> list[str]:
 
 def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed,
                    information, cluster, bootstrap=1000, progress=None,
-                   boot_ci="percentile", missing="listwise") -> Result:
+                   boot_ci="percentile", missing="listwise", small=None) -> Result:
     from .data.checks import model_array
     from .estimate.twolevel import TwoLevelData
     if outer is None:
@@ -572,6 +583,10 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
                         "its level-2 units: --cluster client (API cluster='client'), or "
                         "--cluster therapist/client for a third level.")
     client, therapist = (inner, outer) if inner is not None else (outer, None)
+    if small and therapist is None:
+        raise OptionError(f"{', '.join(f'{k}={v!r}' for k, v in small.items())} corrects the "
+                          f"therapist sandwich of a two-level model; give the therapists: "
+                          f"--cluster therapist/{client} (cluster='therapist/{client}').")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         X, info = model_array(frame, list(pt.observed), cluster=client,
@@ -610,7 +625,8 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
             raise _estimation_failed(exc, pt, notes=notes) from None
         out = _inference(pt, lik, sol, se=se, clusters=therapists, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
-                         progress=progress, boot_ci=boot_ci, information=information)
+                         progress=progress, boot_ci=boot_ci, information=information,
+                         small=small)
     data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"), "labels": source.get("labels", {}),
                  "levels": {"within": pt.levels[0], "between": pt.levels[1]},
@@ -642,7 +658,7 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
                                           mc_draws=mc_draws, seed=seed,
                                           bootstrap=bootstrap if se == "bootstrap" else None,
                                           information=information or lik.default_information,
-                                          likelihood=lik.kind))
+                                          likelihood=lik.kind, **(small or {})))
     return Result(partable=pt, data_info=data_info, provenance=prov,
                   warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
 
@@ -701,11 +717,28 @@ def therapist_clusters(frame, kept, client, therapist, clients: Clusters) -> Clu
     return Clusters.from_ids(therapist, first)
 
 
+def _small_sample(cluster_se, ci_dist, se, cluster) -> dict:
+    """The small-sample options that differ from the defaults (checked)."""
+    if cluster_se not in ("cr1", "cr2"):
+        raise OptionError(f"cluster_se must be 'cr1' or 'cr2', not {cluster_se!r}.")
+    if ci_dist not in ("normal", "t"):
+        raise OptionError(f"ci_dist must be 'normal' or 't', not {ci_dist!r}.")
+    small = {k: v for k, v, default in (("cluster_se", cluster_se, "cr1"),
+                                         ("ci_dist", ci_dist, "normal")) if v != default}
+    if small and (se != "robust" or cluster is None):
+        raise OptionError(f"{', '.join(f'{k}={v!r}' for k, v in small.items())} corrects "
+                          f"cluster-robust standard errors for few clusters; it needs "
+                          f"se='robust' and a cluster (e.g. cluster='therapist/client').")
+    return small
+
+
 def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
-               progress, boot_ci="percentile", information=None) -> dict:
+               progress, boot_ci="percentile", information=None, small=None) -> dict:
     """Standard errors, fit measures, defined and standardized parameters
     from any likelihood object; `clusters` sums the likelihood's unit
-    scores (cases, or clients of a two-level model) for the meat."""
+    scores (cases, or clients of a two-level model) for the meat.  `small`:
+    cluster_se="cr2" and ci_dist="t" (see fit())."""
+    small = small or {}
     theta, values = sol.theta, sol.values
     notes: list[str] = []
     fit = fitmeasures.fit_measures(lik, theta, fmin=sol.discrepancy)
@@ -727,6 +760,9 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
         scaled = robust_test.scaled_fit(lik, theta, clusters, fit, A, B)
         notes += scaled.pop("notes", [])
         fit.update(scaled)
+        if small.get("cluster_se") == "cr2":     # the SEs only; the test stays CR1's
+            V = vc.cr2(lik, theta, clusters)[0]
+            se_kind = "robust.cluster.cr2"
     elif pt.multilevel:     # whole therapists (or clients) with their sessions
         from .estimate import twolevel_bootstrap
         draws = twolevel_bootstrap.run(pt, lik, sol, therapists=clusters, n=bootstrap,
@@ -764,10 +800,17 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
     def_est, _, def_V = (defined.delta(theta, V) if len(defined)
                          else (np.zeros(0), None, np.zeros((0, 0))))
 
-    z_crit = norm_ppf(0.5 + level / 2)
+    df_t = clusters.n - 1 if small.get("ci_dist") == "t" else None
+    if df_t is None:
+        z_crit = norm_ppf(0.5 + level / 2)
+    else:
+        from scipy.stats import t as t_dist
+        z_crit = float(t_dist.ppf(0.5 + level / 2, df_t))
     free_se = np.sqrt(np.where(np.diag(V) >= 0, np.diag(V), np.nan))
     def_se = np.sqrt(np.where(np.diag(def_V) >= 0, np.diag(def_V), np.nan)) if len(defined) else np.zeros(0)
     ci = {"level": level, "parameters": "normal (Wald)", "defined": "normal (delta method)"}
+    if df_t is not None:
+        ci["parameters"], ci["defined"] = f"t({df_t}) (Wald)", f"t({df_t}) (delta method)"
     if draws:
         free_se, def_se = draws["se"], draws["def_se"]
         ci["parameters"] = ci["defined"] = f"{draws['interval']} bootstrap ({draws['ok']} of {draws['n']} draws)"
@@ -792,14 +835,16 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
     mc = None
     if mc_draws and len(defined) and se != "bootstrap":
         from .estimate import montecarlo
-        mc = montecarlo.intervals(defined, theta, V, n=mc_draws, seed=seed, level=level)
-        ci["defined"] = f"Monte Carlo ({mc_draws} draws from the {se_kind} vcov, seed {seed})"
+        mc = montecarlo.intervals(defined, theta, V, n=mc_draws, seed=seed, level=level,
+                                  df=df_t)
+        ci["defined"] = (f"Monte Carlo ({mc_draws} draws from the {se_kind} vcov"
+                         + (f", multivariate t({df_t})" if df_t else "") + f", seed {seed})")
         k = len(model_rows)
         lo[k:], hi[k:] = np.asarray(mc).reshape(-1, 2).T
     ci["description"] = (f"{int(level * 100)}%: parameters {ci['parameters']}; "
                          f"defined {ci['defined']}" if len(defined) else
                          f"{int(level * 100)}%: {ci['parameters']}")
-    est_df = _estimates_table(pt, est, se_, lo, hi, std)
+    est_df = _estimates_table(pt, est, se_, lo, hi, std, df_t)
     names = tuple(pt.free_names)
     inadmissible = effects.admissibility_rows(pt, theta, values)
     estimation["admissible"] = not inadmissible
@@ -839,12 +884,17 @@ def _names_table(pt: ParTable) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=column_index(tuple(COLUMNS[:4])))
 
 
-def _estimates_table(pt, est, se, lo, hi, std) -> pd.DataFrame:
+def _estimates_table(pt, est, se, lo, hi, std, df_t=None) -> pd.DataFrame:
     """The estimates in the columns of COLUMNS: a copy-on-write view of the
-    model's cached names table next to the numbers."""
+    model's cached names table next to the numbers (p-values from t(df_t)
+    when given)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(np.isfinite(se) & (se > 0), est / se, np.nan)
-    p = two_sided_p(z)
+    if df_t is None:
+        p = two_sided_p(z)
+    else:                       # opt-in small-sample reference (ci_dist="t"): scipy on use only
+        from scipy.stats import t as t_dist
+        p = 2 * t_dist.sf(np.abs(z), df_t)
     numbers = pd.DataFrame(np.column_stack([est, se, z, p, lo, hi, std]).astype(float),
                            columns=column_index(tuple(COLUMNS[4:])), copy=False)
     return pd.concat([_names_table(pt), numbers], axis=1)

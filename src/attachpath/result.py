@@ -222,6 +222,8 @@ class Result:
             se_text = (f"corrected for {d['therapist']['n']} {d['therapist']['name']}s "
                        f"(the {d['cluster']['name']}s' scores summed within "
                        f"{d['therapist']['name']}s, as Mplus' TYPE = COMPLEX TWOLEVEL)")
+            if self.se_kind == "robust.cluster.cr2":
+                se_text += ", with the bias-reduced CR2 meat instead of G/(G−1)"
         lines.append(f"  Standard errors: {se_text}")
         lines.append(f"  Confidence intervals: {self.ci.get('description', '')}")
         lines.append("")
