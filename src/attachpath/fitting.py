@@ -726,9 +726,10 @@ def _small_sample(cluster_se, ci_dist, se, cluster) -> dict:
     small = {k: v for k, v, default in (("cluster_se", cluster_se, "cr1"),
                                          ("ci_dist", ci_dist, "normal")) if v != default}
     if small and (se != "robust" or cluster is None):
-        raise OptionError(f"{', '.join(f'{k}={v!r}' for k, v in small.items())} corrects "
-                          f"cluster-robust standard errors for few clusters; it needs "
-                          f"se='robust' and a cluster (e.g. cluster='therapist/client').")
+        named = ", ".join(f"--{k.replace('_', '-')} {v} ({k}={v!r})" for k, v in small.items())
+        raise OptionError(f"{named}: a correction of cluster-robust standard errors for "
+                          f"few clusters; it needs --se robust and a cluster (e.g. --cluster "
+                          f"therapist/client; se='robust', cluster='therapist/client').")
     return small
 
 

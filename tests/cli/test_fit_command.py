@@ -78,3 +78,27 @@ def test_result_renders_in_notebooks():
     res = ap.fit("tds_ge ~ esat_anx", ap.datasets.load_example_clients())
     html = res._repr_html_()
     assert "<table" in html and "esat_anx" in html
+
+
+def test_small_sample_flags_reach_the_fit(clients_csv, tmp_path, capsys):
+    """--cluster-se cr2 --ci-dist t: the CR2 sandwich and t(G−1) intervals,
+    the same numbers as the API's cluster_se/ci_dist (tests/estimate/
+    test_small_sample.py checks those against clubSandwich)."""
+    out = tmp_path / "cr2"
+    code = main(["fit", str(SPEC), "--data", str(clients_csv), "--cluster", "therapist",
+                 "--cluster-se", "cr2", "--ci-dist", "t", "--out", str(out)])
+    assert code == 0
+    assert "t(43)" in capsys.readouterr().out
+    est = pd.read_csv(out / "estimates.csv", keep_default_na=False, na_values=[""])
+    ref = ap.fit(str(SPEC), ap.datasets.load_example_clients(), cluster="therapist",
+                 cluster_se="cr2", ci_dist="t").estimates
+    cr1 = ap.fit(str(SPEC), ap.datasets.load_example_clients(), cluster="therapist").estimates
+    free = ref["se"] > 0
+    assert est["se"][free].to_numpy() == pytest.approx(ref["se"][free].to_numpy(), rel=1e-6)
+    assert not est["se"][free].to_numpy() == pytest.approx(cr1["se"][free].to_numpy(), rel=1e-4)
+
+
+def test_small_sample_flags_without_a_cluster_exit_2(clients_csv, capsys):
+    code = main(["fit", str(SPEC), "--data", str(clients_csv), "--cluster-se", "cr2"])
+    assert code == 2
+    assert "--cluster-se cr2" in capsys.readouterr().err

@@ -47,6 +47,13 @@ def add_command(subparsers) -> None:
     p.add_argument("--group-partial", metavar="ROWS", default=None,
                    help="with --group-equal: comma-separated rows left free across "
                         "groups (lavaan's group.partial), e.g. 'visual=~x2,x7~1'")
+    p.add_argument("--cluster-se", choices=["cr1", "cr2"], default="cr1",
+                   help="cluster-robust meat with few clusters: cr1 (default, lavaan's and "
+                        "Mplus' G/(G-1)) or cr2 (Bell & McCaffrey's bias-reduced sandwich); "
+                        "needs --se robust and a cluster (the therapists of therapist/client)")
+    p.add_argument("--ci-dist", choices=["normal", "t"], default="normal",
+                   help="reference distribution of Wald intervals and p-values: normal "
+                        "(default, as lavaan) or t with G-1 df (G clusters), for few clusters")
     p.add_argument("--out", help="output directory")
     p.set_defaults(func=run)
 
@@ -64,7 +71,8 @@ def run(args) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # every one is kept in res.warnings
         res = fit(args.spec, data_of(args), std_lv=args.std_lv, orthogonal=args.orthogonal,
-                  model_type=args.model_type, **fit_options(args).kwargs())
+                  model_type=args.model_type, cluster_se=args.cluster_se,
+                  ci_dist=args.ci_dist, **fit_options(args).kwargs())
     # estimates, fit.json, diagram and report replace the old ones together
     written = (write_fit_outputs(res, args.out, report=True, modindices=args.modindices)
                if args.out else None)
@@ -91,7 +99,9 @@ def run_groups(args) -> int:
     from attachpath.files import check_out_dir
     from attachpath.fitting import fit
     for flag, given in (("--modindices", args.modindices),
-                        ("--style lavaan", args.style != "attachpath")):
+                        ("--style lavaan", args.style != "attachpath"),
+                        ("--cluster-se cr2", args.cluster_se != "cr1"),
+                        ("--ci-dist t", args.ci_dist != "normal")):
         if given:
             raise OptionError(f"{flag} is not available with --group yet.")
     if args.out:
