@@ -27,6 +27,7 @@ process at most 3× the minimal fit's instructions.
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib.util
 import os
 import re
@@ -39,10 +40,13 @@ from pathlib import Path
 
 from _process import NOTE as BYTECODE_NOTE, use_bytecode_cache
 
+from attachpath.files import write_text_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "specs" / "serial_esat_anx.lav"
 CLI = shutil.which("attachpath", path=str(Path(sys.executable).parent)) or "attachpath"
 K_FITS = 20
+REPORT = ROOT / "reports" / "benchmarks_instructions.md"
 
 R_ONE_FIT = r"""
 suppressPackageStartupMessages(library(lavaan))
@@ -267,14 +271,18 @@ def main() -> int:
                          f"{per_fit['ours'] / 1e6:.1f} M",
                          f"{ratio:.1f}x the minimal fit ({per_fit['minimal'] / 1e6:.2f} M): "
                          f"{'PASS' if ratio <= 3 else 'MISS'} (≤ 3x)"))
-    print("| item | CPU (median) | instructions | target |")
-    print("|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-    print(f"\n- {BYTECODE_NOTE}; pyarrow "
-          f"{'installed (pandas imports it)' if importlib.util.find_spec('pyarrow') else 'not installed'}")
-    print(f"- minimal fit vs attachpath: largest difference of estimates, SEs, := effects "
-          f"and chisq {worst:.1e}")
+    lines = [f"# CPU time and instructions of one fit ({datetime.date.today().isoformat()})", "",
+             f"`python benchmarks/instructions.py --reps {args.reps}`; load average "
+             f"{os.getloadavg()[0]:.1f} at the end", "",
+             "| item | CPU (median) | instructions | target |", "|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["", f"- {BYTECODE_NOTE}; pyarrow "
+              f"{'installed (pandas imports it)' if importlib.util.find_spec('pyarrow') else 'not installed'}",
+              f"- minimal fit vs attachpath: largest difference of estimates, SEs, := effects "
+              f"and chisq {worst:.1e}"]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    write_text_atomic(REPORT, text)
     return 0
 
 
