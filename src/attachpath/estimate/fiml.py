@@ -21,6 +21,7 @@ import numpy as np
 
 from .ml import LOG2PI, dup_kron
 from .ram import vech_indices
+from .recent import at_point
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,18 +184,8 @@ def _factors(data: MissingData, mu, sigma):
     the information, at one point."""
     if np.ndim(mu) != 1:
         return [(factor(g.blocks(sigma)), g.residual(mu)) for g in data.groups]
-    key = (np.asarray(mu, dtype=float).tobytes(), np.asarray(sigma, dtype=float).tobytes())
-    memo = data.__dict__.setdefault("_factor_memo", {})
-    if key not in memo:
-        if len(memo) > 8:
-            memo.clear()
-        parts = [(factor(g.blocks(sigma)), g.residual(mu)) for g in data.groups]
-        # shared between callers: read-only, so no caller can change another's
-        for fac, d in parts:
-            for a in (*fac, d):
-                a.setflags(write=False)
-        memo[key] = parts
-    return memo[key]
+    return at_point(data, "_factor_memo", (mu, sigma),
+                    lambda: [(factor(g.blocks(sigma)), g.residual(mu)) for g in data.groups])
 
 
 def factor(S):

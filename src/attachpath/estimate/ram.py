@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..partable import ParTable
+from .recent import at_point
 
 
 @lru_cache(maxsize=64)
@@ -130,17 +131,7 @@ class RAM:
         if theta.ndim != 1:
             return compute()
         vals = self.fixed_values if values is None else values
-        key = (kind, theta.tobytes(), np.asarray(vals, dtype=float).tobytes())
-        memo = self.__dict__.setdefault("_memo_cache", {})
-        if key not in memo:
-            if len(memo) > 16:
-                memo.clear()
-            out = compute()
-            # shared between callers: read-only, so no caller can change another's
-            for a in (out if isinstance(out, tuple) else (out,)):
-                a.setflags(write=False)
-            memo[key] = out
-        return memo[key]
+        return at_point(self, "_memo_" + kind, (theta, vals), compute, keep=16)
 
     def implied(self, theta, values=None):
         """(Sigma, mu, B, total covariance of all variables, A, S, m)."""

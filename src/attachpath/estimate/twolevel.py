@@ -36,6 +36,7 @@ from ..errors import DataError
 from .clusters import Clusters
 from .ml import LOG2PI, dup_kron
 from .ram import ram_of, vech_indices
+from .recent import at_point
 
 
 # -- data ------------------------------------------------------------------------
@@ -238,13 +239,8 @@ class TwoLevelModel:
         asks for the value, then the gradient and information, at one θ)."""
         theta = np.asarray(theta, dtype=float)
         if theta.ndim == 1:
-            key = (theta.tobytes(), np.asarray(values, dtype=float).tobytes())
-            memo = self.__dict__.setdefault("_state_memo", {})
-            if key not in memo:
-                if len(memo) > 8:
-                    memo.clear()
-                memo[key] = _state(self, theta, values)
-            return memo[key]
+            return at_point(self, "_state_memo", (theta, values),
+                            lambda: _state(self, theta, values))
         return _state(self, theta, values)
 
     def between(self, theta, values):

@@ -39,6 +39,7 @@ from . import fiml, scoring
 from . import twolevel as tl
 from .clusters import Clusters
 from .ml import LOG2PI
+from .recent import at_point
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,17 +258,8 @@ def _state(model: tl.TwoLevelModel, theta, values):
     information, at one θ; inference asks again at θ̂)."""
     theta = np.asarray(theta, dtype=float)
     if theta.ndim == 1:
-        key = (theta.tobytes(), np.asarray(values, dtype=float).tobytes())
-        memo = model.__dict__.setdefault("_fiml_state", {})
-        if key not in memo:
-            if len(memo) > 8:
-                memo.clear()
-            state = _state_at(model, theta, values)
-            # shared between callers: read-only, so no caller can change another's
-            for a in (*state[:3], *(x for (fac, d) in state[3] for x in (*fac, d))):
-                a.setflags(write=False)
-            memo[key] = state
-        return memo[key]
+        return at_point(model, "_fiml_state", (theta, values),
+                        lambda: _state_at(model, theta, values))
     return _state_at(model, theta, values)
 
 
