@@ -227,20 +227,10 @@ def _png_with_dpi(data: bytes, dpi: int) -> bytes:
 
 
 def _add_note(lay, note: str) -> None:
-    from .metrics import text_width
+    from .metrics import wrap_words
     size = lay.note_size
     width = max(lay.width - 24, 300.0)
-    words = note.split(" ")
-    lines, cur = [], ""
-    for w in words:
-        cand = (cur + " " + w) if cur else w
-        if cur and text_width(cand, size) > width:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = cand
-    if cur:
-        lines.append(cur)
+    lines = wrap_words(note, size, width)
     lay.note_lines = lines
     lay.note_top = lay.height - 4
     lay.note_block = len(lines) * size * 1.22 + 12

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..effects import r_squared_rows, standardized_rows
 from .layout import MARGIN, Layout, TextG
-from .metrics import LINE
+from .metrics import LINE, wrap_words
 
 
 class GroupPanel:
@@ -121,7 +121,7 @@ class GroupFigure:
 
     @cached_property
     def layout(self) -> Layout:
-        from .twolevel import PANEL_NOTE_SIZE, TITLE_SIZE, _rename, _translate, _wrap
+        from .twolevel import PANEL_NOTE_SIZE, TITLE_SIZE, _rename, _translate
         lays = [copy.deepcopy(d.layout) for d in self.panels.values()]
         width = max(max(lay.width for lay in lays), 420.0)
         nodes, edges, labels, texts, rules = {}, [], [], [], []
@@ -138,12 +138,12 @@ class GroupFigure:
             edges += lay.edges
             labels += lay.labels
             y += lay.height - MARGIN / 2
-            lines = _wrap(_panel_note(d.content.note), PANEL_NOTE_SIZE, width - 2 * MARGIN)
+            lines = wrap_words(_panel_note(d.content.note), PANEL_NOTE_SIZE, width - 2 * MARGIN)
             texts.append(TextG(MARGIN, y, lines, PANEL_NOTE_SIZE, cls="panel-note"))
             y += len(lines) * PANEL_NOTE_SIZE * LINE + 6
         rules.append((MARGIN, y + 2, width - MARGIN))
         y += 8
-        lines = _wrap(self.note, PANEL_NOTE_SIZE, width - 2 * MARGIN)
+        lines = wrap_words(self.note, PANEL_NOTE_SIZE, width - 2 * MARGIN)
         texts.append(TextG(MARGIN, y, lines, PANEL_NOTE_SIZE, cls="panel-note"))
         y += len(lines) * PANEL_NOTE_SIZE * LINE + 6
         return Layout(nodes, edges, labels, width, y + 6, note_size=PANEL_NOTE_SIZE,

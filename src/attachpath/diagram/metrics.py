@@ -45,6 +45,22 @@ def text_width(text: str, size: float) -> float:
     return sum(WIDTHS.get(ch, DEFAULT) for ch in fmt.plain(text)) * size / 1000.0
 
 
+def wrap_words(text: str, size: float, width: float) -> list[str]:
+    """`text` broken at spaces into lines no wider than `width` points at
+    `size` points (a single word wider than that keeps a line of its own)."""
+    lines, cur = [], ""
+    for w in text.split(" "):
+        cand = (cur + " " + w) if cur else w
+        if cur and text_width(cand, size) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = cand
+    if cur:
+        lines.append(cur)
+    return lines
+
+
 def block_size(lines: list[str], size: float, sub: list[str] | None = None,
                sub_size: float = 9.0) -> tuple[float, float]:
     """(width, height) of lines of text plus optional smaller lines."""

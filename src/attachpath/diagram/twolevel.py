@@ -47,7 +47,7 @@ from attachpath.syntax.expression import Expression
 from . import fmt
 from .geometry import Box
 from .layout import MARGIN, Layout, TextG, _Builder
-from .metrics import LINE, text_width
+from .metrics import LINE, wrap_words
 from .model import _unit, build, defined_labels, fit_sentence
 from .themes import THEMES
 
@@ -295,20 +295,6 @@ def _translate(lay: Layout, dx: float, dy: float) -> None:
         e.tips = tuple(None if t is None else mv(t) for t in e.tips)
 
 
-def _wrap(text: str, size: float, width: float) -> list[str]:
-    lines, cur = [], ""
-    for w in text.split(" "):
-        cand = (cur + " " + w) if cur else w
-        if cur and text_width(cand, size) > width:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = cand
-    if cur:
-        lines.append(cur)
-    return lines
-
-
 def _rename(lay: Layout, b: int) -> dict:
     """Node names unique across the panels: 'x@1', 'x@2' (the variable is in
     NodeG.var, the level in NodeG.level)."""
@@ -548,7 +534,7 @@ class TwoLevelDiagram:
             y += lay.height - MARGIN / 2
             note = panel_note(p, self.theme)
             if note:
-                lines = _wrap(note, PANEL_NOTE_SIZE, width - 2 * MARGIN)
+                lines = wrap_words(note, PANEL_NOTE_SIZE, width - 2 * MARGIN)
                 texts.append(TextG(MARGIN, y, lines, PANEL_NOTE_SIZE, cls="panel-note"))
                 y += len(lines) * PANEL_NOTE_SIZE * LINE + 6
         out = Layout(nodes, edges, labels, width, y + 6,
