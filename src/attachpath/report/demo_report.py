@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import format as F
 from .document import (Document, Heading, KeyValues, Para, Pre, Row, Section, Table, code,
-                       join)
+                       join, listed)
 from .sections import (comparison_blocks, corrections, data_sentence, model_blocks,
                        options_text, provenance_blocks, versions_text, warnings_blocks)
 
@@ -56,7 +56,7 @@ def demo_report(prepared: dict, main: dict, cmp, *, main_figs: dict, main_srcs: 
             "session, as ", code('attachpath.data.esat_scores(sessions, level="session")'),
             " makes them."])))
     about.add(Para(join(["Files next to this report: ",
-                         *_sep([code(f) for f in _file_groups(files)]), "."])))
+                         *listed([code(f) for f in _file_groups(files)]), "."])))
     doc.add(about)
 
     # -- data -----------------------------------------------------------------
@@ -225,15 +225,6 @@ def _file_groups(files):
         if key not in seen:
             seen.add(key)
             out.append(key)
-    return out
-
-
-def _sep(items):
-    out = []
-    for i, x in enumerate(items):
-        if i:
-            out.append(" and " if i == len(items) - 1 else ", ")
-        out.append(x)
     return out
 
 

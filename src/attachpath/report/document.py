@@ -87,6 +87,17 @@ def join(parts, sep: str = "") -> Rich:
     return Rich(esc(sep).join(h), md_esc(sep).join(m) if sep else "".join(m))
 
 
+def listed(items: list, sep: str = ", ", last: str = " and ") -> list:
+    """items with `sep` between them and `last` before the last one, as parts
+    for join or Para ("a, b and c")."""
+    out = []
+    for i, x in enumerate(items):
+        if i:
+            out.append(last if i == len(items) - 1 else sep)
+        out.append(x)
+    return out
+
+
 def to_html(x) -> str:
     if isinstance(x, Rich):
         return x.html

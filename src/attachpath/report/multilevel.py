@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from . import format as F
 from . import tables as T
-from .document import Para, Row, Table, code, join
+from .document import Para, Row, Table, code, join, listed
 
 ARROW = "\u2192"
 
@@ -114,15 +114,6 @@ def changes_table(items: list[Shared], client, multi, names=("client means", "tw
                  rows=rows, note=note, align="lrrrrrl")
 
 
-def _and(items: list) -> list:
-    out = []
-    for i, x in enumerate(items):
-        if i:
-            out.append(" and " if i == len(items) - 1 else ", ")
-        out.append(x)
-    return out
-
-
 def changes_summary(items: list[Shared]) -> Para:
     """What changes, in sentences made from the table's numbers."""
     held = [q for q in items if q.conclusion[0]]
@@ -131,7 +122,7 @@ def changes_summary(items: list[Shared]) -> Para:
              f"lead to the same conclusion at the 5% level"]
     if changed:
         parts += ["; the conclusion changes for "]
-        parts += _and([join([q.name, f" ({q.conclusion[1].removeprefix('changes: ')})"])
+        parts += listed([join([q.name, f" ({q.conclusion[1].removeprefix('changes: ')})"])
                        for q in changed])
     else:
         parts.append("; none changes")
@@ -170,14 +161,14 @@ def within_summary(client, multi) -> Para | None:
     parts = []
     if within:
         parts.append("At the session level (within clients), the model estimates ")
-        parts += _and([join([f"{r['rhs']} {ARROW} {r['lhs']} ", _est_se(r), ", ",
+        parts += listed([join([f"{r['rhs']} {ARROW} {r['lhs']} ", _est_se(r), ", ",
                              F.p_text(r.get("pvalue"))]) for r in within])
         parts.append(": how a session that departs from the client's own mean on the "
                      "first variable departs on the second. ")
     if own:
         level = F.percent(multi.ci.get("level", 0.95))
         parts.append("Effects only the multilevel model has: ")
-        parts += _and([join([code(r["lhs"]), " = ", _expr(r["rhs"]), " = ",
+        parts += listed([join([code(r["lhs"]), " = ", _expr(r["rhs"]), " = ",
                              F.num(r["est"], 3), f", {level} CI ",
                              F.ci(r["ci.lower"], r["ci.upper"], 3)]) for r in own])
         parts.append(".")

@@ -8,7 +8,7 @@ import json
 from . import format as F
 from . import tables as T
 from .document import (Bullets, Figure, Heading, KeyValues, Para, Pre, Rich, code, italic,
-                       join)
+                       join, listed)
 from .figures import Drawn
 
 
@@ -172,7 +172,7 @@ def comparison_blocks(cmp, figures: dict, srcs: dict, *, level: int = 2,
     out = []
     names = list(cmp.results)
     first = cmp.results[names[0]]
-    out.append(Para(join(["Models compared: "] + _sep([code(n) for n in names]) +
+    out.append(Para(join(["Models compared: "] + listed([code(n) for n in names]) +
                          [". All were fitted to the same ", str(first.data_info["n"]),
                           " cases with standard errors ", T.se_phrase(first), "."])))
     out.append(T.comparison_fit_table(cmp))
@@ -207,10 +207,3 @@ def comparison_blocks(cmp, figures: dict, srcs: dict, *, level: int = 2,
     return out
 
 
-def _sep(items, last=" and "):
-    out = []
-    for i, x in enumerate(items):
-        if i:
-            out.append(last if i == len(items) - 1 else ", ")
-        out.append(x)
-    return out

@@ -15,7 +15,8 @@ import numpy as np
 
 from . import format as F
 from ..se_kinds import KINDS, se_kind
-from .document import Rich, Row, Table, bold, code, esc, italic, join, md_esc, table_html
+from .document import (Rich, Row, Table, bold, code, esc, italic, join, listed, md_esc,
+                       table_html)
 
 ARROW = "\u2192"      # →
 BOTH = "\u2194"       # ↔
@@ -463,13 +464,6 @@ def effects_columns(cmp) -> list[str]:
     return cols
 
 
-def _sep_semicolon(items):
-    out = []
-    for i, x in enumerate(items):
-        if i:
-            out.append("; ")
-        out.append(x)
-    return out
 
 
 def effects_table(cmp, title="Defined effects across models") -> Table | None:
@@ -494,8 +488,9 @@ def effects_table(cmp, title="Defined effects across models") -> Table | None:
         if differs[m]:
             mark = supmark(len(marks))
             marks[m] = mark
-            footnotes.append(join([mark, f"Defined differently in {m}: "] + _sep_semicolon(
-                [f"{n} = {definition_text(defs[m][n])}" for n in differs[m]]) + [". "]))
+            footnotes.append(join([mark, f"Defined differently in {m}: "] + listed(
+                [f"{n} = {definition_text(defs[m][n])}" for n in differs[m]], "; ", "; ")
+                + [". "]))
     rows = []
     for r in e.to_dict("records"):
         name = r["effect"]
