@@ -117,24 +117,15 @@ def write_group_outputs(gf, out_dir, *, report: bool = True) -> list[str]:
     out = check_out_dir(out_dir)
     files = {"estimates.csv": _csv(gf.estimates),
              "fit.json": json.dumps(group_fit_json(gf), indent=2) + "\n"}
-    figure = None
-    try:
-        from .diagram.groups import group_figure, render_for_group_fit
-        figure = group_figure(gf)
-        files.update(render_for_group_fit(gf, figure))
-    except Exception as exc:    # a diagram problem must not cost the estimates
-        figure = None
-        _warn(f"The path diagram could not be drawn ({type(exc).__name__}: {exc}); "
-              f"the other outputs are written without it.")
+    from .diagram.groups import group_figure, render_for_group_fit
+    from .report.groups import group_fit_report
+    figure = _optional("The path diagram could not be drawn", lambda: group_figure(gf))
+    if figure is not None:
+        _optional("The path diagram could not be drawn",
+                  lambda: files.update(render_for_group_fit(gf, figure)))
     if report:
-        try:
-            from .report.groups import group_fit_report
-            doc = group_fit_report(gf, figure=figure)
-            files["report.html"] = doc.html()
-            files["report.md"] = doc.markdown()
-        except Exception as exc:
-            _warn(f"The report could not be made ({type(exc).__name__}: {exc}); "
-                  f"the other outputs are written without it.")
+        _optional("The report could not be made",
+                  lambda: _add_report(files, group_fit_report(gf, figure=figure)))
     _mkdir(out)
     return write_files_atomic(out, files)
 
@@ -169,20 +160,29 @@ def fit_output_files(res, *, report: bool = False, modindices: bool = False) -> 
     if mi is not None:
         files["modindices.csv"] = _csv(mi)
     from .diagram import render_for_result      # imports networkx: on use only
-    try:
-        files.update(render_for_result(res))
-    except Exception as exc:    # a diagram problem must not cost the estimates
-        _warn(f"The path diagram could not be drawn ({type(exc).__name__}: {exc}); "
-              f"the other outputs are written without it.")
+    _optional("The path diagram could not be drawn",
+              lambda: files.update(render_for_result(res)))
     if report:
-        try:
-            doc = fit_report(res, modindices=mi)
-            files["report.html"] = doc.html()
-            files["report.md"] = doc.markdown()
-        except Exception as exc:
-            _warn(f"The report could not be made ({type(exc).__name__}: {exc}); "
-                  f"the other outputs are written without it.")
+        _optional("The report could not be made",
+                  lambda: _add_report(files, fit_report(res, modindices=mi)))
     return files
+
+
+def _optional(failure: str, make):
+    """make() for an output that must not cost the others (a diagram or
+    report problem never loses the estimates): its result, or None and a
+    warning naming the problem."""
+    try:
+        return make()
+    except Exception as exc:
+        _warn(f"{failure} ({type(exc).__name__}: {exc}); the other outputs are written "
+              f"without it.")
+        return None
+
+
+def _add_report(files: dict, doc) -> None:
+    files["report.html"] = doc.html()
+    files["report.md"] = doc.markdown()
 
 
 def _warn(message: str) -> None:
