@@ -26,29 +26,29 @@ _MAX_TERMS = 100_000        # the series and continued fraction converge in
 
 def gamma_p(a: float, x: float) -> float:
     """Regularized lower incomplete gamma P(a, x)."""
-    if not (a > 0) or math.isnan(x):
-        return float("nan")
-    if x <= 0:
-        return 0.0
-    if math.isinf(x):
-        return 1.0
-    if x < a + 1:
-        return _series(a, x)
-    return 1.0 - _continued_fraction(a, x)
+    return _incomplete_gamma(a, x)[0]
 
 
 def gamma_q(a: float, x: float) -> float:
-    """Regularized upper incomplete gamma Q(a, x) = 1 − P(a, x), computed
-    directly where it is small so that tiny p-values keep their digits."""
+    """Regularized upper incomplete gamma Q(a, x) = 1 − P(a, x)."""
+    return _incomplete_gamma(a, x)[1]
+
+
+def _incomplete_gamma(a: float, x: float) -> tuple[float, float]:
+    """(P, Q): the series below x = a + 1 gives P, the continued fraction
+    above it gives Q, each directly where it is small (so that tiny p-values
+    keep their digits), the other as its complement."""
     if not (a > 0) or math.isnan(x):
-        return float("nan")
+        return float("nan"), float("nan")
     if x <= 0:
-        return 1.0
+        return 0.0, 1.0
     if math.isinf(x):
-        return 0.0
+        return 1.0, 0.0
     if x < a + 1:
-        return 1.0 - _series(a, x)
-    return _continued_fraction(a, x)
+        p = _series(a, x)
+        return p, 1.0 - p
+    q = _continued_fraction(a, x)
+    return 1.0 - q, q
 
 
 def _prefactor(a: float, x: float) -> float:
