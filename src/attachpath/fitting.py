@@ -31,6 +31,7 @@ from .identification import (SE_KINDS, _estimation_failed, _latent_column_notes,
                              admissibility, check_information, check_options, check_rank,
                              describe_parameters)
 from .spec import check_columns, partable_of, read_spec  # noqa: F401 (re-exported)
+from .threads import single_thread_blas
 from .data.checks import column_index
 
 MODEL_OPS = ("~", "=~", "~~", "~1")
@@ -166,18 +167,6 @@ def cluster_iccs(clusters: Clusters, X, names) -> dict:
 
 
 # -- fitting -------------------------------------------------------------------
-
-_controller = None
-
-
-def single_thread_blas():
-    """One BLAS thread inside a fit: with OpenBLAS' default threads on a
-    2-core machine some fits took 40x longer.  The library scan is done once."""
-    global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
 
 def fit(spec, data, *, cluster=None, se: str | None = None,
         level: float = 0.95, mc_draws: int = 0, bootstrap: int = 1000,

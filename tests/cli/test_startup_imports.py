@@ -55,3 +55,38 @@ def test_fit_and_its_outputs_without_scipy_special():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     assert "SPECIAL: False False" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+
+
+def _cli_fit_probe(env_threads: str | None) -> str:
+    """Run a CLI fit in a fresh process; report the BLAS thread variable the
+    process ended with, whether threadpoolctl was imported and the threads
+    numpy's BLAS uses (from threadpoolctl, imported after the fit)."""
+    import os
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")}
+    if env_threads is not None:
+        env["OPENBLAS_NUM_THREADS"] = env_threads
+    code = ("import os, sys\nfrom attachpath.cli import main\n"
+            f"main(['fit', {str(ROOT / 'specs' / 'serial_esat_anx.lav')!r}, '--data', "
+            f"{str(ROOT / 'tests' / 'reference' / 'data' / 'example_clients.csv')!r}, "
+            "'--cluster', 'therapist'])\n"
+            "used = 'threadpoolctl' in sys.modules\n"
+            "from threadpoolctl import threadpool_info\n"
+            "n = [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+            "print('THREADS:', os.environ.get('OPENBLAS_NUM_THREADS'), used, n)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env=env, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_cli_starts_blas_with_one_thread():
+    """The command asks for one BLAS thread before numpy loads, so no thread
+    pool starts and no threadpoolctl scan is needed inside the fit."""
+    assert _cli_fit_probe(None) == "THREADS: 1 False [1]"
+
+
+def test_cli_keeps_the_users_thread_choice():
+    """A user's own OPENBLAS_NUM_THREADS stays; the fit then limits BLAS to
+    one thread with threadpoolctl (and gives the user's setting back)."""
+    line = _cli_fit_probe("2")
+    assert line.startswith("THREADS: 2 True"), line

@@ -45,6 +45,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None) -> int:
+    from attachpath.threads import start_single_threaded
+    start_single_threaded()         # before numpy: BLAS never starts its thread pool
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -62,7 +62,6 @@ def run(args) -> int:
     import warnings
 
     from attachpath.fitting import fit
-    from attachpath.export import write_fit_outputs
     from attachpath.files import check_out_dir
     if args.group or args.group_equal or args.group_partial:
         return run_groups(args)
@@ -74,8 +73,10 @@ def run(args) -> int:
                   model_type=args.model_type, cluster_se=args.cluster_se,
                   ci_dist=args.ci_dist, **fit_options(args).kwargs())
     # estimates, fit.json, diagram and report replace the old ones together
-    written = (write_fit_outputs(res, args.out, report=True, modindices=args.modindices)
-               if args.out else None)
+    written = None
+    if args.out:
+        from attachpath.export import write_fit_outputs      # the report's modules: on use only
+        written = write_fit_outputs(res, args.out, report=True, modindices=args.modindices)
     # outputs first: a closed pipe (| head) or a full terminal cannot lose them
     print(res.summary(style=args.style))
     if args.modindices:

@@ -81,7 +81,7 @@ def run_chunk(study: Study, design_index: int, start: int, stop: int) -> dict:
     Returns {"design", "start", "stop", "est": [m x k per analysis],
     "se": [...], "ok": [m bools per analysis]}; a replicate whose fit fails
     has ok False and NaN estimates."""
-    from ..fitting import single_thread_blas
+    from ..threads import single_thread_blas
     pop, chol, prepared = _prepared(study)
     design = study.designs[design_index]
     se_kind = study.se_for(design)
