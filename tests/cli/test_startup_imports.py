@@ -32,6 +32,16 @@ def test_check_of_a_spec_imports_nothing_heavy():
     assert imported_after(code) == set()
 
 
+def test_diagram_of_a_spec_needs_no_numbers(tmp_path):
+    """Drawing a spec (the edit-and-redraw loop) loads no numpy or pandas:
+    only a fitted Result brings them (diagram.is_result)."""
+    code = ("from attachpath.cli import main\n"
+            f"main(['diagram', {str(ROOT / 'specs' / 'serial_esat_anx.lav')!r}, "
+            f"'--out', {str(tmp_path / 'd.svg')!r}])")
+    assert imported_after(code) <= {"networkx"}
+    assert (tmp_path / "d.svg").read_text().startswith("<svg")
+
+
 def test_latent_fit_without_semopy():
     code = ("import numpy as np, pandas as pd, attachpath as ap\n"
             "rng = np.random.default_rng(1)\n"

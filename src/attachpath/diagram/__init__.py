@@ -35,6 +35,7 @@ lines or in a sidecar file; see `directives.py` for the mini-language.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Mapping
 from functools import cached_property
@@ -368,6 +369,14 @@ def _split_path(text: str):
     raise SpecError(f"'{text}' is not a path (LHS ~ RHS, LHS =~ RHS or LHS ~~ RHS).")
 
 
+def is_result(obj) -> bool:
+    """Whether obj is a fitted Result, without importing attachpath.result
+    (and with it pandas, ~1 G instructions) for a diagram of a spec: a
+    Result exists only once its module is loaded."""
+    module = sys.modules.get("attachpath.result")
+    return module is not None and isinstance(obj, module.Result)
+
+
 def diagram(spec_or_result, *, standardized: bool | None = None, theme: str | None = None,
             show=None, highlight: str | None = None, ranks: Mapping | None = None,
             order=None, hide=None, labels=None, indicators: Mapping | None = None,
@@ -390,11 +399,10 @@ def diagram(spec_or_result, *, standardized: bool | None = None, theme: str | No
     layout: "attachpath" (built-in, default) or "dot" (Graphviz's layout).
     Keyword arguments override the spec's `# diagram:` lines and sidecar.
     """
-    from attachpath.result import Result
     from .model import build
     if layout not in ("attachpath", "dot"):
         raise OptionError(f"layout must be 'attachpath' or 'dot', not '{layout}'.")
-    res = spec_or_result if isinstance(spec_or_result, Result) else None
+    res = spec_or_result if is_result(spec_or_result) else None
     pt = res.partable if res is not None else _spec_partable(spec_or_result)
     if pt.multilevel:
         from .twolevel import TwoLevelDiagram

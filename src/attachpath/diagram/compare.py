@@ -139,13 +139,12 @@ def _items(results) -> list[tuple[str, object]]:
 
 
 def _models(items, kwargs) -> tuple[list[_Model], list[str]]:
-    from attachpath.result import Result
-    from . import _spec_partable, settings_for
+    from . import _spec_partable, is_result, settings_for
     out, messages = [], []
     pts = []
     for name, item in items:
         # a Result, or one group of a multiple-group fit (groups.GroupPanel)
-        res = item if isinstance(item, Result) or hasattr(item, "row_est") else None
+        res = item if is_result(item) or hasattr(item, "row_est") else None
         pts.append((name, res, res.partable if res is not None else _spec_partable(item)))
     _check_kwargs(kwargs, [pt for *_, pt in pts])
     for name, res, pt in pts:
