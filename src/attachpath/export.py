@@ -159,12 +159,17 @@ def fit_output_files(res, *, report: bool = False, modindices: bool = False) -> 
     mi = res.modindices() if modindices else None
     if mi is not None:
         files["modindices.csv"] = _csv(mi)
-    from .diagram import render_for_result      # imports networkx: on use only
-    _optional("The path diagram could not be drawn",
-              lambda: files.update(render_for_result(res)))
+    from .diagram import diagram, diagram_files      # imports networkx: on use only
+    figure = _optional("The path diagram could not be drawn", lambda: diagram(res))
+    if figure is not None:
+        _optional("The path diagram could not be drawn",
+                  lambda: files.update(diagram_files(figure)))
     if report:
+        # the report shows the same figure: laid out once (without one it tries itself)
+        from .report.figures import drawn_of
+        drawn = drawn_of(figure) if figure is not None else None
         _optional("The report could not be made",
-                  lambda: _add_report(files, fit_report(res, modindices=mi)))
+                  lambda: _add_report(files, fit_report(res, modindices=mi, drawn=drawn)))
     return files
 
 

@@ -50,7 +50,7 @@ from .directives import ELEMENTS, Settings, parse_directives
 from .dot import GraphvizMissingError
 from .themes import THEMES
 
-__all__ = ["diagram", "Diagram", "render_for_result", "DiagramWarning",
+__all__ = ["diagram", "Diagram", "render_for_result", "diagram_files", "DiagramWarning",
            "GraphvizMissingError", "parse_directives", "Settings", "ELEMENTS",
            "dot_binary", "fmt", "compare_diagrams"]
 
@@ -433,7 +433,12 @@ def render_for_result(res) -> dict:
     {"diagram.svg": ..., "diagram.dot": ...} and, when Graphviz's dot is
     installed, "diagram.pdf" and "diagram.png" (300 dpi) as bytes
     (directives come from the spec)."""
-    d = diagram(res)
+    return diagram_files(diagram(res))
+
+
+def diagram_files(d) -> dict:
+    """The files of a drawn Diagram, as render_for_result (a caller that also
+    puts the figure in a report lays it out once)."""
     files = {"diagram.svg": d.svg(), "diagram.dot": d.dot}
     if dot_binary() is None:
         _warn_no_dot()

@@ -40,7 +40,8 @@ def _plain(text):
         return str(text).replace("\x01", "").replace("\x02", "")
 
 
-def _drawn(d, shared=False) -> Drawn:
+def drawn_of(d, shared=False) -> Drawn:
+    """A Diagram as the report shows it (its SVG, DOT and note)."""
     svg = d.svg() if callable(getattr(d, "svg", None)) else getattr(d, "svg", None)
     dot = getattr(d, "dot", None)
     dot = dot() if callable(dot) else dot
@@ -70,7 +71,7 @@ def model_figure(res) -> Drawn | None:
     if dg is None:
         return None
     try:
-        return _drawn(dg.diagram(res))
+        return drawn_of(dg.diagram(res))
     except Exception as exc:
         _failed(exc)
         return None
@@ -87,8 +88,8 @@ def comparison_figures(results: dict) -> dict:
         try:
             out = cmp_fn(results)
             if isinstance(out, dict):
-                return {n: _drawn(out[n], shared=True) for n in results}
-            return {n: _drawn(d, shared=True) for n, d in zip(results, out)}
+                return {n: drawn_of(out[n], shared=True) for n in results}
+            return {n: drawn_of(d, shared=True) for n, d in zip(results, out)}
         except Exception as exc:
             _failed(exc)
     return {n: model_figure(r) for n, r in results.items()}
