@@ -19,22 +19,20 @@ import numpy as np
 import pandas as pd
 
 from . import effects
+from .derived import MODEL_OPS, Derived, model_rows_of  # noqa: F401 (MODEL_OPS re-exported)
 from .errors import ClusterWarning, DataError, DataWarning, EstimationError, OptionError
-from .estimate import engine, fitmeasures, ml, vcov as vc
+from .estimate import engine, ml, vcov as vc
 from .estimate.clusters import Clusters, size_summary
 from .estimate.likelihood import FIML, CompleteML, TwoLevelFIML, TwoLevelML
-from .estimate.distributions import norm_ppf, two_sided_p
+from .estimate.distributions import norm_ppf
 from .estimate.ram import ram_of
 from .partable import ParTable
-from .result import COLUMNS, Result
+from .result import Deferred, Result
 from .identification import (SE_KINDS, _estimation_failed, _latent_column_notes,  # noqa: F401
                              admissibility, check_information, check_options, check_rank,
                              describe_parameters)
 from .spec import check_columns, partable_of, read_spec  # noqa: F401 (re-exported)
 from .threads import single_thread_blas
-from .data.checks import column_index
-
-MODEL_OPS = ("~", "=~", "~~", "~1")
 
 
 def check(spec, data=None, *, cluster: str | None = None, std_lv: bool = False,
@@ -351,7 +349,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         out = _inference(pt, lik, sol, se=se, clusters=clusters, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
                          progress=progress, boot_ci=boot_ci, information=information,
-                         small=small)
+                         small=small, held=held)
     data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"),
                  "labels": source.get("labels", {}) if labels == "data" else {}}
@@ -364,19 +362,17 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         cnotes = clusters.notes(pt.npar)
         data_info["cluster"] = clusters.describe()
         # (ICCs of incomplete columns are not computed)
-        data_info["icc"] = cluster_iccs(clusters, X, pt.observed) if missing_info is None else {}
+        if missing_info is None:
+            data_info = _with_iccs(data_info, "icc", clusters, X, pt.observed)
+        else:
+            data_info["icc"] = {}
         for n in cnotes:
             warnings.warn(n, ClusterWarning, stacklevel=2)
         notes += cnotes
-    notes += out.pop("notes")
-    if held:
-        # a parameter held at a bound has no sampling variance: lavaan shows
-        # no SE, z, p or interval for it
-        est = out["estimates"]
-        rows = (est["lhs"] + est["op"] + est["rhs"]).isin(held)
-        est.loc[rows, ["se", "z", "pvalue", "ci.lower", "ci.upper"]] = np.nan
+    derived = out.pop("derived")
+    more = out.pop("notes")
     estimation = out.pop("estimation")
-    prov = provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
+    prov = _provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
                                           meanstructure=pt.meanstructure,
                                           estimation=estimation, mc_draws=mc_draws,
                                           bootstrap=bootstrap, seed=seed,
@@ -392,8 +388,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     moments = (ml.Moments(np.zeros((0, X.shape[1])), lik.mom.mean, lik.mom.cov, lik.n)
                if isinstance(lik, CompleteML) else None)
     return Result(partable=pt, data_info=data_info, provenance=prov,
-                  warnings=tuple(dict.fromkeys(notes)), likelihood=lik, moments=moments,
-                  **out)
+                  warnings=Deferred(lambda: derived.warnings(notes, more)), likelihood=lik,
+                  moments=moments, **out)
 
 
 def _auxiliary_names(auxiliary, pt, missing) -> tuple[str, ...]:
@@ -615,7 +611,7 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
         out = _inference(pt, lik, sol, se=se, clusters=therapists, level=level,
                          mc_draws=mc_draws, bootstrap=bootstrap, seed=seed,
                          progress=progress, boot_ci=boot_ci, information=information,
-                         small=small)
+                         small=small, nclusters=clients.n)
     data_info = {"n": lik.n, "dropped_rows": int(info.get("dropped_rows", 0)),
                  "source": source.get("source"), "labels": source.get("labels", {}),
                  "levels": {"within": pt.levels[0], "between": pt.levels[1]},
@@ -639,17 +635,17 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
                  else {})
         data_info["icc_therapist"] = {v: ticcs[v] for v in pt.observed if v in ticcs}
         data_info["therapist"]["sessions"] = size_summary(therapists.sum(clients.sizes))
-    notes += out.pop("notes")
+    derived = out.pop("derived")
+    more = out.pop("notes")
     estimation = out.pop("estimation")
-    out["fit"]["nclusters"] = clients.n
-    prov = provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
+    prov = _provenance(pt, X, source, dict(cluster=cluster, se=se, level=level,
                                           meanstructure=True, estimation=estimation,
                                           mc_draws=mc_draws, seed=seed,
                                           bootstrap=bootstrap if se == "bootstrap" else None,
                                           information=information or lik.default_information,
                                           likelihood=lik.kind, **(small or {})))
     return Result(partable=pt, data_info=data_info, provenance=prov,
-                  warnings=tuple(dict.fromkeys(notes)), likelihood=lik, **out)
+                  warnings=derived.warnings(notes, more), likelihood=lik, **out)
 
 
 def _inequalities(pt, lik, sol):
@@ -723,33 +719,32 @@ def _small_sample(cluster_se, ci_dist, se, cluster) -> dict:
 
 
 def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
-               progress, boot_ci="percentile", information=None, small=None) -> dict:
-    """Standard errors, fit measures, defined and standardized parameters
-    from any likelihood object; `clusters` sums the likelihood's unit
+               progress, boot_ci="percentile", information=None, small=None, held=(),
+               nclusters=None) -> dict:
+    """Standard errors and defined parameters from any likelihood object, and
+    the Derived parts (fit measures, standardized values, the tables:
+    derived.py) as Deferred values; `clusters` sums the likelihood's unit
     scores (cases, or clients of a two-level model) for the meat.  `small`:
-    cluster_se="cr2" and ci_dist="t" (see fit())."""
+    cluster_se="cr2" and ci_dist="t" (see fit()); `held`: rows held at an
+    inequality bound; `nclusters`: the fit measures' count of clusters when
+    it is not that of `clusters`."""
     small = small or {}
     theta, values = sol.theta, sol.values
     notes: list[str] = []
-    fit = fitmeasures.fit_measures(lik, theta, fmin=sol.discrepancy)
-    fit["converged"] = True
-    fit["iterations"] = sol.iterations
     estimation = {"method": sol.method, "iterations": sol.iterations,
                   "gradient_norm": sol.gradient_norm}
     se_kind = se
     draws: dict = {}
+    robust = None
     if se in ("standard", "none"):
         V = vc.standard(lik, theta, information)
         if information == "observed" or (information is None
                                          and lik.default_information == "observed"):
             se_kind = "standard.observed"
     elif se == "robust":
-        from .estimate import robust_test
         V, A, B = vc.robust(lik, theta, clusters)
+        robust = (A, B)                          # for the scaled test
         se_kind = "robust.cluster" if clusters is not None else "robust"
-        scaled = robust_test.scaled_fit(lik, theta, clusters, fit, A, B)
-        notes += scaled.pop("notes", [])
-        fit.update(scaled)
         if small.get("cluster_se") == "cr2":     # the SEs only; the test stays CR1's
             V = vc.cr2(lik, theta, clusters)[0]
             se_kind = "robust.cluster.cr2"
@@ -769,15 +764,16 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
                          interval=boot_ci, fiml=fiml)
         V = draws["vcov"]       # the covariance of the replicates, as lavaan's
         se_kind = "bootstrap.cluster" if clusters is not None else "bootstrap"
+    fit_late = None
     if isinstance(lik, FIML):
         # lavaan reports its FIML-corrected robust CFI/TLI/RMSEA for every
         # missing = "ml" fit, scaled ("V3") with MLR, else "V6"
         from .estimate.fiml_corrected import corrected_fit
-        fit.update(corrected_fit(lik, theta, fit["df"], fit["baseline.df"],
-                                 clusters if se == "robust" else None,
-                                 scaled=se == "robust"))
-    if clusters is not None:
-        fit["nclusters"] = int(clusters.n)
+        fit_late = lambda fit: corrected_fit(                       # noqa: E731
+            lik, theta, fit["df"], fit["baseline.df"],
+            clusters if se == "robust" else None, scaled=se == "robust")
+    if nclusters is None and clusters is not None:
+        nclusters = clusters.n
     if se == "none":
         V = np.full_like(V, np.nan)
     if not np.all(np.isfinite(np.diag(V))) and se != "none":
@@ -786,7 +782,6 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
                      "identified.")
     defined = effects.Defined.from_partable(pt)
     row_est = effects.row_values(pt, theta, values)
-    row_std = effects.standardized_rows(pt, theta, values)
     def_est, _, def_V = (defined.delta(theta, V) if len(defined)
                          else (np.zeros(0), None, np.zeros((0, 0))))
 
@@ -807,14 +802,10 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
         notes += draws.get("notes", [])
     # every model row, fixed ones too, as lavaan's parameterEstimates shows
     # them: a fixed row has se 0, no z or p, and its interval is the value
-    model_rows, free_idx = _model_rows(pt)
+    model_rows, free_idx = model_rows_of(pt)
     is_free, fi = free_idx >= 0, np.maximum(free_idx, 0)
     est = np.concatenate([row_est[model_rows], def_est])
     se_ = np.concatenate([np.where(is_free, free_se[fi], 0.0), def_se])
-    row_lv, row_nox = effects.standardized_lv_nox_rows(pt, theta, values)
-    std = np.column_stack([
-        np.concatenate([r[model_rows], effects.standardized_defined(pt, defined, r)])
-        for r in (row_lv, row_std, row_nox)])
     if draws:
         boot_ci = np.asarray(draws["ci"]).reshape(-1, 2)[fi]
         boot_ci[~is_free] = row_est[model_rows][~is_free, None]
@@ -834,60 +825,23 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
     ci["description"] = (f"{int(level * 100)}%: parameters {ci['parameters']}; "
                          f"defined {ci['defined']}" if len(defined) else
                          f"{int(level * 100)}%: {ci['parameters']}")
-    est_df = _estimates_table(pt, est, se_, lo, hi, std, df_t)
-    names = tuple(pt.free_names)
     inadmissible = effects.admissibility_rows(pt, theta, values)
     estimation["admissible"] = not inadmissible
     estimation["inadmissible"] = inadmissible
     notes += inadmissible
-    return dict(estimates=est_df, fit=fit,
-                vcov=pd.DataFrame(V, index=column_index(names),
-                                  columns=column_index(names)),
-                r2=effects.r_squared_rows(pt, theta, values), theta=theta, values=values,
-                row_est=row_est, row_std=row_std, se_kind=se_kind, ci=ci, draws=draws,
+    derived = Derived(pt, lik, sol, V=V, defined=defined, est=est, se=se_, lo=lo, hi=hi,
+                      df_t=df_t, clusters=clusters, robust=robust, fit_late=fit_late,
+                      fit_extra=None if nclusters is None else {"nclusters": int(nclusters)},
+                      held=held)
+    if not isinstance(lik, CompleteML):
+        derived.fit        # noqa: B018 (fitted now: see derived.py)
+    return dict(estimates=Deferred(lambda: derived.estimates),
+                fit=Deferred(lambda: derived.fit),
+                vcov=Deferred(lambda: derived.vcov),
+                r2=Deferred(lambda: derived.r2), theta=theta, values=values,
+                row_est=row_est, row_std=Deferred(lambda: derived.row_std),
+                se_kind=se_kind, ci=ci, draws=draws, derived=derived,
                 notes=notes, estimation=estimation)
-
-
-@lru_cache(maxsize=256)
-def _model_rows(pt: ParTable) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the model rows (all but :=) in pt.rows and of their
-    parameters in θ (-1 for a fixed row)."""
-    rows = np.array([k for k, r in enumerate(pt.rows) if r.op in MODEL_OPS], dtype=int)
-    idx = np.array([pt.rows[k].free - 1 for k in rows], dtype=int)
-    rows.setflags(write=False)
-    idx.setflags(write=False)
-    return rows, idx
-
-
-@lru_cache(maxsize=256)
-def _names_table(pt: ParTable) -> pd.DataFrame:
-    """lhs, op, rhs, label of the estimates rows: model rows, then := rows;
-    two-level models add lavaan's block and level after rhs."""
-    model = [pt.rows[k] for k in _model_rows(pt)[0]]
-    if pt.multilevel:
-        rows = [(r.lhs, r.op, r.rhs, r.block, r.block, r.label) for r in model]
-        rows += [(r.lhs, ":=", r.rhs, 0, 0, r.lhs) for r in pt.defined()]
-        return pd.DataFrame(rows, columns=column_index(
-            tuple(COLUMNS[:3]) + ("block", "level", "label")))
-    rows = [(r.lhs, r.op, r.rhs, r.label) for r in model]
-    rows += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
-    return pd.DataFrame(rows, columns=column_index(tuple(COLUMNS[:4])))
-
-
-def _estimates_table(pt, est, se, lo, hi, std, df_t=None) -> pd.DataFrame:
-    """The estimates in the columns of COLUMNS: a copy-on-write view of the
-    model's cached names table next to the numbers (p-values from t(df_t)
-    when given)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(np.isfinite(se) & (se > 0), est / se, np.nan)
-    if df_t is None:
-        p = two_sided_p(z)
-    else:                       # opt-in small-sample reference (ci_dist="t"): scipy on use only
-        from scipy.stats import t as t_dist
-        p = 2 * t_dist.sf(np.abs(z), df_t)
-    numbers = pd.DataFrame(np.column_stack([est, se, z, p, lo, hi, std]).astype(float),
-                           columns=column_index(tuple(COLUMNS[4:])), copy=False)
-    return pd.concat([_names_table(pt), numbers], axis=1)
 
 
 @lru_cache(maxsize=1)
@@ -900,6 +854,21 @@ def versions() -> dict:
     return {"attachpath": __version__, "semopy": version("semopy"),
             "numpy": np.__version__, "pandas": pd.__version__,
             "scipy": scipy.__version__, "python": platform.python_version()}
+
+
+def _with_iccs(data_info: dict, key: str, clusters: Clusters, X, names) -> Deferred:
+    """data_info with data_info[key] = each variable's (ICC(1), design
+    effect), computed on first read of the Result's data_info."""
+    def compute():
+        data_info[key] = cluster_iccs(clusters, X, names)
+        return data_info
+    return Deferred(compute)
+
+
+def _provenance(pt: ParTable, X: np.ndarray, source: dict, options: dict) -> Deferred:
+    """provenance(...) on first read: hashing the model's data costs more
+    than fitting a small path model, and X is not changed after the fit."""
+    return Deferred(lambda: provenance(pt, X, source, options))
 
 
 def provenance(pt: ParTable, X: np.ndarray, source: dict, options: dict) -> dict:

@@ -293,21 +293,29 @@ def admissibility(pt, ram, theta, values) -> list[str]:
     *_, full, A, S, m = ram.implied(theta, values)
     out = []
     names = pt.variables
-    for i, v in enumerate(names):
+    # the checks run on whole arrays and the loops only over what they flag:
+    # every fit runs them, and an admissible solution flags nothing
+    s = np.diag(S)
+    latent = np.array([v in pt.latent for v in names], dtype=bool)
+    for i in np.flatnonzero((s < 0) | (latent & (np.diag(full) < 0))):
+        v = names[i]
         if S[i, i] < 0:
             out.append(f"Inadmissible solution: the (residual) variance of '{v}' is "
                        f"negative ({S[i, i]:.4g}). {_HEYWOOD_HINT}")
-        elif v in pt.latent and full[i, i] < 0:
+        else:
             out.append(f"Inadmissible solution: the total variance of the latent "
                        f"variable '{v}' is negative ({full[i, i]:.4g}). {_HEYWOOD_HINT}")
     flagged = set()
-    for i in range(len(names)):
-        for j in range(i):
-            if S[i, i] > 0 and S[j, j] > 0 and abs(S[i, j]) > np.sqrt(S[i, i] * S[j, j]) * (1 + 1e-9):
-                r = S[i, j] / np.sqrt(S[i, i] * S[j, j])
-                out.append(f"Inadmissible solution: the (residual) correlation of "
-                           f"'{names[j]}' and '{names[i]}' is {r:.3f}, beyond ±1. {_CORR_HINT}")
-                flagged.add((i, j))
+    positive = s > 0
+    with np.errstate(invalid="ignore"):
+        beyond = (positive[:, None] & positive[None, :]
+                  & (np.abs(S) > np.sqrt(np.outer(s, s)) * (1 + 1e-9)))
+    for i, j in zip(*np.nonzero(np.tril(beyond, k=-1))):      # i, then j < i, ascending
+        i, j = int(i), int(j)
+        r = S[i, j] / np.sqrt(S[i, i] * S[j, j])
+        out.append(f"Inadmissible solution: the (residual) correlation of "
+                   f"'{names[j]}' and '{names[i]}' is {r:.3f}, beyond ±1. {_CORR_HINT}")
+        flagged.add((i, j))
     lat = [names.index(v) for v in pt.latent]
     for a, i in enumerate(lat):
         for j in lat[:a]:

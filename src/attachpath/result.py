@@ -23,6 +23,46 @@ COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
 SE_NAMES = {name: kind.sentence for name, kind in KINDS.items()}
 
 
+class Deferred:
+    """A value of a Result computed on first access: fit() passes the parts a
+    fit does not need for its estimates and SEs (fit measures, standardized
+    columns, the estimates table, ...: attachpath.derived) as Deferred(fn)."""
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute):
+        self.compute = compute
+
+
+class _Resolved:
+    """A field of Result that may be given a Deferred: the first read computes
+    it and keeps the value, so the Result reads as the value it always was
+    (equal, picklable, the same on every access).  A dataclass field whose
+    class attribute is a descriptor is set through it by __init__ (object's
+    __setattr__, even for a frozen class); users' assignments still meet the
+    frozen class's FrozenInstanceError first."""
+
+    def __init__(self, *default):
+        self.default = default        # () or (value,)
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:               # the dataclass asks for the field's default
+            if self.default:
+                return self.default[0]
+            raise AttributeError(self.name)
+        value = obj.__dict__[self.name]
+        if type(value) is Deferred:
+            value = value.compute()
+            obj.__dict__[self.name] = value
+        return value
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = value
+
+
 @dataclass(frozen=True)
 class Result:
     """One fitted model.
@@ -34,25 +74,30 @@ class Result:
     """
 
     partable: ParTable
-    estimates: pd.DataFrame          # lavaan's columns, one row per model row (fixed
-                                     # ones with se 0) and per :=
-    fit: dict                        # fitMeasures names
-    vcov: pd.DataFrame               # free parameters, named
-    r2: dict
+    # lavaan's columns, one row per model row (fixed ones with se 0) and per :=
+    estimates: pd.DataFrame = _Resolved()
+    fit: dict = _Resolved()                  # fitMeasures names
+    vcov: pd.DataFrame = _Resolved()         # free parameters, named
+    r2: dict = _Resolved()
     theta: np.ndarray
     values: np.ndarray               # fixed values per table row (covariates filled)
     row_est: np.ndarray              # value of every table row
-    row_std: np.ndarray              # std.all of every table row
+    row_std: np.ndarray = _Resolved()        # std.all of every table row
     se_kind: str
     ci: dict                         # how ci.lower/ci.upper were made
-    data_info: dict                  # N, dropped rows, clusters, ICCs
-    provenance: dict
-    warnings: tuple[str, ...] = field(default=())
+    data_info: dict = _Resolved()            # N, dropped rows, clusters, ICCs
+    provenance: dict = _Resolved()
+    warnings: tuple[str, ...] = _Resolved(())
     draws: dict = field(default_factory=dict)   # bootstrap/MC draw summaries
     # the likelihood object of the fit (estimate/likelihood.py), for
     # comparisons that evaluate the model on other moments
     likelihood: object = field(default=None, repr=False, compare=False)
     moments: object = None           # sample means and covariances (ml.Moments, no cases)
+
+    def __getstate__(self):
+        """Pickled (and copied) with every deferred part computed."""
+        return {k: getattr(self, k) if type(v) is Deferred else v
+                for k, v in self.__dict__.items()}
 
     # -- views ---------------------------------------------------------------
     @property

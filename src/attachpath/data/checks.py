@@ -168,6 +168,7 @@ def model_array(frame: pd.DataFrame, variables, *, cluster: str | None = None,
 # among ages of 18 to 80; not 99 among ages).
 _CODES = np.array([s * float(d * (10 ** k - 1) // 9) for d in (9, 8)
                    for k in range(1, 6) for s in (1, -1)])
+_SMALLEST_CODE = float(np.min(np.abs(_CODES)))
 MISSING_CODE_DISTANCE = 3.0
 
 
@@ -188,8 +189,11 @@ def missing_codes(x: np.ndarray) -> dict[float, int]:
 
 def warn_missing_codes(X: np.ndarray, names) -> None:
     """A DataWarning per column that holds values like missing-value codes."""
-    # one isin over the whole array: most columns hold no code at all
-    suspects = np.flatnonzero(np.isin(X, _CODES).any(axis=0))
+    # one isin over the columns that reach a code's size (|x| >= 8): most
+    # columns (scale scores) hold no such value, and isin costs more per fit
+    # than the comparison
+    big = np.flatnonzero((np.abs(X) >= _SMALLEST_CODE).any(axis=0))
+    suspects = big[np.isin(X[:, big], _CODES).any(axis=0)] if len(big) else big
     for j in suspects:
         name = names[j]
         found = missing_codes(X[:, j])
