@@ -35,7 +35,7 @@ from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
 from . import engine, fiml, ml, starts, twolevel as tl, twolevel_missing as tm
-from .scoring import Discrepancy, fisher_scoring, numerical_information, numerical_jacobian
+from .scoring import Discrepancy, fisher_scoring, numerical_jacobian
 from .robust_test import h0_trace
 from .vcov import meat
 from .ram import ram_of
@@ -163,6 +163,12 @@ class TwoLevelML:
     kind = "ml.twolevel"
     method = "twolevel"
     default_information = "observed"
+    # Fisher scoring while max |dF/dθ| > 1e-3 (the expected information is
+    # cheaper and safer far from the solution), Newton steps after it: the
+    # expected information of two levels is not the Hessian at the solution
+    # (nor is it with missing values), so scoring alone converges only
+    # linearly (5-6 steps for the study model, 3 with Newton's)
+    newton_below = 1e-3
 
     def __init__(self, pt: ParTable, data: tl.TwoLevelData, values=None, h1=None):
         self.pt, self.data = pt, data
@@ -222,7 +228,7 @@ class TwoLevelML:
         return tl.expected_information(self.model, theta, self.values) / self.n
 
     def observed_information(self, theta):
-        return numerical_information(self.gradient, np.asarray(theta, dtype=float))
+        return tl.observed_information(self.model, theta, self.values) / self.n
 
     def scores(self, theta):
         return tl.scores(self.model, theta, self.values)
@@ -366,10 +372,6 @@ class TwoLevelFIML(TwoLevelML):
     kind = "ml.twolevel.fiml"
     method = "twolevel.fiml"
     default_information = "observed"
-    # Fisher scoring while max |dF/dθ| > 1e-3 (the expected information is
-    # cheaper and safer far from the solution), Newton steps after it: with
-    # missing values scoring converges only linearly
-    newton_below = 1e-3
 
     def loglik(self, theta) -> float:
         return tm.loglik(self.model, theta, self.values)

@@ -365,6 +365,96 @@ def expected_information(model: TwoLevelModel, theta, values) -> np.ndarray:
     return info
 
 
+def observed_information(model: TwoLevelModel, theta, values) -> np.ndarray:
+    """−d²ℓ/dθdθ' at θ, analytic: the between part is a normal sample per
+    cluster size s (n_s clusters, covariance V_s, sample covariance C_s,
+    mean residual d_s), the within part one of N − J rows with covariance
+    Σ_W and sample covariance S_PW (normal_information), less the
+    curvature of the moments in θ (moment_curvature)."""
+    data = model.data
+    st = model.state(theta, values)
+    dmu, dVB, dVW, dSW = moment_jacobian(model, theta, values)
+    dS = dVB + dVW / data.sizes[:, None, None, None]                # K x q x q x k
+    D = np.broadcast_to(dmu, (len(data.sizes),) + dmu.shape)
+    info = normal_information(st.Vinv, st.T, dS, data.count, st.dev, D)
+    info = info + normal_information(st.inv1[None], data.pooled_within()[None], dSW[None],
+                                     np.array([data.n - data.n_clusters], dtype=float))
+    g_mu, gV, gV_s, gW = _moment_gradients(model, theta, values)
+    info = info - moment_curvature(model, theta, values, g_mu, gV, gV_s @ model.L_W + gW)
+    return 0.5 * (info + info.T)
+
+
+# -- second derivatives, shared with two-level FIML (twolevel_missing.py) ---------------
+
+def moment_jacobian(model: TwoLevelModel, theta, values):
+    """dμ/dθ (q x k), dV_B/dθ and dV_W/dθ (q x q x k) in between space, and
+    dΣ_W/dθ (p₁ x p₁ x k) of block 1."""
+    J1, J2 = model.jacobians(theta, values)
+    p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
+    dmu = model.E_B @ J2[:p2] + model.E_W @ J1[:p1]
+    dSW = _unvech(J1[p1:], p1)
+    return (dmu, np.einsum("ia,abk,jb->ijk", model.E_B, _unvech(J2[p2:], p2), model.E_B),
+            np.einsum("ia,abk,jb->ijk", model.E_W, dSW, model.E_W), dSW)
+
+
+def _unvech(Jcov: np.ndarray, p: int) -> np.ndarray:
+    """p x p x k symmetric matrices from their vech rows (vech(p) x k)."""
+    li, lj = vech_indices(p)
+    D = np.zeros((p, p, Jcov.shape[-1]))
+    D[li, lj] = Jcov
+    D[lj, li] = Jcov
+    return D
+
+
+def normal_information(inv, T, dS, n, d=None, D=None) -> np.ndarray:
+    """−d²ℓ/dθdθ' of normal samples, one per pattern p (n_p cases, P =
+    Σ_p⁻¹ as inv, T = C_p + dd' with C_p the sample covariance and d the
+    mean residual, S_k = dΣ_p/dθ_k as dS: P x K x K x k, m_k = dμ_p/dθ_k
+    as D: P x K x k), the moments' own second derivatives left out:
+
+        Σ_p n_p·[tr(S_k P S_l Q) − ½tr(P S_k P S_l) + d'P S_k P m_l
+                 + d'P S_l P m_k + m_k'P m_l],      Q = P T P
+
+    (its expectation, T → Σ and d → 0, is the expected information).
+    d and D None: no mean structure (a within part)."""
+    X = _times(inv, dS)                                             # P S_k
+    Y = _times(inv @ T @ inv, dS)                                   # Q S_k
+    per = _trace_products(X, Y) - 0.5 * _trace_products(X, X)
+    if D is not None:
+        W = inv @ D                                                 # P m_l
+        v = np.einsum("pab,pb->pa", inv, d)
+        a = (v[:, None, None, :] @ dS)[:, :, 0, :]                  # (S_k P d)_a: P x K x k
+        cross = np.swapaxes(a, 1, 2) @ W                            # d'P S_k P m_l
+        per = per + cross + np.swapaxes(cross, 1, 2) + np.swapaxes(D, 1, 2) @ W
+    return np.einsum("p,pkl->kl", n, per)
+
+
+def moment_curvature(model: TwoLevelModel, theta, values, g_mu, g_B, g_W) -> np.ndarray:
+    """Σ (dℓ/d moment)·d²moment/dθdθ' at fixed moment derivatives (as
+    `chain` takes them), symmetrized: central differences of the RAM chain,
+    model algebra only, no data.  Zero when no regression is free (the
+    moments are then linear in θ, as in the saturated and baseline models)."""
+    if not (np.any(model.ram1.a_free >= 0) or np.any(model.ram2.a_free >= 0)):
+        return np.zeros((model.npar, model.npar))
+    from .scoring import numerical_jacobian
+    second = numerical_jacobian(lambda t: chain(model, t, values, g_mu, g_B, g_W),
+                                np.asarray(theta, dtype=float))
+    return 0.5 * (second + second.T)
+
+
+def _times(A, dS):
+    """A @ S_k for every k: P x K x K times P x K x K x k, same layout."""
+    P, K, _, k = dS.shape
+    return (A @ dS.reshape(P, K, K * k)).reshape(P, K, K, k)
+
+
+def _trace_products(X, Y):
+    """P x k x k of tr(X_k Y_l) for stacks X, Y laid out P x K x K x k."""
+    P, K, _, k = X.shape
+    Yt = np.swapaxes(Y, 1, 2).reshape(P, K * K, k)
+    return np.swapaxes(X.reshape(P, K * K, k), 1, 2) @ Yt
+
+
 def scores(model: TwoLevelModel, theta, values) -> np.ndarray:
     """J x k matrix of dℓ_j/dθ, one row per cluster (their sum is the gradient)."""
     data = model.data
