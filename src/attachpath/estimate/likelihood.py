@@ -35,7 +35,7 @@ from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
 from . import engine, fiml, ml, starts, twolevel as tl, twolevel_missing as tm
-from .scoring import Discrepancy, fisher_scoring, numerical_jacobian
+from .scoring import Discrepancy, fisher_scoring
 from .robust_test import h0_trace
 from .vcov import meat
 from .ram import ram_of
@@ -492,17 +492,13 @@ class FIML:
     def observed_information(self, theta):
         """½·d²F/dθdθ': the analytic moment information through the RAM
         Jacobian, plus the moment gradient times the moments' second
-        derivatives (central differences of the Jacobian: model algebra
-        only, no data)."""
+        derivatives (ram.RAM.curvature: model algebra only, no data)."""
         theta = np.asarray(theta, dtype=float)
         sigma, mu, *_ = self.ram.implied(theta, self.values)
         J = self.ram.jacobian(theta, self.values)
         info = J.T @ fiml.moment_observed_information(self.data, mu, sigma) @ J
         g_mu, G = fiml.moment_gradient(self.data, mu, sigma)
-        g = np.concatenate([g_mu, tl._vechw(G)])
-        second = numerical_jacobian(
-            lambda t: np.einsum("m,...mk->...k", g, self.ram.jacobian(t, self.values)), theta)
-        info = (info - 0.5 * (second + second.T)) / self.n
+        info = (info - self.ram.curvature(theta, self.values, G, g_mu)) / self.n
         return 0.5 * (info + info.T)
 
     def scores(self, theta):

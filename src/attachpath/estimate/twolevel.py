@@ -431,15 +431,25 @@ def normal_information(inv, T, dS, n, d=None, D=None) -> np.ndarray:
 
 def moment_curvature(model: TwoLevelModel, theta, values, g_mu, g_B, g_W) -> np.ndarray:
     """Σ (dℓ/d moment)·d²moment/dθdθ' at fixed moment derivatives (as
-    `chain` takes them), symmetrized: central differences of the RAM chain,
-    model algebra only, no data.  Zero when no regression is free (the
-    moments are then linear in θ, as in the saturated and baseline models)."""
-    if not (np.any(model.ram1.a_free >= 0) or np.any(model.ram2.a_free >= 0)):
-        return np.zeros((model.npar, model.npar))
-    from .scoring import numerical_jacobian
-    second = numerical_jacobian(lambda t: chain(model, t, values, g_mu, g_B, g_W),
-                                np.asarray(theta, dtype=float))
-    return 0.5 * (second + second.T)
+    `chain` takes them): each block's RAM curvature (ram.RAM.curvature),
+    model algebra only, no data; zero where no path is free (the saturated
+    and baseline models)."""
+    theta = np.asarray(theta, dtype=float)
+    p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
+    return (model.ram2.curvature(theta, values[model.rows2], _vech_gradient_matrix(
+                g_B @ model.L_B, p2), g_mu @ model.E_B)
+            + model.ram1.curvature(theta, values[model.rows1],
+                                   _vech_gradient_matrix(g_W, p1), g_mu @ model.E_W))
+
+
+def _vech_gradient_matrix(g: np.ndarray, p: int) -> np.ndarray:
+    """The symmetric G with tr(G dΣ) = g·d vech Σ (g as _vechw gives it:
+    off-diagonal entries count twice, so each side gets half)."""
+    li, lj = vech_indices(p)
+    G = np.zeros((p, p))
+    G[li, lj] += 0.5 * g
+    G[lj, li] += 0.5 * g
+    return G
 
 
 def _times(A, dS):
