@@ -672,18 +672,11 @@ def _block_start(sub: ParTable, mom: ml.Moments) -> np.ndarray:
 
 
 def _moments_with(S, mu, n) -> ml.Moments:
-    """Data of n rows whose mean and biased covariance are exactly mu and S
-    (the single-level engine fits through semopy, which needs rows)."""
-    p = len(mu)
-    rng = np.random.default_rng(12345)
-    Z = rng.standard_normal((n, p))
-    Z -= Z.mean(axis=0)
-    L0 = np.linalg.cholesky(Z.T @ Z / n)
-    Z = Z @ np.linalg.inv(L0).T
+    """Moments of n cases with mean mu and covariance S (made positive
+    definite) for _block_start, which reads only the moments: no rows."""
     vals, vecs = np.linalg.eigh(S)
     S_pd = (vecs * np.maximum(vals, 1e-6 * max(vals.max(), 1e-8))) @ vecs.T
-    X = Z @ np.linalg.cholesky(S_pd).T + mu
-    return ml.Moments(X, np.asarray(mu, float), S_pd, n)
+    return ml.Moments(None, np.asarray(mu, float), S_pd, n)
 
 
 def _simple_starts_full(lik: TwoLevelML) -> np.ndarray:

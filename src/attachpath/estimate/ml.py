@@ -23,7 +23,7 @@ LOG2PI = np.log(2 * np.pi)
 class Moments:
     """Sample statistics of the model variables (observed order)."""
 
-    X: np.ndarray          # N x p data, float64
+    X: np.ndarray | None   # N x p data, float64 (None: only the moments are known)
     mean: np.ndarray
     cov: np.ndarray        # divisor N
     n: int

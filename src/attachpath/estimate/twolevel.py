@@ -148,15 +148,14 @@ def size_groups(d: np.ndarray, cluster_sizes: np.ndarray):
     """(distinct sizes, group of each cluster, clusters per size, mean and
     biased covariance of the clusters' (z, ȳ) per size)."""
     sizes, group, count = np.unique(cluster_sizes, return_inverse=True, return_counts=True)
-    q = d.shape[1]
-    mean = np.zeros((len(sizes), q))
-    np.add.at(mean, group, d)
-    mean /= count[:, None]
+    count = count.astype(float)
+    member = (group[:, None] == np.arange(len(sizes))).astype(float)     # J x K
+    mean = (member.T @ d) / count[:, None]
     dc = d - mean[group]
-    cov = np.zeros((len(sizes), q, q))
-    np.add.at(cov, group, np.einsum("ji,jk->jik", dc, dc))
-    cov /= count[:, None, None]
-    return sizes.astype(float), group, count.astype(float), mean, cov
+    q = d.shape[1]
+    cov = (member.T @ (dc[:, :, None] * dc[:, None, :]).reshape(len(d), q * q)).reshape(
+        len(sizes), q, q) / count[:, None, None]
+    return sizes.astype(float), group, count, mean, cov
 
 
 # -- the model: θ -> moments ----------------------------------------------------------
@@ -309,7 +308,17 @@ def loglik(model: TwoLevelModel, theta, values):
 
 def _moment_gradients(model, theta, values):
     """dℓ/d(μ) in between space, dℓ/dvech(V_s) summed plain and ÷ s, and
-    dℓ/dvech(Σ_W) of the within part (batch dimensions of θ kept)."""
+    dℓ/dvech(Σ_W) of the within part (batch dimensions of θ kept); kept
+    for the last few single θ (the gradient and the observed information
+    of a Newton step share them)."""
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim == 1:
+        return at_point(model, "_gradient_memo", (theta, values),
+                        lambda: _moment_gradients_at(model, theta, values))
+    return _moment_gradients_at(model, theta, values)
+
+
+def _moment_gradients_at(model, theta, values):
     data = model.data
     st = model.state(theta, values)
     inv1, Vinv, dev, T = st.inv1, st.Vinv, st.dev, st.T
@@ -392,9 +401,9 @@ def moment_jacobian(model: TwoLevelModel, theta, values):
     J1, J2 = model.jacobians(theta, values)
     p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
     dmu = model.E_B @ J2[:p2] + model.E_W @ J1[:p1]
-    dSW = _unvech(J1[p1:], p1)
-    return (dmu, np.einsum("ia,abk,jb->ijk", model.E_B, _unvech(J2[p2:], p2), model.E_B),
-            np.einsum("ia,abk,jb->ijk", model.E_W, dSW, model.E_W), dSW)
+    q = model.E_B.shape[0]
+    return (dmu, _unvech(model.L_B @ J2[p2:], q), _unvech(model.L_W @ J1[p1:], q),
+            _unvech(J1[p1:], p1))
 
 
 def _unvech(Jcov: np.ndarray, p: int) -> np.ndarray:
