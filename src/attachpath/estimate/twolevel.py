@@ -36,7 +36,7 @@ from ..errors import DataError
 from .clusters import Clusters
 from .ml import LOG2PI, dup_kron
 from .ram import ram_of, vech_indices
-from .recent import at_point
+from .recent import at_theta
 
 
 # -- data ------------------------------------------------------------------------
@@ -236,11 +236,8 @@ class TwoLevelModel:
         level moments, the size-group covariances V_s, their inverses and
         log-determinants.  Kept for the last few single θ (a scoring step
         asks for the value, then the gradient and information, at one θ)."""
-        theta = np.asarray(theta, dtype=float)
-        if theta.ndim == 1:
-            return at_point(self, "_state_memo", (theta, values),
-                            lambda: _state(self, theta, values))
-        return _state(self, theta, values)
+        return at_theta(self, "_state_memo", theta, values,
+                        lambda t, v: _state(self, t, v))
 
     def between(self, theta, values):
         """(Σ_W, μ in between space, E_B Σ_B E_B', E_W Σ_W E_W')."""
@@ -311,11 +308,8 @@ def _moment_gradients(model, theta, values):
     dℓ/dvech(Σ_W) of the within part (batch dimensions of θ kept); kept
     for the last few single θ (the gradient and the observed information
     of a Newton step share them)."""
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim == 1:
-        return at_point(model, "_gradient_memo", (theta, values),
-                        lambda: _moment_gradients_at(model, theta, values))
-    return _moment_gradients_at(model, theta, values)
+    return at_theta(model, "_gradient_memo", theta, values,
+                    lambda t, v: _moment_gradients_at(model, t, v))
 
 
 def _moment_gradients_at(model, theta, values):

@@ -39,7 +39,7 @@ from . import fiml
 from . import twolevel as tl
 from .clusters import Clusters
 from .ml import LOG2PI
-from .recent import at_point
+from .recent import at_theta
 
 
 @dataclass(frozen=True, eq=False)
@@ -256,11 +256,8 @@ def _state(model: tl.TwoLevelModel, theta, values):
     value, gradient, informations and scores share.  Kept for the last few
     single θ (a scoring step asks for the value, then the gradient and the
     information, at one θ; inference asks again at θ̂)."""
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim == 1:
-        return at_point(model, "_fiml_state", (theta, values),
-                        lambda: _state_at(model, theta, values))
-    return _state_at(model, theta, values)
+    return at_theta(model, "_fiml_state", theta, values,
+                    lambda t, v: _state_at(model, t, v))
 
 
 def _state_at(model, theta, values):
