@@ -27,7 +27,7 @@ clients for a two-level one.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -117,6 +117,7 @@ def _cov_statements(names, level, fixed=None, diagonal_only=False):
     return out
 
 
+@lru_cache(maxsize=64)
 def saturated_table(pt: ParTable) -> ParTable:
     """The two-level saturated (h1) model: every within and between
     covariance free, the means in the between part (within-only variables
@@ -284,7 +285,7 @@ class TwoLevelML:
         theta = np.full(self.npar, np.nan)
         for b, (S, mu, n) in enumerate(((m.sigma_w, m.mu_w, self.n),
                                         (m.sigma_b, m.mu_b, self.data.n_clusters)), start=1):
-            sub, index = _renumbered(self.pt.block(b))
+            sub, index = _block_of(self.pt, b)
             try:
                 est = _block_start(sub, _moments_with(S, mu, max(n, len(mu) + 2)))
             except (np.linalg.LinAlgError, ValueError, EstimationError):
@@ -630,6 +631,22 @@ def build_values(pt: ParTable) -> np.ndarray:
     return np.array([r.value for r in pt.rows], dtype=float)
 
 
+@lru_cache(maxsize=64)
+def _block_of(pt: ParTable, b: int) -> tuple[ParTable, list[int]]:
+    """Block b of a two-level table renumbered on its own (_renumbered),
+    built once per table: every fit and bootstrap draw starts from it."""
+    return _renumbered(pt.block(b))
+
+
+@lru_cache(maxsize=64)
+def _covariance_part(sub: ParTable) -> tuple[ParTable, list[int]]:
+    """The table without its intercepts, renumbered (_renumbered), built
+    once per table."""
+    from dataclasses import replace
+    cov_rows = tuple(r for r in sub.rows if r.op != "~1")
+    return _renumbered(replace(sub, rows=cov_rows, meanstructure=False))
+
+
 def _renumbered(pt_b: ParTable) -> tuple[ParTable, list[int]]:
     """A block's table with its own free numbering 1..k (for start values);
     and the global θ position of each of its parameters."""
@@ -652,10 +669,8 @@ def _block_start(sub: ParTable, mom: ml.Moments) -> np.ndarray:
     scoring from simple and instrumental-variable starts (bounded; no
     semopy, whose import alone costs seconds), then the free intercepts set
     so that the implied means equal the level's means."""
-    from dataclasses import replace
     from . import closedform
-    cov_rows = tuple(r for r in sub.rows if r.op != "~1")
-    cov_pt, index = _renumbered(replace(sub, rows=cov_rows, meanstructure=False))
+    cov_pt, index = _covariance_part(sub)
     ram = ram_of(cov_pt)
     values = engine.fixed_values(cov_pt, ram, mom)
     plan = closedform.plan(cov_pt)
@@ -683,7 +698,7 @@ def _simple_starts_full(lik: TwoLevelML) -> np.ndarray:
     m = lik.h1_moments()
     theta = np.zeros(lik.npar)
     for b, S in ((1, m.sigma_w), (2, m.sigma_b)):
-        sub, index = _renumbered(lik.pt.block(b))
+        sub, index = _block_of(lik.pt, b)
         est = starts.simple(sub, S)
         for k_sub, k in enumerate(index):
             if theta[k] == 0:

@@ -139,9 +139,13 @@ class RAM:
 
     def _implied(self, theta, values=None):
         A, S, m = self.matrices(theta, values)
+        p = self.n_obs
+        if not len(self.a_rows):
+            # no path at all (saturated and baseline tables): B = I
+            B = np.broadcast_to(np.eye(self.n_all), A.shape)
+            return S[..., :p, :p], m[..., :p], B, S, A, S, m
         B = np.linalg.inv(np.eye(self.n_all) - A)
         full = B @ S @ np.swapaxes(B, -1, -2)
-        p = self.n_obs
         Bm = (B @ m[..., None])[..., 0]
         return full[..., :p, :p], Bm[..., :p], B, full, A, S, m
 

@@ -186,9 +186,16 @@ def _vech_map(E: np.ndarray) -> np.ndarray:
 def _vechw(M: np.ndarray) -> np.ndarray:
     """vech of a symmetric matrix derivative as a derivative with respect to
     vech: off-diagonal entries count twice (batched)."""
-    p = M.shape[-1]
+    li, lj, w = _vech_weights(M.shape[-1])
+    return w * M[..., li, lj]
+
+
+@lru_cache(maxsize=64)
+def _vech_weights(p: int):
     li, lj = vech_indices(p)
-    return np.where(li == lj, 1.0, 2.0) * M[..., li, lj]
+    w = np.where(li == lj, 1.0, 2.0)
+    w.setflags(write=False)
+    return li, lj, w
 
 
 @lru_cache(maxsize=64)
@@ -281,8 +288,11 @@ def _state(model: TwoLevelModel, theta, values) -> _State:
     ok = (sign1 > 0) & np.all(signV > 0, axis=-1)
     # covariances that are not positive definite are swapped for I (their
     # likelihood is −inf), so no warning can arise in the inverses
-    inv1 = np.linalg.inv(np.where(ok[..., None, None], s1, np.eye(s1.shape[-1])))
-    Vinv = np.linalg.inv(np.where(ok[..., None, None, None], V, np.eye(V.shape[-1])))
+    if np.all(ok):
+        inv1, Vinv = np.linalg.inv(s1), np.linalg.inv(V)
+    else:
+        inv1 = np.linalg.inv(np.where(ok[..., None, None], s1, np.eye(s1.shape[-1])))
+        Vinv = np.linalg.inv(np.where(ok[..., None, None, None], V, np.eye(V.shape[-1])))
     dev = data.mean - mu[..., None, :]
     T = data.cov + dev[..., :, None] * dev[..., None, :]
     return _State(s1, mu, VB, VW, ld1, ldV, ok, inv1, Vinv, dev, T)
