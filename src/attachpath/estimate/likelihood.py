@@ -130,28 +130,41 @@ def saturated_table(pt: ParTable) -> ParTable:
     return build(stmts, meanstructure=True)
 
 
-def baseline_table(pt: ParTable, h1: tl.MomentsAt) -> ParTable:
+@lru_cache(maxsize=64)
+def baseline_table(pt: ParTable) -> ParTable:
     """lavaan's two-level baseline: independence at both levels (a variance
     per variable and level, level-2 means free), the covariates' blocks and
-    the level-1 means fixed at the saturated model's values."""
-    iw, ib = h1.index
+    the level-1 means fixed at the saturated model's values.  Those rows
+    hold NaN here (baseline_values fills them per fit), so that the table,
+    its RAM layout and two-level structure are built once per model."""
     l1, l2 = pt.levels
     stmts = []
-    for level, vars_b, x, S, mu, idx in (
-            (l1, pt.blocks[0].observed, pt.blocks[0].covariates, h1.sigma_w, h1.mu_w, iw),
-            (l2, pt.blocks[1].observed, pt.blocks[1].covariates, h1.sigma_b, h1.mu_b, ib)):
+    for level, vars_b, x in ((l1, pt.blocks[0].observed, pt.blocks[0].covariates),
+                             (l2, pt.blocks[1].observed, pt.blocks[1].covariates)):
         y = [v for v in vars_b if v not in x]
         stmts += _cov_statements(y, level, diagonal_only=True)
-        stmts += _cov_statements(list(x), level,
-                                 fixed=lambda a, b, S=S, idx=idx: float(S[idx[a], idx[b]]))
+        stmts += _cov_statements(list(x), level, fixed=lambda a, b: np.nan)
         for v in vars_b:
             if level == l1 and v in pt.blocks[1].observed:
                 continue                        # mean in the between part
             if level == l1 or v in x:
-                stmts.append(Statement(v, "~1", "", fixed=float(mu[idx[v]]), level=level))
+                stmts.append(Statement(v, "~1", "", fixed=np.nan, level=level))
             else:
                 stmts.append(Statement(v, "~1", "", level=level))
     return build(stmts, meanstructure=True)
+
+
+def baseline_values(bt: ParTable, h1: tl.MomentsAt) -> np.ndarray:
+    """The values of baseline_table's rows: its NaN rows at the saturated
+    model's moments of their level."""
+    values = build_values(bt)
+    iw, ib = h1.index
+    for k, r in enumerate(bt.rows):
+        if r.free or not np.isnan(values[k]):
+            continue
+        S, mu, idx = (h1.sigma_w, h1.mu_w, iw) if r.block == 1 else (h1.sigma_b, h1.mu_b, ib)
+        values[k] = S[idx[r.lhs], idx[r.rhs]] if r.op == "~~" else mu[idx[r.lhs]]
+    return values
 
 
 class TwoLevelML:
@@ -310,8 +323,9 @@ class TwoLevelML:
 
     @cached_property
     def baseline(self) -> tuple["TwoLevelML", engine.Solution]:
-        bt = baseline_table(self.pt, self.h1_moments())
-        lik = type(self)(bt, self.data, values=build_values(bt), h1=self.h1)
+        bt = baseline_table(self.pt)
+        lik = type(self)(bt, self.data, values=baseline_values(bt, self.h1_moments()),
+                         h1=self.h1)
         theta = np.zeros(lik.npar)
         m = self.h1_moments()
         iw, ib = m.index
