@@ -193,6 +193,19 @@ def test_observed_information_matches_central_differences(name):
             1e-4 * np.max(np.abs(num))         # not merely the expected information
 
 
+@pytest.mark.parametrize("name", ["nomixed_twolevel_ml", "demo_twolevel_ml",
+                                  "study_twolevel_ml_fixedx_false"])
+def test_baseline_starts_at_its_estimates(name):
+    # the independence model's variables that are no covariate have their
+    # own likelihood (closed form, or twolevel.random_intercept_ml), so its
+    # start is already the solution the verified fit accepts (baseline.chisq
+    # and CFI against lavaan: test_fit_measures)
+    base, sol = fitted(name).likelihood.baseline
+    assert sol.iterations == 0
+    assert sol.gradient_norm < 1e-12
+    assert np.max(np.abs(base.gradient(sol.theta))) < 1e-12
+
+
 def test_robust_standard_errors_do_not_depend_on_a_covariates_location():
     """lavaan's do (make_reference_twolevel_location.R): 0.0297 → 0.0793 for
     fw ~ x when x is shifted by 5; attachpath's stay put."""

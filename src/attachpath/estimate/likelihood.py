@@ -335,6 +335,8 @@ class TwoLevelML:
                 theta[r.free - 1] = max(S[idx[r.lhs], idx[r.lhs]], 1e-4)
             elif r.free and r.op == "~1":
                 theta[r.free - 1] = m.mu_b[ib[r.lhs]]
+        if isinstance(lik.data, tl.TwoLevelData):
+            theta = _independence_start(lik, theta)
         return lik, lik._finish(theta, what="the baseline (independence) model")
 
     def fit_statistics(self, theta, fmin=None) -> dict:
@@ -706,6 +708,38 @@ def _moments_with(S, mu, n) -> ml.Moments:
     vals, vecs = np.linalg.eigh(S)
     S_pd = (vecs * np.maximum(vals, 1e-6 * max(vals.max(), 1e-8))) @ vecs.T
     return ml.Moments(None, np.asarray(mu, float), S_pd, n)
+
+
+def _independence_start(lik: TwoLevelML, theta: np.ndarray) -> np.ndarray:
+    """θ of the two-level baseline (independence) model with its variables
+    that are no covariate at either level at their own ML estimates: such a
+    variable shares no parameter and no covariance with any other, so its
+    likelihood is its own (between-only: the mean and biased variance of
+    its cluster values; level-1: twolevel.random_intercept_ml).  The fit
+    from here (verified as every fit) then needs at most a step; variables
+    of other roles keep their start from θ."""
+    data = lik.data
+    where = {(r.block, r.op, r.lhs): k for k, r in enumerate(lik.pt.rows)}
+    free = {key: lik.pt.rows[k].free - 1 for key, k in where.items() if lik.pt.rows[k].free}
+    theta = theta.copy()
+    for i, v in enumerate(data.z):
+        if (2, "~~", v) in free and (2, "~1", v) in free:
+            col = data.d[:, i]
+            theta[free[2, "~~", v]], theta[free[2, "~1", v]] = np.var(col), np.mean(col)
+    both = [(j, v) for j, v in enumerate(data.y)
+            if all(key in free for key in ((1, "~~", v), (2, "~~", v), (2, "~1", v)))]
+    if both:
+        m1 = np.array([lik.values[where[1, "~1", v]] if (1, "~1", v) in where else 0.0
+                       for _, v in both])
+        start = [np.array([theta[free[blk, "~~", v]] for _, v in both]) for blk in (1, 2)]
+        start.append(np.array([theta[free[2, "~1", v]] for _, v in both]) + m1)
+        est = tl.random_intercept_ml(data, [j for j, _ in both], start)
+        if est is not None:
+            a, b, mu = est
+            for k, (_, v) in enumerate(both):
+                theta[free[1, "~~", v]], theta[free[2, "~~", v]] = a[k], b[k]
+                theta[free[2, "~1", v]] = mu[k] - m1[k]
+    return theta
 
 
 def _simple_starts_full(lik: TwoLevelML) -> np.ndarray:

@@ -496,6 +496,56 @@ def scores(model: TwoLevelModel, theta, values) -> np.ndarray:
             + ((sV / n_j[:, None]) @ model.L_W + sW) @ J1[p1:])
 
 
+def random_intercept_ml(data: TwoLevelData, y_index, start, max_iter: int = 50):
+    """ML of each level-1 variable on its own as a random-intercept model:
+    within variance a, between variance b and mean μ of y_ij = μ + u_j + e_ij
+    (the independence baseline's parameters of a variable that is no
+    covariate at either level), by Newton's method from `start` = (a, b, μ)
+    arrays, vectorized over the variables:
+
+        ℓ = −½(N−J)(log a + w/a) − ½ Σ_s n_s (log v_s + T_s/v_s),
+        v_s = b + a/s,  T_s = C_s + (m_s − μ)²,  w = S_PW
+
+    with per cluster size s the count n_s, mean m_s and variance C_s of the
+    cluster means.  (a, b, μ), or None where a step leaves the admissible
+    region or the steps do not shrink below 1e-13 in max_iter."""
+    iy = np.asarray(y_index, dtype=int)
+    ib = iy + len(data.z)
+    s, n = data.sizes, data.count
+    m, C = data.mean[:, ib].T, data.cov[:, ib, ib].T                    # P x K
+    nw = data.n - data.n_clusters
+    w = np.diag(data.W_total)[iy] / nw
+    a, b, mu = (np.array(x, dtype=float) for x in start)
+    for _ in range(max_iter):
+        v = b[:, None] + a[:, None] / s
+        if np.any(v <= 0) or np.any(a <= 0):
+            return None
+        r = m - mu[:, None]
+        T = C + r * r
+        lv = -0.5 * n * (1 / v - T / v ** 2)                                 # dℓ/dv_s
+        lvv = -0.5 * n * (2 * T / v ** 3 - 1 / v ** 2)
+        lvm = -n * r / v ** 2                                                # d²ℓ/dv_s dμ
+        g = np.stack([-0.5 * nw * (1 / a - w / a ** 2) + (lv / s).sum(1), lv.sum(1),
+                      (n * r / v).sum(1)], axis=1)
+        H = np.empty((len(iy), 3, 3))
+        H[:, 0, 0] = -0.5 * nw * (2 * w / a ** 3 - 1 / a ** 2) + (lvv / s ** 2).sum(1)
+        H[:, 0, 1] = H[:, 1, 0] = (lvv / s).sum(1)
+        H[:, 1, 1] = lvv.sum(1)
+        H[:, 0, 2] = H[:, 2, 0] = (lvm / s).sum(1)
+        H[:, 1, 2] = H[:, 2, 1] = lvm.sum(1)
+        H[:, 2, 2] = -(n / v).sum(1)
+        try:
+            step = -np.linalg.solve(H, g[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            return None
+        a, b, mu = a + step[:, 0], b + step[:, 1], mu + step[:, 2]
+        if not np.all(np.isfinite(step)):
+            return None
+        if np.max(np.abs(step) / (1.0 + np.abs(np.stack([a, b, mu], axis=1)))) < 1e-13:
+            return a, b, mu
+    return None
+
+
 def covariate_loglik(data: TwoLevelData, X_within: np.ndarray, between: list[str]) -> float:
     """Marginal log-likelihood of the fixed covariates, subtracted from the
     reported logl as lavaan does: level-1 covariates as one sample of all N
