@@ -57,6 +57,39 @@ def test_away_from_the_solution_the_numerical_hessian_is_used():
 
 
 
+def test_ram_curvature_equals_central_differences_of_the_jacobian():
+    # Σ_m g_m d²m/dθdθ' of a model with loadings, a structural path, an
+    # equality, a fixed non-zero path, a residual covariance, a covariate
+    # and intercepts, against central differences of g·(dm/dθ)
+    from attachpath.estimate.scoring import numerical_jacobian
+    from attachpath.fitting import partable_of
+    pt = partable_of("""
+        f =~ x1 + a*x2 + a*x3
+        g =~ x4 + x5 + 0.5*x6
+        g ~ b*f + x7
+        x1 ~~ x4
+        x5 ~ 0.3*x1
+    """, meanstructure=True)
+    ram = ram_of(pt)
+    rng = np.random.default_rng(1)
+    theta = rng.uniform(0.3, 0.9, pt.npar)
+    values = np.where(np.isnan(ram.fixed_values), 0.4, ram.fixed_values)
+    p = ram.n_obs
+    g = rng.standard_normal(ram.jacobian(theta, values).shape[0])
+    num = numerical_jacobian(lambda t: np.einsum("a,...ak->...k", g, ram.jacobian(t, values)),
+                             theta)
+    li, lj = np.triu_indices(p)[1], np.triu_indices(p)[0]      # vech order
+    G = np.zeros((p, p))
+    G[li, lj] += 0.5 * g[p:]
+    G[lj, li] += 0.5 * g[p:]
+    got = ram.curvature(theta, values, G, g[:p])
+    # central differences: good to ~1e-9 of the largest entry
+    np.testing.assert_allclose(got, num, rtol=0, atol=1e-7 * np.max(np.abs(num)))
+    assert np.max(np.abs(got[:, :3])) > 0.1                 # non-trivial
+    # without a mean gradient the mean terms drop out
+    assert np.max(np.abs(ram.curvature(theta, values, G) - got)) > 1e-3
+
+
 def lavaan_baseline(pt):
     """lavaan's independence (baseline) model of pt's observed variables: free
     variances (and intercepts) of the non-covariates, the covariates' block

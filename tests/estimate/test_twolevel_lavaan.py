@@ -171,6 +171,41 @@ def test_gradient_and_scores_are_consistent():
     assert res.provenance["options"]["estimation"]["gradient_norm"] < 1e-9
 
 
+@pytest.mark.parametrize("name", ["nomixed_twolevel_ml", "demo_twolevel_ml",
+                                  "crosslevel_eq_twolevel_ml", "sim_twolevel_cfa_ml"])
+def test_observed_information_matches_central_differences(name):
+    # the analytic observed information (observed-information SEs, Newton
+    # steps) against central differences of the analytic gradient: for the
+    # model (regressions and loadings: the curvature term matters) at the
+    # solution and away from it (the residual terms matter), and for the
+    # saturated and baseline models (moments linear in θ)
+    from attachpath.estimate.scoring import numerical_information
+    res = fitted(name)
+    lik = res.likelihood
+    base, bsol = lik.baseline
+    for L, t in ((lik, res.theta), (lik, res.theta + 0.01),
+                 (lik.h1, lik.h1.solution.theta + 0.01), (base, bsol.theta + 0.01)):
+        num = numerical_information(L.gradient, t)
+        # 1e-6 of the largest entry: central differences are good to ~1e-9 here
+        np.testing.assert_allclose(L.observed_information(t), num, rtol=0,
+                                   atol=1e-6 * np.max(np.abs(num)))
+        assert np.max(np.abs(L.observed_information(t) - L.expected_information(t))) > \
+            1e-4 * np.max(np.abs(num))         # not merely the expected information
+
+
+@pytest.mark.parametrize("name", ["nomixed_twolevel_ml", "demo_twolevel_ml",
+                                  "study_twolevel_ml_fixedx_false"])
+def test_baseline_starts_at_its_estimates(name):
+    # the independence model's variables that are no covariate have their
+    # own likelihood (closed form, or twolevel.random_intercept_ml), so its
+    # start is already the solution the verified fit accepts (baseline.chisq
+    # and CFI against lavaan: test_fit_measures)
+    base, sol = fitted(name).likelihood.baseline
+    assert sol.iterations == 0
+    assert sol.gradient_norm < 1e-12
+    assert np.max(np.abs(base.gradient(sol.theta))) < 1e-12
+
+
 def test_robust_standard_errors_do_not_depend_on_a_covariates_location():
     """lavaan's do (make_reference_twolevel_location.R): 0.0297 → 0.0793 for
     fw ~ x when x is shifted by 5; attachpath's stay put."""

@@ -27,7 +27,7 @@ clients for a two-level one.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
 from . import engine, fiml, ml, starts, twolevel as tl, twolevel_missing as tm
-from .scoring import Discrepancy, fisher_scoring, numerical_information, numerical_jacobian
+from .scoring import Discrepancy, fisher_scoring
 from .robust_test import h0_trace
 from .vcov import meat
 from .ram import ram_of
@@ -117,6 +117,7 @@ def _cov_statements(names, level, fixed=None, diagonal_only=False):
     return out
 
 
+@lru_cache(maxsize=64)
 def saturated_table(pt: ParTable) -> ParTable:
     """The two-level saturated (h1) model: every within and between
     covariance free, the means in the between part (within-only variables
@@ -129,28 +130,41 @@ def saturated_table(pt: ParTable) -> ParTable:
     return build(stmts, meanstructure=True)
 
 
-def baseline_table(pt: ParTable, h1: tl.MomentsAt) -> ParTable:
+@lru_cache(maxsize=64)
+def baseline_table(pt: ParTable) -> ParTable:
     """lavaan's two-level baseline: independence at both levels (a variance
     per variable and level, level-2 means free), the covariates' blocks and
-    the level-1 means fixed at the saturated model's values."""
-    iw, ib = h1.index
+    the level-1 means fixed at the saturated model's values.  Those rows
+    hold NaN here (baseline_values fills them per fit), so that the table,
+    its RAM layout and two-level structure are built once per model."""
     l1, l2 = pt.levels
     stmts = []
-    for level, vars_b, x, S, mu, idx in (
-            (l1, pt.blocks[0].observed, pt.blocks[0].covariates, h1.sigma_w, h1.mu_w, iw),
-            (l2, pt.blocks[1].observed, pt.blocks[1].covariates, h1.sigma_b, h1.mu_b, ib)):
+    for level, vars_b, x in ((l1, pt.blocks[0].observed, pt.blocks[0].covariates),
+                             (l2, pt.blocks[1].observed, pt.blocks[1].covariates)):
         y = [v for v in vars_b if v not in x]
         stmts += _cov_statements(y, level, diagonal_only=True)
-        stmts += _cov_statements(list(x), level,
-                                 fixed=lambda a, b, S=S, idx=idx: float(S[idx[a], idx[b]]))
+        stmts += _cov_statements(list(x), level, fixed=lambda a, b: np.nan)
         for v in vars_b:
             if level == l1 and v in pt.blocks[1].observed:
                 continue                        # mean in the between part
             if level == l1 or v in x:
-                stmts.append(Statement(v, "~1", "", fixed=float(mu[idx[v]]), level=level))
+                stmts.append(Statement(v, "~1", "", fixed=np.nan, level=level))
             else:
                 stmts.append(Statement(v, "~1", "", level=level))
     return build(stmts, meanstructure=True)
+
+
+def baseline_values(bt: ParTable, h1: tl.MomentsAt) -> np.ndarray:
+    """The values of baseline_table's rows: its NaN rows at the saturated
+    model's moments of their level."""
+    values = build_values(bt)
+    iw, ib = h1.index
+    for k, r in enumerate(bt.rows):
+        if r.free or not np.isnan(values[k]):
+            continue
+        S, mu, idx = (h1.sigma_w, h1.mu_w, iw) if r.block == 1 else (h1.sigma_b, h1.mu_b, ib)
+        values[k] = S[idx[r.lhs], idx[r.rhs]] if r.op == "~~" else mu[idx[r.lhs]]
+    return values
 
 
 class TwoLevelML:
@@ -163,6 +177,12 @@ class TwoLevelML:
     kind = "ml.twolevel"
     method = "twolevel"
     default_information = "observed"
+    # Fisher scoring while max |dF/dθ| > 1e-3 (the expected information is
+    # cheaper and safer far from the solution), Newton steps after it: the
+    # expected information of two levels is not the Hessian at the solution
+    # (nor is it with missing values), so scoring alone converges only
+    # linearly (5-6 steps for the study model, 3 with Newton's)
+    newton_below = 1e-3
 
     def __init__(self, pt: ParTable, data: tl.TwoLevelData, values=None, h1=None):
         self.pt, self.data = pt, data
@@ -222,7 +242,7 @@ class TwoLevelML:
         return tl.expected_information(self.model, theta, self.values) / self.n
 
     def observed_information(self, theta):
-        return numerical_information(self.gradient, np.asarray(theta, dtype=float))
+        return tl.observed_information(self.model, theta, self.values) / self.n
 
     def scores(self, theta):
         return tl.scores(self.model, theta, self.values)
@@ -278,7 +298,7 @@ class TwoLevelML:
         theta = np.full(self.npar, np.nan)
         for b, (S, mu, n) in enumerate(((m.sigma_w, m.mu_w, self.n),
                                         (m.sigma_b, m.mu_b, self.data.n_clusters)), start=1):
-            sub, index = _renumbered(self.pt.block(b))
+            sub, index = _block_of(self.pt, b)
             try:
                 est = _block_start(sub, _moments_with(S, mu, max(n, len(mu) + 2)))
             except (np.linalg.LinAlgError, ValueError, EstimationError):
@@ -303,8 +323,9 @@ class TwoLevelML:
 
     @cached_property
     def baseline(self) -> tuple["TwoLevelML", engine.Solution]:
-        bt = baseline_table(self.pt, self.h1_moments())
-        lik = type(self)(bt, self.data, values=build_values(bt), h1=self.h1)
+        bt = baseline_table(self.pt)
+        lik = type(self)(bt, self.data, values=baseline_values(bt, self.h1_moments()),
+                         h1=self.h1)
         theta = np.zeros(lik.npar)
         m = self.h1_moments()
         iw, ib = m.index
@@ -314,6 +335,8 @@ class TwoLevelML:
                 theta[r.free - 1] = max(S[idx[r.lhs], idx[r.lhs]], 1e-4)
             elif r.free and r.op == "~1":
                 theta[r.free - 1] = m.mu_b[ib[r.lhs]]
+        if isinstance(lik.data, tl.TwoLevelData):
+            theta = _independence_start(lik, theta)
         return lik, lik._finish(theta, what="the baseline (independence) model")
 
     def fit_statistics(self, theta, fmin=None) -> dict:
@@ -366,10 +389,6 @@ class TwoLevelFIML(TwoLevelML):
     kind = "ml.twolevel.fiml"
     method = "twolevel.fiml"
     default_information = "observed"
-    # Fisher scoring while max |dF/dθ| > 1e-3 (the expected information is
-    # cheaper and safer far from the solution), Newton steps after it: with
-    # missing values scoring converges only linearly
-    newton_below = 1e-3
 
     def loglik(self, theta) -> float:
         return tm.loglik(self.model, theta, self.values)
@@ -490,17 +509,13 @@ class FIML:
     def observed_information(self, theta):
         """½·d²F/dθdθ': the analytic moment information through the RAM
         Jacobian, plus the moment gradient times the moments' second
-        derivatives (central differences of the Jacobian: model algebra
-        only, no data)."""
+        derivatives (ram.RAM.curvature: model algebra only, no data)."""
         theta = np.asarray(theta, dtype=float)
         sigma, mu, *_ = self.ram.implied(theta, self.values)
         J = self.ram.jacobian(theta, self.values)
         info = J.T @ fiml.moment_observed_information(self.data, mu, sigma) @ J
         g_mu, G = fiml.moment_gradient(self.data, mu, sigma)
-        g = np.concatenate([g_mu, tl._vechw(G)])
-        second = numerical_jacobian(
-            lambda t: np.einsum("m,...mk->...k", g, self.ram.jacobian(t, self.values)), theta)
-        info = (info - 0.5 * (second + second.T)) / self.n
+        info = (info - self.ram.curvature(theta, self.values, G, g_mu)) / self.n
         return 0.5 * (info + info.T)
 
     def scores(self, theta):
@@ -632,6 +647,22 @@ def build_values(pt: ParTable) -> np.ndarray:
     return np.array([r.value for r in pt.rows], dtype=float)
 
 
+@lru_cache(maxsize=64)
+def _block_of(pt: ParTable, b: int) -> tuple[ParTable, list[int]]:
+    """Block b of a two-level table renumbered on its own (_renumbered),
+    built once per table: every fit and bootstrap draw starts from it."""
+    return _renumbered(pt.block(b))
+
+
+@lru_cache(maxsize=64)
+def _covariance_part(sub: ParTable) -> tuple[ParTable, list[int]]:
+    """The table without its intercepts, renumbered (_renumbered), built
+    once per table."""
+    from dataclasses import replace
+    cov_rows = tuple(r for r in sub.rows if r.op != "~1")
+    return _renumbered(replace(sub, rows=cov_rows, meanstructure=False))
+
+
 def _renumbered(pt_b: ParTable) -> tuple[ParTable, list[int]]:
     """A block's table with its own free numbering 1..k (for start values);
     and the global θ position of each of its parameters."""
@@ -654,10 +685,8 @@ def _block_start(sub: ParTable, mom: ml.Moments) -> np.ndarray:
     scoring from simple and instrumental-variable starts (bounded; no
     semopy, whose import alone costs seconds), then the free intercepts set
     so that the implied means equal the level's means."""
-    from dataclasses import replace
     from . import closedform
-    cov_rows = tuple(r for r in sub.rows if r.op != "~1")
-    cov_pt, index = _renumbered(replace(sub, rows=cov_rows, meanstructure=False))
+    cov_pt, index = _covariance_part(sub)
     ram = ram_of(cov_pt)
     values = engine.fixed_values(cov_pt, ram, mom)
     plan = closedform.plan(cov_pt)
@@ -674,25 +703,50 @@ def _block_start(sub: ParTable, mom: ml.Moments) -> np.ndarray:
 
 
 def _moments_with(S, mu, n) -> ml.Moments:
-    """Data of n rows whose mean and biased covariance are exactly mu and S
-    (the single-level engine fits through semopy, which needs rows)."""
-    p = len(mu)
-    rng = np.random.default_rng(12345)
-    Z = rng.standard_normal((n, p))
-    Z -= Z.mean(axis=0)
-    L0 = np.linalg.cholesky(Z.T @ Z / n)
-    Z = Z @ np.linalg.inv(L0).T
+    """Moments of n cases with mean mu and covariance S (made positive
+    definite) for _block_start, which reads only the moments: no rows."""
     vals, vecs = np.linalg.eigh(S)
     S_pd = (vecs * np.maximum(vals, 1e-6 * max(vals.max(), 1e-8))) @ vecs.T
-    X = Z @ np.linalg.cholesky(S_pd).T + mu
-    return ml.Moments(X, np.asarray(mu, float), S_pd, n)
+    return ml.Moments(None, np.asarray(mu, float), S_pd, n)
+
+
+def _independence_start(lik: TwoLevelML, theta: np.ndarray) -> np.ndarray:
+    """θ of the two-level baseline (independence) model with its variables
+    that are no covariate at either level at their own ML estimates: such a
+    variable shares no parameter and no covariance with any other, so its
+    likelihood is its own (between-only: the mean and biased variance of
+    its cluster values; level-1: twolevel.random_intercept_ml).  The fit
+    from here (verified as every fit) then needs at most a step; variables
+    of other roles keep their start from θ."""
+    data = lik.data
+    where = {(r.block, r.op, r.lhs): k for k, r in enumerate(lik.pt.rows)}
+    free = {key: lik.pt.rows[k].free - 1 for key, k in where.items() if lik.pt.rows[k].free}
+    theta = theta.copy()
+    for i, v in enumerate(data.z):
+        if (2, "~~", v) in free and (2, "~1", v) in free:
+            col = data.d[:, i]
+            theta[free[2, "~~", v]], theta[free[2, "~1", v]] = np.var(col), np.mean(col)
+    both = [(j, v) for j, v in enumerate(data.y)
+            if all(key in free for key in ((1, "~~", v), (2, "~~", v), (2, "~1", v)))]
+    if both:
+        m1 = np.array([lik.values[where[1, "~1", v]] if (1, "~1", v) in where else 0.0
+                       for _, v in both])
+        start = [np.array([theta[free[blk, "~~", v]] for _, v in both]) for blk in (1, 2)]
+        start.append(np.array([theta[free[2, "~1", v]] for _, v in both]) + m1)
+        est = tl.random_intercept_ml(data, [j for j, _ in both], start)
+        if est is not None:
+            a, b, mu = est
+            for k, (_, v) in enumerate(both):
+                theta[free[1, "~~", v]], theta[free[2, "~~", v]] = a[k], b[k]
+                theta[free[2, "~1", v]] = mu[k] - m1[k]
+    return theta
 
 
 def _simple_starts_full(lik: TwoLevelML) -> np.ndarray:
     m = lik.h1_moments()
     theta = np.zeros(lik.npar)
     for b, S in ((1, m.sigma_w), (2, m.sigma_b)):
-        sub, index = _renumbered(lik.pt.block(b))
+        sub, index = _block_of(lik.pt, b)
         est = starts.simple(sub, S)
         for k_sub, k in enumerate(index):
             if theta[k] == 0:

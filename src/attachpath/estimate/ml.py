@@ -23,7 +23,7 @@ LOG2PI = np.log(2 * np.pi)
 class Moments:
     """Sample statistics of the model variables (observed order)."""
 
-    X: np.ndarray          # N x p data, float64
+    X: np.ndarray | None   # N x p data, float64 (None: only the moments are known)
     mean: np.ndarray
     cov: np.ndarray        # divisor N
     n: int
@@ -171,12 +171,8 @@ def analytic_hessian(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
 
     Two parts: J' H_m J, the Hessian of F in the moments (means block 2Σ⁻¹;
     covariance block D'[(Σ⁻¹SΣ⁻¹)⊗Σ⁻¹ + Σ⁻¹⊗(Σ⁻¹SΣ⁻¹) − Σ⁻¹⊗Σ⁻¹]D), plus
-    tr(G ∂²Σ/∂θ_a∂θ_b) with G = Σ⁻¹ − Σ⁻¹SΣ⁻¹ = dF/dΣ.  In RAM form the
-    second derivatives of Σ = F B S B' F' are non-zero only for pairs of paths
-    (A, A) and a path with a (co)variance (A, S); with B = (I − A)⁻¹,
-    M = B S B' and Ĝ = F'GF they reduce to products of entries of B, M,
-    MĜB and B'ĜB, gathered here for all pairs at once."""
-    sigma, mu, B, M, A, S, m = ram.implied(theta, values)
+    tr(G ∂²Σ/∂θ_a∂θ_b) with G = Σ⁻¹ − Σ⁻¹SΣ⁻¹ = dF/dΣ (ram.RAM.curvature)."""
+    sigma = ram.implied(theta, values)[0]
     p = ram.n_obs
     inv = np.linalg.inv(sigma)
     T = inv @ mom.cov @ inv
@@ -189,23 +185,8 @@ def analytic_hessian(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:
     else:
         H = vech_quadratic(J, inv, 2.0 * T - inv)
 
-    n = ram.n_all
-    Ghat = np.zeros((n, n))
-    Ghat[:p, :p] = inv - T
-    MGB = M @ Ghat @ B
-    BGB = B.T @ Ghat @ B
-    MA, MS, _, s_diag = ram._scatters
-    ai, aj = ram.a_ij[:, 0], ram.a_ij[:, 1]            # path a: A[i, j]
-    # (A_a, A_b), b = (k, l): 2 [ (MĜB)[j,k] B[l,i] + (MĜB)[l,i] B[j,k] + M[j,l] (B'ĜB)[k,i] ]
-    T_aa = 2.0 * (MGB[aj[:, None], ai[None, :]] * B[aj[None, :], ai[:, None]]
-                  + MGB[aj[None, :], ai[:, None]] * B[aj[:, None], ai[None, :]]
-                  + M[aj[:, None], aj[None, :]] * BGB[ai[None, :], ai[:, None]])
-    # (A_a, S_s), s = (k, l): 2 [ B[j,k] (B'ĜB)[l,i] + B[j,l] (B'ĜB)[k,i] ] (once if k = l)
-    si, sj = ram.s_ij[:, 0], ram.s_ij[:, 1]
-    T_as = 2.0 * (B[aj[:, None], si[None, :]] * BGB[sj[None, :], ai[:, None]]
-                  + B[aj[:, None], sj[None, :]] * BGB[si[None, :], ai[:, None]]) * s_diag[None, :]
-    H2 = MA.T @ T_aa @ MA + MA.T @ T_as @ MS
-    return H + H2 + (MA.T @ T_as @ MS).T
+    # the second-order term at G = dF/dΣ (the mean gradient vanishes here)
+    return H + ram.curvature(theta, values, inv - T)
 
 
 def casewise_scores(ram: RAM, theta, mom: Moments, values=None) -> np.ndarray:

@@ -139,9 +139,13 @@ class RAM:
 
     def _implied(self, theta, values=None):
         A, S, m = self.matrices(theta, values)
+        p = self.n_obs
+        if not len(self.a_rows):
+            # no path at all (saturated and baseline tables): B = I
+            B = np.broadcast_to(np.eye(self.n_all), A.shape)
+            return S[..., :p, :p], m[..., :p], B, S, A, S, m
         B = np.linalg.inv(np.eye(self.n_all) - A)
         full = B @ S @ np.swapaxes(B, -1, -2)
-        p = self.n_obs
         Bm = (B @ m[..., None])[..., 0]
         return full[..., :p, :p], Bm[..., :p], B, full, A, S, m
 
@@ -194,3 +198,44 @@ class RAM:
         if len(self.m_i):
             J_mu = J_mu + FB[..., :, self.m_i] @ Mm
         return np.concatenate([J_mu, J_cov], axis=-2)
+
+    def curvature(self, theta, values, G, g_mu=None) -> np.ndarray:
+        """k x k Hessian in θ of tr(G Σ(θ)) + g_mu·μ(θ) at fixed symmetric G
+        (p x p) and g_mu: the second-order term of a Hessian by the chain
+        rule (G = dF/dΣ, g_mu = dF/dμ).  Only the paths A make the moments
+        non-linear in θ.  With B = (I − A)⁻¹, C = B S B', u = B m, H = F'GF,
+        K = B'HB, κ = B'F'g_mu and the unit matrices E_a = e_i e_j' of A
+        entries, E_s = e_i e_j' + e_j e_i' (or e_i e_i') of S entries:
+
+            d²/da db = 2B[j_b,i_a]·(CHB)[j_a,i_b] + 2B[j_a,i_b]·(CHB)[j_b,i_a]
+                       + 2C[j_a,j_b]·K[i_a,i_b]
+                       + κ[i_b]·B[j_b,i_a]·u[j_a] + κ[i_a]·B[j_a,i_b]·u[j_b]
+            d²/da ds = 2 e_j_a' B E_s K e_i_a
+            d²/da dm = κ[i_a]·B[j_a,i_m]
+
+        (S and m enter linearly: no other second derivative)."""
+        k = self.npar
+        if not np.any(self.a_free >= 0):
+            return np.zeros((k, k))
+        _, _, B, C, _, _, m = self.implied(theta, values)
+        p, n = self.n_obs, self.n_all
+        H = np.zeros((n, n))
+        H[:p, :p] = G
+        K = B.T @ H @ B
+        CHB = C @ H @ B
+        MA, MS, Mm, s_diag = self._scatters
+        ai, aj = self.a_ij[:, 0], self.a_ij[:, 1]
+        Bji = B[aj[None, :], ai[:, None]]                                  # B[j_b, i_a]
+        X = 2.0 * Bji * CHB[aj[:, None], ai[None, :]]
+        mean = self.meanstructure and g_mu is not None
+        if mean:
+            kappa = g_mu @ B[:p]
+            X = X + Bji * kappa[ai[None, :]] * (B @ m)[aj[:, None]]
+        H_AA = X + X.T + 2.0 * C[aj[:, None], aj[None, :]] * K[ai[:, None], ai[None, :]]
+        si, sj = self.s_ij[:, 0], self.s_ij[:, 1]
+        H_AS = 2.0 * s_diag * (B[aj[:, None], si[None, :]] * K[sj[None, :], ai[:, None]]
+                               + B[aj[:, None], sj[None, :]] * K[si[None, :], ai[:, None]])
+        cross = MA.T @ H_AS @ MS
+        if mean and len(self.m_i):
+            cross = cross + MA.T @ (kappa[ai][:, None] * B[aj[:, None], self.m_i[None, :]]) @ Mm
+        return MA.T @ H_AA @ MA + cross + cross.T

@@ -26,6 +26,15 @@ def at_point(owner, slot: str, point, compute, keep: int = 8):
     return memo[key]
 
 
+def at_theta(owner, slot: str, theta, values, compute):
+    """compute(θ, values), kept in owner.<slot> for a single θ; a batch of θ
+    (leading dimensions) is computed each time."""
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim == 1:
+        return at_point(owner, slot, (theta, values), lambda: compute(theta, values))
+    return compute(theta, values)
+
+
 def _read_only(x) -> None:
     if isinstance(x, np.ndarray):
         x.setflags(write=False)

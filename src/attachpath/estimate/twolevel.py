@@ -36,7 +36,7 @@ from ..errors import DataError
 from .clusters import Clusters
 from .ml import LOG2PI, dup_kron
 from .ram import ram_of, vech_indices
-from .recent import at_point
+from .recent import at_theta
 
 
 # -- data ------------------------------------------------------------------------
@@ -148,15 +148,14 @@ def size_groups(d: np.ndarray, cluster_sizes: np.ndarray):
     """(distinct sizes, group of each cluster, clusters per size, mean and
     biased covariance of the clusters' (z, ȳ) per size)."""
     sizes, group, count = np.unique(cluster_sizes, return_inverse=True, return_counts=True)
-    q = d.shape[1]
-    mean = np.zeros((len(sizes), q))
-    np.add.at(mean, group, d)
-    mean /= count[:, None]
+    count = count.astype(float)
+    member = (group[:, None] == np.arange(len(sizes))).astype(float)     # J x K
+    mean = (member.T @ d) / count[:, None]
     dc = d - mean[group]
-    cov = np.zeros((len(sizes), q, q))
-    np.add.at(cov, group, np.einsum("ji,jk->jik", dc, dc))
-    cov /= count[:, None, None]
-    return sizes.astype(float), group, count.astype(float), mean, cov
+    q = d.shape[1]
+    cov = (member.T @ (dc[:, :, None] * dc[:, None, :]).reshape(len(d), q * q)).reshape(
+        len(sizes), q, q) / count[:, None, None]
+    return sizes.astype(float), group, count, mean, cov
 
 
 # -- the model: θ -> moments ----------------------------------------------------------
@@ -187,9 +186,16 @@ def _vech_map(E: np.ndarray) -> np.ndarray:
 def _vechw(M: np.ndarray) -> np.ndarray:
     """vech of a symmetric matrix derivative as a derivative with respect to
     vech: off-diagonal entries count twice (batched)."""
-    p = M.shape[-1]
+    li, lj, w = _vech_weights(M.shape[-1])
+    return w * M[..., li, lj]
+
+
+@lru_cache(maxsize=64)
+def _vech_weights(p: int):
     li, lj = vech_indices(p)
-    return np.where(li == lj, 1.0, 2.0) * M[..., li, lj]
+    w = np.where(li == lj, 1.0, 2.0)
+    w.setflags(write=False)
+    return li, lj, w
 
 
 @lru_cache(maxsize=64)
@@ -237,11 +243,8 @@ class TwoLevelModel:
         level moments, the size-group covariances V_s, their inverses and
         log-determinants.  Kept for the last few single θ (a scoring step
         asks for the value, then the gradient and information, at one θ)."""
-        theta = np.asarray(theta, dtype=float)
-        if theta.ndim == 1:
-            return at_point(self, "_state_memo", (theta, values),
-                            lambda: _state(self, theta, values))
-        return _state(self, theta, values)
+        return at_theta(self, "_state_memo", theta, values,
+                        lambda t, v: _state(self, t, v))
 
     def between(self, theta, values):
         """(Σ_W, μ in between space, E_B Σ_B E_B', E_W Σ_W E_W')."""
@@ -285,8 +288,11 @@ def _state(model: TwoLevelModel, theta, values) -> _State:
     ok = (sign1 > 0) & np.all(signV > 0, axis=-1)
     # covariances that are not positive definite are swapped for I (their
     # likelihood is −inf), so no warning can arise in the inverses
-    inv1 = np.linalg.inv(np.where(ok[..., None, None], s1, np.eye(s1.shape[-1])))
-    Vinv = np.linalg.inv(np.where(ok[..., None, None, None], V, np.eye(V.shape[-1])))
+    if np.all(ok):
+        inv1, Vinv = np.linalg.inv(s1), np.linalg.inv(V)
+    else:
+        inv1 = np.linalg.inv(np.where(ok[..., None, None], s1, np.eye(s1.shape[-1])))
+        Vinv = np.linalg.inv(np.where(ok[..., None, None, None], V, np.eye(V.shape[-1])))
     dev = data.mean - mu[..., None, :]
     T = data.cov + dev[..., :, None] * dev[..., None, :]
     return _State(s1, mu, VB, VW, ld1, ldV, ok, inv1, Vinv, dev, T)
@@ -309,7 +315,14 @@ def loglik(model: TwoLevelModel, theta, values):
 
 def _moment_gradients(model, theta, values):
     """dℓ/d(μ) in between space, dℓ/dvech(V_s) summed plain and ÷ s, and
-    dℓ/dvech(Σ_W) of the within part (batch dimensions of θ kept)."""
+    dℓ/dvech(Σ_W) of the within part (batch dimensions of θ kept); kept
+    for the last few single θ (the gradient and the observed information
+    of a Newton step share them)."""
+    return at_theta(model, "_gradient_memo", theta, values,
+                    lambda t, v: _moment_gradients_at(model, t, v))
+
+
+def _moment_gradients_at(model, theta, values):
     data = model.data
     st = model.state(theta, values)
     inv1, Vinv, dev, T = st.inv1, st.Vinv, st.dev, st.T
@@ -365,6 +378,106 @@ def expected_information(model: TwoLevelModel, theta, values) -> np.ndarray:
     return info
 
 
+def observed_information(model: TwoLevelModel, theta, values) -> np.ndarray:
+    """−d²ℓ/dθdθ' at θ, analytic: the between part is a normal sample per
+    cluster size s (n_s clusters, covariance V_s, sample covariance C_s,
+    mean residual d_s), the within part one of N − J rows with covariance
+    Σ_W and sample covariance S_PW (normal_information), less the
+    curvature of the moments in θ (moment_curvature)."""
+    data = model.data
+    st = model.state(theta, values)
+    dmu, dVB, dVW, dSW = moment_jacobian(model, theta, values)
+    dS = dVB + dVW / data.sizes[:, None, None, None]                # K x q x q x k
+    D = np.broadcast_to(dmu, (len(data.sizes),) + dmu.shape)
+    info = normal_information(st.Vinv, st.T, dS, data.count, st.dev, D)
+    info = info + normal_information(st.inv1[None], data.pooled_within()[None], dSW[None],
+                                     np.array([data.n - data.n_clusters], dtype=float))
+    g_mu, gV, gV_s, gW = _moment_gradients(model, theta, values)
+    info = info - moment_curvature(model, theta, values, g_mu, gV, gV_s @ model.L_W + gW)
+    return 0.5 * (info + info.T)
+
+
+# -- second derivatives, shared with two-level FIML (twolevel_missing.py) ---------------
+
+def moment_jacobian(model: TwoLevelModel, theta, values):
+    """dμ/dθ (q x k), dV_B/dθ and dV_W/dθ (q x q x k) in between space, and
+    dΣ_W/dθ (p₁ x p₁ x k) of block 1."""
+    J1, J2 = model.jacobians(theta, values)
+    p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
+    dmu = model.E_B @ J2[:p2] + model.E_W @ J1[:p1]
+    q = model.E_B.shape[0]
+    return (dmu, _unvech(model.L_B @ J2[p2:], q), _unvech(model.L_W @ J1[p1:], q),
+            _unvech(J1[p1:], p1))
+
+
+def _unvech(Jcov: np.ndarray, p: int) -> np.ndarray:
+    """p x p x k symmetric matrices from their vech rows (vech(p) x k)."""
+    li, lj = vech_indices(p)
+    D = np.zeros((p, p, Jcov.shape[-1]))
+    D[li, lj] = Jcov
+    D[lj, li] = Jcov
+    return D
+
+
+def normal_information(inv, T, dS, n, d=None, D=None) -> np.ndarray:
+    """−d²ℓ/dθdθ' of normal samples, one per pattern p (n_p cases, P =
+    Σ_p⁻¹ as inv, T = C_p + dd' with C_p the sample covariance and d the
+    mean residual, S_k = dΣ_p/dθ_k as dS: P x K x K x k, m_k = dμ_p/dθ_k
+    as D: P x K x k), the moments' own second derivatives left out:
+
+        Σ_p n_p·[tr(S_k P S_l Q) − ½tr(P S_k P S_l) + d'P S_k P m_l
+                 + d'P S_l P m_k + m_k'P m_l],      Q = P T P
+
+    (its expectation, T → Σ and d → 0, is the expected information).
+    d and D None: no mean structure (a within part)."""
+    X = _times(inv, dS)                                             # P S_k
+    Y = _times(inv @ T @ inv, dS)                                   # Q S_k
+    per = _trace_products(X, Y) - 0.5 * _trace_products(X, X)
+    if D is not None:
+        W = inv @ D                                                 # P m_l
+        v = np.einsum("pab,pb->pa", inv, d)
+        a = (v[:, None, None, :] @ dS)[:, :, 0, :]                  # (S_k P d)_a: P x K x k
+        cross = np.swapaxes(a, 1, 2) @ W                            # d'P S_k P m_l
+        per = per + cross + np.swapaxes(cross, 1, 2) + np.swapaxes(D, 1, 2) @ W
+    return np.einsum("p,pkl->kl", n, per)
+
+
+def moment_curvature(model: TwoLevelModel, theta, values, g_mu, g_B, g_W) -> np.ndarray:
+    """Σ (dℓ/d moment)·d²moment/dθdθ' at fixed moment derivatives (as
+    `chain` takes them): each block's RAM curvature (ram.RAM.curvature),
+    model algebra only, no data; zero where no path is free (the saturated
+    and baseline models)."""
+    theta = np.asarray(theta, dtype=float)
+    p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
+    return (model.ram2.curvature(theta, values[model.rows2], _vech_gradient_matrix(
+                g_B @ model.L_B, p2), g_mu @ model.E_B)
+            + model.ram1.curvature(theta, values[model.rows1],
+                                   _vech_gradient_matrix(g_W, p1), g_mu @ model.E_W))
+
+
+def _vech_gradient_matrix(g: np.ndarray, p: int) -> np.ndarray:
+    """The symmetric G with tr(G dΣ) = g·d vech Σ (g as _vechw gives it:
+    off-diagonal entries count twice, so each side gets half)."""
+    li, lj = vech_indices(p)
+    G = np.zeros((p, p))
+    G[li, lj] += 0.5 * g
+    G[lj, li] += 0.5 * g
+    return G
+
+
+def _times(A, dS):
+    """A @ S_k for every k: P x K x K times P x K x K x k, same layout."""
+    P, K, _, k = dS.shape
+    return (A @ dS.reshape(P, K, K * k)).reshape(P, K, K, k)
+
+
+def _trace_products(X, Y):
+    """P x k x k of tr(X_k Y_l) for stacks X, Y laid out P x K x K x k."""
+    P, K, _, k = X.shape
+    Yt = np.swapaxes(Y, 1, 2).reshape(P, K * K, k)
+    return np.swapaxes(X.reshape(P, K * K, k), 1, 2) @ Yt
+
+
 def scores(model: TwoLevelModel, theta, values) -> np.ndarray:
     """J x k matrix of dℓ_j/dθ, one row per cluster (their sum is the gradient)."""
     data = model.data
@@ -381,6 +494,56 @@ def scores(model: TwoLevelModel, theta, values) -> np.ndarray:
     return (u @ (model.E_B @ J2[:p2] + model.E_W @ J1[:p1])
             + (sV @ model.L_B) @ J2[p2:]
             + ((sV / n_j[:, None]) @ model.L_W + sW) @ J1[p1:])
+
+
+def random_intercept_ml(data: TwoLevelData, y_index, start, max_iter: int = 50):
+    """ML of each level-1 variable on its own as a random-intercept model:
+    within variance a, between variance b and mean μ of y_ij = μ + u_j + e_ij
+    (the independence baseline's parameters of a variable that is no
+    covariate at either level), by Newton's method from `start` = (a, b, μ)
+    arrays, vectorized over the variables:
+
+        ℓ = −½(N−J)(log a + w/a) − ½ Σ_s n_s (log v_s + T_s/v_s),
+        v_s = b + a/s,  T_s = C_s + (m_s − μ)²,  w = S_PW
+
+    with per cluster size s the count n_s, mean m_s and variance C_s of the
+    cluster means.  (a, b, μ), or None where a step leaves the admissible
+    region or the steps do not shrink below 1e-13 in max_iter."""
+    iy = np.asarray(y_index, dtype=int)
+    ib = iy + len(data.z)
+    s, n = data.sizes, data.count
+    m, C = data.mean[:, ib].T, data.cov[:, ib, ib].T                    # P x K
+    nw = data.n - data.n_clusters
+    w = np.diag(data.W_total)[iy] / nw
+    a, b, mu = (np.array(x, dtype=float) for x in start)
+    for _ in range(max_iter):
+        v = b[:, None] + a[:, None] / s
+        if np.any(v <= 0) or np.any(a <= 0):
+            return None
+        r = m - mu[:, None]
+        T = C + r * r
+        lv = -0.5 * n * (1 / v - T / v ** 2)                                 # dℓ/dv_s
+        lvv = -0.5 * n * (2 * T / v ** 3 - 1 / v ** 2)
+        lvm = -n * r / v ** 2                                                # d²ℓ/dv_s dμ
+        g = np.stack([-0.5 * nw * (1 / a - w / a ** 2) + (lv / s).sum(1), lv.sum(1),
+                      (n * r / v).sum(1)], axis=1)
+        H = np.empty((len(iy), 3, 3))
+        H[:, 0, 0] = -0.5 * nw * (2 * w / a ** 3 - 1 / a ** 2) + (lvv / s ** 2).sum(1)
+        H[:, 0, 1] = H[:, 1, 0] = (lvv / s).sum(1)
+        H[:, 1, 1] = lvv.sum(1)
+        H[:, 0, 2] = H[:, 2, 0] = (lvm / s).sum(1)
+        H[:, 1, 2] = H[:, 2, 1] = lvm.sum(1)
+        H[:, 2, 2] = -(n / v).sum(1)
+        try:
+            step = -np.linalg.solve(H, g[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            return None
+        a, b, mu = a + step[:, 0], b + step[:, 1], mu + step[:, 2]
+        if not np.all(np.isfinite(step)):
+            return None
+        if np.max(np.abs(step) / (1.0 + np.abs(np.stack([a, b, mu], axis=1)))) < 1e-13:
+            return a, b, mu
+    return None
 
 
 def covariate_loglik(data: TwoLevelData, X_within: np.ndarray, between: list[str]) -> float:

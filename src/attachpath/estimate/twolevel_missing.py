@@ -35,11 +35,11 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import DataError
-from . import fiml, scoring
+from . import fiml
 from . import twolevel as tl
 from .clusters import Clusters
 from .ml import LOG2PI
-from .recent import at_point
+from .recent import at_theta
 
 
 @dataclass(frozen=True, eq=False)
@@ -256,11 +256,8 @@ def _state(model: tl.TwoLevelModel, theta, values):
     value, gradient, informations and scores share.  Kept for the last few
     single θ (a scoring step asks for the value, then the gradient and the
     information, at one θ; inference asks again at θ̂)."""
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim == 1:
-        return at_point(model, "_fiml_state", (theta, values),
-                        lambda: _state_at(model, theta, values))
-    return _state_at(model, theta, values)
+    return at_theta(model, "_fiml_state", theta, values,
+                    lambda t, v: _state_at(model, t, v))
 
 
 def _state_at(model, theta, values):
@@ -320,50 +317,35 @@ def expected_information(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
     """Expected information of ℓ (total) at θ: per stacked pattern,
     Δμ'Σ_oo⁻¹Δμ + ½tr(Σ_oo⁻¹ ∂Σ_oo Σ_oo⁻¹ ∂Σ_oo), with the derivatives of
     (μ_o, Σ_oo) gathered from those of the level moments."""
-    derivs = _moment_jacobian(model, theta, values)
+    derivs = tl.moment_jacobian(model, theta, values)[:3]
     info = 0.0
     for g, ((inv, _, _), _) in zip(model.data.groups, _state(model, theta, values)[3]):
         dS, D = _pattern_jacobian(g, *derivs)
-        X = _times(inv, dS)                                         # Σ⁻¹ S_k
+        X = tl._times(inv, dS)                                      # Σ⁻¹ S_k
         W = inv @ D
-        per = 0.5 * _trace_products(X, X) + np.swapaxes(D, 1, 2) @ W
+        per = 0.5 * tl._trace_products(X, X) + np.swapaxes(D, 1, 2) @ W
         info = info + np.einsum("p,pkl->kl", g.n, per)
     return info
 
 
 def observed_information(model: tl.TwoLevelModel, theta, values) -> np.ndarray:
-    """−d²ℓ/dθdθ' at θ, analytic.  Per stacked pattern (n_p clusters,
-    P = Σ_oo⁻¹, residual d, T = C_p + dd', Q = PTP, m_k and S_k the
-    derivatives of μ_o and Σ_oo):
-
-        n_p·[tr(S_k P S_l Q) − ½tr(P S_k P S_l) + d'P S_k P m_l + d'P S_l P m_k
-             + m_k'P m_l]
-
-    (its expectation, T → Σ_oo and d → 0, is the expected information),
-    minus Σ (dℓ/d moment)·d²moment/dθdθ' for the models whose moments are
-    not linear in θ (regressions), from central differences of the RAM
-    chain at the fixed moment gradient: model algebra only, no data.
-    Matches central differences of the analytic gradient to ~1e-10
-    (tests/estimate/test_twolevel_fiml.py) at a fraction of their cost."""
+    """−d²ℓ/dθdθ' at θ, analytic: every stacked pattern a normal sample
+    (twolevel.normal_information: n_p clusters, P = Σ_oo⁻¹, residual d,
+    T = C_p + dd', with the derivatives of (μ_o, Σ_oo) gathered from those
+    of the level moments), less the curvature of the moments in θ
+    (twolevel.moment_curvature).  Matches central differences of the
+    analytic gradient to ~1e-10 (tests/estimate/test_twolevel_fiml.py) at a
+    fraction of their cost."""
     theta = np.asarray(theta, dtype=float)
-    derivs = _moment_jacobian(model, theta, values)
+    dmu, dVB, dVW, _ = tl.moment_jacobian(model, theta, values)
     info = 0.0
     for g, ((inv, _, _), d) in zip(model.data.groups, _state(model, theta, values)[3]):
+        dS, D = _pattern_jacobian(g, dmu, dVB, dVW)
         T = g.cov + d[:, :, None] * d[:, None, :]
-        dS, D = _pattern_jacobian(g, *derivs)
-        X = _times(inv, dS)                                         # P S_k
-        Y = _times(inv @ T @ inv, dS)                               # Q S_k
-        W = inv @ D                                                 # P m_l
-        v = np.einsum("pab,pb->pa", inv, d)
-        a = (v[:, None, None, :] @ dS)[:, :, 0, :]                  # (S_k P d)_a: P x K x k
-        cross = np.swapaxes(a, 1, 2) @ W                            # d'P S_k P m_l
-        per = (_trace_products(X, Y) - 0.5 * _trace_products(X, X)
-               + cross + np.swapaxes(cross, 1, 2) + np.swapaxes(D, 1, 2) @ W)
-        info = info + np.einsum("p,pkl->kl", g.n, per)
+        info = info + tl.normal_information(inv, T, dS, g.n, d, D)
     g_mu, GB, GW = moment_gradient(model, theta, values)
-    gb, gw = tl._vechw(GB), tl._vechw(GW) @ model.L_W
-    second = scoring.numerical_jacobian(lambda t: tl.chain(model, t, values, g_mu, gb, gw), theta)
-    info = info - 0.5 * (second + second.T)
+    info = info - tl.moment_curvature(model, theta, values, g_mu, tl._vechw(GB),
+                                      tl._vechw(GW) @ model.L_W)
     return 0.5 * (info + info.T)
 
 
@@ -376,35 +358,6 @@ def _pattern_jacobian(g: StackedGroup, dmu, dVB, dVW):
     dS = (dVB.reshape(q * q, k)[flat] * g.both[..., None]
           + dVW.reshape(q * q, k)[flat] * g.same[..., None])
     return dS, dmu[g.idx] * g.mask[..., None]
-
-
-def _times(A, dS):
-    """A @ S_k for every k: P x K x K times P x K x K x k, same layout."""
-    P, K, _, k = dS.shape
-    return (A @ dS.reshape(P, K, K * k)).reshape(P, K, K, k)
-
-
-def _trace_products(X, Y):
-    """P x k x k of tr(X_k Y_l) for stacks X, Y laid out P x K x K x k."""
-    P, K, _, k = X.shape
-    Yt = np.swapaxes(Y, 1, 2).reshape(P, K * K, k)
-    return np.swapaxes(X.reshape(P, K * K, k), 1, 2) @ Yt
-
-
-def _moment_jacobian(model: tl.TwoLevelModel, theta, values):
-    """d μ / dθ (q x k) and d V_B / dθ, d V_W / dθ (q x q x k) in between space."""
-    J1, J2 = model.jacobians(theta, values)
-    p1, p2 = model.E_W.shape[1], model.E_B.shape[1]
-    dmu = model.E_B @ J2[:p2] + model.E_W @ J1[:p1]
-
-    def unvech(E, Jcov, p):
-        from .ram import vech_indices
-        li, lj = vech_indices(p)
-        D = np.zeros((p, p, Jcov.shape[-1]))
-        D[li, lj] = Jcov
-        D[lj, li] = Jcov
-        return np.einsum("ia,abk,jb->ijk", E, D, E)
-    return dmu, unvech(model.E_B, J2[p2:], p2), unvech(model.E_W, J1[p1:], p1)
 
 
 def constant(data: TwoLevelMissingData) -> float:
