@@ -211,8 +211,10 @@ def replicate(seed: int, reps: int, r: int, boot: int, dsg: dict = DESIGN) -> di
     failed = []
     try:
         # the package's own Monte Carlo intervals from the therapist-robust vcov
+        # ci_dist="normal": this row is Mplus' CR1 normal interval, not
+        # the package's default t(G−1) for therapist/client fits
         res = ap.fit(MODEL, sessions, cluster="therapist/client", se="robust",
-                     mc_draws=MC_DRAWS, seed=mc_seed)
+                     mc_draws=MC_DRAWS, seed=mc_seed, ci_dist="normal")
         lik, theta = res.likelihood, res.theta
         defined = Defined.from_partable(res.partable)
         assert tuple(defined.names) == DEFINED
