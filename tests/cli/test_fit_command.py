@@ -136,6 +136,7 @@ def test_three_level_fits_default_to_t_and_ci_dist_normal_gives_mplus(tmp_path, 
     assert "parameters t(19) (Wald)" in printed and "p-values from t(19)" in printed
     assert fit["ci"]["parameters"] == "t(19) (Wald)" and fit["ci"]["pvalues"] == "t(19)"
     assert "P-values from t(19)" in report
+    assert "p-values and CIs from t(19)" in (tmp_path / "auto" / "diagram.dot").read_text()
     printed_n, fit_n, report_n, est_n = fits["normal"]
     assert fit_n["ci"]["parameters"] == "normal (Wald)" and "pvalues" not in fit_n["ci"]
     assert "t(19)" not in printed_n and "P-values from" not in report_n
