@@ -2,11 +2,14 @@
 
     nice -n 10 python scripts/coverage_study.py [--reps 1000] [--boot 99] [--seed 13]
                                                [--workers 2] [--chunk 5] [--out reports/coverage]
+                                               [--therapist-icc-ecr 0.15 --out reports/coverage/ecr_icc015]
 
 Each replicate simulates the study's design with therapist variance
 (attachpath.simulate: 44 therapists, 330 clients, 2-10 sessions,
-therapist_icc = 0.15 on every client-level outcome; MCAR dropout and no
-missing blocks, so every method sees the same complete rows) and fits
+therapist_icc = 0.15 on every client-level outcome, and with
+--therapist-icc-ecr a therapist share of the pretreatment ECR scores too, so
+that path a has a design effect; MCAR dropout and no missing blocks, so
+every method sees the same complete rows) and fits
 
     level: 1   tds_ge ~ cats_secure
     level: 2   cats_secure ~ a*ecr_anx;  tds_ge ~ b*cats_secure
