@@ -2,11 +2,14 @@
 
     nice -n 10 python scripts/coverage_study.py [--reps 1000] [--boot 99] [--seed 13]
                                                [--workers 2] [--chunk 5] [--out reports/coverage]
+                                               [--therapist-icc-ecr 0.15 --out reports/coverage/ecr_icc015]
 
 Each replicate simulates the study's design with therapist variance
 (attachpath.simulate: 44 therapists, 330 clients, 2-10 sessions,
-therapist_icc = 0.15 on every client-level outcome; MCAR dropout and no
-missing blocks, so every method sees the same complete rows) and fits
+therapist_icc = 0.15 on every client-level outcome, and with
+--therapist-icc-ecr a therapist share of the pretreatment ECR scores too, so
+that path a has a design effect; MCAR dropout and no missing blocks, so
+every method sees the same complete rows) and fits
 
     level: 1   tds_ge ~ cats_secure
     level: 2   cats_secure ~ a*ecr_anx;  tds_ge ~ b*cats_secure
@@ -105,14 +108,21 @@ STUDY_VERSION = 2       # saved chunks of another version are not reused
 THERAPIST_ICC = 0.15
 DESIGN = dict(n_therapists=44, n_clients=330, min_sessions=2, max_sessions=10,
               therapist_icc=THERAPIST_ICC, dropout_mar=0.0, missing=0.0)
+
+
+def design(icc_ecr: float = 0.0) -> dict:
+    """DESIGN, with a therapist share of ECR's variance when icc_ecr > 0 (the
+    second arm: then path a has a design effect too).  Without it the dict
+    is DESIGN itself, so the first arm's saved chunks stay valid."""
+    return dict(DESIGN, therapist_icc_ecr=icc_ecr) if icc_ecr else dict(DESIGN)
 LEVEL = 0.95
 CLIENT_TARGET_SCALE = 200   # the client-means target: one sample 200 times the design
 
 
-def truth() -> dict:
+def truth(dsg: dict = DESIGN) -> dict:
     """The latent between-client paths of the simulator (analytic)."""
     from attachpath.simulate import simulate
-    t = simulate(seed=0, n_therapists=4, n_clients=8, **{k: v for k, v in DESIGN.items()
+    t = simulate(seed=0, n_therapists=4, n_clients=8, **{k: v for k, v in dsg.items()
                                                          if k not in ("n_therapists",
                                                                       "n_clients")}).truth
     p = t["paths"]
@@ -125,14 +135,14 @@ def client_means(sessions: pd.DataFrame) -> pd.DataFrame:
     return prepare(sessions).clients
 
 
-def client_target(seed: int, scale: int = CLIENT_TARGET_SCALE) -> dict:
+def client_target(seed: int, scale: int = CLIENT_TARGET_SCALE, dsg: dict = DESIGN) -> dict:
     """What client-level MLR estimates: the chain on the client means of one
     sample `scale` times the design (its SEs are 1/√scale of a replicate's)."""
     import attachpath as ap
     from attachpath.simulate import simulate
-    design = dict(DESIGN, n_therapists=DESIGN["n_therapists"] * scale,
-                  n_clients=DESIGN["n_clients"] * scale)
-    res = ap.fit(CLIENT_MODEL, client_means(simulate(seed=seed, **design).sessions))
+    big = dict(dsg, n_therapists=dsg["n_therapists"] * scale,
+               n_clients=dsg["n_clients"] * scale)
+    res = ap.fit(CLIENT_MODEL, client_means(simulate(seed=seed, **big).sessions))
     return {p: float(v) for p, v in _named(res.estimates, "est").items()}
 
 
@@ -156,7 +166,7 @@ class _NoBootstrap(Exception):
     """This replicate has no bootstrap (boot < 2)."""
 
 
-def replicate(seed: int, reps: int, r: int, boot: int) -> dict:
+def replicate(seed: int, reps: int, r: int, boot: int, dsg: dict = DESIGN) -> dict:
     """One replicate: estimate, SE and interval of every parameter by every
     method (NaN where a method failed; no bootstrap columns when boot < 2),
     as a flat row."""
@@ -172,7 +182,7 @@ def replicate(seed: int, reps: int, r: int, boot: int) -> dict:
     from attachpath.simulate import simulate
 
     data_seed, boot_seed, mc_seed = _seeds(seed, reps, r)
-    sessions = simulate(seed=data_seed, **DESIGN).sessions
+    sessions = simulate(seed=data_seed, **dsg).sessions
     row = {"rep": r, "data_seed": data_seed, "boot_seed": boot_seed, "mc_seed": mc_seed}
     z = stats.norm.ppf(0.5 + LEVEL / 2)
 
@@ -204,8 +214,10 @@ def replicate(seed: int, reps: int, r: int, boot: int) -> dict:
     failed = []
     try:
         # the package's own Monte Carlo intervals from the therapist-robust vcov
+        # ci_dist="normal": this row is Mplus' CR1 normal interval, not
+        # the package's default t(G−1) for therapist/client fits
         res = ap.fit(MODEL, sessions, cluster="therapist/client", se="robust",
-                     mc_draws=MC_DRAWS, seed=mc_seed)
+                     mc_draws=MC_DRAWS, seed=mc_seed, ci_dist="normal")
         lik, theta = res.likelihood, res.theta
         defined = Defined.from_partable(res.partable)
         assert tuple(defined.names) == DEFINED
@@ -258,15 +270,16 @@ def replicate(seed: int, reps: int, r: int, boot: int) -> dict:
     return row
 
 
-def run_chunk(seed: int, reps: int, start: int, stop: int, boot: int) -> list[dict]:
+def run_chunk(seed: int, reps: int, start: int, stop: int, boot: int,
+              dsg: dict = DESIGN) -> list[dict]:
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1):
-        return [replicate(seed, reps, r, boot) for r in range(start, stop)]
+        return [replicate(seed, reps, r, boot, dsg) for r in range(start, stop)]
 
 
 def run_all(reps: int, boot: int, seed: int, workers: int, chunk: int, out: Path,
-            progress: bool = True, run: bool = True, boot_reps: int | None = None
-            ) -> pd.DataFrame:
+            progress: bool = True, run: bool = True, boot_reps: int | None = None,
+            dsg: dict = DESIGN) -> pd.DataFrame:
     """All replicates (resuming saved chunks), on a LocalCluster or, with
     workers=0, in this process; run=False returns the saved ones only.
 
@@ -279,7 +292,7 @@ def run_all(reps: int, boot: int, seed: int, workers: int, chunk: int, out: Path
     chunks_dir = out / ".chunks"
     chunks_dir.mkdir(parents=True, exist_ok=True)
     key = json.dumps({"reps": reps, "boot": boot, "seed": seed, "chunk": chunk,
-                      "design": DESIGN, "version": STUDY_VERSION, "mc_draws": MC_DRAWS})
+                      "design": dsg, "version": STUDY_VERSION, "mc_draws": MC_DRAWS})
     manifest = chunks_dir / "manifest.json"
     if not manifest.exists() or manifest.read_text() != key:
         for f in chunks_dir.glob("*.json"):
@@ -320,7 +333,7 @@ def run_all(reps: int, boot: int, seed: int, workers: int, chunk: int, out: Path
 
     if workers == 0:
         for start, stop, f, b in todo:
-            finished(f, run_chunk(seed, reps, start, stop, b))
+            finished(f, run_chunk(seed, reps, start, stop, b, dsg))
     elif todo:
         import logging
         from distributed import Client, LocalCluster, as_completed
@@ -328,7 +341,7 @@ def run_all(reps: int, boot: int, seed: int, workers: int, chunk: int, out: Path
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
         try:
-            futures = {client.submit(run_chunk, seed, reps, s, e, b, pure=False): f
+            futures = {client.submit(run_chunk, seed, reps, s, e, b, dsg, pure=False): f
                        for s, e, f, b in todo}
             for fut in as_completed(futures):
                 finished(futures[fut], fut.result())
@@ -395,7 +408,10 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
         "",
         f"Issue 13, check (c). {len(df)} replicates of the study design (attachpath.simulate: "
         f"44 therapists, 330 clients, 2-10 sessions, therapist ICC {THERAPIST_ICC} on every "
-        f"client-level outcome, MCAR dropout, no missing blocks), model "
+        f"client-level outcome"
+        + (f" and {args.therapist_icc_ecr} on the pretreatment ECR scores (the predictor of a)"
+           if args.therapist_icc_ecr else " (none on ECR, the predictor of a)")
+        + f", MCAR dropout, no missing blocks), model "
         f"`scripts/coverage_study.py` MODEL (within: tds_ge ~ cats_secure; between: "
         f"cats_secure ~ a·ecr_anx, tds_ge ~ b·cats_secure, iip_post ~ c·tds_ge + iip_pre, "
         f"ab := a·b, abc := a·b·c).",
@@ -459,7 +475,9 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
                  if len(df) < args.reps else ""),
               f"Run: `nice -n 10 python scripts/coverage_study.py --reps {args.reps} --boot "
               f"{args.boot} --boot-reps {args.boot_reps} --seed {args.seed} --workers "
-              f"{args.workers} --chunk {args.chunk}` on a dask LocalCluster"
+              f"{args.workers} --chunk {args.chunk}"
+              + (f" --therapist-icc-ecr {args.therapist_icc_ecr} --out {args.out}"
+                 if args.therapist_icc_ecr else "") + "` on a dask LocalCluster"
               + (" (this table: `--summarize-only`, from the saved chunks)"
                  if args.summarize_only else f", {seconds / 60:.0f} min wall")
               + " on a shared 2-core machine. Columns of "
@@ -479,6 +497,9 @@ def main(argv=None) -> int:
     p.add_argument("--boot-reps", type=int, default=None,
                    help="bootstrap only the first N replicates (default: all); the "
                         "others run first")
+    p.add_argument("--therapist-icc-ecr", type=float, default=0.0,
+                   help="therapist share of the pretreatment ECR variance (default 0: "
+                        "the first arm; 0.15: the arm where path a has a design effect)")
     p.add_argument("--summarize-only", action="store_true",
                    help="write the table from the chunks saved so far; run nothing")
     args = p.parse_args(argv)
@@ -486,12 +507,15 @@ def main(argv=None) -> int:
         p.error("--reps and --boot must be ≥ 2, --chunk ≥ 1, --workers ≥ 0")
     out = Path(args.out)
     t0 = time.time()
+    if not 0 <= args.therapist_icc_ecr < 1:
+        p.error("--therapist-icc-ecr must be a share in [0, 1)")
+    dsg = design(args.therapist_icc_ecr)
     df = run_all(args.reps, args.boot, args.seed, args.workers, args.chunk, out,
-                 run=not args.summarize_only, boot_reps=args.boot_reps)
+                 run=not args.summarize_only, boot_reps=args.boot_reps, dsg=dsg)
     if df.empty:
         print(f"no finished replicates in {out / '.chunks'}", file=sys.stderr)
         return 1
-    target, client_tgt = truth(), client_target(args.seed + 1_000_000)
+    target, client_tgt = truth(dsg), client_target(args.seed + 1_000_000, dsg=dsg)
     table = summarize(df, target, client_tgt)
     from attachpath.files import write_text_atomic
     write_text_atomic(out / "replicates.csv", df.to_csv(index=False, float_format="%.8g"))

@@ -102,9 +102,9 @@ def test_replicates_do_not_depend_on_chunking_and_saved_chunks_are_reused(cs, st
 
     real = cs.replicate
 
-    def only_rep_2(seed, reps, r, boot):
+    def only_rep_2(seed, reps, r, boot, dsg):
         assert r == 2, "a saved chunk was recomputed"
-        return real(seed, reps, r, boot)
+        return real(seed, reps, r, boot, dsg)
     monkeypatch.setattr(cs, "replicate", only_rep_2)
     again = cs.run_all(reps=3, boot=9, seed=5, workers=0, chunk=1, out=out, progress=False,
                        boot_reps=2)
@@ -140,3 +140,29 @@ def test_summary_has_coverage_with_monte_carlo_se(cs, study):
     covered = ((df["twolevel_ml.b.lo"] <= target["b"]) & (target["b"] <= df["twolevel_ml.b.hi"]))
     assert ml_b["coverage"] == covered.mean()
     assert ml_b["bias"] == pytest.approx(df["twolevel_ml.b.est"].mean() - target["b"])
+
+
+def test_the_ecr_arm_has_other_data_and_the_same_targets(cs, tmp_path, monkeypatch):
+    """--therapist-icc-ecr 0.15: the second arm.  Its chunks are not those of
+    the first arm (another manifest), its replicates simulate ECR with
+    therapist variance, and the targets are the same marginal paths."""
+    dsg = cs.design(0.15)
+    assert cs.design(0.0) == cs.DESIGN and dsg["therapist_icc_ecr"] == 0.15
+    assert cs.truth(dsg) == cs.truth()
+    seen = []
+    import attachpath.simulate as sim_mod    # replicate() imports simulate from it
+    orig = sim_mod.simulate
+
+    def spy(**kw):
+        seen.append(kw.get("therapist_icc_ecr", 0.0))
+        return orig(**kw)
+    monkeypatch.setattr(sim_mod, "simulate", spy)
+    arm = cs.run_all(reps=2, boot=9, seed=5, workers=0, chunk=1, out=tmp_path,
+                     progress=False, boot_reps=0, dsg=dsg)
+    assert seen == [0.15, 0.15]
+    first = cs.run_all(reps=2, boot=9, seed=5, workers=0, chunk=1, out=tmp_path,
+                       progress=False, boot_reps=0)
+    assert seen == [0.15, 0.15, 0.0, 0.0], "the other arm's chunks were reused"
+    # same seeds, other data: ECR differs, so path a's estimate differs
+    assert (arm["twolevel_ml.a.est"] != first["twolevel_ml.a.est"]).all()
+    assert (arm["failed"] == "").all()

@@ -148,7 +148,7 @@ def estimates_table(pt, est, se, lo, hi, std, df_t=None) -> pd.DataFrame:
         z = np.where(np.isfinite(se) & (se > 0), est / se, np.nan)
     if df_t is None:
         p = two_sided_p(z)
-    else:                       # opt-in small-sample reference (ci_dist="t"): scipy on use only
+    else:                       # t(G−1) (ci_dist="t", the therapist/client default): scipy on use only
         from scipy.stats import t as t_dist
         p = 2 * t_dist.sf(np.abs(z), df_t)
     numbers = pd.DataFrame(np.column_stack([est, se, z, p, lo, hi, std]).astype(float),

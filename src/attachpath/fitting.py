@@ -174,7 +174,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         labels: str = "data", missing: str = "listwise", std_lv: bool = False,
         orthogonal: bool = False, auxiliary=None, model_type: str = "sem",
         group: str | None = None, group_equal=(), group_partial=(),
-        cluster_se: str = "cr1", ci_dist: str = "normal") -> Result:
+        cluster_se: str = "cr1", ci_dist: str | None = None) -> Result:
     """Fit a lavaan-syntax model by ML, as lavaan's sem() does.
 
     spec: model text or a path to a .lav file.  data: a DataFrame or a path
@@ -196,10 +196,14 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     Small-sample choices for few clusters (se="robust" with a cluster; the
     defaults are lavaan's and Mplus'): cluster_se "cr1" (default: meat ×
     G/(G−1)) or "cr2" (Bell & McCaffrey's bias-reduced meat,
-    estimate/vcov.py cr2); ci_dist "normal" (default) or "t": Wald
-    intervals and p-values from t(G−1), Monte Carlo draws multivariate
-    t(G−1), G the number of clusters (therapists with "therapist/client").
-    reports/coverage/ has the evidence for G = 44 therapists.
+    estimate/vcov.py cr2); ci_dist "t": Wald intervals and p-values from
+    t(G−1), Monte Carlo draws multivariate t(G−1), G the number of clusters
+    (therapists with "therapist/client"), or "normal" (lavaan's and Mplus'
+    z); None or "auto" (default): t(G−1) for a three-level fit
+    (cluster="therapist/client" with se="robust", as Stata's vce(cluster):
+    no lavaan reference exists there, and the sandwich from G therapists is
+    itself noisy), normal otherwise (single-level cluster= fits match
+    lavaan).  reports/coverage/ has the evidence for G = 44 therapists.
     boot_ci: "percentile" or "bca" intervals with se="bootstrap".
     progress: a bar over the bootstrap draws; None (default) shows it when
     stderr is a terminal or in Jupyter (attachpath.progress).
@@ -264,7 +268,7 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
             ("--model-type growth (model_type=)", model_type != "sem"),
             ("--information observed (information=)", information == "observed"),
             ("meanstructure=False", meanstructure is False),
-            ("cluster_se='cr2'", cluster_se != "cr1"), ("ci_dist='t'", ci_dist != "normal"),
+            ("cluster_se='cr2'", cluster_se != "cr1"), ("ci_dist='t'", ci_dist == "t"),
             ("engine_method='semopy'", engine_method != "auto")) if given]
         return fit_multigroup(spec, data, group=group, group_equal=group_equal,
                               group_partial=group_partial, se=se, level=level,
@@ -273,8 +277,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
         raise DataError(f"information must be 'expected' or 'observed', not "
                         f"{information!r}.")
     missing = missing_mode(missing)
-    small = _small_sample(cluster_se, ci_dist, se, cluster)
     outer, inner = cluster_levels(cluster)
+    small = _small_sample(cluster_se, ci_dist, se, cluster, three_level=inner is not None)
     if meanstructure is None:
         meanstructure = cluster is not None or missing != "listwise"
     pt = partable_of(spec, meanstructure=meanstructure, std_lv=std_lv,
@@ -702,12 +706,15 @@ def therapist_clusters(frame, kept, client, therapist, clients: Clusters) -> Clu
     return Clusters.from_ids(therapist, first)
 
 
-def _small_sample(cluster_se, ci_dist, se, cluster) -> dict:
-    """The small-sample options that differ from the defaults (checked)."""
+def _small_sample(cluster_se, ci_dist, se, cluster, three_level=False) -> dict:
+    """The small-sample options that differ from lavaan's (checked); ci_dist
+    None/"auto" is t(G−1) for a therapist/client sandwich, normal otherwise."""
     if cluster_se not in ("cr1", "cr2"):
         raise OptionError(f"cluster_se must be 'cr1' or 'cr2', not {cluster_se!r}.")
-    if ci_dist not in ("normal", "t"):
-        raise OptionError(f"ci_dist must be 'normal' or 't', not {ci_dist!r}.")
+    if ci_dist not in (None, "auto", "normal", "t"):
+        raise OptionError(f"ci_dist must be 'auto', 'normal' or 't', not {ci_dist!r}.")
+    if ci_dist in (None, "auto"):
+        ci_dist = "t" if three_level and se == "robust" else "normal"
     small = {k: v for k, v, default in (("cluster_se", cluster_se, "cr1"),
                                          ("ci_dist", ci_dist, "normal")) if v != default}
     if small and (se != "robust" or cluster is None):
@@ -796,6 +803,7 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
     ci = {"level": level, "parameters": "normal (Wald)", "defined": "normal (delta method)"}
     if df_t is not None:
         ci["parameters"], ci["defined"] = f"t({df_t}) (Wald)", f"t({df_t}) (delta method)"
+        ci["pvalues"] = f"t({df_t})"        # (normal, as lavaan, when absent)
     if draws:
         free_se, def_se = draws["se"], draws["def_se"]
         ci["parameters"] = ci["defined"] = f"{draws['interval']} bootstrap ({draws['ok']} of {draws['n']} draws)"
@@ -825,6 +833,8 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
     ci["description"] = (f"{int(level * 100)}%: parameters {ci['parameters']}; "
                          f"defined {ci['defined']}" if len(defined) else
                          f"{int(level * 100)}%: {ci['parameters']}")
+    if "pvalues" in ci:
+        ci["description"] += f"; p-values from {ci['pvalues']}"
     inadmissible = effects.admissibility_rows(pt, theta, values)
     estimation["admissible"] = not inadmissible
     estimation["inadmissible"] = inadmissible

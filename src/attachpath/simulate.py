@@ -170,7 +170,8 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
              min_sessions: int = 2, max_sessions: int = 10, effects: dict | None = None, *,
              dropout: float = 0.15, dropout_mar: float = -0.3, skip: float = 0.08,
              missing: float = 0.02, missing_post: float = 0.0,
-             caseload_shape: float = 1.0, therapist_icc: float | None = None) -> Simulation:
+             caseload_shape: float = 1.0, therapist_icc: float | None = None,
+             therapist_icc_ecr: float = 0.0) -> Simulation:
     """Simulate one data set; the same arguments give identical output.
 
     Args:
@@ -200,9 +201,17 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
             and iip_post), e.g. 0 to 0.3 (the study's plausible range; 0.15 in
             the coverage study); None keeps the small per-measure shares of
             SESSION_MEASURES / CLIENT_MEASURES.  ECR and IIP-pre, measured
-            before therapy, never get therapist variance.  The paths stay
+            before therapy, get none from it (ECR: see therapist_icc_ecr).  The paths stay
             the same (marginal over therapists); truth["levels"] gives the
             implied variances and ICCs at each level.
+        therapist_icc_ecr: therapist share of the variance of the
+            pretreatment ECR scores (ecr_anx and ecr_avoid), 0 by default.
+            Clients are not allotted to therapists at random in practice
+            (referral, specialisation), so pretreatment attachment can differ
+            between caseloads; with a share > 0 the predictor of path a has a
+            therapist design effect too.  The paths stay the marginal ones
+            (the therapist and client parts of ECR are independent of the
+            outcomes' disturbances), as for therapist_icc.
 
     Raises DataError for settings that cannot be simulated (e.g. fewer than
     two clients per therapist, effects implying a negative variance).
@@ -216,8 +225,8 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
     eff = _effects(effects)
     _check_design(n_therapists, n_clients, min_sessions, max_sessions,
                   dict(dropout=dropout, skip=skip, missing=missing, missing_post=missing_post),
-                  dropout_mar, caseload_shape, therapist_icc)
-    model = _between_model(eff, therapist_icc)
+                  dropout_mar, caseload_shape, therapist_icc, therapist_icc_ecr)
+    model = _between_model(eff, therapist_icc, therapist_icc_ecr)
     rng = np.random.default_rng(seed)
 
     # Design: caseloads and therapists' random intercepts.
@@ -231,7 +240,7 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
     L = _chol(model["psi_client"])
     zeta = rng.standard_normal((n_clients, k)) @ L.T
     u = rng.standard_normal((n_therapists, k))
-    if therapist_icc is None:
+    if therapist_icc is None and not therapist_icc_ecr:   # the original draws
         u = u * np.sqrt(model["var_therapist"])
     else:
         u = u @ _chol(model["psi_therapist"]).T
@@ -313,6 +322,8 @@ def simulate(seed: int = EXAMPLE_SEED, n_therapists: int = 44, n_clients: int = 
         "dropout": dropout, "dropout_mar": dropout_mar, "skip": skip, "missing": missing,
         "missing_post": missing_post, "caseload_shape": caseload_shape,
         "therapist_icc": therapist_icc,
+        # only when set, so the bundled example's truth.json stays as it was
+        **({"therapist_icc_ecr": therapist_icc_ecr} if therapist_icc_ecr else {}),
         "effects": dict(eff), "session_measures": SESSION_MEASURES,
         "client_measures": CLIENT_MEASURES, "scales": {k_: list(v) for k_, v in SCALES.items()},
     }
@@ -366,7 +377,8 @@ def _effects(effects):
     return eff
 
 
-def _check_design(n_t, n_c, lo, hi, probs, dropout_mar, shape, therapist_icc=None):
+def _check_design(n_t, n_c, lo, hi, probs, dropout_mar, shape, therapist_icc=None,
+                  therapist_icc_ecr=0.0):
     if not (isinstance(n_t, (int, np.integer)) and n_t >= 1):
         raise DataError(f"n_therapists must be a positive whole number, not {n_t!r}.")
     if not (isinstance(n_c, (int, np.integer)) and n_c >= 2 * n_t):
@@ -386,6 +398,9 @@ def _check_design(n_t, n_c, lo, hi, probs, dropout_mar, shape, therapist_icc=Non
                                           and 0 <= therapist_icc < 1):
         raise DataError(f"therapist_icc must be a share in [0, 1) (the study's range is "
                         f"0 to 0.3), not {therapist_icc!r}.", value=therapist_icc)
+    if not (isinstance(therapist_icc_ecr, (int, float)) and 0 <= therapist_icc_ecr < 1):
+        raise DataError(f"therapist_icc_ecr must be a share in [0, 1), not "
+                        f"{therapist_icc_ecr!r}.", value=therapist_icc_ecr)
 
 
 def _sd_between(v: str) -> float:
@@ -406,7 +421,12 @@ _THERAPIST_OUTCOMES = ("cats_secure", "cats_avoid", "cats_preoc", "tds_ge", "tds
                        "iip_post")
 
 
-def _between_model(eff: dict, therapist_icc: float | None = None) -> dict:
+#: Pretreatment attachment scores that therapist_icc_ecr applies to.
+_ECR = ("ecr_anx", "ecr_avoid")
+
+
+def _between_model(eff: dict, therapist_icc: float | None = None,
+                   therapist_icc_ecr: float = 0.0) -> dict:
     """Raw-unit recursive model of the between-client variables (order _ORDER)."""
     k = len(_ORDER)
     idx = {v: i for i, v in enumerate(_ORDER)}
@@ -446,7 +466,15 @@ def _between_model(eff: dict, therapist_icc: float | None = None) -> dict:
         # stay positive definite whatever the share
         out = np.array([v in _THERAPIST_OUTCOMES for v in _ORDER])
         psi_t = therapist_icc * P * np.outer(out, out)
-        var_t = np.diag(psi_t).copy()
+    if therapist_icc_ecr:
+        # the same for ECR's own covariance (anx with avoid); ECR's
+        # disturbances are uncorrelated with the outcomes', so the therapist
+        # and client parts of the whole stay uncorrelated across the blocks
+        # and the total disturbance covariance (hence the paths) is still P
+        ecr = np.array([v in _ECR for v in _ORDER])
+        psi_t = psi_t.copy()
+        psi_t[np.ix_(ecr, ecr)] = therapist_icc_ecr * P[np.ix_(ecr, ecr)]
+    var_t = np.diag(psi_t).copy()
     psi_client = P - psi_t
     bad = np.flatnonzero(np.diag(psi_client) <= 0)
     if len(bad):

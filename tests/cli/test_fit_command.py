@@ -102,3 +102,45 @@ def test_small_sample_flags_without_a_cluster_exit_2(clients_csv, capsys):
     code = main(["fit", str(SPEC), "--data", str(clients_csv), "--cluster-se", "cr2"])
     assert code == 2
     assert "--cluster-se cr2" in capsys.readouterr().err
+
+
+THREE_LEVEL = """
+level: 1
+  tds_ge ~ cats_secure
+level: 2
+  cats_secure ~ a*ecr_anx
+  tds_ge ~ b*cats_secure
+  ab := a*b
+"""
+
+
+def test_three_level_fits_default_to_t_and_ci_dist_normal_gives_mplus(tmp_path, capsys):
+    """--ci-dist auto (default): t(G−1) for --cluster therapist/client, said
+    in the summary, fit.json and the report; --ci-dist normal: Mplus' z."""
+    from attachpath.simulate import simulate
+    sessions = tmp_path / "sessions.csv"
+    simulate(seed=21, n_therapists=20, n_clients=100, max_sessions=5).sessions.to_csv(
+        sessions, index=False)
+    spec = tmp_path / "m.lav"
+    spec.write_text(THREE_LEVEL)
+    fits = {}
+    for name, extra in (("auto", []), ("normal", ["--ci-dist", "normal"])):
+        out = tmp_path / name
+        code = main(["fit", str(spec), "--data", str(sessions), "--cluster",
+                     "therapist/client", "--out", str(out)] + extra)
+        assert code == 0
+        fits[name] = (capsys.readouterr().out, json.loads((out / "fit.json").read_text()),
+                      (out / "report.md").read_text(),
+                      pd.read_csv(out / "estimates.csv", keep_default_na=False, na_values=[""]))
+    printed, fit, report, est = fits["auto"]
+    assert "parameters t(19) (Wald)" in printed and "p-values from t(19)" in printed
+    assert fit["ci"]["parameters"] == "t(19) (Wald)" and fit["ci"]["pvalues"] == "t(19)"
+    assert "P-values from t(19)" in report
+    assert "p-values and CIs from t(19)" in (tmp_path / "auto" / "diagram.dot").read_text()
+    printed_n, fit_n, report_n, est_n = fits["normal"]
+    assert fit_n["ci"]["parameters"] == "normal (Wald)" and "pvalues" not in fit_n["ci"]
+    assert "t(19)" not in printed_n and "P-values from" not in report_n
+    free = est["se"] > 0
+    assert est["se"][free].to_numpy() == pytest.approx(est_n["se"][free].to_numpy(), rel=1e-12)
+    w, w_n = ((e["ci.upper"] - e["ci.lower"])[free] for e in (est, est_n))
+    assert (w / w_n).to_numpy() == pytest.approx(2.093024 / 1.959964, rel=1e-5)

@@ -195,3 +195,36 @@ def test_therapist_icc_keeps_the_paths_and_the_default():
 def test_therapist_icc_out_of_range(bad):
     with pytest.raises(DataError, match="therapist_icc"):
         simulate(seed=1, n_therapists=10, n_clients=60, therapist_icc=bad)
+
+
+def test_therapist_icc_ecr_gives_ecr_a_therapist_share_and_keeps_the_paths():
+    """400 therapists x 10 clients: ECR's ICC(1) by therapist (sampling SE
+    about 0.015 at 0.15; 0.05 is > 3 SE) is the share asked for, and the
+    latent client-level regressions still estimate the marginal paths that
+    truth writes out (4,000 clients: SE of a about 0.01 even with the
+    therapist design effect; 0.04 is > 3 SE)."""
+    sim = simulate(seed=12, n_therapists=400, n_clients=4000, therapist_icc=0.15,
+                   therapist_icc_ecr=0.15)
+    levels, lat = sim.truth["levels"], sim.latent
+    for v in ("ecr_anx", "ecr_avoid"):
+        assert levels["therapist"][v]["therapist_icc"] == pytest.approx(0.15, rel=1e-12)
+        assert _anova_icc(lat[v].to_numpy(), lat["therapist"]) == pytest.approx(0.15, abs=0.05)
+    # iip_pre is not shared out itself, but inherits ECR's therapist part via anx_pre
+    assert 0 < levels["therapist"]["iip_pre"]["therapist_icc"] < 0.15
+    base = simulate(seed=12, n_therapists=10, n_clients=60, therapist_icc=0.15)
+    for k in ("a", "b", "c", "indirect_abc"):
+        assert sim.truth[k] == pytest.approx(base.truth[k], rel=1e-12)
+    X = np.column_stack([np.ones(len(lat)), lat["ecr_anx"]])
+    a_hat = np.linalg.lstsq(X, lat["cats_secure"], rcond=None)[0][1]
+    assert a_hat == pytest.approx(sim.truth["a"], abs=0.04)
+    assert sim.params["therapist_icc_ecr"] == 0.15
+    # the default (0) leaves ECR without therapist variance (and, as
+    # test_regenerating_the_example_is_byte_identical checks, the draws as before)
+    assert base.truth["levels"]["therapist"]["ecr_anx"]["variance"] == 0.0
+    assert "therapist_icc_ecr" not in base.params
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, "0.2"])
+def test_therapist_icc_ecr_out_of_range(bad):
+    with pytest.raises(DataError, match="therapist_icc_ecr"):
+        simulate(seed=1, n_therapists=10, n_clients=60, therapist_icc_ecr=bad)

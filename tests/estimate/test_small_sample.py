@@ -103,9 +103,11 @@ def fits():
                         max_sessions=6, therapist_icc=0.15, dropout_mar=0.0,
                         missing=0.0).sessions
     kw = dict(cluster="therapist/client", se="robust", mc_draws=4000, seed=3)
-    return (sessions, ap.fit(MODEL, sessions, **kw),
+    # ci_dist="normal": Mplus' (and lavaan's) z intervals, the baseline that
+    # t(G−1) is compared with (three-level fits default to t(G−1))
+    return (sessions, ap.fit(MODEL, sessions, ci_dist="normal", **kw),
             ap.fit(MODEL, sessions, ci_dist="t", **kw),
-            ap.fit(MODEL, sessions, cluster_se="cr2", **kw),
+            ap.fit(MODEL, sessions, cluster_se="cr2", ci_dist="normal", **kw),
             ap.fit(MODEL, sessions, cluster_se="cr2", ci_dist="t", **kw))
 
 
@@ -125,7 +127,7 @@ def test_t_reference_widens_wald_intervals_and_p_values_by_t_of_g_minus_1(fits):
     assert rt.ci["parameters"] == f"t({G - 1}) (Wald)"
     assert f"multivariate t({G - 1})" in rt.ci["defined"]
     assert rt.provenance["options"]["ci_dist"] == "t"
-    assert "ci_dist" not in r1.provenance["options"]       # default fits unchanged
+    assert "ci_dist" not in r1.provenance["options"]       # lavaan's normal: not recorded
     # Monte Carlo intervals of := effects: multivariate t(G−1) draws, wider
     d = Defined.from_partable(rt.partable)
     V = rt.vcov.to_numpy()
@@ -173,3 +175,55 @@ def test_small_sample_options_refuse_what_they_cannot_mean(fits, kw, culprit):
     sessions = fits[0]
     with pytest.raises(OptionError, match=culprit):
         ap.fit(MODEL, sessions, **kw)
+
+
+def test_three_level_fits_default_to_t_of_g_minus_1(fits):
+    """The lead's decision (issue 13): CR1 SEs, t(G−1) intervals, p-values
+    and Monte Carlo draws by default for cluster="therapist/client" (as
+    Stata's vce(cluster)); "auto" is the same default spelt out."""
+    sessions, r1, rt, _, _ = fits
+    kw = dict(cluster="therapist/client", se="robust", mc_draws=4000, seed=3)
+    for res in (ap.fit(MODEL, sessions, **kw), ap.fit(MODEL, sessions, ci_dist="auto", **kw)):
+        for col in ("est", "se", "z", "pvalue", "ci.lower", "ci.upper"):
+            np.testing.assert_allclose(res.estimates[col], rt.estimates[col], rtol=1e-12,
+                                       atol=1e-15, err_msg=col)
+        assert res.ci == rt.ci and res.ci["pvalues"] == "t(19)"
+        assert "p-values from t(19)" in res.summary()
+        assert res.provenance["options"]["ci_dist"] == "t"
+    # ci_dist="normal" gives the old (Mplus) intervals: est ± z·se, normal p,
+    # Monte Carlo from N(θ̂, V̂)
+    e = r1.estimates
+    free = (e["op"] != ":=") & (e["se"] > 0)
+    z = stats.norm.ppf(0.975)
+    np.testing.assert_allclose(e["ci.upper"][free], (e["est"] + z * e["se"])[free], rtol=1e-12)
+    np.testing.assert_allclose(e["pvalue"][free], 2 * stats.norm.sf(np.abs(e["z"][free])),
+                               rtol=1e-10)
+    mc = montecarlo.intervals(Defined.from_partable(r1.partable), r1.theta,
+                              r1.vcov.to_numpy(), n=4000, seed=3)
+    np.testing.assert_allclose(e.loc[e["op"] == ":=", ["ci.lower", "ci.upper"]].to_numpy(),
+                               np.array(mc), rtol=1e-12)
+    assert r1.ci["parameters"] == "normal (Wald)" and "pvalues" not in r1.ci
+    # the default applies to the therapist sandwich only: model-based SEs of a
+    # three-level fit keep normal quantiles
+    std = ap.fit(MODEL, sessions, cluster="therapist/client", se="standard")
+    assert std.ci["parameters"] == "normal (Wald)" and "ci_dist" not in std.provenance["options"]
+
+
+def test_two_level_and_single_level_cluster_fits_keep_normal_intervals(fits):
+    """Only therapist/client fits change: a two-level fit by clients, and a
+    single-level cluster= fit (which must match lavaan), stay normal."""
+    sessions = fits[0]
+    two = ap.fit(MODEL, sessions, cluster="client", se="robust")
+    assert two.ci["parameters"] == "normal (Wald)" and "pvalues" not in two.ci
+    from attachpath.data import prepare
+    clients = prepare(sessions).clients
+    single = "cats_secure ~ a*ecr_anx\ntds_ge ~ b*cats_secure\nab := a*b\n"
+    d = ap.fit(single, clients, cluster="therapist", se="robust")
+    n = ap.fit(single, clients, cluster="therapist", se="robust", ci_dist="normal")
+    for col in ("pvalue", "ci.lower", "ci.upper"):
+        np.testing.assert_array_equal(d.estimates[col], n.estimates[col])
+    e = d.estimates
+    free = e["se"] > 0
+    np.testing.assert_allclose(e["ci.upper"][free],
+                               (e["est"] + stats.norm.ppf(0.975) * e["se"])[free], rtol=1e-12)
+    assert "ci_dist" not in d.provenance["options"]

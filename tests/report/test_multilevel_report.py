@@ -96,6 +96,10 @@ def test_table_rows_and_within_summary(fits):
     first = body[0]
     assert first[1] == f"{F.num(items[0].client['est'], 3)} ({F.num(items[0].client['se'], 3)})"
     assert first[5] == F.num(items[0].se_ratio, 2)
+    # the two fits' p-values come from different references (therapist/client
+    # fits default to t(G−1)); the note says which
+    note = re.sub(r"\s+", " ", to_md(t.note)).replace("`", "")
+    assert "p values (Wald; normal for client means, t(43) for two-level)" in note
     w = _text(ML.within_summary(client, multi))
     r = multi.estimates.query("block == 1 and lhs == 'tds_ge' and op == '~'").iloc[0]
     assert f"esat_anx → tds_ge {F.num(r['est'], 3)} ({F.num(r['se'], 3)})" in w

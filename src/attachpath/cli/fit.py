@@ -51,9 +51,11 @@ def add_command(subparsers) -> None:
                    help="cluster-robust meat with few clusters: cr1 (default, lavaan's and "
                         "Mplus' G/(G-1)) or cr2 (Bell & McCaffrey's bias-reduced sandwich); "
                         "needs --se robust and a cluster (the therapists of therapist/client)")
-    p.add_argument("--ci-dist", choices=["normal", "t"], default="normal",
-                   help="reference distribution of Wald intervals and p-values: normal "
-                        "(default, as lavaan) or t with G-1 df (G clusters), for few clusters")
+    p.add_argument("--ci-dist", choices=["auto", "normal", "t"], default="auto",
+                   help="reference distribution of Wald intervals, p-values and Monte "
+                        "Carlo draws: t with G-1 df (G clusters) or normal (lavaan's and "
+                        "Mplus' z); auto (default): t(G-1) for --cluster therapist/client "
+                        "with --se robust, normal otherwise")
     p.add_argument("--out", help="output directory")
     p.set_defaults(func=run)
 
@@ -102,7 +104,7 @@ def run_groups(args) -> int:
     for flag, given in (("--modindices", args.modindices),
                         ("--style lavaan", args.style != "attachpath"),
                         ("--cluster-se cr2", args.cluster_se != "cr1"),
-                        ("--ci-dist t", args.ci_dist != "normal")):
+                        ("--ci-dist t", args.ci_dist == "t")):
         if given:
             raise OptionError(f"{flag} is not available with --group yet.")
     if args.out:

@@ -356,6 +356,8 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
             se_text += f" ({res.draws.get('ok', '')} bootstrap draws)"
         if res.se_kind == "none":
             se_text = "no standard errors"
+        elif res.ci.get("pvalues"):         # t(G−1) rather than z
+            se_text += f", p-values and CIs from {res.ci['pvalues']}"
         out.append(f"{sample}; {se_text}." if se_text else f"{sample}.")
         fs = fit_sentence(res.fit)
         if fs:

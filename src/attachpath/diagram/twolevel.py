@@ -404,6 +404,8 @@ def figure_note(pt, res, panels: list[Panel], theme) -> str:
             se_text += f", {int(cl.get('n', 0)):,} {fmt.plural(unit, int(cl.get('n', 0)))}"
         if kind.bootstrap and res.draws:
             se_text += f" ({res.draws.get('ok', '')} bootstrap draws)"
+        if res.ci.get("pvalues"):       # t(G−1), the default with therapists
+            se_text += f", p-values and CIs from {res.ci['pvalues']}"
         out.append(f"{sample}; {se_text}.")
         fs = fit_sentence(res.fit)
         if fs:

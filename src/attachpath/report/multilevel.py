@@ -103,7 +103,8 @@ def changes_table(items: list[Shared], client, multi, names=("client means", "tw
         "Client means: ", code(names[0]), " on one row per client, SEs ",
         T.se_phrase(client), ". Two-level: ", code(names[1]), " on session rows, SEs ",
         T.se_phrase(multi), "; its between-level paths are the client-level paths of the "
-        "client-means model. Paths: p values (Wald); effects: ",
+        "client-means model. Paths: p values (Wald; ",
+        _p_dist(client), " for client means, ", _p_dist(multi), " for two-level); effects: ",
         F.percent(multi.ci.get("level", 0.95)), " CIs (client means: ",
         client.ci.get("defined", ""), "; two-level: ", multi.ci.get("defined", ""),
         "). SE ratio = two-level SE / client-means SE. The conclusion holds when both "
@@ -203,3 +204,9 @@ def icc_sentence(multi) -> Para | None:
                      f"alike, which is why the standard errors are corrected for the "
                      f"{d['therapist']['n']} {t}s.")
     return Para(join(parts))
+
+
+def _p_dist(res) -> str:
+    """The reference distribution of a fit's p-values: t(G−1) for
+    therapist/client fits by default, normal (z) otherwise."""
+    return res.ci.get("pvalues") or "normal"

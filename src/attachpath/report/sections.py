@@ -68,6 +68,9 @@ def corrections(res) -> Bullets:
     lvl = F.percent(res.ci.get("level", 0.95))
     items.append(f"Confidence intervals ({lvl}): parameters {res.ci.get('parameters', '')}; "
                  f"defined effects {res.ci.get('defined', '')}.")
+    if res.ci.get("pvalues"):
+        items.append(f"P-values from {res.ci['pvalues']} (G − 1 degrees of freedom of the "
+                     f"cluster sandwich), not the normal distribution.")
     if res.draws:
         dr = res.draws
         items.append(f"Bootstrap: {dr.get('ok')} of {dr.get('n')} draws usable "
