@@ -246,3 +246,22 @@ def test_the_power_benchmark_runs_its_studies(kind):
                          capture_output=True, text=True, timeout=600, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["wall"] > 0 and r["rss_mb"] > 50 and 0 <= r["power_anx_ge"] <= 1
+
+
+def test_therapist_corrected_two_level_power_uses_the_fits_t_quantiles(serial_replicate):
+    """A two-level analysis of session rows with the therapist sandwich tests
+    and covers with t(G−1), as fit(cluster="therapist/client") does by
+    default; client means and model-based SEs keep the normal."""
+    from attachpath.power.summary import Fold, wald_df
+    study, pop, prepared, dr, frame = serial_replicate
+    design = study.designs[0]
+    assert wald_df(design, study.analyses[0], "robust") == design.therapists - 1 == 43
+    assert wald_df(design, study.analyses[1], "robust") is None
+    assert wald_df(design, study.analyses[0], "standard") is None
+    res = ap.fit(study.analyses[0].text, frame, cluster="therapist/client", se="robust")
+    e = res.estimates[(res.estimates.op != ":=") & (res.estimates.se > 0)]
+    fit_quantile = ((e["ci.upper"] - e["est"]) / e["se"]).to_numpy()
+    fold = Fold(np.zeros(3), 0.05, 0.95, wald_df(design, study.analyses[0], "robust"))
+    assert np.allclose(fit_quantile, fold.z_level, rtol=1e-9)          # t(43): 2.0167
+    assert np.isclose(fold.z_alpha, fold.z_level) and fold.z_level > 2.01
+    assert np.isclose(Fold(np.zeros(3), 0.05, 0.95).z_level, 1.959964, atol=1e-6)

@@ -195,7 +195,7 @@ def power(population, *, analyses=None, n=None, therapists=None,
     from . import report, runner
     from .population import analysis_partable, reported_rows, true_values
     from .replicate import Study
-    from .summary import Fold, OrderedFolds
+    from .summary import Fold, OrderedFolds, wald_df
 
     if not isinstance(reps, (int, np.integer)) or reps < 2:
         raise AttachpathError(f"reps must be a whole number of at least 2, not {reps!r}.")
@@ -263,7 +263,9 @@ def power(population, *, analyses=None, n=None, therapists=None,
         _, truth = true_values(pop, pt)
         truths.append(truth)
         row_info.append([pt.rows[k] for k in reported_rows(pt)])
-    folds = OrderedFolds([[Fold(t, alpha, level) for t in truths] for _ in designs])
+    # therapist-corrected two-level analyses test against t(G−1), as their fits do
+    folds = OrderedFolds([[Fold(t, alpha, level, wald_df(d, a, study.se_for(d)))
+                           for t, a in zip(truths, an)] for d in designs])
     size = chunk_size or DEFAULT_CHUNK
     ckpt = None
     if out is not None:

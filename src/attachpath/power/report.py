@@ -169,8 +169,11 @@ def html_report(table: pd.DataFrame, provenance: dict, svg: str | None) -> str:
                      int(r["nonconverged"])])
     doc.add(Section(Heading("Power curves")).add(
         Figure(svg, "power.svg", "Power of each parameter against the number of clients",
-               note="Each point is the share of replicates whose Wald test rejects at α; "
-                    "bars are ±1.96 Monte Carlo standard errors.")))
+               note="Each point is the share of replicates whose Wald test rejects at α"
+                    + (" (against t(G−1), G therapists, for the two-level analyses with "
+                       "therapist-corrected SEs, as their fits; normal otherwise)"
+                       if sessions else "") +
+                    "; bars are ±1.96 Monte Carlo standard errors.")))
     doc.add(Section(Heading("Results")).add(
         Table("Power, coverage and bias per design and analysis", header, rows,
               align="ll" + "r" * (len(header) - 2), wide=True,

@@ -24,11 +24,14 @@ STATS = ("used", "reject", "cover", "dev", "dev2", "se")
 class Fold:
     """Running sums of one design × analysis over replicates 0, 1, 2, ..."""
 
-    def __init__(self, truth: np.ndarray, alpha: float, level: float):
+    def __init__(self, truth: np.ndarray, alpha: float, level: float, df: int | None = None):
+        """df: the Wald test and interval use t(df) quantiles (a therapist
+        sandwich, as fit()'s default for therapist/client); None: normal."""
         self.truth = np.asarray(truth, dtype=float)
         self.ref = np.where(np.isfinite(self.truth), self.truth, 0.0)
-        self.z_alpha = norm_ppf(1 - alpha / 2)
-        self.z_level = norm_ppf(0.5 + level / 2)
+        self.df = df
+        self.z_alpha = _quantile(1 - alpha / 2, df)
+        self.z_level = _quantile(0.5 + level / 2, df)
         k = len(self.truth)
         self.sums = np.zeros((len(STATS), k))
         self.reps = 0
@@ -77,6 +80,24 @@ class Fold:
                 "reps_used": used.astype(int),
                 "nonconverged": np.full(len(used), self.failed, dtype=int),
             }
+
+
+def _quantile(p: float, df: int | None) -> float:
+    if df is None:
+        return norm_ppf(p)
+    from scipy.stats import t                       # on use only (as in fitting)
+    return float(t.ppf(p, df))
+
+
+def wald_df(design, analysis, se_kind: str) -> int | None:
+    """Degrees of freedom of the Wald reference distribution of an analysis
+    on a design, as `fit(ci_dist="auto")` chooses them: t(G−1) for a
+    two-level analysis of session rows with the therapist sandwich (G
+    therapists), None (normal) otherwise (single-level analyses keep
+    lavaan's normal, as their fits do)."""
+    if design.kind == "sessions" and analysis.kind == "twolevel" and se_kind == "robust":
+        return int(design.therapists) - 1
+    return None
 
 
 class OrderedFolds:
