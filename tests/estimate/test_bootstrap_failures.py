@@ -103,3 +103,30 @@ def test_interrupt_stops_the_worker_processes_at_once(monkeypatch):
     timer.cancel()
     assert time.perf_counter() - start < 6
     assert not multiprocessing.active_children()
+
+
+def test_interrupt_while_the_pool_starts_leaves_no_workers(monkeypatch):
+    """Ctrl-C that lands while the worker pool is being started (the race
+    behind a flaky run of the test above under heavy load) must still stop
+    every worker: the pool is created with SIGINT held back."""
+    import multiprocessing
+    import multiprocessing.context as mpc
+    import os
+    import signal
+
+    started = mpc.ForkContext.Pool
+
+    def pool_then_ctrl_c(self, *args, **kwargs):
+        pool = started(self, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)        # as if Ctrl-C came at the end of the start
+        return pool
+    monkeypatch.setattr(mpc.ForkContext, "Pool", pool_then_ctrl_c)
+    monkeypatch.setattr(boot, "_refit_many", _sleeping_refits)
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    # the traceback is kept (as a caller's `except ... as e` does): no garbage
+    # collection of a leaked pool may hide its workers
+    with pytest.raises(KeyboardInterrupt) as caught:
+        boot._parallel(None, None, X, np.zeros(3), boot._units(40, None),
+                       np.zeros((8, 40), int), 2, False)
+    assert not multiprocessing.active_children(), caught
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())

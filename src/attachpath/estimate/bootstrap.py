@@ -180,17 +180,26 @@ def _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml=False):
     An interrupt (Ctrl-C) or any error in the parent terminates the workers
     at once instead of waiting for their remaining draws."""
     import multiprocessing as mp
+    import signal
+    # Ctrl-C while the pool starts would leave its workers behind (the pool
+    # is not ours yet to terminate): SIGINT waits until the pool is in hand
+    # and then arrives inside the try below, which stops the workers
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         ctx = mp.get_context("fork")
         pool = ctx.Pool(workers, initializer=_ignore_sigint)
-    except (ValueError, OSError):
-        return None
+    except BaseException as exc:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if isinstance(exc, (ValueError, OSError)):
+            return None
+        raise
     chunks = [c for c in np.array_split(np.arange(len(picks)), workers * 4) if len(c)]
     bar = _Progress(len(picks), progress)
     done = 0
     out = np.full((len(picks), len(theta)), np.nan)
     singular = np.zeros(len(picks), bool)
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         jobs = [pool.apply_async(_refit_many, (pt, ram, X, theta, units, picks[c], None, fiml))
                 for c in chunks]
         for c, job in zip(chunks, jobs):
