@@ -174,22 +174,49 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+class _InterruptHeld:
+    """From creation to release(), Ctrl-C (SIGINT) is noted instead of
+    raised; release() restores the handler and raises KeyboardInterrupt if
+    one came.  Only the main thread can set handlers; elsewhere it does
+    nothing.  (Blocking the signal with pthread_sigmask is not enough: the
+    kernel hands a process-directed SIGINT to any other thread, and Python
+    then raises it in the main thread all the same.)"""
+
+    def __init__(self):
+        import signal
+        import threading
+        self.came = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._note)
+
+    def _note(self, signum, frame):
+        self.came = True
+
+    def release(self) -> None:
+        import signal
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+            if self.came:
+                raise KeyboardInterrupt
+
+
 def _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml=False):
     """Refits spread over processes (fork); None if a pool cannot be had.
 
     An interrupt (Ctrl-C) or any error in the parent terminates the workers
     at once instead of waiting for their remaining draws."""
     import multiprocessing as mp
-    import signal
     # Ctrl-C while the pool starts would leave its workers behind (the pool
-    # is not ours yet to terminate): SIGINT waits until the pool is in hand
-    # and then arrives inside the try below, which stops the workers
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    # is not ours yet to terminate): it is noted and raised once the pool is
+    # in hand, inside the try below, which stops the workers
+    held = _InterruptHeld()
     try:
         ctx = mp.get_context("fork")
         pool = ctx.Pool(workers, initializer=_ignore_sigint)
     except BaseException as exc:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        held.release()
         if isinstance(exc, (ValueError, OSError)):
             return None
         raise
@@ -199,7 +226,7 @@ def _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml=False):
     out = np.full((len(picks), len(theta)), np.nan)
     singular = np.zeros(len(picks), bool)
     try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        held.release()
         jobs = [pool.apply_async(_refit_many, (pt, ram, X, theta, units, picks[c], None, fiml))
                 for c in chunks]
         for c, job in zip(chunks, jobs):
