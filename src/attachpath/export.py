@@ -117,12 +117,13 @@ def write_group_outputs(gf, out_dir, *, report: bool = True) -> list[str]:
     out = check_out_dir(out_dir)
     files = {"estimates.csv": _csv(gf.estimates),
              "fit.json": json.dumps(group_fit_json(gf), indent=2) + "\n"}
-    from .diagram.groups import group_figure, render_for_group_fit
+    from .diagram import diagram_files
+    from .diagram.groups import group_figure
     from .report.groups import group_fit_report
     figure = _optional("The path diagram could not be drawn", lambda: group_figure(gf))
     if figure is not None:
         _optional("The path diagram could not be drawn",
-                  lambda: files.update(render_for_group_fit(gf, figure)))
+                  lambda: files.update(diagram_files(figure)))
     if report:
         _optional("The report could not be made",
                   lambda: _add_report(files, group_fit_report(gf, figure=figure)))

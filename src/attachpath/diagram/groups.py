@@ -179,18 +179,3 @@ def _panel_note(note: str) -> str:
 def group_figure(gf, **diagram_kwargs) -> GroupFigure:
     """The panels of group_diagrams stacked in one figure."""
     return GroupFigure(gf, group_diagrams(gf, **diagram_kwargs))
-
-
-def render_for_group_fit(gf, figure: GroupFigure | None = None) -> dict:
-    """The diagram files of `attachpath fit --group --out`: the panels of
-    every group in one figure, diagram.svg and diagram.dot and, with
-    Graphviz, diagram.pdf and diagram.png (300 dpi)."""
-    from . import _warn_no_dot, dot_binary
-    fig = figure if figure is not None else group_figure(gf)
-    files = {"diagram.svg": fig.svg(), "diagram.dot": fig.dot}
-    if dot_binary() is None:
-        _warn_no_dot()
-    else:
-        files["diagram.pdf"] = fig.to_bytes("pdf")
-        files["diagram.png"] = fig.to_bytes("png")
-    return files
