@@ -146,11 +146,7 @@ def estimates_table(pt, est, se, lo, hi, std, df_t=None) -> pd.DataFrame:
     when given)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(np.isfinite(se) & (se > 0), est / se, np.nan)
-    if df_t is None:
-        p = two_sided_p(z)
-    else:                       # t(G−1) (ci_dist="t", the therapist/client default): scipy on use only
-        from scipy.stats import t as t_dist
-        p = 2 * t_dist.sf(np.abs(z), df_t)
+    p = two_sided_p(z, df_t)    # t(G−1) with ci_dist="t", the therapist/client default
     numbers = pd.DataFrame(np.column_stack([est, se, z, p, lo, hi, std]).astype(float),
                            columns=column_index(tuple(COLUMNS[4:])), copy=False)
     return pd.concat([_names_table(pt), numbers], axis=1)

@@ -24,7 +24,7 @@ from .errors import ClusterWarning, DataError, DataWarning, EstimationError, Opt
 from .estimate import engine, ml, vcov as vc
 from .estimate.clusters import Clusters, size_summary
 from .estimate.likelihood import FIML, CompleteML, TwoLevelFIML, TwoLevelML
-from .estimate.distributions import norm_ppf
+from .estimate.distributions import wald_quantile
 from .estimate.ram import ram_of
 from .partable import ParTable
 from .result import Deferred, Result
@@ -793,11 +793,7 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
                          else (np.zeros(0), None, np.zeros((0, 0))))
 
     df_t = clusters.n - 1 if small.get("ci_dist") == "t" else None
-    if df_t is None:
-        z_crit = norm_ppf(0.5 + level / 2)
-    else:
-        from scipy.stats import t as t_dist
-        z_crit = float(t_dist.ppf(0.5 + level / 2, df_t))
+    z_crit = wald_quantile(0.5 + level / 2, df_t)
     free_se = np.sqrt(np.where(np.diag(V) >= 0, np.diag(V), np.nan))
     def_se = np.sqrt(np.where(np.diag(def_V) >= 0, np.diag(def_V), np.nan)) if len(defined) else np.zeros(0)
     ci = {"level": level, "parameters": "normal (Wald)", "defined": "normal (delta method)"}

@@ -4,6 +4,8 @@ costs about 1.1 G instructions to import)."""
 
 import math
 
+import numpy as np
+
 import pytest
 from scipy import special
 
@@ -61,3 +63,14 @@ def test_bad_arguments_give_nan_not_a_loop():
     assert math.isnan(d.chi2_cdf(3.0, -1)) and math.isnan(d.chi2_cdf(float("nan"), 2, 1.0))
     assert math.isnan(d.chi2_noncentrality(5.0, 2, 1.5))
     assert math.isnan(d.chi2_sf(math.inf, 3))                  # as scipy-era code did
+
+
+def test_wald_reference_is_normal_or_t():
+    """One place decides the Wald reference (fits, derived tables, power)."""
+    from scipy import stats
+    from attachpath.estimate.distributions import two_sided_p, wald_quantile
+    assert abs(wald_quantile(0.975) - stats.norm.ppf(0.975)) < 1e-12
+    assert abs(wald_quantile(0.975, 43) - stats.t.ppf(0.975, 43)) < 1e-12
+    z = [0.5, -2.1, float("nan")]
+    assert np.allclose(two_sided_p(z, 43), 2 * stats.t.sf(np.abs(z), 43), equal_nan=True)
+    assert np.allclose(two_sided_p(z), 2 * stats.norm.sf(np.abs(z)), equal_nan=True)

@@ -230,6 +230,19 @@ def norm_ppf(p: float) -> float:
     return NormalDist().inv_cdf(p)
 
 
-def two_sided_p(z):
-    """2·P(Z > |z|) elementwise over a sequence (NaN stays NaN)."""
+def two_sided_p(z, df: int | None = None):
+    """2·P(Z > |z|) elementwise over a sequence (NaN stays NaN); with df,
+    from t(df) instead (the small-sample reference of a cluster sandwich)."""
+    if df is not None:
+        import numpy as np
+        from scipy.stats import t          # on use only: ~1 G instructions to import
+        return [float(v) for v in 2 * t.sf(np.abs(np.asarray(z, dtype=float)), df)]
     return [math.erfc(abs(v) / math.sqrt(2.0)) for v in z]
+
+
+def wald_quantile(p: float, df: int | None = None) -> float:
+    """The p quantile of a Wald statistic's reference: normal, or t(df)."""
+    if df is None:
+        return norm_ppf(p)
+    from scipy.stats import t
+    return float(t.ppf(p, df))

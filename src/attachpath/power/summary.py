@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ..estimate.distributions import norm_ppf
+from ..estimate.distributions import norm_ppf, wald_quantile
 
 STATS = ("used", "reject", "cover", "dev", "dev2", "se")
 
@@ -30,8 +30,8 @@ class Fold:
         self.truth = np.asarray(truth, dtype=float)
         self.ref = np.where(np.isfinite(self.truth), self.truth, 0.0)
         self.df = df
-        self.z_alpha = _quantile(1 - alpha / 2, df)
-        self.z_level = _quantile(0.5 + level / 2, df)
+        self.z_alpha = wald_quantile(1 - alpha / 2, df)
+        self.z_level = wald_quantile(0.5 + level / 2, df)
         k = len(self.truth)
         self.sums = np.zeros((len(STATS), k))
         self.reps = 0
@@ -80,13 +80,6 @@ class Fold:
                 "reps_used": used.astype(int),
                 "nonconverged": np.full(len(used), self.failed, dtype=int),
             }
-
-
-def _quantile(p: float, df: int | None) -> float:
-    if df is None:
-        return norm_ppf(p)
-    from scipy.stats import t                       # on use only (as in fitting)
-    return float(t.ppf(p, df))
 
 
 def wald_df(design, analysis, se_kind: str) -> int | None:
