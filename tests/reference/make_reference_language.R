@@ -11,18 +11,8 @@
 # function definitions of make_reference.R are evaluated, nothing else of it
 # runs.  Requirements: R, lavaan 0.6-14, jsonlite.
 
-suppressPackageStartupMessages({
-  library(lavaan)
-  library(jsonlite)
-})
-
-REF_DIR <- normalizePath(file.path("tests", "reference"))
-for (e in parse(file.path(REF_DIR, "make_reference.R"))) {
-  if (is.call(e) && identical(e[[1]], as.name("<-")) && is.call(e[[3]]) &&
-      identical(e[[3]][[1]], as.name("function"))) eval(e)
-}
-OUT_DIR <- file.path(REF_DIR, "language")
-dir.create(OUT_DIR, showWarnings = FALSE)
+source(file.path("tests", "reference", "reference_setup.R"))
+OUT_DIR <- output_dir("language")
 read_data <- function(file) read.csv(file.path(REF_DIR, "data", file),
                                      stringsAsFactors = FALSE)
 DATA <- list(political_democracy = read_data("political_democracy.csv"),

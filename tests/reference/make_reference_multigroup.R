@@ -10,20 +10,8 @@
 # of make_reference.R are evaluated, nothing else of it runs.
 # Requirements: R, lavaan 0.6-14, jsonlite.
 
-suppressPackageStartupMessages({
-  library(lavaan)
-  library(jsonlite)
-})
-
-REF_DIR <- normalizePath(file.path("tests", "reference"))
-for (e in parse(file.path(REF_DIR, "make_reference.R"))) {
-  if (is.call(e) && identical(e[[1]], as.name("<-")) && is.call(e[[3]]) &&
-      identical(e[[3]][[1]], as.name("function"))) eval(e)
-}
-DATA_DIR <- file.path(REF_DIR, "data")
-OUT_DIR <- file.path(REF_DIR, "multigroup")
-dir.create(OUT_DIR, showWarnings = FALSE)
-LAVAAN_VERSION <- as.character(packageVersion("lavaan"))
+source(file.path("tests", "reference", "reference_setup.R"))
+OUT_DIR <- output_dir("multigroup")
 HS <- read_data("holzinger.csv")
 
 HS_CFA <- 'visual =~ x1 + x2 + x3
