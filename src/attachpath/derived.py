@@ -21,14 +21,13 @@ from __future__ import annotations
 from functools import cached_property, lru_cache
 
 import numpy as np
-import pandas as pd
 
 from . import effects
-from .data.checks import column_index
 from .estimate import fitmeasures
 from .estimate.distributions import two_sided_p
 from .partable import ParTable
 from .result import COLUMNS
+from .table import Table
 
 MODEL_OPS = ("~", "=~", "~~", "~1")
 
@@ -93,12 +92,16 @@ class Derived:
         return effects.r_squared_rows(self.pt, self.sol.theta, self.sol.values)
 
     @cached_property
-    def vcov(self) -> pd.DataFrame:
+    def vcov(self):
+        """The vcov as a named pandas DataFrame (Result.vcov)."""
+        import pandas as pd
+
+        from .data.checks import column_index
         names = column_index(tuple(self.pt.free_names))
         return pd.DataFrame(self.V, index=names, columns=names)
 
     @cached_property
-    def estimates(self) -> pd.DataFrame:
+    def table(self) -> Table:
         pt, theta, values = self.pt, self.sol.theta, self.sol.values
         model_rows, _ = model_rows_of(pt)
         row_lv, row_nox = effects.standardized_lv_nox_rows(pt, theta, values)
@@ -109,9 +112,15 @@ class Derived:
         if self.held:
             # a parameter held at a bound has no sampling variance: lavaan shows
             # no SE, z, p or interval for it
-            rows = (est["lhs"] + est["op"] + est["rhs"]).isin(self.held)
-            est.loc[rows, ["se", "z", "pvalue", "ci.lower", "ci.upper"]] = np.nan
+            rows = np.isin(est["lhs"] + est["op"] + est["rhs"], list(self.held))
+            for name in ("se", "z", "pvalue", "ci.lower", "ci.upper"):
+                est = est.with_values(name, rows, np.nan)
         return est
+
+    @cached_property
+    def estimates(self):
+        """The table as the pandas DataFrame users read (Result.estimates)."""
+        return self.table.to_frame()
 
 
 @lru_cache(maxsize=256)
@@ -126,27 +135,30 @@ def model_rows_of(pt: ParTable) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=256)
-def _names_table(pt: ParTable) -> pd.DataFrame:
+def _names_columns(pt: ParTable) -> dict:
     """lhs, op, rhs, label of the estimates rows: model rows, then := rows;
     two-level models add lavaan's block and level after rhs."""
     model = [pt.rows[k] for k in model_rows_of(pt)[0]]
+    defined = pt.defined()
+    cols = {"lhs": [r.lhs for r in model] + [r.lhs for r in defined],
+            "op": [r.op for r in model] + [":="] * len(defined),
+            "rhs": [r.rhs for r in model] + [r.rhs for r in defined]}
     if pt.multilevel:
-        rows = [(r.lhs, r.op, r.rhs, r.block, r.block, r.label) for r in model]
-        rows += [(r.lhs, ":=", r.rhs, 0, 0, r.lhs) for r in pt.defined()]
-        return pd.DataFrame(rows, columns=column_index(
-            tuple(COLUMNS[:3]) + ("block", "level", "label")))
-    rows = [(r.lhs, r.op, r.rhs, r.label) for r in model]
-    rows += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
-    return pd.DataFrame(rows, columns=column_index(tuple(COLUMNS[:4])))
+        blocks = [r.block for r in model] + [0] * len(defined)
+        cols["block"] = np.array(blocks, dtype=np.int64)
+        cols["level"] = np.array(blocks, dtype=np.int64)
+    cols["label"] = [r.label for r in model] + [r.lhs for r in defined]
+    return Table(cols)._columns        # read-only arrays, shared by the fits of pt
 
 
-def estimates_table(pt, est, se, lo, hi, std, df_t=None) -> pd.DataFrame:
-    """The estimates in the columns of COLUMNS: a copy-on-write view of the
-    model's cached names table next to the numbers (p-values from t(df_t)
-    when given)."""
+def estimates_table(pt, est, se, lo, hi, std, df_t=None) -> Table:
+    """The estimates in the columns of COLUMNS (two-level: with block and
+    level after rhs): the model's cached names next to the numbers
+    (p-values from t(df_t) when given)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(np.isfinite(se) & (se > 0), est / se, np.nan)
     p = two_sided_p(z, df_t)    # t(G−1) with ci_dist="t", the therapist/client default
-    numbers = pd.DataFrame(np.column_stack([est, se, z, p, lo, hi, std]).astype(float),
-                           columns=column_index(tuple(COLUMNS[4:])), copy=False)
-    return pd.concat([_names_table(pt), numbers], axis=1)
+    numbers = np.column_stack([est, se, z, p, lo, hi, std]).astype(float)
+    cols = dict(_names_columns(pt))
+    cols.update(zip(COLUMNS[4:], numbers.T))
+    return Table(cols)

@@ -842,6 +842,7 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
     if not isinstance(lik, CompleteML):
         derived.fit        # noqa: B018 (fitted now: see derived.py)
     return dict(estimates=Deferred(lambda: derived.estimates),
+                table=Deferred(lambda: derived.table),
                 fit=Deferred(lambda: derived.fit),
                 vcov=Deferred(lambda: derived.vcov),
                 r2=Deferred(lambda: derived.r2), theta=theta, values=values,

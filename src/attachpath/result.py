@@ -75,7 +75,7 @@ class Result:
 
     partable: ParTable
     # lavaan's columns, one row per model row (fixed ones with se 0) and per :=
-    estimates: pd.DataFrame = _Resolved()
+    estimates: "pd.DataFrame" = _Resolved()
     fit: dict = _Resolved()                  # fitMeasures names
     vcov: pd.DataFrame = _Resolved()         # free parameters, named
     r2: dict = _Resolved()
@@ -93,6 +93,9 @@ class Result:
     # comparisons that evaluate the model on other moments
     likelihood: object = field(default=None, repr=False, compare=False)
     moments: object = None           # sample means and covariances (ml.Moments, no cases)
+    # the same rows as `estimates` without pandas (attachpath.table.Table):
+    # what the summary, the exports, the report and the diagrams read
+    table: object = _Resolved(None)
 
     def __getstate__(self):
         """Pickled (and copied) with every deferred part computed."""
@@ -114,20 +117,22 @@ class Result:
             return self
         sub = pt.block(b)
         rows = np.array([k for k, r in enumerate(pt.rows) if r.block == b], dtype=int)
-        e = self.estimates
         labels = {r.label for r in sub.rows if r.label}
         from .syntax.expression import Expression
         keep_defined = [r.lhs for r in pt.defined()
                         if set(Expression(r.rhs).names) <= labels]
-        mask = (e["block"] == b) | ((e["op"] == ":=") & e["lhs"].isin(keep_defined))
-        est = e[mask].drop(columns=["block", "level"]).reset_index(drop=True)
+        t = self.table
+        mask = (t["block"] == b) | ((t["op"] == ":=") & np.isin(t["lhs"], keep_defined))
+        table = t.where(mask).drop("block", "level")
+        # the DataFrame view follows the table, read as lazily as the fit's
+        est = Deferred(table.to_frame)
         sub = replace(sub, rows=sub.rows + tuple(r for r in pt.defined()
                                                  if r.lhs in keep_defined))
         suffix = f".l{b}"
         r2 = ({k: v for k, v in self.r2.items() if not k.endswith(".l2")} if b == 1 else
               {k[:-len(suffix)]: v for k, v in self.r2.items() if k.endswith(suffix)})
         n_def = len(keep_defined)
-        return replace(self, partable=sub, estimates=est, r2=r2,
+        return replace(self, partable=sub, estimates=est, table=table, r2=r2,
                        values=np.concatenate([self.values[rows], np.full(n_def, np.nan)]),
                        row_est=np.concatenate([self.row_est[rows], np.full(n_def, np.nan)]),
                        row_std=np.concatenate([self.row_std[rows], np.full(n_def, np.nan)]))
