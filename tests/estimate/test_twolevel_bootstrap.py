@@ -200,3 +200,29 @@ def test_cli_two_level_bootstrap(tmp_path):
     assert fit["se"] == "bootstrap.cluster"
     assert fit["bootstrap"]["unit"] == "therapist" and fit["bootstrap"]["n"] == 10
     assert fit["data"]["therapist"]["n"] == 44 and "icc_therapist" in fit["data"]
+
+
+def _sleeping_refits(*args):
+    import time
+    time.sleep(30)
+
+
+def test_interrupt_stops_the_two_level_workers_at_once(monkeypatch):
+    """Ctrl-C during a multi-process two-level bootstrap terminates the
+    workers instead of waiting for the draws they are refitting (here each
+    would sleep 30 s): the pool is estimate/bootstrap.py's in_pool."""
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+    res = robust("client")
+    monkeypatch.setattr(tb, "_refit_many", _sleeping_refits)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        tb.replicates(res.likelihood, res.theta, n=8, seed=1, workers=2)
+    timer.cancel()
+    assert time.perf_counter() - start < 6
+    assert not multiprocessing.active_children()

@@ -22,6 +22,8 @@ values in the resample.
 
 from __future__ import annotations
 
+import functools
+
 import os
 import warnings
 
@@ -203,7 +205,29 @@ class _InterruptHeld:
 
 
 def _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml=False):
-    """Refits spread over processes (fork); None if a pool cannot be had.
+    """The refits of `picks` spread over processes; None if a pool cannot be had."""
+    chunks = [c for c in np.array_split(np.arange(len(picks)), workers * 4) if len(c)]
+    work = functools.partial(_refit_chunk, pt, ram, X, theta, units, fiml)
+    parts = in_pool(work, [picks[c] for c in chunks], workers, _Progress(len(picks), progress))
+    if parts is None:
+        return None
+    out = np.full((len(picks), len(theta)), np.nan)
+    singular = np.zeros(len(picks), bool)
+    for c, (o, s) in zip(chunks, parts):
+        out[c], singular[c] = o, s
+    return out, singular
+
+
+def _refit_chunk(pt, ram, X, theta, units, fiml, picks):
+    """_refit_many of one chunk of draws in a worker (no progress bar there)."""
+    return _refit_many(pt, ram, X, theta, units, picks, None, fiml)
+
+
+def in_pool(work, chunks, workers: int, bar=None) -> list | None:
+    """[work(c) for c in chunks] computed by `workers` forked processes (each
+    chunk a sequence of draws; bar(k) after each chunk with the draws done),
+    or None if a pool cannot be had (the caller then refits serially).
+    Used by every bootstrap (estimate/twolevel_bootstrap.py too).
 
     An interrupt (Ctrl-C) or any error in the parent terminates the workers
     at once instead of waiting for their remaining draws."""
@@ -220,21 +244,17 @@ def _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml=False):
         if isinstance(exc, (ValueError, OSError)):
             return None
         raise
-    chunks = [c for c in np.array_split(np.arange(len(picks)), workers * 4) if len(c)]
-    bar = _Progress(len(picks), progress)
-    done = 0
-    out = np.full((len(picks), len(theta)), np.nan)
-    singular = np.zeros(len(picks), bool)
+    results, done = [], 0
     try:
         held.release()
-        jobs = [pool.apply_async(_refit_many, (pt, ram, X, theta, units, picks[c], None, fiml))
-                for c in chunks]
+        jobs = [pool.apply_async(work, (c,)) for c in chunks]
         for c, job in zip(chunks, jobs):
             while not job.ready():          # short waits: Ctrl-C is seen at once
                 job.wait(0.2)
-            out[c], singular[c] = job.get()
+            results.append(job.get())
             done += len(c)
-            bar(done)
+            if bar is not None:
+                bar(done)
         pool.close()
     except (OSError, RuntimeError):     # the pool broke: refit serially instead
         pool.terminate()
@@ -245,7 +265,7 @@ def _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml=False):
         pool.join()
         raise
     pool.join()
-    return out, singular
+    return results
 
 
 def jackknife(pt, ram, X, theta, defined, clusters=None, fiml=False):

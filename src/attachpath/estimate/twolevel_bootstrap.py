@@ -14,6 +14,7 @@ means, within cross-products, rows), so no row-level pass is repeated.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -110,32 +111,17 @@ def _refit_many(refit, data, unit_list, picks, bar=None):
 
 
 def _parallel(refit, data, unit_list, picks, workers, progress):
-    """Refits spread over a bounded pool of forked processes; None if no pool."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    try:
-        ctx = mp.get_context("fork")
-    except ValueError:
-        return None
+    """The refits of `picks` spread over processes (bootstrap.in_pool: Ctrl-C
+    stops the workers at once); None if a pool cannot be had."""
     chunks = [c for c in np.array_split(np.arange(len(picks)), workers * 4) if len(c)]
-    bar = boot._Progress(len(picks), progress)
-    out = np.full((len(picks), len(refit.theta)), np.nan)
-    done = 0
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [(pool.submit(_refit_many, refit, data, unit_list, picks[c]), c)
-                       for c in chunks]
-            try:
-                for fut, c in futures:
-                    out[c] = fut.result()
-                    done += len(c)
-                    bar(done)
-            except KeyboardInterrupt:
-                for fut, _ in futures:
-                    fut.cancel()
-                raise
-    except (OSError, RuntimeError, BrokenPipeError):
+    work = functools.partial(_refit_many, refit, data, unit_list)
+    parts = boot.in_pool(work, [picks[c] for c in chunks], workers,
+                         boot._Progress(len(picks), progress))
+    if parts is None:
         return None
+    out = np.full((len(picks), len(refit.theta)), np.nan)
+    for c, part in zip(chunks, parts):
+        out[c] = part
     return out
 
 
