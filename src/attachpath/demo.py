@@ -40,7 +40,6 @@ import dataclasses
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 OUT_DEFAULT = "attachpath-demo"
@@ -60,6 +59,7 @@ def spec_text(name: str) -> str:
     """The text of one of the study's specs (specs/<name>.lav), from the
     package data, or from the repository's specs/ folder in a clone that
     was not synced."""
+    from importlib import resources     # on use: `attachpath --help` reads this module
     res = resources.files("attachpath").joinpath("specs", f"{name}.lav")
     if res.is_file():
         return res.read_text(encoding="utf-8")
@@ -140,6 +140,7 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     from .export import comparison_output_files, fit_output_files
     from .files import FLOAT_FORMAT, write_files_atomic
     from .report.figures import comparison_figures, model_figure
+    from importlib import resources
 
     # 1. sessions -> clients
     say(1, "preparing client scores from the example sessions")

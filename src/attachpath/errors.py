@@ -7,7 +7,6 @@ failed estimation) without a traceback.
 
 from __future__ import annotations
 
-import difflib
 
 
 class AttachpathError(Exception):
@@ -134,6 +133,7 @@ def closest(name: str, candidates, cutoff: float = 0.6) -> str | None:
     for c in candidates:
         if c.strip().lower() == key and c != name:
             return c
+    import difflib          # on use: a user error, not every start-up
     hits = difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)
     return hits[0] if hits else None
 
