@@ -5,6 +5,7 @@ byte for byte what pandas made from `res.estimates` and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from attachpath.data import esat_scores
 from attachpath.datasets import load_example
 from attachpath.export import fit_data_files, fit_json
 from attachpath.files import FLOAT_FORMAT
+from attachpath.result import Result
 
 
 def _pandas_csv(frame) -> str:
@@ -70,6 +72,18 @@ def test_params_and_defined_read_the_table(clients):
     assert p["tds_ge~esat_anx"] == e.query("lhs == 'tds_ge' and rhs == 'esat_anx'")["est"].item()
     assert p["anx_ge"] == e.query("lhs == 'anx_ge'")["est"].item()
     assert len(p) == len(e)
+
+
+def test_a_result_made_by_hand_with_a_dataframe_only_reads_its_table_from_it(clients):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ap.fit(specs.path("serial_esat_anx"), clients, cluster="therapist")
+    given = {f.name: getattr(res, f.name) for f in dataclasses.fields(Result)}
+    made = Result(**{**given, "table": None, "vcov_matrix": None})
+    assert made.table is not res.table and made.table.columns == res.table.columns
+    assert made.summary() == res.summary()
+    assert made.summary(style="lavaan") == res.summary(style="lavaan")
+    assert fit_data_files(made) == fit_data_files(res)
 
 
 CHILD = textwrap.dedent("""

@@ -151,7 +151,7 @@ def fit_data_files(res) -> dict:
     """estimates.csv, standardized.csv and fit.json of a fit as text, made
     from its tables without pandas (the same bytes as pandas' to_csv)."""
     return {
-        "estimates.csv": res.rows.to_csv(FLOAT_FORMAT),
+        "estimates.csv": res.table.to_csv(FLOAT_FORMAT),
         "standardized.csv": res.standardized_table().to_csv(FLOAT_FORMAT),
         "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
     }

@@ -100,6 +100,12 @@ class Result:
     # solution's delta method reads it
     vcov_matrix: object = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self):
+        # a Result made by hand with an estimates DataFrame only: its table
+        # is read from that DataFrame (the writers read the table)
+        if self.__dict__.get("table") is None:
+            self.__dict__["table"] = Deferred(lambda: Table.from_frame(self.estimates))
+
     def __getstate__(self):
         """Pickled (and copied) with every deferred part computed."""
         return {k: getattr(self, k) if type(v) is Deferred else v
@@ -148,15 +154,8 @@ class Result:
             row_est=np.concatenate([self.row_est[rows], np.full(n_def, np.nan)]),
             row_std=np.concatenate([self.row_std[rows], np.full(n_def, np.nan)]))
 
-    @property
-    def rows(self) -> Table:
-        """The estimates as a Table (`table`; from `estimates` for a Result
-        made by hand with a DataFrame only): what the writers read."""
-        t = self.table
-        return t if t is not None else Table.from_frame(self.estimates)
-
     def defined(self) -> "pd.DataFrame":
-        t = self.rows
+        t = self.table
         return t.where(t["op"] == ":=").to_frame()
 
     def standardized_solution(self, level: float | None = None) -> "pd.DataFrame":
@@ -208,7 +207,7 @@ class Result:
     def params(self) -> "pd.Series":
         """Estimates indexed by lavaan-style names ('y~x', 'ab', ...)."""
         import pandas as pd
-        t = self.rows
+        t = self.table
         names = [lhs if op == ":=" else (f"{lhs}~1" if op == "~1" else f"{lhs}{op}{rhs}")
                  for lhs, op, rhs in zip(t["lhs"], t["op"], t["rhs"])]
         return pd.Series(t["est"].copy(), index=names)
@@ -229,7 +228,7 @@ class Result:
         test = (f"chisq = {f['chisq']:.3f}, df = {f['df']}, p {_p_eq(f['pvalue'])}"
                 + (f"; scaled {f['chisq.scaled']:.3f}, p {_p_eq(f['pvalue.scaled'])}"
                    if "chisq.scaled" in f else ""))
-        ndef = int((self.rows["op"] == ":=").sum())
+        ndef = int((self.table["op"] == ":=").sum())
         return (f"<attachpath Result{' ' + self.name if self.name else ''}: {who}; "
                 f"{self.partable.npar} free and {ndef} defined parameters, "
                 f"{se_kind(self.se_kind).sentence.split(' (')[0]} SEs\n"
@@ -325,7 +324,7 @@ class Result:
         lines.append("")
         if self.partable.multilevel:
             cluster = (d.get("cluster") or {}).get("name", "cluster")
-            e = self.rows
+            e = self.table
             for b, level in enumerate(self.partable.levels, start=1):
                 # lavaan's headers: "Level 1 [within]:", "Level 2 [client]:"
                 lines.append(f"Level {b} [{'within' if b == 1 else cluster}]:")
@@ -334,7 +333,7 @@ class Result:
             if (e["op"] == ":=").any():
                 lines.append(_table_text(e.where(e["op"] == ":=")))
         else:
-            lines.append(_table_text(self.rows))
+            lines.append(_table_text(self.table))
         if self.r2:
             lines.append("")
             lines.append("R-squared")
