@@ -192,17 +192,22 @@ def standardized_defined(pt: ParTable, defined: Defined, std_rows: np.ndarray) -
 
 
 def standardized_solution(pt: ParTable, ram: RAM, theta, values, V, level=0.95):
+    """standardized_table(...) as a pandas DataFrame (Result.standardized_solution)."""
+    return standardized_table(pt, ram, theta, values, V, level).to_frame()
+
+
+def standardized_table(pt: ParTable, ram: RAM, theta, values, V, level=0.95):
     """lavaan's standardizedSolution(type = "std.all"): std.all of every
-    model row and := parameter with delta-method standard errors.
+    model row and := parameter with delta-method standard errors, as a
+    table.Table (standardized.csv is written from it without pandas).
 
     The Jacobian of the std.all values with respect to θ (central
     differences, one vectorised evaluation) carries the fit's vcov V
     (standard, robust or bootstrap) to the standardized scale.  As in
     lavaan, an SE below ε^¼ ≈ 1.2e-4 is set to 0 (e.g. fixed covariate
     moments) and then has no z, p value or width of interval."""
-    import pandas as pd
-
     from .estimate.distributions import norm_ppf, two_sided_p
+    from .table import Table
 
     defined = _defined(pt)
     model = [k for k, r in enumerate(pt.rows) if r.op in ("~", "=~", "~~", "~1")]
@@ -219,13 +224,14 @@ def standardized_solution(pt: ParTable, ram: RAM, theta, values, V, level=0.95):
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, est / se, np.nan)
     crit = norm_ppf(0.5 + level / 2)
-    names = [(pt.rows[i].lhs, pt.rows[i].op, pt.rows[i].rhs, pt.rows[i].label) for i in model]
-    names += [(r.lhs, ":=", r.rhs, r.lhs) for r in pt.defined()]
-    out = pd.DataFrame(names, columns=["lhs", "op", "rhs", "label"])
-    out["est.std"], out["se"], out["z"] = est, se, z
-    out["pvalue"] = two_sided_p(z)
-    out["ci.lower"], out["ci.upper"] = est - crit * se, est + crit * se
-    return out
+    rows = [pt.rows[i] for i in model]
+    defs = pt.defined()
+    return Table({"lhs": [r.lhs for r in rows] + [r.lhs for r in defs],
+                  "op": [r.op for r in rows] + [":="] * len(defs),
+                  "rhs": [r.rhs for r in rows] + [r.rhs for r in defs],
+                  "label": [r.label for r in rows] + [r.lhs for r in defs],
+                  "est.std": est, "se": se, "z": z, "pvalue": two_sided_p(z),
+                  "ci.lower": est - crit * se, "ci.upper": est + crit * se})
 
 
 def row_values(pt: ParTable, theta, values) -> np.ndarray:

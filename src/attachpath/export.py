@@ -7,7 +7,9 @@ above the report and the diagrams (it imports them; they never import it).
                         one folder per model, report.html/.md        (write_comparison)
 
 All files of one call are written to temporary files first and then moved
-into place together (attachpath.files).
+into place together (attachpath.files).  A fit's estimates.csv,
+standardized.csv and fit.json are made from its table.Table without pandas
+(fit_data_files); the report and diagram modules are imported on use.
 """
 
 from __future__ import annotations
@@ -20,10 +22,6 @@ import numpy as np
 
 from .errors import AttachpathWarning, OutputError
 from .files import FLOAT_FORMAT, _mkdir, check_out_dir, write_files_atomic
-from .report import comparison_report, fit_report
-from .report.figures import comparison_figures
-from .report.tables import effects_columns
-
 
 
 def _clean(x):
@@ -149,14 +147,20 @@ def _csv(frame) -> str:
     return frame.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
+def fit_data_files(res) -> dict:
+    """estimates.csv, standardized.csv and fit.json of a fit as text, made
+    from its tables without pandas (the same bytes as pandas' to_csv)."""
+    return {
+        "estimates.csv": res.table.to_csv(FLOAT_FORMAT),
+        "standardized.csv": res.standardized_table().to_csv(FLOAT_FORMAT),
+        "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
+    }
+
+
 def fit_output_files(res, *, report: bool = False, modindices: bool = False) -> dict:
     """{file name: content} of write_fit_outputs, for writers that put
     several results into one set (compare, demo)."""
-    files = {
-        "estimates.csv": _csv(res.estimates),
-        "standardized.csv": _csv(res.standardized_solution()),
-        "fit.json": json.dumps(fit_json(res), indent=2) + "\n",
-    }
+    files = fit_data_files(res)
     mi = res.modindices() if modindices else None
     if mi is not None:
         files["modindices.csv"] = _csv(mi)
@@ -167,6 +171,7 @@ def fit_output_files(res, *, report: bool = False, modindices: bool = False) -> 
                   lambda: files.update(diagram_files(figure)))
     if report:
         # the report shows the same figure: laid out once (without one it tries itself)
+        from .report import fit_report
         from .report.figures import drawn_of
         drawn = drawn_of(figure) if figure is not None else None
         _optional("The report could not be made",
@@ -204,6 +209,7 @@ def _write_all(out: Path, files: dict) -> list[str]:
 def write_fit_report(res, out_dir, *, name: str | None = None) -> list[str]:
     """Write report.html and report.md of one Result into out_dir (the
     diagram files themselves come from write_fit_outputs)."""
+    from .report import fit_report
     out = check_out_dir(out_dir)
     doc = fit_report(res, name=name)
     return _write_all(out, {"report.html": doc.html(), "report.md": doc.markdown()})
@@ -212,6 +218,7 @@ def write_fit_report(res, out_dir, *, name: str | None = None) -> list[str]:
 def comparison_files(cmp) -> dict:
     """The comparison's CSV files as text: comparison.csv, tests.csv,
     information.csv, effects.csv."""
+    from .report.tables import effects_columns
     eff = cmp.effects
     if not eff.empty:
         eff = eff[effects_columns(cmp)]
@@ -239,6 +246,8 @@ def comparison_output_files(cmp, out: Path, *, report: bool = True,
                             spec_display: dict | None = None,
                             figures: dict | None = None) -> dict:
     """{path relative to out: content} of write_comparison."""
+    from .report import comparison_report
+    from .report.figures import comparison_figures
     files = comparison_files(cmp)
     taken = set(files) | {"report.html", "report.md"}
     for n in cmp.results:

@@ -844,7 +844,7 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
     return dict(estimates=Deferred(lambda: derived.estimates),
                 table=Deferred(lambda: derived.table),
                 fit=Deferred(lambda: derived.fit),
-                vcov=Deferred(lambda: derived.vcov),
+                vcov=Deferred(lambda: derived.vcov), vcov_matrix=V,
                 r2=Deferred(lambda: derived.r2), theta=theta, values=values,
                 row_est=row_est, row_std=Deferred(lambda: derived.row_std),
                 se_kind=se_kind, ci=ci, draws=draws, derived=derived,
@@ -859,7 +859,7 @@ def versions() -> dict:
     from . import __version__
     import scipy
     return {"attachpath": __version__, "semopy": version("semopy"),
-            "numpy": np.__version__, "pandas": pd.__version__,
+            "numpy": np.__version__, "pandas": version("pandas"),
             "scipy": scipy.__version__, "python": platform.python_version()}
 
 

@@ -78,7 +78,7 @@ def lavaan_summary(res) -> str:
 
     # lavaan's summary leaves out the covariates' fixed.x moments
     exo = {(r.lhs, r.op, r.rhs) for r in res.partable.rows if r.exo}
-    records = [r for r in res.estimates.to_dict("records")
+    records = [r for r in res.table.records()
                if (r["lhs"], r["op"], r["rhs"]) not in exo]
 
     def dot(v):           # lavaan marks residual (co)variances and intercepts of endogenous variables

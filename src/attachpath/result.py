@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from .apa import p_value
 from .partable import ParTable
 from .se_kinds import KINDS, se_kind
+from .table import Table
 
 COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
            "ci.lower", "ci.upper", "std.lv", "std.all", "std.nox"]
@@ -77,7 +77,7 @@ class Result:
     # lavaan's columns, one row per model row (fixed ones with se 0) and per :=
     estimates: "pd.DataFrame" = _Resolved()
     fit: dict = _Resolved()                  # fitMeasures names
-    vcov: pd.DataFrame = _Resolved()         # free parameters, named
+    vcov: "pd.DataFrame" = _Resolved()         # free parameters, named
     r2: dict = _Resolved()
     theta: np.ndarray
     values: np.ndarray               # fixed values per table row (covariates filled)
@@ -96,11 +96,27 @@ class Result:
     # the same rows as `estimates` without pandas (attachpath.table.Table):
     # what the summary, the exports, the report and the diagrams read
     table: object = _Resolved(None)
+    # `vcov` as the fit's array (same numbers, no pandas): the standardized
+    # solution's delta method reads it
+    vcov_matrix: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        # a Result made by hand with an estimates DataFrame only: its table
+        # is read from that DataFrame (the writers read the table)
+        if self.__dict__.get("table") is None:
+            self.__dict__["table"] = Deferred(lambda: Table.from_frame(self.estimates))
 
     def __getstate__(self):
         """Pickled (and copied) with every deferred part computed."""
         return {k: getattr(self, k) if type(v) is Deferred else v
                 for k, v in self.__dict__.items()}
+
+    def _replace(self, **changes) -> "Result":
+        """dataclasses.replace that keeps the parts not yet read deferred
+        (replace reads every field: the vcov's DataFrame, the fit measures)."""
+        from dataclasses import fields
+        given = {f.name: self.__dict__[f.name] for f in fields(self) if f.name in self.__dict__}
+        return type(self)(**{**given, **changes})
 
     # -- views ---------------------------------------------------------------
     @property
@@ -111,7 +127,6 @@ class Result:
         """One level of a two-level fit as a single-level Result (its table
         rows, estimates, R²; := rows whose labels all sit at that level),
         for diagrams and tables drawn level by level."""
-        from dataclasses import replace
         pt = self.partable
         if not pt.multilevel:
             return self
@@ -126,21 +141,24 @@ class Result:
         table = t.where(mask).drop("block", "level")
         # the DataFrame view follows the table, read as lazily as the fit's
         est = Deferred(table.to_frame)
+        from dataclasses import replace
         sub = replace(sub, rows=sub.rows + tuple(r for r in pt.defined()
                                                  if r.lhs in keep_defined))
         suffix = f".l{b}"
         r2 = ({k: v for k, v in self.r2.items() if not k.endswith(".l2")} if b == 1 else
               {k[:-len(suffix)]: v for k, v in self.r2.items() if k.endswith(suffix)})
         n_def = len(keep_defined)
-        return replace(self, partable=sub, estimates=est, table=table, r2=r2,
-                       values=np.concatenate([self.values[rows], np.full(n_def, np.nan)]),
-                       row_est=np.concatenate([self.row_est[rows], np.full(n_def, np.nan)]),
-                       row_std=np.concatenate([self.row_std[rows], np.full(n_def, np.nan)]))
+        return self._replace(
+            partable=sub, estimates=est, table=table, r2=r2,
+            values=np.concatenate([self.values[rows], np.full(n_def, np.nan)]),
+            row_est=np.concatenate([self.row_est[rows], np.full(n_def, np.nan)]),
+            row_std=np.concatenate([self.row_std[rows], np.full(n_def, np.nan)]))
 
-    def defined(self) -> pd.DataFrame:
-        return self.estimates[self.estimates["op"] == ":="].reset_index(drop=True)
+    def defined(self) -> "pd.DataFrame":
+        t = self.table
+        return t.where(t["op"] == ":=").to_frame()
 
-    def standardized_solution(self, level: float | None = None) -> pd.DataFrame:
+    def standardized_solution(self, level: float | None = None) -> "pd.DataFrame":
         """lavaan's standardizedSolution(): std.all of every model row (fixed
         ones included) and := parameter, with delta-method SEs from this
         fit's vcov, z, p and a normal `level` interval (default: the fit's).
@@ -149,13 +167,24 @@ class Result:
         >>> res.standardized_solution().query("op == ':='")[["lhs", "op"]].values.tolist()
         [['ab', ':=']]
         """
-        from .effects import standardized_solution
+        return self.standardized_table(level).to_frame()
+
+    def standardized_table(self, level: float | None = None) -> Table:
+        """standardized_solution() as a table.Table (no pandas)."""
+        from .effects import standardized_table
         from .estimate.ram import ram_of
         level = self.ci.get("level", 0.95) if level is None else level
-        return standardized_solution(self.partable, ram_of(self.partable), self.theta,
-                                     self.values, self.vcov.to_numpy(), level)
+        return standardized_table(self.partable, ram_of(self.partable), self.theta,
+                                  self.values, self._V(), level)
 
-    def modindices(self) -> pd.DataFrame:
+    def _V(self) -> np.ndarray:
+        """The vcov as an array: the fit's own (vcov_matrix) without making
+        the named DataFrame, else from `vcov`."""
+        if self.vcov_matrix is not None:
+            return self.vcov_matrix
+        return self.vcov.to_numpy()
+
+    def modindices(self) -> "pd.DataFrame":
         """lavaan's modificationIndices(): for every parameter the model fixes
         (lavaan's candidates), mi (1-df score test), epc (expected change)
         and the EPC standardized as std.lv, std.all and std.nox, largest mi
@@ -175,12 +204,13 @@ class Result:
                                   "be computed; refit it with attachpath.fit.")
         return modification_indices(self.partable, self.theta, self.values, self.moments)
 
-    def params(self) -> pd.Series:
+    def params(self) -> "pd.Series":
         """Estimates indexed by lavaan-style names ('y~x', 'ab', ...)."""
-        e = self.estimates
-        names = [r.lhs if r.op == ":=" else (f"{r.lhs}~1" if r.op == "~1" else f"{r.lhs}{r.op}{r.rhs}")
-                 for r in e.itertuples()]
-        return pd.Series(e["est"].to_numpy(), index=names)
+        import pandas as pd
+        t = self.table
+        names = [lhs if op == ":=" else (f"{lhs}~1" if op == "~1" else f"{lhs}{op}{rhs}")
+                 for lhs, op, rhs in zip(t["lhs"], t["op"], t["rhs"])]
+        return pd.Series(t["est"].copy(), index=names)
 
     # -- text ----------------------------------------------------------------
     @property
@@ -198,7 +228,7 @@ class Result:
         test = (f"chisq = {f['chisq']:.3f}, df = {f['df']}, p {_p_eq(f['pvalue'])}"
                 + (f"; scaled {f['chisq.scaled']:.3f}, p {_p_eq(f['pvalue.scaled'])}"
                    if "chisq.scaled" in f else ""))
-        ndef = int((self.estimates["op"] == ":=").sum())
+        ndef = int((self.table["op"] == ":=").sum())
         return (f"<attachpath Result{' ' + self.name if self.name else ''}: {who}; "
                 f"{self.partable.npar} free and {ndef} defined parameters, "
                 f"{se_kind(self.se_kind).sentence.split(' (')[0]} SEs\n"
@@ -294,16 +324,16 @@ class Result:
         lines.append("")
         if self.partable.multilevel:
             cluster = (d.get("cluster") or {}).get("name", "cluster")
-            e = self.estimates
+            e = self.table
             for b, level in enumerate(self.partable.levels, start=1):
                 # lavaan's headers: "Level 1 [within]:", "Level 2 [client]:"
                 lines.append(f"Level {b} [{'within' if b == 1 else cluster}]:")
-                lines.append(_table_text(e[e["block"] == b]))
+                lines.append(_table_text(e.where(e["block"] == b)))
                 lines.append("")
             if (e["op"] == ":=").any():
-                lines.append(_table_text(e[e["op"] == ":="]))
+                lines.append(_table_text(e.where(e["op"] == ":=")))
         else:
-            lines.append(_table_text(self.estimates))
+            lines.append(_table_text(self.table))
         if self.r2:
             lines.append("")
             lines.append("R-squared")
@@ -360,8 +390,8 @@ def _row_name(r: dict, op: str) -> str:
     return name + (f" ({r['label']})" if r["label"] else "")
 
 
-def _table_text(est: pd.DataFrame) -> str:
-    records = est.to_dict("records")
+def _table_text(est: Table) -> str:
+    records = est.records()
     # the name column fits the longest name (within reason) so nothing is cut
     width = min(max([30] + [len(_row_name(r, r["op"])) + 2 for r in records]), 60)
     out = []

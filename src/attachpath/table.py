@@ -17,6 +17,9 @@ Example::
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 
 
@@ -93,8 +96,37 @@ class Table:
         cols = [v.tolist() for v in self._columns.values()]
         return [dict(zip(names, row)) for row in zip(*cols)]
 
+    def to_csv(self, float_format: str) -> str:
+        """The table as CSV text, byte for byte what pandas writes for
+        `self.to_frame().to_csv(index=False, float_format=float_format,
+        lineterminator="\\n")`: `float_format % x` in float columns only,
+        NaN (and None) as an empty field, integers and text as they print,
+        quoting as the csv module's QUOTE_MINIMAL (pandas writes through it).
+        Object columns are taken to hold text, as the estimates' do."""
+        cells = []
+        for col in self._columns.values():
+            if col.dtype.kind == "f":
+                cells.append(["" if x != x else float_format % x for x in col.tolist()])
+            else:
+                # None and NaN are pandas' missing values: written as na_rep ""
+                cells.append(["" if x is None or x != x else x for x in col.tolist()])
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        w.writerow(self._columns)
+        w.writerows(zip(*cells))
+        return buf.getvalue()
+
+    @classmethod
+    def from_frame(cls, frame) -> "Table":
+        """The columns of a pandas DataFrame (a Result made by hand may give
+        only its estimates DataFrame)."""
+        return cls({str(c): frame[c].to_numpy() for c in frame.columns})
+
     def to_frame(self):
         """The pandas DataFrame of these columns (imports pandas)."""
         import pandas as pd
-        return pd.DataFrame({k: (v.tolist() if v.dtype == object else v.copy())
+        # text as lists, so that pandas infers its text dtype (object or str);
+        # an empty text column gets that dtype by name ([] would be float64)
+        return pd.DataFrame({k: (v.copy() if v.dtype != object else
+                                 v.tolist() if len(v) else pd.Series([], dtype="str"))
                              for k, v in self._columns.items()})

@@ -17,7 +17,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ..errors import EstimationError, InternalError, ModelError
 from ..partable import ParTable
@@ -162,6 +161,7 @@ def saturated_intercepts(pt: ParTable, ram: RAM, theta, values, mom) -> np.ndarr
 
 
 def fit_semopy(pt: ParTable, ram: RAM, mom: ml.Moments, values) -> tuple[np.ndarray, int]:
+    import pandas as pd    # semopy's data format; semopy imports it anyway
     import semopy
 
     desc, names = semopy_description(pt)
