@@ -145,12 +145,48 @@ def _groups(pt):
             ("~~", "res", "Residual variances"), ("~1", None, "Intercepts")), endo
 
 
+def _records(res, defined: bool) -> list[dict]:
+    """The estimates rows (dicts of Python values, lavaan's columns) of the
+    := parameters or of the model rows, read from res.table (no pandas);
+    a Result made by hand with only a DataFrame is read from that."""
+    t = getattr(res, "table", None)
+    if t is None:
+        e = res.estimates
+        return e[(e["op"] == ":=") == defined].to_dict("records")
+    return t.where((t["op"] == ":=") == defined).records()
+
+
+def model_records(res) -> list[dict]:
+    """The estimates rows of the model (all but :=), in partable order."""
+    return _records(res, defined=False)
+
+
+def defined_records(res) -> list[dict]:
+    """The estimates rows of the := parameters, in partable order."""
+    return _records(res, defined=True)
+
+
+def standardized_defined(res) -> dict:
+    """:= name -> its row of lavaan's standardizedSolution (est.std, se,
+    ci.lower, ci.upper...), from Result.standardized_table (no pandas)
+    where the Result has it, else from the DataFrame of
+    standardized_solution()."""
+    light = getattr(res, "standardized_table", None)
+    if light is not None:
+        t = light()
+        recs = t.where(t["op"] == ":=").records()
+    else:
+        s = res.standardized_solution()
+        recs = s[s["op"] == ":="].to_dict("records")
+    return {r["lhs"]: r for r in recs}
+
+
 def parameter_rows(res) -> list[dict]:
     """Free parameters and user-written fixed paths, in partable order, with
     'group' (Regressions, Residual variances...)."""
     pt = res.partable
     # the estimates hold one row per model row of the table, in its order
-    est = res.estimates[res.estimates["op"] != ":="].to_dict("records")
+    est = model_records(res)
     model = [(k, r) for k, r in enumerate(pt.rows) if r.op in ("~", "=~", "~~", "~1")]
     out = []
     endo = set(pt.endogenous)
@@ -230,15 +266,14 @@ def definition_text(rhs: str) -> str:
 
 
 def defined_table(res, title="Defined effects") -> Table | None:
-    d = res.defined()
-    if d.empty:
+    d = defined_records(res)
+    if not d:
         return None
-    dec = F.decimals_for(d["est"])
-    std = res.standardized_solution()
-    std = std[std["op"] == ":="].set_index("lhs")
+    dec = F.decimals_for([r["est"] for r in d])
+    std = standardized_defined(res)
     rows = []
-    for r in d.to_dict("records"):
-        s = std.loc[r["lhs"]]
+    for r in d:
+        s = std[r["lhs"]]
         rows.append([code(r["lhs"]), definition_text(r["rhs"]), F.num(r["est"], dec),
                      F.num(r["se"], dec), F.ci(r["ci.lower"], r["ci.upper"], dec),
                      F.std(r["std.all"], 3), F.ci(s["ci.lower"], s["ci.upper"], 3, bounded=True),
@@ -472,7 +507,7 @@ def effects_table(cmp, title="Defined effects across models") -> Table | None:
         return None
     models = [m for m in cmp.results if f"{m}.est" in e.columns]
     dec = F.decimals_for(np.concatenate([e[f"{m}.est"].to_numpy(dtype=float) for m in models]))
-    defs = {m: {r["lhs"]: r["rhs"] for r in cmp.results[m].defined().to_dict("records")}
+    defs = {m: {r["lhs"]: r["rhs"] for r in defined_records(cmp.results[m])}
             for m in models}
     # one footnote per model whose definitions of shared names differ from the
     # first model that defines them
