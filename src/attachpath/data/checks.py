@@ -245,7 +245,15 @@ def _as_float(frame, variables) -> np.ndarray:
     if isinstance(frame, Columns):
         cols = [frame.column(v) for v in variables]
         if all(c.dtype.kind in "fiub" for c in cols):
-            return np.column_stack(cols).astype(float) if cols else np.empty((len(frame), 0))
+            # in the memory order the DataFrame path below gives (column-major
+            # from to_numpy, else row-major): sums over X, and so the last
+            # bits of every estimate, follow it
+            plain = (all(frame.column(c).dtype.kind in "fiub" for c in frame.columns)
+                     and len(frame.columns) <= 4 * len(variables))
+            X = np.empty((len(frame), len(cols)), order="F" if plain else "C")
+            for j, c in enumerate(cols):
+                X[:, j] = c
+            return X
         frame = frame.to_frame()    # text in a model variable: pandas' checks and messages
     names = frame.columns.tolist()
     kinds = [dt.kind if isinstance(dt, np.dtype) else "O" for dt in frame.dtypes.tolist()]
