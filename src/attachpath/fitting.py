@@ -50,7 +50,7 @@ def check(spec, data=None, *, cluster: str | None = None, std_lv: bool = False,
     if data is not None:
         from dataclasses import replace
         from .data.checks import model_array
-        frame, _ = _load_data(data)
+        frame, _ = _load_data(data, numeric=set(pt.observed).__contains__)
         check_columns(pt, frame.columns)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -87,7 +87,7 @@ def _check_two_level(pt: ParTable, data, cluster) -> ParTable:
                         "its level-2 units: --cluster client, or --cluster "
                         "therapist/client for a third level.")
     client, therapist = (inner, outer) if inner is not None else (outer, None)
-    frame, _ = _load_data(data)
+    frame, _ = _load_data(data, numeric=set(pt.observed).__contains__)
     check_columns(pt, frame.columns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -216,6 +216,14 @@ def _fit_outcome(data, **kw):
             res.provenance["data_sha256"], res.data_info["n"], res.summary())
 
 
+def _check_outcome(data, **kw):
+    from attachpath.fitting import check
+    try:
+        return ("ok", check(SPEC, data, **kw).notes)
+    except DataError as exc:
+        return ("error", str(exc))
+
+
 @pytest.mark.parametrize("text, light", [
     ("x,y,therapist\n" + "".join(f"{i % 7 * 0.5},{i * 1.5 % 5},T{i % 4}\n"
                                  for i in range(40)), True),
@@ -244,10 +252,10 @@ def test_a_fit_from_a_path_is_the_fit_from_pandas(tmp_path, monkeypatch, text, l
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for kw in ({"cluster": "therapist"}, {}):
-            got = _fit_outcome(path, **kw)
+            got = _fit_outcome(path, **kw), _check_outcome(path, **kw)
             with monkeypatch.context() as m:     # pandas' path only, as before
                 m.setattr(dio, "read_columns", lambda *a: None)
-                assert _fit_outcome(path, **kw) == got
+                assert (_fit_outcome(path, **kw), _check_outcome(path, **kw)) == got
 
 
 def test_ids_print_as_integers(tmp_path):
@@ -386,3 +394,13 @@ def test_the_study_fits_from_a_path_are_the_fits_from_pandas(example_files, monk
         want = fit(spec, example_files[which], cluster=cluster)
     assert got.summary() == want.summary()
     assert got.provenance == want.provenance
+
+
+def test_tsv_is_read_light_as_pandas_reads_it(tmp_path):
+    path = tmp_path / "d.tsv"
+    path.write_text("x\ty\tid\n1.5\t2\tT1\n\t3\tT2\n4e2\t-1\tT3\n")
+    light = read_data(path, numeric=lambda c: c in ("x", "y")).frame
+    heavy = read_data(path).frame
+    assert isinstance(light, Columns)
+    assert all(_same(light.column(c), heavy[c]) for c in ("x", "y", "id"))
+    assert light.attrs["all_columns"] == ["x", "y", "id"]
