@@ -404,3 +404,12 @@ def test_tsv_is_read_light_as_pandas_reads_it(tmp_path):
     assert isinstance(light, Columns)
     assert all(_same(light.column(c), heavy[c]) for c in ("x", "y", "id"))
     assert light.attrs["all_columns"] == ["x", "y", "id"]
+
+
+def test_versions_read_without_importing_are_the_packages_own():
+    from importlib.metadata import version
+
+    from attachpath.fitting import installed_version
+    assert installed_version("pandas") == pd.__version__
+    for name in ("semopy", "numpy", "scipy"):
+        assert installed_version(name) == version(name)
