@@ -16,10 +16,10 @@ import warnings
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 
 from . import effects
 from .derived import MODEL_OPS, Derived, model_rows_of  # noqa: F401 (MODEL_OPS re-exported)
+from .data.columns import Columns, is_frame, isna, row_labels, values_of
 from .errors import ClusterWarning, DataError, DataWarning, EstimationError, OptionError
 from .estimate import engine, ml, vcov as vc
 from .estimate.clusters import Clusters, size_summary
@@ -49,15 +49,15 @@ def check(spec, data=None, *, cluster: str | None = None, std_lv: bool = False,
         return _check_two_level(pt, data, cluster)
     if data is not None:
         from dataclasses import replace
-        from .data.checks import model_frame
-        frame, _ = _load_data(data)
+        from .data.checks import model_array
+        frame, _ = _load_data(data, numeric=set(pt.observed).__contains__)
         check_columns(pt, frame.columns)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model_df, info = model_frame(frame, list(pt.observed), cluster=cluster)
+            X, info = model_array(frame, list(pt.observed), cluster=cluster)
         notes = [str(w.message) for w in caught] + _latent_column_notes(pt, frame.columns)
-        if model_df.shape[0] <= len(pt.observed):
-            raise DataError(f"Only {model_df.shape[0]} complete cases for "
+        if X.shape[0] <= len(pt.observed):
+            raise DataError(f"Only {X.shape[0]} complete cases for "
                             f"{len(pt.observed)} variables; ML needs more cases than "
                             f"variables.")
         if cluster is not None:
@@ -66,7 +66,7 @@ def check(spec, data=None, *, cluster: str | None = None, std_lv: bool = False,
                 notes.append(f"Only {g} clusters in '{cluster}': cluster-robust standard "
                              f"errors and tests are unreliable with fewer than about 30 "
                              f"clusters.")
-        mom = ml.Moments.from_array(model_df.to_numpy(dtype=float))
+        mom = ml.Moments.from_array(X)
         ram = ram_of(pt)
         check_rank(pt, ram, engine.fixed_values(pt, ram, mom))
         if notes:
@@ -87,7 +87,7 @@ def _check_two_level(pt: ParTable, data, cluster) -> ParTable:
                         "its level-2 units: --cluster client, or --cluster "
                         "therapist/client for a third level.")
     client, therapist = (inner, outer) if inner is not None else (outer, None)
-    frame, _ = _load_data(data)
+    frame, _ = _load_data(data, numeric=set(pt.observed).__contains__)
     check_columns(pt, frame.columns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -98,7 +98,7 @@ def _check_two_level(pt: ParTable, data, cluster) -> ParTable:
     kept = np.asarray(info["kept"])
     TwoLevelData.from_array(X, pt.observed, pt.blocks[0].observed,
                             tuple(v for v in pt.blocks[1].observed if roles[v] == "between"),
-                            clients, row_ids=frame.index[kept])
+                            clients, row_ids=row_labels(frame, kept))
     if therapist is not None:
         therapist_clusters(frame, kept, client, therapist, clients)
     if notes:
@@ -108,11 +108,13 @@ def _check_two_level(pt: ParTable, data, cluster) -> ParTable:
 
 # -- data ----------------------------------------------------------------------
 
-def _load_data(data, columns=None) -> tuple[pd.DataFrame, dict]:
-    """(the frame, where it came from); `columns` as in read_data: a file is
-    read for those columns only."""
-    if isinstance(data, pd.DataFrame):
-        return data, {"source": "DataFrame", "labels": dict(data.attrs.get("labels", {}))}
+def _load_data(data, columns=None, numeric=None) -> tuple:
+    """(the table, where it came from): a DataFrame, or a Columns table for a
+    plain CSV/TSV file read without pandas; `columns` and `numeric` as in
+    read_data (a file is read for those columns only)."""
+    if is_frame(data) or isinstance(data, Columns):
+        return data, {"source": "DataFrame" if is_frame(data) else "Columns",
+                      "labels": dict(data.attrs.get("labels", {}))}
     from .data.io import Dataset
     if isinstance(data, Dataset):       # read by the caller (e.g. with --na-values)
         return data.frame, {"source": str(data.path), "sha256": data.sha256,
@@ -125,7 +127,7 @@ def _load_data(data, columns=None) -> tuple[pd.DataFrame, dict]:
         raise DataError(f"data must be a pandas DataFrame or the path of a data file "
                         f"(.csv, .tsv, .parquet, .sav), not {type(data).__name__}.{hint}")
     from .data.io import read_data, reading_note
-    ds = read_data(data, columns=columns)
+    ds = read_data(data, columns=columns, numeric=numeric)
     notes = [reading_note(ds.path, ds.reading)] if ds.reading else []
     return ds.frame, {"source": str(ds.path), "sha256": ds.sha256, "labels": ds.labels,
                       "notes": notes}
@@ -290,7 +292,8 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     # a file is read for the model's columns only (and the cluster columns,
     # and id-like ones for the repeated-id check): a wide file costs no memory
     wanted = set(pt.observed) | {c for c in (outer, inner) if c is not None}
-    frame, source = _load_data(data, columns=lambda c: c in wanted or _id_like(c))
+    frame, source = _load_data(data, columns=lambda c: c in wanted or _id_like(c),
+                               numeric=set(pt.observed).__contains__)
     check_columns(pt, frame.attrs.get("all_columns", frame.columns))
     if pt.multilevel:
         if missing == "fiml.x":
@@ -490,8 +493,8 @@ def _empty_clusters(frame, client, kept_ids) -> None:
     """A cluster whose rows are all empty (no observed value in any model
     variable) has no data to contribute: say which, rather than drop it
     unseen."""
-    all_ids = frame[client].to_numpy()
-    gone = np.setdiff1d(pd.unique(all_ids[~pd.isna(all_ids)]), np.unique(kept_ids))
+    all_ids = values_of(frame, client)
+    gone = np.setdiff1d(all_ids[~isna(all_ids)], kept_ids)
     if len(gone):
         shown = ", ".join(str(g) for g in gone[:5]) + (", ..." if len(gone) > 5 else "")
         raise DataError(
@@ -544,15 +547,15 @@ def _id_like(column) -> bool:
     return any(w == name or name.endswith(w) or name.startswith(w) for w in _ID_WORDS)
 
 
-def repeated_id_notes(frame: pd.DataFrame, pt: ParTable) -> list[str]:
+def repeated_id_notes(frame, pt: ParTable) -> list[str]:
     """A single-level fit to rows whose id-like column repeats (session rows
     of clients) treats them as independent cases: say so."""
     used = set(pt.observed)
     for col in frame.columns:
         if col in used or not _id_like(col):
             continue
-        values = frame[col]
-        n_unique = values.nunique(dropna=True)
+        values = values_of(frame, col)
+        n_unique = _n_unique(values)
         if 1 < n_unique < len(values) * 0.9:
             return [f"The rows repeat ids in column '{col}' ({len(values)} rows, "
                     f"{n_unique} ids), but the model treats every row as an "
@@ -560,6 +563,15 @@ def repeated_id_notes(frame: pd.DataFrame, pt: ParTable) -> list[str]:
                     f"('level: 1' / 'level: 2') and fit it with --cluster {col}, or "
                     f"average the sessions per {col} with `attachpath prepare`."]
     return []
+
+
+def _n_unique(values: np.ndarray) -> int:
+    """Distinct values of a column, missing cells not counted (as pandas'
+    nunique)."""
+    if values.dtype.kind in "fiub" or all(type(v) is str for v in values):
+        return len(np.unique(values[~isna(values)]))
+    import pandas as pd
+    return int(pd.Series(values).nunique(dropna=True))
 
 
 def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed,
@@ -596,11 +608,11 @@ def _fit_two_level(pt, frame, source, *, outer, inner, se, level, mc_draws, seed
     z = tuple(v for v in pt.blocks[1].observed if roles[v] == "between")
     if missing_info is None:
         data = TwoLevelData.from_array(X, pt.observed, y, z, clients,
-                                       row_ids=frame.index[kept])
+                                       row_ids=row_labels(frame, kept))
     else:
         from .estimate.twolevel_missing import TwoLevelMissingData
         data = TwoLevelMissingData.from_array(X, pt.observed, y, z, clients,
-                                              row_ids=frame.index[kept])
+                                              row_ids=row_labels(frame, kept))
         missing_info["clusters_used"] = int(clients.n)
         missing_info["cluster_patterns"] = int(data.patterns)   # distinct (size, cells) groups
     therapists = None
@@ -687,8 +699,8 @@ def therapist_clusters(frame, kept, client, therapist, clients: Clusters) -> Clu
     if therapist not in frame.columns:
         raise DataError(f"The cluster column '{therapist}' is not in the data.",
                         column=therapist)
-    t = frame[therapist].to_numpy()[kept]
-    if pd.isna(t).any():
+    t = values_of(frame, therapist)[kept]
+    if isna(t).any():
         raise DataError(f"The cluster column '{therapist}' has missing ids.",
                         column=therapist)
     codes = clients.codes
@@ -854,13 +866,28 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
 @lru_cache(maxsize=1)
 def versions() -> dict:
     """Versions of attachpath and the libraries its numbers depend on."""
-    from importlib.metadata import version
-
     from . import __version__
     import scipy
-    return {"attachpath": __version__, "semopy": version("semopy"),
-            "numpy": np.__version__, "pandas": version("pandas"),
+    return {"attachpath": __version__, "semopy": installed_version("semopy"),
+            "numpy": np.__version__, "pandas": installed_version("pandas"),
             "scipy": scipy.__version__, "python": platform.python_version()}
+
+
+def installed_version(name: str) -> str:
+    """The installed version of package `name` without importing it, from
+    the name of its '<name>-<version>.dist-info' folder beside it:
+    importing importlib.metadata (email, zipfile, ...) costs 25-100 ms of a
+    CLI fit, and importing pandas or semopy far more."""
+    from importlib.util import find_spec
+    spec = find_spec(name)
+    if spec is not None and spec.origin:
+        site = os.path.dirname(os.path.dirname(spec.origin))
+        found = [d for d in os.listdir(site)
+                 if d.startswith(name + "-") and d.endswith(".dist-info")]
+        if len(found) == 1:
+            return found[0][len(name) + 1:-len(".dist-info")]
+    from importlib.metadata import version
+    return version(name)
 
 
 def _with_iccs(data_info: dict, key: str, clusters: Clusters, X, names) -> Deferred:

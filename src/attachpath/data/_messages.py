@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+
+from attachpath.data.columns import Columns
 
 
 def show(value) -> str:
@@ -19,12 +20,20 @@ def show(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def row_name(frame: pd.DataFrame, pos: int) -> str:
-    """'row 5 (index label 4)' for the 0-based position `pos` of `frame`.
+def row_label(frame, pos: int):
+    """The label of the row at 0-based position `pos`: a DataFrame's index
+    label; a Columns table's position (a CSV frame's RangeIndex label)."""
+    return pos if isinstance(frame, Columns) else frame.index[pos]
+
+
+def row_name(frame, pos: int) -> str:
+    """'row 5 (index label 4)' for the 0-based position `pos` of `frame`
+    (a DataFrame or a Columns table).
 
     Example::
 
+        >>> import pandas as pd
         >>> row_name(pd.DataFrame({"x": [1, 2]}, index=["a", "b"]), 1)
         "row 2 (index label 'b')"
     """
-    return f"row {pos + 1} (index label {show(frame.index[pos])})"
+    return f"row {pos + 1} (index label {show(row_label(frame, pos))})"

@@ -19,9 +19,9 @@ import warnings
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 
-from attachpath.data._messages import row_name, show
+from attachpath.data._messages import row_label, row_name, show
+from attachpath.data.columns import Columns, factorize, isna, row_labels, values_of
 from attachpath.errors import DataError, DataWarning, closest
 
 #: Missing-data modes: "listwise" drops incomplete rows; "fiml" keeps them
@@ -40,7 +40,7 @@ _NEAR = 1e-4
 _SINGULAR = 1e-6
 
 
-def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
+def model_frame(frame, variables, *, cluster: str | None = None,
                 missing: str = "listwise"):
     """Return (float64 DataFrame of `variables`, info) ready for an estimator.
 
@@ -73,16 +73,21 @@ def model_frame(frame: pd.DataFrame, variables, *, cluster: str | None = None,
         >>> info["clusters"][:3]
         array([1, 1, 1])
     """
+    import pandas as pd
     X, info = model_array(frame, variables, cluster=cluster, missing=missing)
-    index = frame.index[info["kept"]] if info["dropped_rows"] else frame.index
+    if isinstance(frame, Columns):
+        index = pd.Index(row_labels(frame, info["kept"]))
+    else:
+        index = frame.index[info["kept"]] if info["dropped_rows"] else frame.index
     return pd.DataFrame(X, index=index, columns=column_index(tuple(info["variables"])),
                         copy=False), info
 
 
-def model_array(frame: pd.DataFrame, variables, *, cluster: str | None = None,
+def model_array(frame, variables, *, cluster: str | None = None,
                 missing: str = "listwise"):
     """(float64 array of `variables`, info): model_frame's checks and info
-    without building the DataFrame, for the estimator."""
+    without building the DataFrame, for the estimator.  `frame` is a
+    DataFrame or a Columns table (data/columns.py: no pandas needed)."""
     if missing not in MISSING_MODES:
         raise DataError(f"missing must be one of {', '.join(MISSING_MODES)}, not "
                         f"{show(missing)}.")
@@ -106,19 +111,19 @@ def model_array(frame: pd.DataFrame, variables, *, cluster: str | None = None,
         i = int(np.flatnonzero(inf[:, j])[0])
         raise DataError(
             f"Variable '{variables[j]}' has an infinite value ({show(X[i, j])}) at "
-            f"{row_name(frame, i)}.", column=variables[j], row=frame.index[i],
+            f"{row_name(frame, i)}.", column=variables[j], row=row_label(frame, i),
             value=float(X[i, j]))
 
     ids = None
     if cluster is not None:
-        ids = frame[cluster].to_numpy()
-        miss_id = pd.isna(ids)
+        ids = values_of(frame, cluster)
+        miss_id = isna(ids)
         if miss_id.any():
             i = int(np.flatnonzero(miss_id)[0])
             raise DataError(
                 f"The cluster column '{cluster}' has a missing id at {row_name(frame, i)} "
                 f"({int(miss_id.sum())} rows in all); every row needs its cluster.",
-                column=cluster, row=frame.index[i])
+                column=cluster, row=row_label(frame, i))
 
     warn_missing_codes(X, variables)
     nan = np.isnan(X)
@@ -149,7 +154,7 @@ def model_array(frame: pd.DataFrame, variables, *, cluster: str | None = None,
             "missing": missing}
     if ids is not None:
         kept_ids = ids[keep] if dropped else ids
-        codes, uniques = pd.factorize(kept_ids)
+        codes, uniques = factorize(kept_ids)
         if len(uniques) < 2:
             raise DataError(
                 f"The cluster column '{cluster}' has only one cluster "
@@ -208,10 +213,11 @@ def warn_missing_codes(X: np.ndarray, names) -> None:
 
 
 @lru_cache(maxsize=256)
-def column_index(names: tuple[str, ...]) -> pd.Index:
+def column_index(names: tuple[str, ...]):
     """A shared pd.Index of `names`.  Building a string Index costs more than
     the rest of a small frame in pandas 3; an Index is immutable, so frames
     of the same model (fits, bootstrap, compare) can share one."""
+    import pandas as pd
     return pd.Index(names)
 
 
@@ -234,8 +240,21 @@ def _counts(by_var: dict) -> str:
     return "missing " + ", ".join(parts) if parts else "none missing"
 
 
-def _as_float(frame: pd.DataFrame, variables) -> np.ndarray:
+def _as_float(frame, variables) -> np.ndarray:
     """The columns as one float64 array; DataError at the first non-numeric value."""
+    if isinstance(frame, Columns):
+        cols = [frame.column(v) for v in variables]
+        if all(c.dtype.kind in "fiub" for c in cols):
+            # in the memory order the DataFrame path below gives (column-major
+            # from to_numpy, else row-major): sums over X, and so the last
+            # bits of every estimate, follow it
+            plain = (all(frame.column(c).dtype.kind in "fiub" for c in frame.columns)
+                     and len(frame.columns) <= 4 * len(variables))
+            X = np.empty((len(frame), len(cols)), order="F" if plain else "C")
+            for j, c in enumerate(cols):
+                X[:, j] = c
+            return X
+        frame = frame.to_frame()    # text in a model variable: pandas' checks and messages
     names = frame.columns.tolist()
     kinds = [dt.kind if isinstance(dt, np.dtype) else "O" for dt in frame.dtypes.tolist()]
     where = {name: j for j, name in enumerate(names)}
@@ -256,7 +275,8 @@ def _as_float(frame: pd.DataFrame, variables) -> np.ndarray:
     return X
 
 
-def _column_as_float(frame: pd.DataFrame, v: str) -> np.ndarray:
+def _column_as_float(frame, v: str) -> np.ndarray:
+    import pandas as pd
     s = frame[v]
     dt = s.dtype
     if isinstance(dt, pd.CategoricalDtype):

@@ -19,12 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from attachpath.errors import DataError, OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from attachpath.data.columns import Columns
 
 #: File extensions `read_data` understands (lower case, with the dot).
 SUPPORTED_FORMATS = (".csv", ".tsv", ".parquet", ".sav")
@@ -54,7 +60,7 @@ class Dataset:
         ('8a4c9b540ce7', [2.5])
     """
 
-    frame: pd.DataFrame
+    frame: "pd.DataFrame | Columns"
     labels: dict[str, str]
     source: Path
     sha256: str
@@ -72,7 +78,8 @@ class Dataset:
         return self.source
 
 
-def read_data(path, *, encoding: str = "utf-8-sig", na_values=None, columns=None) -> Dataset:
+def read_data(path, *, encoding: str = "utf-8-sig", na_values=None, columns=None,
+              numeric=None) -> Dataset:
     """Read a .csv, .tsv, .parquet or .sav file into a `Dataset`.
 
     CSV and TSV files are read as UTF-8 (a byte-order mark is allowed) unless
@@ -84,7 +91,10 @@ def read_data(path, *, encoding: str = "utf-8-sig", na_values=None, columns=None
     compare by value, so -99 also matches -99.0).  `columns` (a function of
     a column name) reads only the columns it accepts from a CSV or TSV file
     (a fit reads only its variables, however wide the file); the header's
-    names stay in `frame.attrs["all_columns"]`.
+    names stay in `frame.attrs["all_columns"]`.  `numeric` (a function of a
+    column name: the columns a fit needs as numbers) lets a plain CSV or TSV
+    file be read without pandas into a `Columns` table (read_columns); a file
+    it does not take is read by pandas as always.
 
     Raises DataError, with a full sentence naming the file, when the file is
     missing, is a directory, has an extension not in SUPPORTED_FORMATS, cannot
@@ -123,11 +133,12 @@ def read_data(path, *, encoding: str = "utf-8-sig", na_values=None, columns=None
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(f"Cannot read '{path}': {exc.strerror or exc}.") from exc
-    return parse_data(raw, path, encoding=encoding, na_values=na_values, columns=columns)
+    return parse_data(raw, path, encoding=encoding, na_values=na_values, columns=columns,
+                      numeric=numeric)
 
 
 def parse_data(raw: bytes, path, *, encoding: str = "utf-8-sig", na_values=None,
-               columns=None) -> Dataset:
+               columns=None, numeric=None) -> Dataset:
     """The Dataset that read_data gives for a file at `path` holding `raw`
     (e.g. a file about to be written, so that its provenance is exact)."""
     path = Path(path)
@@ -138,7 +149,13 @@ def parse_data(raw: bytes, path, *, encoding: str = "utf-8-sig", na_values=None,
     _refuse_wide(raw, path, ext)
     labels: dict[str, str] = {}
     value_labels: dict[str, dict] = {}
-    if ext in (".csv", ".tsv"):
+    table = None
+    if numeric is not None and not na_values and ext in (".csv", ".tsv"):
+        table = read_columns(raw, "," if ext == ".csv" else "\t", encoding,
+                             columns or (lambda c: True), numeric)
+    if table is not None:
+        frame = table
+    elif ext in (".csv", ".tsv"):
         frame = _read_delimited(raw, path, "," if ext == ".csv" else "\t", encoding, columns)
     elif ext == ".parquet":
         frame = _read_parquet(raw, path)
@@ -190,6 +207,7 @@ def refuse_special_file(path: Path, what: str) -> None:
 
 def _declare_missing(frame: pd.DataFrame, na_values) -> pd.DataFrame:
     """Cells equal to one of `na_values` become NaN (numbers by value)."""
+    import pandas as pd
     texts = {str(v).strip() for v in na_values}
     numbers = []
     for t in texts:
@@ -210,6 +228,7 @@ def _declare_missing(frame: pd.DataFrame, na_values) -> pd.DataFrame:
 
 def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str,
                     columns=None) -> pd.DataFrame:
+    import pandas as pd
     kind = "CSV" if sep == "," else "TSV"
     try:
         text = raw.decode(encoding)
@@ -261,6 +280,81 @@ def _read_delimited(raw: bytes, path: Path, sep: str, encoding: str,
         from attachpath.errors import DataWarning
         warnings.warn(reading_note(path, how), DataWarning, stacklevel=4)
     return frame
+
+
+# -- reading a plain CSV without pandas (data/columns.py says why) -----------
+
+#: pandas' default missing-value codes (pandas._libs.parsers.STR_NA_VALUES;
+#: a test keeps the two equal).  A cell is missing when it is one of these
+#: exactly (no spaces around it).
+NA_CODES = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                      "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                      "nan", "null"})
+# Numbers read_columns converts itself (spaces and tabs around them allowed,
+# as pandas allows them); any other cell in a numeric column hands the file to
+# pandas.  Whole numbers of at most 18 digits fit int64 as pandas reads them.
+_FLOAT = re.compile(r"[ \t]*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[ \t]*")
+_INT = re.compile(r"[ \t]*[-+]?\d{1,18}[ \t]*")
+_LONG_INT = re.compile(r"[ \t]*[-+]?\d{19,}[ \t]*")     # int64, uint64 or float: pandas'
+
+
+def read_columns(raw: bytes, sep: str, encoding: str, columns, numeric):
+    """The columns of a plain delimited file that `columns` accepts, as a
+    Columns table with the values pandas' read_csv gives them; None for any
+    file that is not plain, so that the caller reads it with pandas and every
+    message and warning stays pandas' path's.
+
+    Plain: decodes; the header holds `sep`, no empty or repeated names;
+    every row has the header's number of fields (empty lines are skipped,
+    as pandas skips them); each column taken is all numbers and missing
+    codes (float64, or int64 when every cell is a whole number), or, when
+    `numeric` does not accept its name, all text without missing cells."""
+    import csv
+    import numpy as np
+
+    from attachpath.data.columns import Columns
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    header = text.split("\n", 1)[0]
+    if sep not in header:
+        return None                 # European files and wrong separators: pandas' path
+    rows = [row for row in csv.reader(io.StringIO(text), delimiter=sep) if row]
+    if len(rows) < 2:
+        return None
+    names = [c.strip() for c in rows[0]]
+    width = len(names)
+    if not all(names) or len(set(names)) < width or any(len(r) != width for r in rows):
+        return None
+    cells = list(zip(*rows[1:]))
+    data = {}
+    for j, name in enumerate(names):
+        if not columns(name):
+            continue
+        values = _numbers(cells[j], np)
+        if values is None:
+            if numeric(name) or any(c in NA_CODES or _FLOAT.fullmatch(c) for c in cells[j]):
+                return None
+            values = np.array(cells[j], dtype=object)
+        data[name] = values
+    return Columns(data, {"all_columns": names})
+
+
+def _numbers(cells, np):
+    """float64 (NaN for missing codes) or int64 array of `cells`, or None when
+    a cell is neither a number read_columns reads nor a missing code."""
+    if all(_INT.fullmatch(c) for c in cells):
+        return np.array([int(c) for c in cells], dtype=np.int64)
+    out = np.empty(len(cells))
+    for i, c in enumerate(cells):
+        if c in NA_CODES:
+            out[i] = np.nan
+        elif _FLOAT.fullmatch(c) and not _LONG_INT.fullmatch(c):
+            out[i] = float(c)
+        else:
+            return None
+    return out
 
 
 def reading_note(path, how: str) -> str:
@@ -358,6 +452,7 @@ def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:
         raise DataError(f"Reading the Parquet file '{path}' needs pyarrow, which is not "
                         f"installed: install attachpath's parquet extra with "
                         f"{PARQUET_EXTRA} (or save the data as CSV).") from None
+    import pandas as pd
     try:
         return pd.read_parquet(io.BytesIO(raw))
     except Exception as exc:  # pyarrow raises several unrelated types

@@ -40,11 +40,15 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from attachpath.data._messages import row_name, show
 from attachpath.errors import DataError, DataWarning, closest
+
+if TYPE_CHECKING:      # pandas is imported where used: a fit imports this package too
+    import pandas as pd
 
 
 # A numeric column that varies within at most this share of the clients (with
@@ -105,6 +109,7 @@ def prepare(sessions: pd.DataFrame, client: str = "client",
         >>> prep.report["clients"], prep.within.columns[-1]
         (330, 'tds_ga_within')
     """
+    import pandas as pd
     if not isinstance(sessions, pd.DataFrame):
         raise DataError("prepare() needs a pandas DataFrame of session rows.")
     if len(sessions) == 0:
@@ -213,6 +218,7 @@ def _check_ids(frame: pd.DataFrame, ids) -> None:
 
 
 def _check_one_therapist(frame, client, therapist, groups) -> None:
+    import pandas as pd
     n = groups[therapist].nunique()
     bad = n[n > 1]
     if len(bad):
@@ -237,6 +243,7 @@ def _check_unique_sessions(frame, client, session) -> None:
 
 def _classify(frame, groups, ids, session_vars, client_vars, client):
     """Split the non-id columns into session-level, client-level and left-out ones."""
+    import pandas as pd
     for listed, what in ((session_vars, "session-level variable"),
                          (client_vars, "client-level variable")):
         for col in listed or ():
@@ -291,6 +298,7 @@ def _classify(frame, groups, ids, session_vars, client_vars, client):
 def _refuse_near_constant(frame, groups, cols, client) -> None:
     """Refuse an inferred session-level column that varies within only a few
     clients: most likely a client-level variable with an entry error."""
+    import pandas as pd
     if not cols:
         return
     distinct = groups[cols].nunique(dropna=True)
@@ -379,6 +387,7 @@ def esat_scores(frame: pd.DataFrame, level: str = "client", *,
         >>> len(clients), len(sess)
         (330, 1955)
     """
+    import pandas as pd
     if level not in ("client", "session"):
         raise DataError(f"level must be 'client' or 'session', not {show(level)}.")
     controls = {"esat_anx": preoccupied, "esat_avoid": avoidant}

@@ -176,6 +176,7 @@ def fit_semopy(pt: ParTable, ram: RAM, mom: ml.Moments, values) -> tuple[np.ndar
         if r.free and r.op != "~1" and np.isfinite(r.start):
             model.parameters[f"p{r.free}"].start = float(r.start)
     _bounded_lambda_starts(model, pt, names, mom)
+    import pandas as pd     # semopy's fits only: a semopy import costs far more anyway
     data = pd.DataFrame(mom.X, columns=[names[v] for v in pt.observed])
     logger = logging.getLogger()
     level = logger.level
