@@ -131,10 +131,11 @@ class Diagram:
         self.title = title
 
     # -- views -------------------------------------------------------------------
-    @property
+    @cached_property
     def graph(self):
-        """The networkx MultiDiGraph of what is drawn (see model.py)."""
-        return self.content.graph
+        """The networkx MultiDiGraph of what is drawn (see model.py), built on
+        first use: drawing itself does not import networkx."""
+        return self.content.graph.to_networkx()
 
     @property
     def note(self) -> str:
@@ -208,8 +209,8 @@ class Diagram:
         return p
 
     def __repr__(self) -> str:
-        g = self.graph
-        return (f"<Diagram: {g.number_of_nodes()} variables, {g.number_of_edges()} paths, "
+        g = self.content.graph
+        return (f"<Diagram: {len(g.nodes)} variables, {len(g.edges())} paths, "
                 f"{'fitted' if self.content.fitted else 'spec only'}>")
 
 

@@ -57,8 +57,6 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-import networkx as nx
-
 from attachpath.errors import OptionError, SpecError
 from attachpath.partable import stages_from_causes
 
@@ -68,7 +66,7 @@ from .geometry import Box, Shape
 from .layout import (ARROW, ARROW_HALF, EdgeG, LabelG, Layout, NodeG, _Builder, best_spacing,
                      label_size)
 from .metrics import text_width
-from .model import Content, build, wrap_label
+from .model import Content, ContentGraph, build, causes_without_cycles, wrap_label
 from .themes import THEMES, EdgeStyle, Theme, edge_style
 
 PATH_OPS = ("~", "=~", "~~")
@@ -158,11 +156,11 @@ def _models(items, kwargs) -> tuple[list[_Model], list[str]]:
         messages += [f"{name}: {m}" for m in content.messages]
         content.messages = list(content.messages) + notes     # told, not warned
         g = content.graph
-        for u, v, k, a in list(g.edges(keys=True, data=True)):
+        for u, v, k, a in list(g.edges()):
             if _fixed_zero(pt.rows[a["row"]]):
                 g.remove_edge(u, v, key=k)           # fixed to 0: absent, not drawn
         drawn = {}
-        for u, v, k, a in g.edges(keys=True, data=True):
+        for u, v, k, a in g.edges():
             drawn[path_id(a["lhs"], a["op"], a["rhs"])] = (u, v, k, a)
         out.append(_Model(name, pt, res, s, content, model_paths(pt), drawn))
     return out, messages
@@ -244,25 +242,20 @@ def _ranks(models: list[_Model], structural: list[str]) -> dict:
     each variable then sits one column right of its latest cause, with rank
     directives (first model that gives one) fixed; empty columns go."""
     keep = set(structural)
-    dag = nx.DiGraph()
-    dag.add_nodes_from(structural)
-    for m in models:
-        for u, v, k, a in m.content.graph.edges(keys=True, data=True):
-            if a["kind"] == "covariance" or u not in keep or v not in keep or u == v:
-                continue
-            if not dag.has_edge(u, v) and not nx.has_path(dag, v, u):
-                dag.add_edge(u, v)
+    paths = [(u, v) for m in models for u, v, _, a in m.content.graph.edges()
+             if a["kind"] != "covariance" and u in keep and v in keep and u != v]
+    causes = causes_without_cycles(structural, paths)
     fixed: dict = {}
     for m in models:
         for v, r in m.settings.ranks.items():
             if v in keep:
                 fixed.setdefault(v, r)
-    return stages_from_causes({v: set(dag.predecessors(v)) for v in structural}, fixed)
+    return stages_from_causes({v: causes[v] for v in structural}, fixed)
 
 
 def _union(models: list[_Model], theme: Theme) -> tuple[Content, dict]:
     """The content of the union diagram and {union edge key: path id}."""
-    g = nx.MultiDiGraph()
+    g = ContentGraph()
     names: list[str] = []
     for m in models:
         for v in m.content.graph.nodes:
@@ -279,7 +272,7 @@ def _union(models: list[_Model], theme: Theme) -> tuple[Content, dict]:
         else:
             label[v] = wrap_label(v)
     for m in models:
-        for v, a in m.content.graph.nodes(data=True):
+        for v, a in m.content.graph.nodes.items():
             a["label"] = label[v]
     # indicators drawn beside a factor in every model that draws them stay so
     factor: dict = {}
@@ -592,7 +585,7 @@ def compare_diagrams(results, *, ghosts: bool = True, legend: bool = True,
             counts[pid] = counts.get(pid, 0) + 1
     union = _shared_layout(union_content, theme, models, key_pid, counts, ghosts)
     legend_items = _add_legend(union, theme, ghosts) if legend else []
-    first_rank = {v: a["rank"] for v, a in union_content.graph.nodes(data=True)}
+    first_rank = {v: a["rank"] for v, a in union_content.graph.nodes.items()}
     out: dict = {}
     lays = {}
     for m in models:
@@ -603,7 +596,7 @@ def compare_diagrams(results, *, ghosts: bool = True, legend: bool = True,
             lay.edges.append(ne)
             lay.labels.append(ne.label)
         backwards = 0
-        for u, v, a in m.content.graph.edges(data=True):
+        for u, v, _, a in m.content.graph.edges():
             if (a["kind"] == "regression" and first_rank.get(u) is not None
                     and first_rank.get(v) is not None and first_rank[u] > first_rank[v]):
                 backwards += 1
@@ -674,6 +667,7 @@ class CompareDiagram(Diagram):
         c = self.compare
         some = sum(1 for x in c.values() if x == "some")
         gone = sum(1 for x in c.values() if x == "absent")
-        return (f"<Diagram (compared): {self.graph.number_of_nodes()} variables, "
-                f"{self.graph.number_of_edges()} paths, {some} not in every model, "
+        g = self.content.graph
+        return (f"<Diagram (compared): {len(g.nodes)} variables, "
+                f"{len(g.edges())} paths, {some} not in every model, "
                 f"{gone} of other models absent>")

@@ -72,10 +72,10 @@ def columns(content) -> dict[str, int]:
     columns fit on either side at 2*rank and 2*rank+2."""
     g = content.graph
     col = {}
-    for v, a in g.nodes(data=True):
+    for v, a in g.nodes.items():
         if a["rank"] is not None:
             col[v] = 2 * a["rank"] + 1
-    for v, a in g.nodes(data=True):
+    for v, a in g.nodes.items():
         if a["factor"] is not None:
             f = a["factor"]
             side = _side(g, f)
@@ -86,9 +86,9 @@ def columns(content) -> dict[str, int]:
 def choose_sides(content) -> None:
     """Where the indicators of each factor go (for DOT: left or right)."""
     g = content.graph
-    ranks = [a["rank"] for _, a in g.nodes(data=True) if a["rank"] is not None]
+    ranks = [a["rank"] for _, a in g.nodes.items() if a["rank"] is not None]
     lo = min(ranks, default=0)
-    for v, a in g.nodes(data=True):
+    for v, a in g.nodes.items():
         if a["kind"] != "latent":
             continue
         side = a.get("side")
@@ -119,7 +119,7 @@ def to_dot(content, theme: Theme, *, title: str = "attachpath") -> str:
     lines.append(f"  edge [fontname={q(DOT_FONT)}, fontsize={theme.label_size:g}, "
                  f"arrowsize=0.7, color={q(theme.edge)}, fontcolor={q(theme.text)}];")
 
-    for v, a in g.nodes(data=True):
+    for v, a in g.nodes.items():
         shape = "ellipse" if a["kind"] == "latent" else "box"
         fill = theme.latent_fill if a["kind"] == "latent" else theme.node_fill
         label = html_label(a["label"].split("\n"), a["sub"], theme.sub_size)
@@ -140,7 +140,7 @@ def to_dot(content, theme: Theme, *, title: str = "attachpath") -> str:
             if col[x] == col[y]:
                 lines.append(f"  {q(x)} -> {q(y)} [style=invis];")
 
-    for u, v, k, a in g.edges(keys=True, data=True):
+    for u, v, k, a in g.edges():
         st = edge_style(theme, a, s.nonsig)
         attrs = {"color": st.color, "penwidth": f"{st.width:g}", "fontcolor": st.text}
         if st.dashed:
@@ -163,7 +163,7 @@ def to_dot(content, theme: Theme, *, title: str = "attachpath") -> str:
 
     # (residual) variances as double-headed loops on top of their variable
     # (RAM style): dot places loops itself, without moving the columns
-    for v, a in g.nodes(data=True):
+    for v, a in g.nodes.items():
         res = a["residual"]
         if res is None:
             continue

@@ -321,7 +321,7 @@ class _Builder:
         self.t = theme
         self.sp = spacing
         self.s = content.settings
-        self.size = {v: node_size(a, theme) for v, a in self.g.nodes(data=True)}
+        self.size = {v: node_size(a, theme) for v, a in self.g.nodes.items()}
         self.shapes: dict[str, Shape] = {}
         self.nodes: dict[str, NodeG] = {}
         self.edges: list[EdgeG] = []
@@ -330,10 +330,10 @@ class _Builder:
     # ---------------------------------------------------------------------------
     def run(self) -> Layout:
         g = self.g
-        self.structural = [v for v, a in g.nodes(data=True) if a["factor"] is None]
+        self.structural = [v for v, a in g.nodes.items() if a["factor"] is None]
         self.rank = {v: g.nodes[v]["rank"] for v in self.structural}
         self.indicators: dict[str, list] = {}
-        for v, a in g.nodes(data=True):
+        for v, a in g.nodes.items():
             if a["factor"] is not None:
                 self.indicators.setdefault(a["factor"], []).append(v)
         for f, inds in self.indicators.items():
@@ -360,7 +360,7 @@ class _Builder:
             columns.setdefault(self.rank[v], []).append(v)
         self.chains: dict = {}
         links = []
-        for u, v, k, a in self.g.edges(keys=True, data=True):
+        for u, v, k, a in self.g.edges():
             if a["kind"] == "covariance" or u not in self.rank or v not in self.rank:
                 continue
             ru, rv = self.rank[u], self.rank[v]
@@ -407,7 +407,7 @@ class _Builder:
         # factors whose indicators covary: a stack joins the other's row, so the
         # covariance arcs run beside the rows instead of across the figure
         user = {f for f in self.indicators if g.nodes[f].get("side")}
-        for u, v, a in g.edges(data=True):
+        for u, v, _, a in g.edges():
             if a["kind"] != "covariance":
                 continue
             fu, fv = g.nodes[u]["factor"], g.nodes[v]["factor"]
@@ -420,8 +420,8 @@ class _Builder:
                     break
         # residual / variance decorations
         self.res_side: dict[str, str] = {}
-        endo = {v for u, v, a in g.edges(data=True) if a["kind"] in ("regression", "loading")}
-        for v, a in g.nodes(data=True):
+        endo = {v for u, v, _, a in g.edges() if a["kind"] in ("regression", "loading")}
+        for v, a in g.nodes.items():
             if a["residual"] is None:
                 continue
             f = a["factor"]
@@ -458,7 +458,7 @@ class _Builder:
         self.offset: dict[str, tuple] = {}     # indicator -> (dx, dy) from its factor
         self.block: dict[str, Box] = {}
         load_w = {}
-        for u, v, a in g.edges(data=True):
+        for u, v, _, a in g.edges():
             if a["kind"] == "loading":
                 lw = label_size(a["label"], self.t.label_size)[0] if a["label"] else 0
                 load_w[u] = max(load_w.get(u, 0), lw)
@@ -533,7 +533,7 @@ class _Builder:
                 left[c] = max(left[c], -b.x0)
                 right[c] = max(right[c], b.x1)
         need = [0.0] * ncol
-        for u, v, a in self.g.edges(data=True):
+        for u, v, _, a in self.g.edges():
             if not a["label"] or a["kind"] == "covariance":
                 continue
             cu = self.col_of.get(u if u in self.col_of else self.g.nodes[u]["factor"])
@@ -637,14 +637,14 @@ class _Builder:
             f = g.nodes[ind]["factor"]
             pos[ind] = (pos[f][0] + dx, pos[f][1] + dy)
         self.pos = pos
-        for v, a in g.nodes(data=True):
+        for v, a in g.nodes.items():
             w, h = self.size[v]
             cx, cy = pos[v]
             shape = Shape("ellipse" if a["kind"] == "latent" else "rect", cx, cy, w, h)
             self.shapes[v] = shape
             self.nodes[v] = NodeG(v, a["kind"], shape, a["label"].split("\n"), list(a["sub"]),
                                   a["emph"])
-        for v, a in g.nodes(data=True):
+        for v, a in g.nodes.items():
             if a["residual"] is None:
                 continue
             side = self.res_side[v]
@@ -673,11 +673,11 @@ class _Builder:
     def _ports(self):
         self.port: dict = {}
         self.pairs: dict = {}
-        for u, v, k in self.g.edges(keys=True):
+        for u, v, k, _ in self.g.edges():
             self.pairs.setdefault(frozenset((u, v)), []).append(k)
         ends: dict = {}
         shift: dict = {}      # sideways bow of sibling paths, to order their ports
-        for u, v, k, a in self.g.edges(keys=True, data=True):
+        for u, v, k, a in self.g.edges():
             if a["kind"] == "covariance" or u == v:
                 continue
             b = self._sibling_bow(u, v, k)
@@ -744,11 +744,11 @@ class _Builder:
     def _route(self):
         g = self.g
         pair_count: dict = {}
-        for u, v, k, a in g.edges(keys=True, data=True):
+        for u, v, k, a in g.edges():
             pair_count.setdefault(frozenset((u, v)), []).append(k)
         self.routed: list = []    # polylines of routed edges (for crossing costs)
         self._plan_arcs()
-        edges = list(g.edges(keys=True, data=True))
+        edges = list(g.edges())
         order = sorted(edges, key=lambda e: (e[3]["kind"] == "covariance",
                                              geo.dist(self.pos[e[0]], self.pos[e[1]])))
         for u, v, k, a in order:
@@ -756,7 +756,7 @@ class _Builder:
             path = self._path_for(u, v, k, a, siblings)
             self._finish_edge(u, v, k, a, path)
         # residual arrows and variance loops
-        for v, a in g.nodes(data=True):
+        for v, a in g.nodes.items():
             res = a["residual"]
             if res is None:
                 continue
@@ -889,7 +889,7 @@ class _Builder:
         if c == ncol - 1 and "right" not in stacks:
             return 1
         left = right = 0
-        for a, b, at in self.g.edges(data=True):
+        for a, b, _, at in self.g.edges():
             for x, y in ((a, b), (b, a)):
                 if x in members and y in self.pos and at["kind"] != "covariance":
                     if self.pos[y][0] < self.pos[x][0] - 1:
@@ -910,7 +910,7 @@ class _Builder:
         arcs and residual arrows do not start at the same point."""
         self.arc: dict = {}
         groups: dict = {}
-        for u, v, k, a in self.g.edges(keys=True, data=True):
+        for u, v, k, a in self.g.edges():
             if u == v:
                 continue
             gu, gv = self._group(u), self._group(v)

@@ -1,10 +1,13 @@
-"""The content of a diagram as a networkx graph, before any layout.
+"""The content of a diagram as a small graph of its own, before any layout.
 
-`build(pt, res, settings, labels)` returns a `Content`: a MultiDiGraph with
+`build(pt, res, settings, labels)` returns a `Content`: a `ContentGraph` with
 one node per shown variable and one edge per shown path (keyed by the
 parameter-table row), each carrying its display text and style facts, plus
 the figure note.  Both renderers (Graphviz DOT and the built-in SVG) read
-only this.
+only this.  The graph is not a networkx graph: importing networkx costs
+about 0.4 s of CPU, more than drawing a diagram of ten variables, and the
+diagram needs only nodes and edges in a fixed order; `to_networkx()` gives
+the MultiDiGraph that `Diagram.graph` shows API users.
 
 Node attributes: kind ("observed" | "latent"), label (display text, may
 hold line breaks), sub (small lines such as R²), rank (column; None for
@@ -25,8 +28,6 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from attachpath.syntax.expression import Expression
 
 from ..partable import causal_stages
@@ -37,9 +38,84 @@ WRAP = 18   # characters per line of a wrapped display label
 _S = fmt.NBSP
 
 
+class ContentGraph:
+    """What a diagram draws: `nodes` (variable -> attribute dict, in the order
+    added) and edges (u, v, key, attribute dict) from `edges()`.
+
+    Edges come out grouped as networkx's MultiDiGraph gives them (by source in
+    node order, then by target in the order its first edge from that source
+    came, then by key in the order added), because the layout breaks ties in
+    that order and so the drawn figures depend on it."""
+
+    def __init__(self):
+        self.nodes: dict[str, dict] = {}
+        self._out: dict[str, dict[str, dict]] = {}     # u -> v -> key -> attributes
+
+    def add_node(self, name: str, **attrs) -> None:
+        self.nodes[name] = attrs
+        self._out.setdefault(name, {})
+
+    def add_edge(self, u: str, v: str, key, **attrs) -> None:
+        for x in (u, v):               # as networkx: an unknown end becomes a bare node
+            if x not in self.nodes:
+                self.add_node(x)
+        self._out[u].setdefault(v, {})[key] = attrs
+
+    def remove_edge(self, u: str, v: str, key) -> None:
+        del self._out[u][v][key]
+        if not self._out[u][v]:
+            del self._out[u][v]
+
+    def edges(self) -> list[tuple[str, str, object, dict]]:
+        return [(u, v, k, a) for u, targets in self._out.items()
+                for v, keyed in targets.items() for k, a in keyed.items()]
+
+    def __contains__(self, name) -> bool:
+        return name in self.nodes
+
+    def to_networkx(self):
+        """The same nodes, edges, keys and attributes as a networkx
+        MultiDiGraph (imported here only: it is for API users)."""
+        import networkx as nx
+        g = nx.MultiDiGraph()
+        for v, a in self.nodes.items():
+            g.add_node(v, **a)
+        for u, v, k, a in self.edges():
+            g.add_edge(u, v, key=k, **a)
+        return g
+
+
+def causes_without_cycles(nodes, paths) -> dict[str, set]:
+    """node -> its causes, from (cause, effect) paths taken in order, leaving
+    out any path that would close a cycle (one running against the order of
+    the paths before it).  For the column order of union and panel layouts."""
+    causes: dict = {v: set() for v in nodes}
+    effects: dict = {v: [] for v in nodes}
+    for u, v in paths:
+        if u in causes[v] or _reaches(effects, v, u):
+            continue
+        causes[v].add(u)
+        effects[u].append(v)
+    return causes
+
+
+def _reaches(effects: dict, start, goal) -> bool:
+    """Whether `goal` lies on a path of effects from `start` (each node once)."""
+    seen, todo = {start}, [start]
+    while todo:
+        x = todo.pop()
+        if x == goal:
+            return True
+        for y in effects[x]:
+            if y not in seen:
+                seen.add(y)
+                todo.append(y)
+    return False
+
+
 @dataclass
 class Content:
-    graph: nx.MultiDiGraph
+    graph: ContentGraph
     settings: Settings
     fitted: bool
     note: str                 # with italic markers
@@ -111,7 +187,7 @@ def compute_ranks(pt, structural, overrides: dict[str, int]) -> dict[str, int]:
 
 def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
     fitted = res is not None
-    g = nx.MultiDiGraph()
+    g = ContentGraph()
     messages: list[str] = []
     d = s.decimals
     std = s.standardized and fitted
@@ -242,7 +318,7 @@ def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
                                             + (" (inadmissible)" if bad else ""))
 
     if s.highlight:
-        on = [(u, v) for u, v, a in g.edges(data=True) if a["state"] == "on"]
+        on = [(u, v) for u, v, _, a in g.edges() if a["state"] == "on"]
         for u, v in on:
             g.nodes[u]["emph"] = g.nodes[v]["emph"] = True
         if not on:
@@ -379,7 +455,7 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
                     text += f" (standardized {fmt.num(rec['std.all'], dd, bounded=True)})"
                 items.append(text)
             out.append(f"Defined effects ({kind} CIs): " + "; ".join(items) + ".")
-        if s.show["stars"] and any(a.get("sig") is not None for *_, a in g.edges(data=True)):
+        if s.show["stars"] and any(a.get("sig") is not None for *_, a in g.edges()):
             p = fmt.italic("p")
             out.append(f"*{_S}{p}{_S}<{_S}.05. **{_S}{p}{_S}<{_S}.01. ***{_S}{p}{_S}<{_S}.001.")
         if s.nonsig == "dashed":

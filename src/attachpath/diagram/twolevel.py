@@ -38,8 +38,6 @@ import dataclasses
 from functools import cached_property
 from pathlib import Path
 
-import networkx as nx
-
 from attachpath.errors import OptionError
 from attachpath.partable import stages_from_causes
 from attachpath.syntax.expression import Expression
@@ -48,7 +46,7 @@ from . import fmt
 from .geometry import Box
 from .layout import MARGIN, Layout, TextG, _Builder
 from .metrics import LINE, wrap_words
-from .model import _unit, build, defined_labels, fit_sentence
+from .model import _unit, build, causes_without_cycles, defined_labels, fit_sentence
 from .themes import THEMES
 
 TITLE_SIZE = 11.5
@@ -139,7 +137,7 @@ def _panels(pt, res, options: dict) -> tuple[list[Panel], list[str]]:
         content = build(drawn, rb, s, label_map)
         messages += content.messages
         g = content.graph
-        for v, a in g.nodes(data=True):
+        for v, a in g.nodes.items():
             if roles.get(v) == "both":
                 if b == 1:
                     a["random"] = True           # the filled dot
@@ -160,7 +158,7 @@ def _panels(pt, res, options: dict) -> tuple[list[Panel], list[str]]:
         for n in effects:
             for lab in effects[n]:
                 uses.setdefault(lab, []).append(n)
-        for u, v, k, a in g.edges(keys=True, data=True):
+        for u, v, k, a in g.edges():
             lab = a.get("plabel")
             a["state"] = "on" if lab and lab in on else None
             a["indirect"] = " ".join(uses.get(lab, [])) if lab else ""
@@ -180,23 +178,18 @@ def _is_sum(pt, name: str) -> bool:
 def _union_ranks(panels: list[Panel]) -> dict:
     """Columns from the causal order of the between paths, then the within
     ones (a path that would close a cycle is left out of the order)."""
-    dag = nx.DiGraph()
-    for p in reversed(panels):                       # between first
-        g = p.content.graph
-        dag.add_nodes_from(v for v, a in g.nodes(data=True) if a["factor"] is None)
+    nodes: dict = {}                                 # structural variables, between first
     for p in reversed(panels):
-        g = p.content.graph
-        for u, v, a in g.edges(data=True):
-            if a["kind"] == "covariance" or u == v or u not in dag or v not in dag:
-                continue
-            if not dag.has_edge(u, v) and not nx.has_path(dag, v, u):
-                dag.add_edge(u, v)
+        nodes.update((v, None) for v, a in p.content.graph.nodes.items() if a["factor"] is None)
+    paths = [(u, v) for p in reversed(panels) for u, v, _, a in p.content.graph.edges()
+             if a["kind"] != "covariance" and u != v and u in nodes and v in nodes]
+    causes = causes_without_cycles(nodes, paths)
     fixed: dict = {}
     for p in reversed(panels):
         for v, r in p.content.settings.ranks.items():
-            if v in dag:
+            if v in nodes:
                 fixed.setdefault(v, r)
-    return stages_from_causes({v: set(dag.predecessors(v)) for v in dag}, fixed)
+    return stages_from_causes(causes, fixed)
 
 
 class _PanelBuilder(_Builder):
@@ -491,7 +484,7 @@ class TwoLevelDiagram:
         panels = self.panels
         ranks = _union_ranks(panels)
         for p in panels:
-            for v, a in p.content.graph.nodes(data=True):
+            for v, a in p.content.graph.nodes.items():
                 if a["factor"] is None:
                     a["rank"] = ranks[v]
         # the between panel's vertical order first, then the within panel takes it
