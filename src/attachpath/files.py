@@ -11,7 +11,6 @@ What a fit or a comparison writes is decided one floor up, in export.py.
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 from .errors import OutputError
@@ -57,7 +56,7 @@ def _temp_for(path: Path, data, binary: bool) -> str:
     """Write `data` to a new temporary file beside `path`; return its name."""
     if path.is_dir():
         raise OutputError(f"Cannot write '{path}': it is a directory.")
-    tmp = str(path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tmp = str(path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp")
     try:
         # mode 0o666 lets the umask decide the permissions, as for any new file
         # (mkstemp would leave every output readable by its owner only)

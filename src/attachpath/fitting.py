@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import warnings
 from functools import lru_cache
 
@@ -866,11 +865,12 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
 @lru_cache(maxsize=1)
 def versions() -> dict:
     """Versions of attachpath and the libraries its numbers depend on."""
+    import platform
+
     from . import __version__
-    import scipy
     return {"attachpath": __version__, "semopy": installed_version("semopy"),
             "numpy": np.__version__, "pandas": installed_version("pandas"),
-            "scipy": scipy.__version__, "python": platform.python_version()}
+            "scipy": installed_version("scipy"), "python": platform.python_version()}
 
 
 def installed_version(name: str) -> str:

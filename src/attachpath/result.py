@@ -158,6 +158,12 @@ class Result:
         t = self.table
         return t.where(t["op"] == ":=").to_frame()
 
+    def defined_rows(self) -> list[dict]:
+        """The := rows as dicts of Python values (what the diagrams and
+        reports read: no pandas)."""
+        t = self.table
+        return t.where(t["op"] == ":=").records()
+
     def standardized_solution(self, level: float | None = None) -> "pd.DataFrame":
         """lavaan's standardizedSolution(): std.all of every model row (fixed
         ones included) and := parameter, with delta-method SEs from this

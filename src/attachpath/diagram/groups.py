@@ -28,6 +28,7 @@ import numpy as np
 from ..effects import r_squared_rows, standardized_rows
 from .layout import MARGIN, Layout, TextG
 from .metrics import LINE, wrap_words
+from ..table import Table
 
 
 class GroupPanel:
@@ -42,6 +43,7 @@ class GroupPanel:
         own = est[(est["group"] == index + 1) | (est["op"] == ":=")]
         self.partable = t
         self.estimates = own.drop(columns="group").reset_index(drop=True)
+        self.table = Table.from_frame(self.estimates)       # what the diagram reads
         self.row_est = np.array([gf.theta[r.free - 1] if r.free else v
                                  for r, v in zip(t.rows, glik.values)])
         self.row_std = standardized_rows(t, gf.theta, glik.values)
@@ -61,6 +63,9 @@ class GroupPanel:
     def defined(self):
         # := parameters span the groups: the figure's note gives them once
         return self.estimates.iloc[:0]
+
+    def defined_rows(self) -> list[dict]:
+        return []
 
 
 def group_title(gf, index: int) -> str:

@@ -196,7 +196,7 @@ def build(pt, res, s: Settings, labels: dict | None = None) -> Content:
 
     est_rows = {}
     if fitted:
-        for rec in res.estimates.to_dict("records"):
+        for rec in res.table.records():
             key = rec["lhs"] if rec["op"] == ":=" else (rec["lhs"], rec["op"], rec["rhs"])
             est_rows[key] = rec
     if std and (show.get("se") or show.get("ci")):
@@ -439,13 +439,13 @@ def build_note(pt, res, s: Settings, g, hidden) -> str:
         if fs:
             out.append(fs)
         out += _inadmissible_sentences(res)
-        defined = res.defined()
-        if len(defined):
+        defined = res.defined_rows()
+        if defined:
             level = int(round(100 * res.ci.get("level", 0.95)))
             kind = _ci_kind(res.ci.get("defined", ""))
             dd = max(s.decimals, 3)
             items = []
-            for rec in defined.to_dict("records"):
+            for rec in defined:
                 expr = rec["rhs"].replace("*", " × ")
                 val = fmt.num(rec["est"], dd)
                 text = f"{rec['lhs']} = {expr} = {val}"

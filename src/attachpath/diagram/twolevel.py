@@ -148,7 +148,7 @@ def _panels(pt, res, options: dict) -> tuple[list[Panel], list[str]]:
             bold = [highlight] if highlight in effects or highlight in \
                 {r.lhs for r in tb.defined()} else []
         elif res is not None:
-            recs = {r["lhs"]: r for r in res.defined().to_dict("records")}
+            recs = {r["lhs"]: r for r in res.defined_rows()}
             bold = [n for n in effects if n in recs and _excludes_zero(recs[n])
                     and not _is_sum(tb, n)]
         else:
@@ -344,7 +344,7 @@ def panel_note(p: Panel, theme) -> str:
                 + (f" {bold_word}: the paths of these effects." if p.bold else ""))
     level, kind = _ci_words(p.res)
     d = max(p.content.settings.decimals, 3)
-    recs = {r["lhs"]: r for r in p.fit.defined().to_dict("records")}
+    recs = {r["lhs"]: r for r in p.fit.defined_rows()}
     items = [_effect_text(recs[n], level, d) for n in p.effects if n in recs]
     out = f"Indirect effects at this level ({kind} CIs): " + "; ".join(items) + "."
     if p.bold:
@@ -405,7 +405,7 @@ def figure_note(pt, res, panels: list[Panel], theme) -> str:
             out.append(fs)
         # := rows that mix the levels (e.g. contextual effects b - w)
         at_level = {n for p in panels for n in (r.lhs for r in p.table.defined())}
-        cross = [r for r in res.defined().to_dict("records") if r["lhs"] not in at_level]
+        cross = [r for r in res.defined_rows() if r["lhs"] not in at_level]
         if cross:
             level, kind_ci = _ci_words(res)
             d = max(s.decimals, 3)

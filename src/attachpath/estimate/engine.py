@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import logging
 import warnings
 from dataclasses import dataclass
 
@@ -164,6 +163,8 @@ def fit_semopy(pt: ParTable, ram: RAM, mom: ml.Moments, values) -> tuple[np.ndar
     import pandas as pd    # semopy's data format; semopy imports it anyway
     import semopy
 
+    import logging          # semopy fits only: not every command's start-up
+
     desc, names = semopy_description(pt)
     logger = logging.getLogger()
     level = logger.level
@@ -176,7 +177,6 @@ def fit_semopy(pt: ParTable, ram: RAM, mom: ml.Moments, values) -> tuple[np.ndar
         if r.free and r.op != "~1" and np.isfinite(r.start):
             model.parameters[f"p{r.free}"].start = float(r.start)
     _bounded_lambda_starts(model, pt, names, mom)
-    import pandas as pd     # semopy's fits only: a semopy import costs far more anyway
     data = pd.DataFrame(mom.X, columns=[names[v] for v in pt.observed])
     logger = logging.getLogger()
     level = logger.level
