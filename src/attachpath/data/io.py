@@ -320,7 +320,11 @@ def read_columns(raw: bytes, sep: str, encoding: str, columns, numeric):
     header = text.split("\n", 1)[0]
     if sep not in header:
         return None                 # European files and wrong separators: pandas' path
-    rows = [row for row in csv.reader(io.StringIO(text), delimiter=sep) if row]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+                if row]
+    except csv.Error:   # an unclosed quote, text after a closing quote, a lone \r, ...
+        return None
     if len(rows) < 2:
         return None
     names = [c.strip() for c in rows[0]]
