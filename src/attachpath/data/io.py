@@ -44,7 +44,8 @@ class Dataset:
     """A data file as read: the table, its labels and where it came from.
 
     Attributes:
-        frame: the data, one row per line / case of the file.
+        frame: the data, one row per line / case of the file: a DataFrame, or a
+            Columns table (data/columns.py) when read_data was given `numeric`.
         labels: column -> variable label (SPSS variable labels; empty for
             CSV, TSV and Parquet files).
         source: the path the data were read from.
