@@ -9,7 +9,7 @@ above the report and the diagrams (it imports them; they never import it).
 All files of one call are written to temporary files first and then moved
 into place together (attachpath.files).  A fit's estimates.csv,
 standardized.csv and fit.json are made from its table.Table without pandas
-(fit_data_files); the report and diagram modules are imported on use.
+(fit_data_files).
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ import numpy as np
 
 from .errors import AttachpathWarning, OutputError
 from .files import FLOAT_FORMAT, _mkdir, check_out_dir, write_files_atomic
+from .report import comparison_report, fit_report
+from .report.figures import comparison_figures
+from .report.tables import effects_columns
 
 
 def _clean(x):
@@ -171,7 +174,6 @@ def fit_output_files(res, *, report: bool = False, modindices: bool = False) -> 
                   lambda: files.update(diagram_files(figure)))
     if report:
         # the report shows the same figure: laid out once (without one it tries itself)
-        from .report import fit_report
         from .report.figures import drawn_of
         drawn = drawn_of(figure) if figure is not None else None
         _optional("The report could not be made",
@@ -209,7 +211,6 @@ def _write_all(out: Path, files: dict) -> list[str]:
 def write_fit_report(res, out_dir, *, name: str | None = None) -> list[str]:
     """Write report.html and report.md of one Result into out_dir (the
     diagram files themselves come from write_fit_outputs)."""
-    from .report import fit_report
     out = check_out_dir(out_dir)
     doc = fit_report(res, name=name)
     return _write_all(out, {"report.html": doc.html(), "report.md": doc.markdown()})
@@ -218,7 +219,6 @@ def write_fit_report(res, out_dir, *, name: str | None = None) -> list[str]:
 def comparison_files(cmp) -> dict:
     """The comparison's CSV files as text: comparison.csv, tests.csv,
     information.csv, effects.csv."""
-    from .report.tables import effects_columns
     eff = cmp.effects
     if not eff.empty:
         eff = eff[effects_columns(cmp)]
@@ -246,8 +246,6 @@ def comparison_output_files(cmp, out: Path, *, report: bool = True,
                             spec_display: dict | None = None,
                             figures: dict | None = None) -> dict:
     """{path relative to out: content} of write_comparison."""
-    from .report import comparison_report
-    from .report.figures import comparison_figures
     files = comparison_files(cmp)
     taken = set(files) | {"report.html", "report.md"}
     for n in cmp.results:
