@@ -100,3 +100,35 @@ def test_cli_keeps_the_users_thread_choice():
     one thread with threadpoolctl (and gives the user's setting back)."""
     line = _cli_fit_probe("2")
     assert line.startswith("THREADS: 2 True"), line
+
+
+def _fit_loads(args: list[str]) -> set[str]:
+    code = ("from attachpath.cli import main\n"
+            f"assert main({args!r}) == 0")
+    return imported_after(code) & {"pandas", "pyarrow", "networkx", "scipy", "semopy",
+                                   "matplotlib"}
+
+
+def test_fit_with_all_outputs_loads_no_pandas_networkx_or_scipy(tmp_path):
+    """Issues 12 and 19: a CLI fit reads the CSV, fits, prints and writes
+    estimates, fit.json, the diagram and the report without pandas (and
+    pyarrow), networkx or scipy, whose imports cost more CPU than the fit."""
+    spec = str(ROOT / "specs" / "serial_esat_anx.lav")
+    data = str(ROOT / "tests" / "reference" / "data" / "example_clients.csv")
+    loaded = _fit_loads(["fit", spec, "--data", data, "--cluster", "therapist",
+                         "--out", str(tmp_path / "one")])
+    assert loaded == set()
+    assert (tmp_path / "one" / "report.html").stat().st_size > 0
+
+
+def test_two_level_fit_with_all_outputs_loads_no_pandas_networkx_or_scipy(tmp_path):
+    import json
+    case = json.loads((ROOT / "tests" / "reference" / "twolevel" /
+                       "nomixed_twolevel_ml.json").read_text())
+    spec = tmp_path / "twolevel.lav"
+    spec.write_text(case["model"])
+    data = ROOT / "tests" / "reference" / case["data"]
+    loaded = _fit_loads(["fit", str(spec), "--data", str(data), "--cluster",
+                         "therapist/client", "--out", str(tmp_path / "two")])
+    assert loaded == set()
+    assert (tmp_path / "two" / "estimates.csv").read_text().startswith("lhs,op,rhs,block")

@@ -12,7 +12,9 @@ scipy.special over a grid in tests/estimate/test_distributions.py.
 The noncentral chi-square is lavaan's Poisson mixture of central ones,
 summed around the Poisson mode with the central probabilities obtained by
 recurrence, and its noncentrality is found by a bounded bisection (lavaan
-itself uses uniroot on pchisq).
+itself uses uniroot on pchisq).  Student's t (the t(G−1) reference of
+three-level fits) comes from the regularized incomplete beta function by its
+continued fraction, its quantile by bracketed Newton steps.
 """
 
 from __future__ import annotations
@@ -230,13 +232,98 @@ def norm_ppf(p: float) -> float:
     return NormalDist().inv_cdf(p)
 
 
+def beta_inc(a: float, b: float, x: float, y: float | None = None) -> float:
+    """Regularized incomplete beta I_x(a, b), by the continued fraction on
+    the side where it converges fast (x below (a+1)/(a+b+2)), else by
+    symmetry, so that a small tail keeps its digits.  y: 1 − x when the
+    caller has it without cancellation (x close to 1)."""
+    y = 1.0 - x if y is None else y
+    if not (a > 0 and b > 0) or math.isnan(x) or math.isnan(y):
+        return float("nan")
+    if x <= 0:
+        return 0.0
+    if y <= 0:
+        return 1.0
+    if x > (a + 1.0) / (a + b + 2.0):
+        return 1.0 - _beta_fraction(b, a, y, x)
+    return _beta_fraction(a, b, x, y)
+
+
+def _beta_fraction(a: float, b: float, x: float, y: float) -> float:
+    """I_x(a, b) (y = 1 − x) by the modified Lentz evaluation of its
+    continued fraction."""
+    tiny = 1e-300
+    front = math.exp(a * math.log(x) + b * math.log(y) + math.lgamma(a + b)
+                     - math.lgamma(a) - math.lgamma(b)) / a
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (tiny if abs(d) < tiny else d)
+    h = d
+    for m in range(1, _MAX_TERMS):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (tiny if abs(d) < tiny else d)
+            c = 1.0 + num / c
+            c = tiny if abs(c) < tiny else c
+            h *= d * c
+        if abs(d * c - 1.0) < _EPS:
+            return max(min(front * h, 1.0), 0.0)
+    return float("nan")
+
+
+def t_two_sided(t: float, df: float) -> float:
+    """P(|T| > |t|) for Student's t with df degrees of freedom."""
+    if math.isnan(t) or not (df > 0):
+        return float("nan")
+    if math.isinf(t):
+        return 0.0
+    return beta_inc(df / 2.0, 0.5, df / (df + t * t), t * t / (df + t * t))
+
+
+def t_sf(t: float, df: float) -> float:
+    """P(T > t)."""
+    half = 0.5 * t_two_sided(t, df)
+    return half if t >= 0 else 1.0 - half
+
+
+def t_ppf(p: float, df: float) -> float:
+    """The p quantile of t(df): Newton steps on the upper tail from the
+    normal quantile, kept inside a bracket that halves when a step leaves
+    it (bounded: at most 200 steps)."""
+    if not (0 < p < 1) or not (df > 0):
+        return {0.0: -math.inf, 1.0: math.inf}.get(p, float("nan")) if df > 0 \
+            else float("nan")
+    if p < 0.5:
+        return -t_ppf(1.0 - p, df)
+    if p == 0.5:
+        return 0.0
+    tail = 1.0 - p                       # find t > 0 with P(T > t) = tail
+    log_c = (math.lgamma((df + 1) / 2) - math.lgamma(df / 2)
+             - 0.5 * math.log(df * math.pi))
+    lo, hi = 0.0, math.inf
+    t = max(norm_ppf(p), 1e-3)
+    for _ in range(200):
+        f = 0.5 * t_two_sided(t, df) - tail
+        if f > 0:
+            lo = t
+        else:
+            hi = t
+        density = math.exp(log_c - (df + 1) / 2 * math.log1p(t * t / df))
+        step = f / density if density > 0 else math.inf
+        new = t + step
+        if not (lo < new < hi):
+            new = (lo + hi) / 2 if math.isfinite(hi) else 2 * t + 1
+        if abs(new - t) <= 1e-14 * max(1.0, abs(t)):
+            return new
+        t = new
+    return t
+
+
 def two_sided_p(z, df: int | None = None):
     """2·P(Z > |z|) elementwise over a sequence (NaN stays NaN); with df,
     from t(df) instead (the small-sample reference of a cluster sandwich)."""
     if df is not None:
-        import numpy as np
-        from scipy.stats import t          # on use only: ~1 G instructions to import
-        return [float(v) for v in 2 * t.sf(np.abs(np.asarray(z, dtype=float)), df)]
+        return [t_two_sided(float(v), df) for v in z]
     return [math.erfc(abs(v) / math.sqrt(2.0)) for v in z]
 
 
@@ -244,5 +331,4 @@ def wald_quantile(p: float, df: int | None = None) -> float:
     """The p quantile of a Wald statistic's reference: normal, or t(df)."""
     if df is None:
         return norm_ppf(p)
-    from scipy.stats import t
-    return float(t.ppf(p, df))
+    return t_ppf(p, df)
