@@ -167,7 +167,7 @@ def fit_output_files(res, *, report: bool = False, modindices: bool = False) -> 
     mi = res.modindices() if modindices else None
     if mi is not None:
         files["modindices.csv"] = _csv(mi)
-    from .diagram import diagram, diagram_files      # imports networkx: on use only
+    from .diagram import diagram, diagram_files
     figure = _optional("The path diagram could not be drawn", lambda: diagram(res))
     if figure is not None:
         _optional("The path diagram could not be drawn",

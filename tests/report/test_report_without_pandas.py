@@ -12,9 +12,7 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 
-from attachpath.result import Result
 
 CHILD = textwrap.dedent("""
     import json, sys, warnings
@@ -89,9 +87,6 @@ def test_fit_reports_without_defined_effects_need_no_pandas():
 # reads the vcov: Result.standardized_table (helper lightout) gives both
 # without pandas; until it is on this branch the report still imports pandas
 # for them, and this test must fail
-@pytest.mark.xfail(not hasattr(Result, "standardized_table"), strict=True,
-                   reason="Result.standardized_table (pandas-free standardized solution) "
-                          "not merged yet")
 def test_fit_reports_with_defined_effects_need_no_pandas():
     _run([["serial_cluster", "serial_esat_anx", "clients",
            {"cluster": "therapist", "mc_draws": 500, "seed": 1}],
