@@ -12,8 +12,6 @@ import subprocess
 import sys
 import textwrap
 
-
-
 CHILD = textwrap.dedent("""
     import json, sys, warnings
     import attachpath as ap
