@@ -6,7 +6,9 @@ Coordinates are points with y growing downwards (as in SVG).
 
 from __future__ import annotations
 
+import bisect
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 
 Point = tuple[float, float]
@@ -124,7 +126,13 @@ def line_seg(a: Point, b: Point) -> Seg:
 
 
 def sample(path: list[Seg], step: float = 2.0) -> list[Point]:
-    """Points along a path about `step` apart."""
+    """Points along a path about `step` apart (a new list each call)."""
+    return list(_sample(tuple(path), step))
+
+
+@lru_cache(maxsize=4096)
+def _sample(path: tuple[Seg, ...], step: float) -> tuple[Point, ...]:
+    # the layout samples the same paths many times while it places labels
     pts: list[Point] = []
     for seg in path:
         approx = (dist(seg[0], seg[1]) + dist(seg[1], seg[2]) + dist(seg[2], seg[3]))
@@ -132,7 +140,7 @@ def sample(path: list[Seg], step: float = 2.0) -> list[Point]:
         start = 1 if pts else 0
         for i in range(start, n + 1):
             pts.append(bez(seg, i / n))
-    return pts
+    return tuple(pts)
 
 
 def dist(a: Point, b: Point) -> float:
@@ -152,9 +160,7 @@ def at_fraction(pts: list[Point], acc: list[float], f: float) -> tuple[Point, Po
     if total <= 0:
         return pts[0], (1.0, 0.0)
     s = f * total
-    i = 1
-    while i < len(acc) - 1 and acc[i] < s:
-        i += 1
+    i = bisect.bisect_left(acc, s, 1, max(1, len(acc) - 1))   # first acc[i] >= s
     a, b = pts[i - 1], pts[i]
     seglen = acc[i] - acc[i - 1]
     u = 0.0 if seglen <= 0 else (s - acc[i - 1]) / seglen
