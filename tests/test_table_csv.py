@@ -71,3 +71,14 @@ def test_from_frame_round_trips():
     assert back.to_csv(FLOAT_FORMAT) == t.to_csv(FLOAT_FORMAT)
     with pytest.raises(KeyError, match="no column 'rhs'"):
         back["rhs"]
+
+
+def test_tables_are_values():
+    """Equal columns and values (NaN equal to NaN) make equal tables, so a
+    pickled Result's table equals the original's."""
+    import pickle
+    t = Table({"lhs": ["y", "y"], "est": [0.5, float("nan")], "block": [1, 2]})
+    assert t == pickle.loads(pickle.dumps(t))
+    assert t != t.with_values("est", [True, False], 0.6)
+    assert t != t.drop("block") and t != t.where([True, False])
+    assert Table({"a": [1.0]}) != Table({"b": [1.0]})

@@ -180,8 +180,13 @@ class Result:
         from .effects import standardized_table
         from .estimate.ram import ram_of
         level = self.ci.get("level", 0.95) if level is None else level
-        return standardized_table(self.partable, ram_of(self.partable), self.theta,
-                                  self.values, self._V(), level)
+        # kept per level: --out writes it to standardized.csv and the report
+        # shows it (a delta-method Jacobian per row each time)
+        cache = self.__dict__.setdefault("_standardized", {})
+        if level not in cache:
+            cache[level] = standardized_table(self.partable, ram_of(self.partable),
+                                              self.theta, self.values, self._V(), level)
+        return cache[level]
 
     def _V(self) -> np.ndarray:
         """The vcov as an array: the fit's own (vcov_matrix) without making

@@ -65,6 +65,17 @@ class Table:
             raise KeyError(f"no column '{name}'; the table has {', '.join(self._columns)}") \
                 from None
 
+    def __eq__(self, other) -> bool:
+        """Same columns in the same order with equal values (NaN equal to NaN)."""
+        if not isinstance(other, Table):
+            return NotImplemented
+        if self.columns != other.columns or len(self) != len(other):
+            return False
+        return all(np.array_equal(a, b, equal_nan=a.dtype.kind == "f" == b.dtype.kind)
+                   for a, b in zip(self._columns.values(), other._columns.values()))
+
+    __hash__ = None
+
     def __repr__(self) -> str:
         return f"<Table: {self._n} rows, columns {', '.join(self._columns)}>"
 
