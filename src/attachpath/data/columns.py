@@ -25,32 +25,31 @@ import sys
 
 import numpy as np
 
+from ..table import Table
 
-class Columns:
-    """name -> numpy array (all of one length), in file order.
 
-    attrs: as DataFrame.attrs ("all_columns": every name of the file's
-    header; "reading": how a non-standard file was read)."""
+class Columns(Table):
+    """A data file's columns: a table.Table (name -> read-only numpy array,
+    all of one length, in file order) with a DataFrame's `attrs` ("all_columns":
+    every name of the file's header; "reading": how a non-standard file was
+    read) and its `columns` list."""
+
+    __slots__ = ("attrs",)
 
     def __init__(self, data: dict[str, np.ndarray], attrs: dict | None = None):
-        self._data = dict(data)
-        self.columns = list(self._data)
+        super().__init__(data)
         self.attrs = dict(attrs or {})
-        lengths = {len(v) for v in self._data.values()}
-        if len(lengths) > 1:
-            raise ValueError(f"columns of different lengths: {sorted(lengths)}")
-        self._n = lengths.pop() if lengths else 0
 
-    def __len__(self) -> int:
-        return self._n
+    @property
+    def columns(self) -> list[str]:
+        return list(self._columns)
 
     def column(self, name) -> np.ndarray:
-        return self._data[name]
+        return self[name]
 
     def to_frame(self):
         """The same table as a pandas DataFrame (imports pandas)."""
-        import pandas as pd
-        frame = pd.DataFrame(self._data, columns=self.columns)
+        frame = super().to_frame()
         frame.attrs.update(self.attrs)
         return frame
 
