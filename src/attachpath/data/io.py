@@ -326,7 +326,14 @@ def read_columns(raw: bytes, sep: str, encoding: str, columns, numeric):
     every row has the header's number of fields (empty lines are skipped,
     as pandas skips them); each column taken is all numbers and missing
     codes (float64, or int64 when every cell is a whole number), or, when
-    `numeric` does not accept its name, all text without missing cells."""
+    `numeric` does not accept its name, all text without missing cells.
+
+    Numbers are read correctly rounded (Python's float).  pandas' default
+    parser is not always: for some numbers with 17 or more significant
+    digits (0.10000000000000021) it gives the neighbouring double, one unit
+    in the last place away.  Here the light reader is the right one; a fit
+    from a DataFrame read by pandas can differ from the same fit from the
+    path in the last bits only (tests/data/test_data_columns.py)."""
     import csv
     import numpy as np
 
