@@ -147,12 +147,8 @@ def _groups(pt):
 
 def _records(res, defined: bool) -> list[dict]:
     """The estimates rows (dicts of Python values, lavaan's columns) of the
-    := parameters or of the model rows, read from res.table (no pandas);
-    a Result made by hand with only a DataFrame is read from that."""
-    t = getattr(res, "table", None)
-    if t is None:
-        e = res.estimates
-        return e[(e["op"] == ":=") == defined].to_dict("records")
+    := parameters or of the model rows, read from res.table (no pandas)."""
+    t = res.table
     return t.where((t["op"] == ":=") == defined).records()
 
 
@@ -168,17 +164,9 @@ def defined_records(res) -> list[dict]:
 
 def standardized_defined(res) -> dict:
     """:= name -> its row of lavaan's standardizedSolution (est.std, se,
-    ci.lower, ci.upper...), from Result.standardized_table (no pandas)
-    where the Result has it, else from the DataFrame of
-    standardized_solution()."""
-    light = getattr(res, "standardized_table", None)
-    if light is not None:
-        t = light()
-        recs = t.where(t["op"] == ":=").records()
-    else:
-        s = res.standardized_solution()
-        recs = s[s["op"] == ":="].to_dict("records")
-    return {r["lhs"]: r for r in recs}
+    ci.lower, ci.upper...), from Result.standardized_table (no pandas)."""
+    t = res.standardized_table()
+    return {r["lhs"]: r for r in t.where(t["op"] == ":=").records()}
 
 
 def parameter_rows(res) -> list[dict]:
