@@ -28,8 +28,9 @@ The 95% intervals of a, b, c, ab and abc come from
 * therapist CR2: the same sandwich with the bias-reduced meat of Bell &
   McCaffrey (estimate/vcov.py cr2) instead of G/(G−1), normal and t(G−1);
 * therapist bootstrap: whole therapists resampled (estimate/
-  twolevel_bootstrap.py), --boot draws, percentile intervals, on the first
-  --boot-reps replicates.
+  twolevel_bootstrap.py), --boot draws, on the first --boot-reps
+  replicates; percentile intervals and, from the same draws, studentized
+  (bootstrap-t) intervals, each draw divided by its own therapist CR1 SE.
 
 Wald intervals for ab and abc use the delta method; the *_mc methods add
 Monte Carlo intervals for ab and abc (MC_DRAWS draws of θ from N(θ̂, V̂), or
@@ -86,7 +87,7 @@ PARAMS = PATHS + DEFINED
 METHODS = ("twolevel_ml", "twolevel_ml_mc", "twolevel_mlr", "twolevel_mlr_mc", "client_mlr",
            "therapist", "therapist_t", "therapist_mc", "therapist_mc_t",
            "therapist_cr2", "therapist_cr2_t", "therapist_cr2_mc", "therapist_cr2_mc_t",
-           "therapist_boot")
+           "therapist_boot", "therapist_boot_t")
 LABELS = {
     "twolevel_ml": "two-level ML (no therapist correction)",
     "twolevel_ml_mc": "two-level ML, Monte Carlo",
@@ -102,9 +103,10 @@ LABELS = {
     "therapist_cr2_mc": "therapist CR2, Monte Carlo normal",
     "therapist_cr2_mc_t": "therapist CR2, Monte Carlo t(G−1)",
     "therapist_boot": "therapist bootstrap, percentile",
+    "therapist_boot_t": "therapist bootstrap, studentized (bootstrap-t, CR1)",
 }
 MC_DRAWS = 10000
-STUDY_VERSION = 2       # saved chunks of another version are not reused
+STUDY_VERSION = 3       # saved chunks of another version are not reused
 THERAPIST_ICC = 0.15
 DESIGN = dict(n_therapists=44, n_clients=330, min_sessions=2, max_sessions=10,
               therapist_icc=THERAPIST_ICC, dropout_mar=0.0, missing=0.0)
@@ -247,13 +249,19 @@ def replicate(seed: int, reps: int, r: int, boot: int, dsg: dict = DESIGN) -> di
         mc("therapist_cr2_mc_t", est, se, V2, defined, theta, df=G - 1)
         if boot < 2:
             raise _NoBootstrap
+        # one set of draws for both intervals: each carries its own CR1 SEs
         draws, n_failed = tb.replicates(lik, theta, therapists=therapists, n=boot,
-                                        seed=boot_seed, workers=1)
-        _, bse, ci = boot_mod.summarize(draws, theta, defined, LEVEL, "percentile", None)
+                                        seed=boot_seed, workers=1, studentize=defined)
         k = len(theta)
         idx = {**pos, **{p: k + i for i, p in enumerate(DEFINED)}}
-        put("therapist_boot", est, {p: float(bse[idx[p]]) for p in PARAMS},
-            {p: float(ci[idx[p], 0]) for p in PARAMS}, {p: float(ci[idx[p], 1]) for p in PARAMS})
+        se_hat = tb.sandwich_se(lik, theta, defined, therapists)
+        for name, interval in (("therapist_boot", "percentile"),
+                               ("therapist_boot_t", "studentized")):
+            _, bse, ci = boot_mod.summarize(draws, theta, defined, LEVEL, interval, None,
+                                            se_hat)
+            put(name, est, {p: float(bse[idx[p]]) for p in PARAMS},
+                {p: float(ci[idx[p], 0]) for p in PARAMS},
+                {p: float(ci[idx[p], 1]) for p in PARAMS})
         row["boot_failed"] = n_failed
     except _NoBootstrap:
         pass
@@ -425,7 +433,8 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
         "from N(θ̂, V̂) (or multivariate t(G−1)) per replicate and vcov (estimate/"
         "montecarlo.py; the CR1 normal one is read from `ap.fit(..., mc_draws=...)`). "
         + (f"Therapist bootstrap: B = {args.boot} draws per replicate (percentile "
-           f"intervals) on the first {int(nb.sum())} replicates (column R)."
+           f"intervals, and studentized ones from the same draws, each draw divided by its "
+           f"own therapist CR1 SE) on the first {int(nb.sum())} replicates (column R)."
            if nb.any() else "No therapist bootstrap in this run (see README.md)."),
         "",
         "Each cell: estimate ± its Monte Carlo SE, in percent for coverage "

@@ -226,3 +226,95 @@ def test_interrupt_stops_the_two_level_workers_at_once(monkeypatch):
     timer.cancel()
     assert time.perf_counter() - start < 6
     assert not multiprocessing.active_children()
+
+
+def _therapist_clusters(res):
+    therapists = pd.Series(sessions().groupby("client")["therapist"].first())
+    return Clusters.from_ids("therapist", therapists.loc[res.likelihood.data.clusters.ids]
+                             .to_numpy())
+
+
+def test_a_studentized_draw_carries_the_robust_ses_of_its_own_fit():
+    """A studentized draw's SEs are those of `fit(se="robust")` on the drawn
+    sessions, each drawn therapist (a repeat too) a therapist of its own and
+    each drawn client a client of its own (5e-4: the draw stops scoring at
+    max |dF/dθ| < 1e-6, the full fit at 1e-9)."""
+    from attachpath.effects import Defined
+    res = robust("therapist/client")
+    th = _therapist_clusters(res)
+    defined = Defined.from_partable(res.partable)
+    unit_list = tb.units(res.likelihood.data.n_clusters, th)
+    pick = np.random.default_rng(11).integers(0, len(unit_list), len(unit_list))
+    draw, _ = tb.replicates(res.likelihood, res.theta, therapists=th, n=1, seed=11,
+                            workers=1, studentize=defined)
+    k = len(res.theta)
+    assert draw.shape == (1, 2 * k + len(defined))
+    # the same draw from the rows
+    frame = sessions()
+    ids = res.likelihood.data.clusters.ids
+    parts = []
+    for j, u in enumerate(pick):
+        rows = frame[frame["client"].isin(ids[unit_list[u]])].copy()
+        rows["client"] = rows["client"].astype(str) + f"/{j}"
+        rows["therapist"] = j
+        parts.append(rows)
+    again = ap.fit(CASE["model"], pd.concat(parts, ignore_index=True),
+                   cluster="therapist/client", se="robust")
+    np.testing.assert_allclose(draw[0, :k], again.theta, rtol=1e-4, atol=1e-6)
+    V = again.vcov.to_numpy()
+    np.testing.assert_allclose(draw[0, k:2 * k], np.sqrt(np.diag(V)), rtol=5e-4)
+    d = again.estimates[again.estimates["op"] == ":="]["se"].to_numpy()
+    np.testing.assert_allclose(draw[0, 2 * k:], d, rtol=5e-4)
+
+
+def test_studentized_interval_formula():
+    """[θ̂ − ŝe·q(t*, 1−α/2), θ̂ − ŝe·q(t*, α/2)]; with every draw's SE equal
+    to ŝe it is the basic bootstrap interval 2θ̂ − q(θ*); an SE of 0 gives
+    [θ̂, θ̂]."""
+    from attachpath.estimate.bootstrap import studentized
+    rng = np.random.default_rng(2)
+    both = rng.normal(1.0, 0.2, size=(400, 3)) ** 3
+    est = np.array([1.0, 1.0, 1.0])
+    se_hat = np.array([0.5, 0.2, 0.0])
+    se_draws = np.column_stack([np.abs(both[:, 0]) * 0.4, np.full(400, 0.2), np.zeros(400)])
+    ci = studentized(both, se_draws, est, se_hat, 0.90)
+    t0 = (both[:, 0] - 1.0) / se_draws[:, 0]
+    assert ci[0, 0] == pytest.approx(1.0 - 0.5 * np.quantile(t0, 0.95), rel=1e-12)
+    assert ci[0, 1] == pytest.approx(1.0 - 0.5 * np.quantile(t0, 0.05), rel=1e-12)
+    basic = 2 * 1.0 - np.quantile(both[:, 1], [0.95, 0.05])
+    np.testing.assert_allclose(ci[1], basic, rtol=1e-12)
+    assert tuple(ci[2]) == (1.0, 1.0)
+
+
+def test_studentized_fit_same_seed_same_bytes_and_wider_tails():
+    """The studentized interval of the same draws differs from the percentile
+    one and contains the estimate; the SEs (the draws' SD) are the same."""
+    s1 = boot("therapist/client", n=20, interval="studentized")
+    s2 = boot("therapist/client", n=20, interval="studentized")
+    p = boot("therapist/client", n=20)
+    assert s1.estimates.to_csv() == s2.estimates.to_csv()
+    np.testing.assert_array_equal(s1.estimates["se"], p.estimates["se"])
+    free = s1.estimates["se"] > 0
+    assert not np.allclose(s1.estimates["ci.lower"][free], p.estimates["ci.lower"][free])
+    e = s1.estimates
+    assert ((e["ci.lower"] <= e["est"]) & (e["est"] <= e["ci.upper"])).all()
+    assert "studentized bootstrap" in s1.ci["defined"]
+    assert s1.draws["interval"] == "studentized"
+
+
+def test_studentized_needs_a_two_level_model(tmp_path):
+    import contextlib
+    import io
+
+    from attachpath.cli import main
+    out = tmp_path / "out"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["fit", str(REF.parents[1] / "specs" / "serial_esat_anx.lav"),
+                     "--data", str(REF / "data" / "example_clients.csv"),
+                     "--se", "bootstrap", "--bootstrap", "10", "--boot-ci", "studentized",
+                     "--out", str(out), "--quiet"])
+    assert code == 2
+    assert "Studentized (bootstrap-t) intervals are available for two-level models" in \
+        err.getvalue()
+    assert "Traceback" not in err.getvalue() and not out.exists()

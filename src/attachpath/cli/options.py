@@ -21,8 +21,10 @@ def add_fit_options(p: argparse.ArgumentParser, *, se_choices=("standard", "robu
     if bootstrap:
         p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                        help="bootstrap draws with --se bootstrap (default 1000)")
-        p.add_argument("--boot-ci", default="percentile", choices=["percentile", "bca"],
-                       help="bootstrap intervals: percentile (default) or bca")
+        p.add_argument("--boot-ci", default="percentile",
+                       choices=["percentile", "bca", "studentized"],
+                       help="bootstrap intervals: percentile (default), bca, or studentized "
+                            "(bootstrap-t from each draw's sandwich SEs; two-level models)")
     if mc:
         p.add_argument("--mc", type=int, default=0, metavar="N",
                        help="Monte Carlo CIs for := parameters from N draws (e.g. 20000)")

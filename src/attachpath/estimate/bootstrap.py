@@ -335,28 +335,69 @@ def run(pt, ram, X, sol, *, clusters=None, n=1000, seed=None, progress=False,
             "unit": "cluster" if clusters is not None else "case"}
 
 
-def check_request(pt, n: int, interval: str):
-    """The := parameters of pt, once n and interval are known to be usable."""
+def studentized(both, se_draws, est, se_hat, level):
+    """Bootstrap-t intervals per column: t* = (θ* − θ̂) / se*, each draw
+    studentized by its own SE, and [θ̂ − ŝe·t*₁₋α/₂, θ̂ − ŝe·t*α/₂] with ŝe the
+    same SE formula on the full sample.  Unlike the percentile interval it
+    corrects for the SE varying with the estimate, which is what makes the
+    percentile intervals liberal with few clusters (reports/coverage).  A
+    column whose SE is 0 (a := of fixed values) gets [θ̂, θ̂]."""
+    a = (1 - level) / 2
+    with np.errstate(all="ignore"):
+        t = (both - est) / se_draws
+    t[~np.isfinite(t)] = np.nan
+    out = np.full((both.shape[1], 2), np.nan)
+    has = np.any(np.isfinite(t), axis=0)
+    if np.any(has):
+        q = np.nanquantile(t[:, has], [a, 1 - a], axis=0)
+        out[has, 0] = est[has] - se_hat[has] * q[1]
+        out[has, 1] = est[has] - se_hat[has] * q[0]
+    fixed = se_hat == 0
+    out[fixed] = est[fixed, None]
+    return out
+
+
+def check_request(pt, n: int, interval: str, intervals=("percentile", "bca")):
+    """The := parameters of pt, once n and interval are known to be usable
+    (`intervals`: the kinds this bootstrap offers)."""
     from ..effects import Defined
     if n < 2:
         raise EstimationError("The bootstrap needs at least 2 draws.")
-    if interval not in ("percentile", "bca"):
-        raise OptionError(f"Bootstrap intervals are 'percentile' or 'bca', not '{interval}'.")
+    if interval not in intervals:
+        if interval == "studentized":
+            raise OptionError("Studentized (bootstrap-t) intervals are available for "
+                              "two-level models (resampling therapists or clients); for "
+                              "this model use --boot-ci percentile or bca.")
+        raise OptionError(f"Bootstrap intervals are {_either(intervals)}, not '{interval}'.")
     return Defined.from_partable(pt)
 
 
-def summarize(draws, theta, defined, level, interval, jackknife_of):
+def _either(names) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def summarize(draws, theta, defined, level, interval, jackknife_of, studentize=None):
     """(the good draws, SEs and intervals of θ then the := parameters) from
     the R x k replicates, failed draws (NaN rows) left out; `jackknife_of`
-    gives the jackknife estimates BCa needs.  Shared by every bootstrap."""
+    gives the jackknife estimates BCa needs.  Shared by every bootstrap.
+    Studentized intervals: `draws` holds each draw's SEs of θ and of the :=
+    parameters after its k estimates, and `studentize` the full-sample SEs."""
+    k = len(theta)
     good = draws[np.all(np.isfinite(draws), axis=1)]
     if len(good) < 2:
         raise EstimationError(f"All but {len(good)} of {len(draws)} bootstrap draws "
                               f"failed; the model cannot be bootstrapped on these data.")
+    good, se_draws = good[:, :k], good[:, k:]
     def_draws = defined.evaluate(good) if len(defined) else np.zeros((len(good), 0))
     both = np.hstack([good, def_draws])
     est = np.concatenate([theta, defined.evaluate(theta)])
-    ci = bca(both, est, jackknife_of(), level) if interval == "bca" else percentile(both, level)
+    if interval == "bca":
+        ci = bca(both, est, jackknife_of(), level)
+    elif interval == "studentized":
+        ci = studentized(both, se_draws, est, np.asarray(studentize, dtype=float), level)
+    else:
+        ci = percentile(both, level)
     return good, both.std(axis=0, ddof=1), ci
 
 

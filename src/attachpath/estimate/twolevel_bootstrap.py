@@ -6,7 +6,8 @@ clients with replacement and keeps their sessions.  A client drawn twice
 enters the draw as two clients (new ids), so the two copies never merge into
 one cluster.  Each draw is refitted from the full-sample estimates (warm
 start, TwoLevelML.estimate); draws whose fit fails are counted, left out
-and reported.  The intervals (percentile, BCa) are estimate/bootstrap.py's.
+and reported.  The intervals (percentile, BCa, studentized) are
+estimate/bootstrap.py's; studentized draws also carry their sandwich SEs.
 
 A draw's sufficient statistics are built from the clients' own (cluster
 means, within cross-products, rows), so no row-level pass is repeated.
@@ -30,6 +31,8 @@ from .twolevel import TwoLevelData, size_groups
 # gain is ~1e-6, four orders below the SEs, for four scoring steps fewer per
 # fit than the full-sample two-level tolerance (likelihood.GRAD_TOL = 1e-9).
 DRAW_TOL = 1e-6
+
+INTERVALS = ("percentile", "bca", "studentized")
 
 _FAILURES = (EstimationError, DataError, np.linalg.LinAlgError, ValueError,
              FloatingPointError)
@@ -66,12 +69,20 @@ class _Refit:
     the covariates' values, as in the full-sample fit).  Scoring stops at the
     two-level acceptance tolerance (likelihood.GRAD_TOL), not below it."""
 
-    def __init__(self, lik, theta):
+    def __init__(self, lik, theta, studentize=None, by_therapist=False):
         self.pt, self.theta = lik.pt, np.asarray(theta, dtype=float)
         h1 = lik.h1
         self.sat, self.sat_values = h1.pt, h1.values
+        self.studentize = studentize        # the := parameters, for studentized draws
+        self.by_therapist = by_therapist    # the draws resample therapists
+        k = len(self.theta)
+        self.width = k if studentize is None else 2 * k + len(studentize)
 
-    def __call__(self, data) -> np.ndarray:
+    def __call__(self, data, therapists=None) -> np.ndarray:
+        """θ* of the draw; with `studentize`, followed by its sandwich SEs
+        (sandwich_se) with the draw's `therapists` (a Clusters over its
+        clients, each drawn therapist a cluster of its own) or, without, its
+        clients as the clusters."""
         from .likelihood import TwoLevelML
         h1 = TwoLevelML.saturated(self.sat, data, self.sat_values)
         # the draw's own pooled-within and cluster-mean moments start the
@@ -79,7 +90,26 @@ class _Refit:
         # scoring steps instead of 8 on the study model)
         h1.solution = _solve(h1, h1._saturated_start(), h1._fit_saturated)
         lik = TwoLevelML(self.pt, data, h1=h1)
-        return _solve(lik, self.theta, lik.estimate).theta
+        theta = _solve(lik, self.theta, lik.estimate).theta
+        if self.studentize is None:
+            return theta
+        return np.concatenate([theta, sandwich_se(lik, theta, self.studentize, therapists)])
+
+
+def sandwich_se(lik, theta, defined, therapists=None) -> np.ndarray:
+    """SEs of θ then of the := parameters (delta method) from the sandwich
+    the fit reports with se="robust": scores summed within therapists (CR1)
+    or lavaan's two-level MLR over clients.  Studentized intervals divide
+    each draw by these and scale by their full-sample values."""
+    from . import vcov as vc
+    V = vc.robust(lik, theta, therapists)[0]
+    se = np.sqrt(np.diag(V))
+    if len(defined):
+        Vd = defined.delta(theta, V)[2]
+        se = np.concatenate([se, np.sqrt(np.diag(Vd))])
+    if not np.all(np.isfinite(se)):
+        raise EstimationError("a bootstrap draw's sandwich SEs could not be computed")
+    return se
 
 
 def _solve(lik, start, cold):
@@ -98,11 +128,18 @@ def _solve(lik, start, cold):
 def _refit_many(refit, data, unit_list, picks, bar=None):
     """Refit the draws in `picks` one by one (NaN rows for failures)."""
     from threadpoolctl import threadpool_limits
-    out = np.full((len(picks), len(refit.theta)), np.nan)
+    out = np.full((len(picks), refit.width), np.nan)
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
         for r, pick in enumerate(picks):
+            drawn = [unit_list[i] for i in pick]
+            groups = None
+            if refit.studentize is not None and refit.by_therapist:
+                # each drawn therapist (a repeat too) is a cluster of the draw
+                groups = Clusters("therapist", np.arange(len(pick)),
+                                  np.repeat(np.arange(len(pick)), [len(u) for u in drawn]),
+                                  np.array([len(u) for u in drawn]))
             try:
-                out[r] = refit(resampled(data, np.concatenate([unit_list[i] for i in pick])))
+                out[r] = refit(resampled(data, np.concatenate(drawn)), groups)
             except _FAILURES:
                 pass
             if bar is not None:
@@ -119,20 +156,22 @@ def _parallel(refit, data, unit_list, picks, workers, progress):
                          boot._Progress(len(picks), progress))
     if parts is None:
         return None
-    out = np.full((len(picks), len(refit.theta)), np.nan)
+    out = np.full((len(picks), refit.width), np.nan)
     for c, part in zip(chunks, parts):
         out[c] = part
     return out
 
 
 def replicates(lik, theta, *, therapists=None, n=1000, seed=None, progress=False,
-               workers=None):
-    """(R x k estimates with NaN rows for failed draws, number failed).
+               workers=None, studentize=None):
+    """(R x k estimates with NaN rows for failed draws, number failed); with
+    `studentize` (the := parameters) each row also holds the draw's sandwich
+    SEs of θ and of the := parameters (R x (2k + m)).
 
     All draws are made up front from the seed, so the result does not depend
     on how the refits are spread over processes."""
     rng = np.random.default_rng(seed)
-    data, refit = lik.data, _Refit(lik, theta)
+    data, refit = lik.data, _Refit(lik, theta, studentize, therapists is not None)
     unit_list = units(data.n_clusters, therapists)
     g = len(unit_list)
     picks = rng.integers(0, g, size=(n, g))
@@ -166,13 +205,17 @@ def run(pt, lik, sol, *, therapists=None, n=1000, seed=None, progress=False,
         level=0.95, interval="percentile", workers=None) -> dict:
     """Bootstrap summary for fit(): SEs, intervals and draw counts, in the
     form of estimate.bootstrap.run."""
-    defined = boot.check_request(pt, n, interval)
+    defined = boot.check_request(pt, n, interval, INTERVALS)
     theta = sol.theta
+    student = interval == "studentized"
     draws, failed = replicates(lik, theta, therapists=therapists, n=n, seed=seed,
-                               progress=progress, workers=workers)
+                               progress=progress, workers=workers,
+                               studentize=defined if student else None)
     ok = np.all(np.isfinite(draws), axis=1)
     good, se, ci = boot.summarize(draws, theta, defined, level, interval,
-                                  lambda: jackknife(lik, theta, defined, therapists))
+                                  lambda: jackknife(lik, theta, defined, therapists),
+                                  sandwich_se(lik, theta, defined, therapists) if student
+                                  else None)
     k = len(theta)
     unit = therapists.name if therapists is not None else lik.data.clusters.name
     notes = []
