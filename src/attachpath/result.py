@@ -309,7 +309,11 @@ class Result:
                    f"semopy SLSQP + Fisher scoring, {est['iterations']} iterations")
             lines.append(f"  Estimates: {how}; gradient norm {est['gradient_norm']:.1e}")
         se_text = se_kind(self.se_kind).sentence
-        if d.get("therapist"):
+        if d.get("therapist") and self.se_kind.startswith("bootstrap"):
+            se_text = (f"bootstrap over {d['therapist']['n']} {d['therapist']['name']}s "
+                       f"(whole {d['therapist']['name']}s resampled with their "
+                       f"{d['cluster']['name']}s and rows)")
+        elif d.get("therapist"):
             se_text = (f"corrected for {d['therapist']['n']} {d['therapist']['name']}s "
                        f"(the {d['cluster']['name']}s' scores summed within "
                        f"{d['therapist']['name']}s, as Mplus' TYPE = COMPLEX TWOLEVEL)")

@@ -161,6 +161,10 @@ def test_report_and_figure_name_the_therapists_for_the_ses():
     assert f"in {n_c} clients" in note
     assert f"cluster-bootstrap standard errors corrected for {n_t} therapists" in note
     assert f"{n_t} clusters of 'therapist'" in se_phrase(res)
+    assert f"Standard errors: bootstrap over {n_t} therapists" in res.summary()
+    assert "corrected for" not in res.summary()          # not the sandwich's sentence
+    assert f"Standard errors: corrected for {n_t} therapists" in \
+        robust("therapist/client").summary()
     robust_note = diagram(robust("therapist/client")).note
     assert f"cluster-robust standard errors corrected for {n_t} therapists" in robust_note
     clients_only = boot("client", n=10)
