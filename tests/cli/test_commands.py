@@ -57,15 +57,70 @@ def test_fit_style_lavaan(clients, tmp_path, capsys):
     assert "Regressions:" in out and "Defined Parameters:" in out and "P(>|z|)" in out
 
 
+def _wrote(printed: str, out: Path) -> list[str]:
+    """The files of the 'Wrote a, b to DIR' line."""
+    line = next(x for x in printed.splitlines() if x.startswith("Wrote "))
+    assert line.endswith(f" to {out}"), line
+    return line[len("Wrote "):-len(f" to {out}")].split(", ")
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
-def test_fit_out_writes_pdf_and_png_with_graphviz(clients, tmp_path):
+def test_fit_out_writes_the_pdf_and_the_png_only_with_png(clients, tmp_path, capsys):
+    """diagram.png (Graphviz's 300-dpi raster, a quarter of a fit's CPU) is
+    written on request only; the vector PDF always with Graphviz.  The Wrote
+    line names exactly the files in the folder."""
+    data = tmp_path / "clients.csv"
+    clients.to_csv(data, index=False)
+    argv = ["fit", str(SPEC), "--data", str(data), "--cluster", "therapist", "--mc", "0"]
+    plain, png = tmp_path / "plain", tmp_path / "png"
+    assert main([*argv, "--out", str(plain)]) == 0
+    wrote = _wrote(capsys.readouterr().out, plain)
+    assert sorted(wrote) == sorted(p.name for p in plain.iterdir())
+    assert "diagram.pdf" in wrote and "diagram.png" not in wrote
+    assert (plain / "diagram.pdf").read_bytes()[:5] == b"%PDF-"
+    assert not (plain / "diagram.png").exists()
+
+    assert main([*argv, "--out", str(png), "--png"]) == 0
+    wrote_png = _wrote(capsys.readouterr().out, png)
+    assert sorted(wrote_png) == sorted(p.name for p in png.iterdir())
+    assert sorted(wrote_png) == sorted(wrote + ["diagram.png"])
+    assert (png / "diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for f in wrote:                      # --png changes nothing else
+        if f != "diagram.pdf":           # (cairo stamps the PDF with its creation time)
+            assert (png / f).read_bytes() == (plain / f).read_bytes(), f
+
+
+def test_fit_png_without_graphviz_warns_and_fits(clients, tmp_path, capsys, monkeypatch):
+    """--png on a machine without dot: the warning the PDF gets, no failure,
+    and the Wrote line lists no PNG."""
+    import attachpath.diagram as dg
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k:
+                        None if name == "dot" else real(name, *a, **k))
+    monkeypatch.setattr(dg, "_warned_no_dot", False)
     data = tmp_path / "clients.csv"
     clients.to_csv(data, index=False)
     out = tmp_path / "res"
-    assert main(["fit", str(SPEC), "--data", str(data), "--cluster", "therapist",
-                 "--out", str(out)]) == 0
-    assert (out / "diagram.pdf").read_bytes()[:5] == b"%PDF-"
-    assert (out / "diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["fit", str(SPEC), "--data", str(data), "--mc", "0", "--out", str(out),
+                 "--png"]) == 0
+    printed = capsys.readouterr()
+    assert "Graphviz's 'dot' program is not installed" in printed.err
+    wrote = _wrote(printed.out, out)
+    assert sorted(wrote) == sorted(p.name for p in out.iterdir())
+    assert {"diagram.svg", "diagram.dot", "estimates.csv"} <= set(wrote)
+    assert not {"diagram.pdf", "diagram.png"} & set(wrote)
+
+
+@pytest.mark.parametrize("argv", [
+    ["fit", str(SPEC), "--data", "clients.csv", "--png"],
+    ["compare", str(SPEC), str(SPEC), "--data", "clients.csv", "--group", "g", "--out",
+     "o", "--png"]])
+def test_png_where_no_diagram_is_written_is_refused(argv, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--png" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_warnings_are_printed_once(clients, tmp_path, capsys):

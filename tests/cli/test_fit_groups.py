@@ -73,7 +73,7 @@ def test_cli_writes_estimates_with_group_column_and_fit_json(spec, tmp_path, cap
     assert np.allclose([g["chisq"] for g in fit["groups"]], c["chisq_group"], rtol=1e-6)
     assert fit["group_equal"] == ["loadings", "intercepts"] and fit["se"] == "standard"
     from attachpath.diagram import dot_binary
-    graphviz = ["diagram.pdf", "diagram.png"] if dot_binary() else []
+    graphviz = ["diagram.pdf"] if dot_binary() else []      # diagram.png only with --png
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["estimates.csv", "fit.json", "diagram.svg", "diagram.dot", "report.html",
          "report.md", *graphviz])

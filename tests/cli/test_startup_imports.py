@@ -132,3 +132,59 @@ def test_two_level_fit_with_all_outputs_loads_no_pandas_networkx_or_scipy(tmp_pa
                          "therapist/client", "--out", str(tmp_path / "two")])
     assert loaded == set()
     assert (tmp_path / "two" / "estimates.csv").read_text().startswith("lhs,op,rhs,block")
+
+
+# what a single-level fit with --out must not load (issue 19: each is paid by
+# every CLI fit otherwise); the two-level fit below shows that the check can fail
+NOT_FOR_A_SINGLE_LEVEL_FIT = ("attachpath.estimate.twolevel", "attachpath.estimate.twolevel_missing",
+                              "attachpath.estimate.fiml",
+                              "statistics")     # distributions.norm_ppf: _statistics only
+
+
+def _attachpath_modules_after_fit(args: list[str]) -> set[str]:
+    code = ("import sys\nfrom attachpath.cli import main\n"
+            f"assert main({args!r}) == 0\n"
+            "print('MODULES:', *sorted(m for m in sys.modules\n"
+            "                          if m.startswith('attachpath') or m == 'statistics'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith("MODULES:"), out.stdout
+    return set(last.split()[1:])
+
+
+def test_single_level_fit_out_loads_no_two_level_or_fiml_numerics(tmp_path):
+    """estimate/likelihood.py imports twolevel, twolevel_missing and fiml on
+    first use, so a complete-data single-level fit (the study's) never pays
+    for them; nor for the statistics module (fractions, decimal)."""
+    spec = str(ROOT / "specs" / "serial_esat_anx.lav")
+    data = str(ROOT / "tests" / "reference" / "data" / "example_clients.csv")
+    loaded = _attachpath_modules_after_fit(["fit", spec, "--data", data, "--cluster",
+                                            "therapist", "--out", str(tmp_path / "one")])
+    assert "attachpath.estimate.likelihood" in loaded          # the probe sees the fit's modules
+    for module in NOT_FOR_A_SINGLE_LEVEL_FIT:
+        assert module not in loaded, module
+
+
+def test_the_lazy_modules_load_where_they_are_needed(tmp_path):
+    """A two-level fit loads twolevel; a fit of incomplete data loads fiml."""
+    import json
+    case = json.loads((ROOT / "tests" / "reference" / "twolevel" /
+                       "nomixed_twolevel_ml.json").read_text())
+    spec = tmp_path / "twolevel.lav"
+    spec.write_text(case["model"])
+    data = ROOT / "tests" / "reference" / case["data"]
+    two = _attachpath_modules_after_fit(["fit", str(spec), "--data", str(data), "--cluster",
+                                         "therapist/client"])
+    assert "attachpath.estimate.twolevel" in two
+    holes = tmp_path / "holes.csv"
+    lines = (ROOT / "tests" / "reference" / "data" / "example_clients.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    col = header.index("esat_anx")
+    rows = [r.split(",") for r in lines[1:]]
+    for r in rows[::7]:
+        r[col] = ""
+    holes.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    fiml = _attachpath_modules_after_fit(["fit", str(ROOT / "specs" / "serial_esat_anx.lav"),
+                                          "--data", str(holes), "--missing", "fiml"])
+    assert "attachpath.estimate.fiml" in fiml

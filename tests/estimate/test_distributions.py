@@ -58,6 +58,19 @@ def test_normal_functions_against_scipy():
     assert math.isnan(d.norm_ppf(1.5))
 
 
+def test_normal_quantile_is_the_standard_librarys(monkeypatch):
+    """norm_ppf calls the C function behind statistics.NormalDist().inv_cdf
+    (without importing statistics), and falls back to NormalDist itself."""
+    from statistics import NormalDist
+    ps = [1e-300, 1e-12, 0.001, 0.025, 0.3, 0.5, 0.7, 0.975, 0.999, 1 - 1e-12]
+    want = [NormalDist().inv_cdf(p) for p in ps]
+    assert d._normal_dist_inv_cdf is not None           # CPython has it
+    for fast in (d._normal_dist_inv_cdf, None):
+        monkeypatch.setattr(d, "_normal_dist_inv_cdf", fast)
+        for p, w in zip(ps, want):
+            assert math.isclose(d.norm_ppf(p), w, rel_tol=1e-15, abs_tol=0), p
+
+
 def test_bad_arguments_give_nan_not_a_loop():
     assert math.isnan(d.chi2_sf(float("nan"), 3)) and math.isnan(d.chi2_sf(3.0, 0))
     assert math.isnan(d.chi2_cdf(3.0, -1)) and math.isnan(d.chi2_cdf(float("nan"), 2, 1.0))

@@ -391,7 +391,7 @@ def test_diagram_failure_does_not_cost_the_estimates(work, monkeypatch):
     if not hasattr(diagram, "diagram_files"):
         pytest.skip("no diagrams in this checkout")
 
-    def broken(d):
+    def broken(d, **kw):
         raise RuntimeError("layout exploded")
     monkeypatch.setattr(diagram, "diagram_files", broken)
     r = work.run("fit", "parallel_esat_anx.lav", "--data", "clients.csv", "--out", "new")

@@ -65,6 +65,10 @@ def test_demo_files(demo):
                  for f in ("estimates.csv", "fit.json", "diagram.svg", "diagram.dot")]
     expected += [f"comparison/{n}/{f}" for n in ALTERNATIVES
                  for f in ("estimates.csv", "fit.json", "diagram.svg")]
+    from attachpath.diagram import dot_binary
+    if dot_binary():        # the showcase keeps its PNGs (fit and compare: with --png)
+        expected += [f"models/{n}/diagram.png" for n in MAIN + (MULTILEVEL,)]
+        expected += [f"comparison/{n}/diagram.png" for n in ALTERNATIVES]
     missing = [f for f in expected if not (out / f).is_file()]
     assert not missing
     assert (out / "mine.txt").read_text() == "keep me"

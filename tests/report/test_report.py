@@ -149,8 +149,23 @@ def test_compare_cli_writes_every_file(compare_run, capsys):
     for n in COMPARE:
         for f in ("estimates.csv", "fit.json", "diagram.svg", "diagram.dot"):
             assert (out / n / f).is_file(), f"{n}/{f}"
+        assert not (out / n / "diagram.png").exists()          # only with --png
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "report.html").read_text() != "stale"
+
+
+def test_compare_cli_png_writes_each_models_png(clients_csv, tmp_path, capsys):
+    """compare --png: every model's folder gets diagram.png (needs Graphviz)."""
+    import shutil
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    out = tmp_path / "out"
+    argv = ["compare", *(str(SPECS / f"{n}.lav") for n in COMPARE[:2]), "--data",
+            str(clients_csv), "--mc", "0", "--out", str(out), "--png"]
+    assert main(argv) == 0
+    for n in COMPARE[:2]:
+        assert (out / n / "diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", n
+        assert (out / n / "diagram.pdf").read_bytes()[:5] == b"%PDF-", n
 
 
 def test_compare_cli_columns(compare_run):

@@ -59,6 +59,14 @@ def add_na_values(p: argparse.ArgumentParser) -> None:
                         "--na-values=-99,-999 (with '=' so a leading minus is not an option)")
 
 
+def add_png_option(p: argparse.ArgumentParser) -> None:
+    """--png for the commands that write a diagram into --out (fit, compare)."""
+    p.add_argument("--png", action="store_true",
+                   help="also write diagram.png (300 dpi; needs Graphviz). Off by "
+                        "default: the vector PDF/SVG are the publication formats and "
+                        "the raster costs about a quarter of a fit's CPU")
+
+
 def na_values(codes: str) -> list[str]:
     return [c.strip() for c in codes.split(",") if c.strip()]
 
@@ -117,4 +125,10 @@ def usage_problems(args) -> list[str]:
     boot = getattr(args, "bootstrap", None)
     if boot is not None and (boot < 0 or (getattr(args, "se", None) == "bootstrap" and boot < 2)):
         out.append(f"--bootstrap must be a number of draws of at least 2, not {boot}.")
+    if getattr(args, "png", False):
+        if not getattr(args, "out", None):
+            out.append("--png writes diagram.png into the --out folder: give --out DIR.")
+        elif args.command == "compare" and getattr(args, "group", None):
+            out.append("--png: compare --group writes no diagrams (only the tables and "
+                       "each model's estimates.csv and fit.json).")
     return out

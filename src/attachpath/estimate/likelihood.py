@@ -28,13 +28,35 @@ clients for a two-level one.
 from __future__ import annotations
 
 from functools import cached_property, lru_cache
+from importlib import import_module
 
 import numpy as np
 
 from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
-from . import engine, fiml, ml, starts, twolevel as tl, twolevel_missing as tm
+from . import engine, ml, starts
+
+
+class _OnFirstUse:
+    """A module of this package imported when one of its names is first
+    used: the two-level and FIML numerics (tl, tm, fiml below) are loaded
+    only by fits of those data situations, not by every complete-data fit
+    (about a tenth of a CLI fit's import time)."""
+
+    def __init__(self, name: str):
+        self._name = name
+        self._module = None
+
+    def __getattr__(self, attr):
+        if self._module is None:
+            self._module = import_module(self._name, __package__)
+        return getattr(self._module, attr)
+
+
+fiml = _OnFirstUse(".fiml")
+tl = _OnFirstUse(".twolevel")
+tm = _OnFirstUse(".twolevel_missing")
 from .scoring import Discrepancy, fisher_scoring
 from .robust_test import h0_trace
 from .vcov import meat
