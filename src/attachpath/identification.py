@@ -8,6 +8,8 @@ the optimizer fails) and flag inadmissible solutions in the Result.
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
 from .errors import EstimationError, ModelError, OptionError
@@ -131,7 +133,9 @@ def check_rank(pt: ParTable, ram: RAM, values, *, tol: float = 1e-9) -> None:
         if r.exo:
             values[k] = 1.0 if r.op == "~~" and r.lhs == r.rhs else 0.0
     names = describe_parameters(pt)
-    rng = np.random.default_rng(20240701)
+    # the stdlib generator: numpy.random costs a CLI fit more to import
+    # (~15 ms) than this check takes
+    rng = random.Random(20240701)
     deficient, singular = [], 0
     for _ in range(8):
         theta = _generic_point(pt, rng)

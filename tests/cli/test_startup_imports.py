@@ -138,14 +138,16 @@ def test_two_level_fit_with_all_outputs_loads_no_pandas_networkx_or_scipy(tmp_pa
 # every CLI fit otherwise); the two-level fit below shows that the check can fail
 NOT_FOR_A_SINGLE_LEVEL_FIT = ("attachpath.estimate.twolevel", "attachpath.estimate.twolevel_missing",
                               "attachpath.estimate.fiml",
-                              "statistics")     # distributions.norm_ppf: _statistics only
+                              "statistics",     # distributions.norm_ppf: _statistics only
+                              "numpy.random")   # identification: random.Random
 
 
 def _attachpath_modules_after_fit(args: list[str]) -> set[str]:
     code = ("import sys\nfrom attachpath.cli import main\n"
             f"assert main({args!r}) == 0\n"
             "print('MODULES:', *sorted(m for m in sys.modules\n"
-            "                          if m.startswith('attachpath') or m == 'statistics'))")
+            "                          if m.startswith('attachpath')\n"
+            "                          or m in ('statistics', 'numpy.random')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     last = out.stdout.strip().splitlines()[-1]
@@ -156,7 +158,8 @@ def _attachpath_modules_after_fit(args: list[str]) -> set[str]:
 def test_single_level_fit_out_loads_no_two_level_or_fiml_numerics(tmp_path):
     """estimate/likelihood.py imports twolevel, twolevel_missing and fiml on
     first use, so a complete-data single-level fit (the study's) never pays
-    for them; nor for the statistics module (fractions, decimal)."""
+    for them; nor for the statistics module (fractions, decimal) or
+    numpy.random (the identification check draws with random.Random)."""
     spec = str(ROOT / "specs" / "serial_esat_anx.lav")
     data = str(ROOT / "tests" / "reference" / "data" / "example_clients.csv")
     loaded = _attachpath_modules_after_fit(["fit", spec, "--data", data, "--cluster",
