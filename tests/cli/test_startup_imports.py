@@ -121,13 +121,18 @@ def test_fit_with_all_outputs_loads_no_pandas_networkx_or_scipy(tmp_path):
     assert (tmp_path / "one" / "report.html").stat().st_size > 0
 
 
-def test_two_level_fit_with_all_outputs_loads_no_pandas_networkx_or_scipy(tmp_path):
+def _two_level_case(tmp_path):
+    """(spec file, data file) of the two-level lavaan fixture nomixed_twolevel_ml."""
     import json
     case = json.loads((ROOT / "tests" / "reference" / "twolevel" /
                        "nomixed_twolevel_ml.json").read_text())
     spec = tmp_path / "twolevel.lav"
     spec.write_text(case["model"])
-    data = ROOT / "tests" / "reference" / case["data"]
+    return spec, ROOT / "tests" / "reference" / case["data"]
+
+
+def test_two_level_fit_with_all_outputs_loads_no_pandas_networkx_or_scipy(tmp_path):
+    spec, data = _two_level_case(tmp_path)
     loaded = _fit_loads(["fit", str(spec), "--data", str(data), "--cluster",
                          "therapist/client", "--out", str(tmp_path / "two")])
     assert loaded == set()
@@ -171,12 +176,7 @@ def test_single_level_fit_out_loads_no_two_level_or_fiml_numerics(tmp_path):
 
 def test_the_lazy_modules_load_where_they_are_needed(tmp_path):
     """A two-level fit loads twolevel; a fit of incomplete data loads fiml."""
-    import json
-    case = json.loads((ROOT / "tests" / "reference" / "twolevel" /
-                       "nomixed_twolevel_ml.json").read_text())
-    spec = tmp_path / "twolevel.lav"
-    spec.write_text(case["model"])
-    data = ROOT / "tests" / "reference" / case["data"]
+    spec, data = _two_level_case(tmp_path)
     two = _attachpath_modules_after_fit(["fit", str(spec), "--data", str(data), "--cluster",
                                          "therapist/client"])
     assert "attachpath.estimate.twolevel" in two

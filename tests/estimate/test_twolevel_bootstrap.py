@@ -187,19 +187,25 @@ def test_monte_carlo_intervals_from_the_therapist_robust_vcov():
     assert m["se"] == pytest.approx(d["se"], rel=1e-12)      # the SE stays the delta one
 
 
-def test_cli_two_level_bootstrap(tmp_path):
+def _cli(args) -> tuple[int, str]:
+    """(exit code, stderr) of `attachpath ARGS` run in process."""
     import contextlib
     import io
 
     from attachpath.cli import main
-    out = tmp_path / "out"
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(["fit", str(REF.parents[1] / "specs" / "twolevel_serial_esat_anx.lav"),
-                     "--data", str(REF / "data" / "example_sessions_esat.csv"),
-                     "--cluster", "therapist/client", "--se", "bootstrap", "--bootstrap", "10",
-                     "--seed", "3", "--out", str(out), "--quiet"])
-    assert code == 0, err.getvalue()
+        code = main(args)
+    return code, err.getvalue()
+
+
+def test_cli_two_level_bootstrap(tmp_path):
+    out = tmp_path / "out"
+    code, err = _cli(["fit", str(REF.parents[1] / "specs" / "twolevel_serial_esat_anx.lav"),
+                      "--data", str(REF / "data" / "example_sessions_esat.csv"),
+                      "--cluster", "therapist/client", "--se", "bootstrap", "--bootstrap", "10",
+                      "--seed", "3", "--out", str(out), "--quiet"])
+    assert code == 0, err
     fit = json.loads((out / "fit.json").read_text())
     assert fit["se"] == "bootstrap.cluster"
     assert fit["bootstrap"]["unit"] == "therapist" and fit["bootstrap"]["n"] == 10
@@ -307,18 +313,11 @@ def test_studentized_fit_same_seed_same_bytes_and_wider_tails():
 
 
 def test_studentized_needs_a_two_level_model(tmp_path):
-    import contextlib
-    import io
-
-    from attachpath.cli import main
     out = tmp_path / "out"
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(["fit", str(REF.parents[1] / "specs" / "serial_esat_anx.lav"),
-                     "--data", str(REF / "data" / "example_clients.csv"),
-                     "--se", "bootstrap", "--bootstrap", "10", "--boot-ci", "studentized",
-                     "--out", str(out), "--quiet"])
+    code, err = _cli(["fit", str(REF.parents[1] / "specs" / "serial_esat_anx.lav"),
+                      "--data", str(REF / "data" / "example_clients.csv"),
+                      "--se", "bootstrap", "--bootstrap", "10", "--boot-ci", "studentized",
+                      "--out", str(out), "--quiet"])
     assert code == 2
-    assert "Studentized (bootstrap-t) intervals are available for two-level models" in \
-        err.getvalue()
-    assert "Traceback" not in err.getvalue() and not out.exists()
+    assert "Studentized (bootstrap-t) intervals are available for two-level models" in err
+    assert "Traceback" not in err and not out.exists()
