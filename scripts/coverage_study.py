@@ -482,7 +482,7 @@ def markdown(table: pd.DataFrame, df: pd.DataFrame, args, seconds: float,
                  f"({int(nb.sum())} bootstrapped replicates)" if nb.any() else "") + "."
               + (f" **Only {len(df)} of {args.reps} replicates finished.**"
                  if len(df) < args.reps else ""),
-              f"Run: `nice -n 10 python scripts/coverage_study.py --reps {args.reps} --boot "
+              f"Run: `python scripts/coverage_study.py --reps {args.reps} --boot "
               f"{args.boot} --boot-reps {args.boot_reps} --seed {args.seed} --workers "
               f"{args.workers} --chunk {args.chunk}"
               + (f" --therapist-icc-ecr {args.therapist_icc_ecr} --out {args.out}"
