@@ -6,8 +6,8 @@
 # population population_twolevel_serial_esat_anx.lav, analysed on the same
 # replicates by the two-level model (sessions in clients, therapist-robust
 # SEs) and by the client-means model (sessions averaged per client,
-# therapist-robust SEs).  500 replicates per design: about 20 minutes on a
-# shared 2-core machine under `nice`.
+# therapist-robust SEs).  500 replicates per design: about 30 s wall on a
+# quiet 2-core machine (eighth session).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 attachpath=${ATTACHPATH:-.venv/bin/attachpath}
