@@ -254,7 +254,7 @@ def replicate(seed: int, reps: int, r: int, boot: int, dsg: dict = DESIGN) -> di
                                         seed=boot_seed, workers=1, studentize=defined)
         k = len(theta)
         idx = {**pos, **{p: k + i for i, p in enumerate(DEFINED)}}
-        se_hat = tb.sandwich_se(lik, theta, defined, therapists)
+        se_hat = boot_mod.sandwich_se(lik, theta, defined, therapists)
         for name, interval in (("therapist_boot", "percentile"),
                                ("therapist_boot_t", "studentized")):
             _, bse, ci = boot_mod.summarize(draws, theta, defined, LEVEL, interval, None,

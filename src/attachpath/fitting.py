@@ -205,9 +205,9 @@ def fit(spec, data, *, cluster=None, se: str | None = None,
     no lavaan reference exists there, and the sandwich from G therapists is
     itself noisy), normal otherwise (single-level cluster= fits match
     lavaan).  reports/coverage/ has the evidence for G = 44 therapists.
-    boot_ci: "percentile" or "bca" intervals with se="bootstrap", or for a
-    two-level model "studentized" (bootstrap-t: each draw divided by its own
-    sandwich SE, the one se="robust" gives; estimate/bootstrap.studentized).
+    boot_ci: "percentile", "bca" or "studentized" intervals with
+    se="bootstrap" (bootstrap-t: each draw divided by its own sandwich SE,
+    the one se="robust" gives; estimate/bootstrap.studentized).
     progress: a bar over the bootstrap draws; None (default) shows it when
     stderr is a terminal or in Jupyter (attachpath.progress).
     meanstructure: estimate intercepts (default: when clustered or when the

@@ -310,14 +310,3 @@ def test_studentized_fit_same_seed_same_bytes_and_wider_tails():
     assert ((e["ci.lower"] <= e["est"]) & (e["est"] <= e["ci.upper"])).all()
     assert "studentized bootstrap" in s1.ci["defined"]
     assert s1.draws["interval"] == "studentized"
-
-
-def test_studentized_needs_a_two_level_model(tmp_path):
-    out = tmp_path / "out"
-    code, err = _cli(["fit", str(REF.parents[1] / "specs" / "serial_esat_anx.lav"),
-                      "--data", str(REF / "data" / "example_clients.csv"),
-                      "--se", "bootstrap", "--bootstrap", "10", "--boot-ci", "studentized",
-                      "--out", str(out), "--quiet"])
-    assert code == 2
-    assert "Studentized (bootstrap-t) intervals are available for two-level models" in err
-    assert "Traceback" not in err and not out.exists()

@@ -24,7 +24,7 @@ def add_fit_options(p: argparse.ArgumentParser, *, se_choices=("standard", "robu
         p.add_argument("--boot-ci", default="percentile",
                        choices=["percentile", "bca", "studentized"],
                        help="bootstrap intervals: percentile (default), bca, or studentized "
-                            "(bootstrap-t from each draw's sandwich SEs; two-level models)")
+                            "(bootstrap-t from each draw's sandwich SEs)")
     if mc:
         p.add_argument("--mc", type=int, default=0, metavar="N",
                        help="Monte Carlo CIs for := parameters from N draws (e.g. 20000)")

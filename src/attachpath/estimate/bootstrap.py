@@ -75,14 +75,46 @@ def singular_incomplete(X: np.ndarray, full_var: np.ndarray) -> bool:
     return bool(np.any(observed < 2) or np.any(~(var > SINGULAR_TOL * full_var)))
 
 
-def _refit(pt, ram, X, start, fiml=False):
+def _refit(pt, ram, X, start, fiml=False, studentize=None, groups=None):
+    """θ* of the rows X; with `studentize` (the := parameters) followed by
+    the draw's sandwich SEs (sandwich_se) over `groups` (a Clusters over
+    the rows, each drawn cluster its own) or over its cases."""
+    if studentize is not None:
+        lik = _likelihood(pt, X, fiml)
+        theta = lik.estimate(start=start).theta
+        return np.concatenate([theta, sandwich_se(lik, theta, studentize, groups)])
     if fiml:        # FIML on the resampled rows, warm-started
-        from .fiml import MissingData
-        from .likelihood import FIML
-        return FIML(pt, MissingData.from_array(X)).estimate(start=start).theta
+        return _likelihood(pt, X, fiml).estimate(start=start).theta
     mom = ml.Moments.from_array(X)
     sol = engine.estimate(pt, mom, ram, start=start)
     return sol.theta
+
+
+def _likelihood(pt, X, fiml):
+    """The single-level likelihood of rows X (FIML when they have holes)."""
+    if fiml:
+        from .fiml import MissingData
+        from .likelihood import FIML
+        return FIML(pt, MissingData.from_array(X))
+    from .likelihood import CompleteML
+    return CompleteML.from_array(pt, X)
+
+
+def sandwich_se(lik, theta, defined, clusters=None) -> np.ndarray:
+    """SEs of θ then of the := parameters (delta method) from the sandwich
+    the fit reports with se="robust": scores summed within `clusters`
+    (CR1), or per unit (cases; a two-level model's clients).  Studentized
+    intervals divide each draw by these and scale by their full-sample
+    values; any likelihood (single-level, FIML, two-level)."""
+    from . import vcov as vc
+    V = vc.robust(lik, theta, clusters)[0]
+    se = np.sqrt(np.diag(V))
+    if len(defined):
+        Vd = defined.delta(theta, V)[2]
+        se = np.concatenate([se, np.sqrt(np.diag(Vd))])
+    if not np.all(np.isfinite(se)):
+        raise EstimationError("a bootstrap draw's sandwich SEs could not be computed")
+    return se
 
 
 def _closed_form_draws(pt, plan, X, units, picks):
@@ -114,27 +146,48 @@ def _Progress(total, progress):
     return Bar(total, "bootstrap", progress)
 
 
-def _refit_many(pt, ram, X, theta, units, picks, bar=None, fiml=False):
+def _refit_many(pt, ram, X, theta, units, picks, bar=None, fiml=False, studentize=None,
+                clustered=False):
     """Refit the draws in `picks` one by one: (estimates with NaN rows for
-    failures, True for each draw whose resample was singular)."""
+    failures, True for each draw whose resample was singular); with
+    `studentize` each row also holds the draw's sandwich SEs."""
     from threadpoolctl import threadpool_limits
-    out = np.full((len(picks), len(theta)), np.nan)
+    out = np.full((len(picks), _width(len(theta), studentize)), np.nan)
     singular = np.zeros(len(picks), bool)
     full_var = np.nanvar(X, axis=0)
     with threadpool_limits(limits=1, user_api="blas"):
         for r, pick in enumerate(picks):
-            rows = np.concatenate([units[i] for i in pick])
+            drawn = [units[i] for i in pick]
+            rows = np.concatenate(drawn)
             Xr = X[rows]
             singular[r] = (singular_incomplete(Xr, full_var) if fiml else
                            singular_draws(np.cov(Xr, rowvar=False, bias=True), full_var))
+            groups = None
+            if studentize is not None and clustered:
+                # each drawn cluster (a repeat too) is a cluster of the draw
+                groups = _drawn_clusters([len(u) for u in drawn])
             if not singular[r]:
                 try:
-                    out[r] = _refit(pt, ram, Xr, theta, fiml)
+                    out[r] = _refit(pt, ram, Xr, theta, fiml, studentize, groups)
                 except (EstimationError, np.linalg.LinAlgError, ValueError):
                     pass
             if bar is not None:
                 bar(r + 1)
     return out, singular
+
+
+def _width(k: int, studentize) -> int:
+    """Columns of a draw's row: θ*, and with studentized draws their SEs and
+    the := parameters' SEs."""
+    return k if studentize is None else 2 * k + len(studentize)
+
+
+def _drawn_clusters(sizes):
+    """The Clusters of a draw whose units (in draw order) have these sizes."""
+    from .clusters import Clusters
+    g = len(sizes)
+    return Clusters("cluster", np.arange(g), np.repeat(np.arange(g), sizes),
+                    np.asarray(sizes))
 
 
 def _workers(n_draws: int) -> int:
@@ -144,27 +197,30 @@ def _workers(n_draws: int) -> int:
 
 
 def replicates(pt, ram, X, theta, *, clusters=None, n=1000, seed=None, progress=False,
-               fiml=False):
+               fiml=False, studentize=None):
     """(R x k estimates with NaN rows for failed draws, failures by cause:
     {"singular": resamples with a singular covariance matrix, "other": fits
     that failed or did not converge}).
 
     All draws are made up front from the seed, so the result does not depend
     on how the refits are spread over processes.  fiml: X has missing
-    values and every draw is refitted by FIML."""
+    values and every draw is refitted by FIML.  studentize (the :=
+    parameters): each row also holds the draw's sandwich SEs (R x (2k + m));
+    such draws are refitted one by one (the closed form gives no SEs)."""
     rng = np.random.default_rng(seed)
     units = _units(X.shape[0], clusters)
     g = len(units)
     picks = rng.integers(0, g, size=(n, g))
-    plan = None if fiml else closedform.plan(pt)
+    plan = None if fiml or studentize is not None else closedform.plan(pt)
     if plan is not None:
         return _closed_form_draws(pt, plan, X, units, picks)
     workers = _workers(n)
     out = None
+    how = dict(fiml=fiml, studentize=studentize, clustered=clusters is not None)
     if workers > 1:
-        out = _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml)
+        out = _parallel(pt, ram, X, theta, units, picks, workers, progress, how)
     if out is None:
-        out = _refit_many(pt, ram, X, theta, units, picks, _Progress(n, progress), fiml)
+        out = _refit_many(pt, ram, X, theta, units, picks, _Progress(n, progress), **how)
     out, singular = out
     failed = ~np.all(np.isfinite(out), axis=1)
     return out, {"singular": int(singular.sum()), "other": int((failed & ~singular).sum())}
@@ -204,23 +260,25 @@ class _InterruptHeld:
                 raise KeyboardInterrupt
 
 
-def _parallel(pt, ram, X, theta, units, picks, workers, progress, fiml=False):
-    """The refits of `picks` spread over processes; None if a pool cannot be had."""
+def _parallel(pt, ram, X, theta, units, picks, workers, progress, how=None):
+    """The refits of `picks` spread over processes (`how`: _refit_many's
+    keywords); None if a pool cannot be had."""
+    how = how or {}
     chunks = [c for c in np.array_split(np.arange(len(picks)), workers * 4) if len(c)]
-    work = functools.partial(_refit_chunk, pt, ram, X, theta, units, fiml)
+    work = functools.partial(_refit_chunk, pt, ram, X, theta, units, how)
     parts = in_pool(work, [picks[c] for c in chunks], workers, _Progress(len(picks), progress))
     if parts is None:
         return None
-    out = np.full((len(picks), len(theta)), np.nan)
+    out = np.full((len(picks), _width(len(theta), how.get("studentize"))), np.nan)
     singular = np.zeros(len(picks), bool)
     for c, (o, s) in zip(chunks, parts):
         out[c], singular[c] = o, s
     return out, singular
 
 
-def _refit_chunk(pt, ram, X, theta, units, fiml, picks):
+def _refit_chunk(pt, ram, X, theta, units, how, picks):
     """_refit_many of one chunk of draws in a worker (no progress bar there)."""
-    return _refit_many(pt, ram, X, theta, units, picks, None, fiml)
+    return _refit_many(pt, ram, X, theta, units, picks, None, **how)
 
 
 def in_pool(work, chunks, workers: int, bar=None) -> list | None:
@@ -317,12 +375,20 @@ def run(pt, ram, X, sol, *, clusters=None, n=1000, seed=None, progress=False,
     the rows of the fit (with missing values when fiml)."""
     defined = check_request(pt, n, interval)
     theta = sol.theta
+    student = interval == "studentized"
     draws, causes = replicates(pt, ram, X, theta, clusters=clusters, n=n, seed=seed,
-                               progress=progress, fiml=fiml)
+                               progress=progress, fiml=fiml,
+                               studentize=defined if student else None)
     ok = np.all(np.isfinite(draws), axis=1)
     failed = n - int(ok.sum())
+    se_hat = None
+    if student:
+        from .clusters import Clusters
+        se_hat = sandwich_se(_likelihood(pt, X, fiml), theta, defined,
+                             None if clusters is None else Clusters.from_ids("cluster", clusters))
     good, se, ci = summarize(draws, theta, defined, level, interval,
-                             lambda: jackknife(pt, ram, X, theta, defined, clusters, fiml))
+                             lambda: jackknife(pt, ram, X, theta, defined, clusters, fiml),
+                             se_hat)
     k = len(theta)
     notes = [failure_note(n, causes, clusters is not None)] if failed else []
     if failed > FAILED_SHARE_WARNING * n:
@@ -357,17 +423,16 @@ def studentized(both, se_draws, est, se_hat, level):
     return out
 
 
-def check_request(pt, n: int, interval: str, intervals=("percentile", "bca")):
+INTERVALS = ("percentile", "bca", "studentized")
+
+
+def check_request(pt, n: int, interval: str, intervals=INTERVALS):
     """The := parameters of pt, once n and interval are known to be usable
     (`intervals`: the kinds this bootstrap offers)."""
     from ..effects import Defined
     if n < 2:
         raise EstimationError("The bootstrap needs at least 2 draws.")
     if interval not in intervals:
-        if interval == "studentized":
-            raise OptionError("Studentized (bootstrap-t) intervals are available for "
-                              "two-level models (resampling therapists or clients); for "
-                              "this model use --boot-ci percentile or bca.")
         raise OptionError(f"Bootstrap intervals are {_either(intervals)}, not '{interval}'.")
     return Defined.from_partable(pt)
 

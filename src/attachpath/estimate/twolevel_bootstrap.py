@@ -32,8 +32,6 @@ from .twolevel import TwoLevelData, size_groups
 # fit than the full-sample two-level tolerance (likelihood.GRAD_TOL = 1e-9).
 DRAW_TOL = 1e-6
 
-INTERVALS = ("percentile", "bca", "studentized")
-
 _FAILURES = (EstimationError, DataError, np.linalg.LinAlgError, ValueError,
              FloatingPointError)
 
@@ -75,12 +73,11 @@ class _Refit:
         self.sat, self.sat_values = h1.pt, h1.values
         self.studentize = studentize        # the := parameters, for studentized draws
         self.by_therapist = by_therapist    # the draws resample therapists
-        k = len(self.theta)
-        self.width = k if studentize is None else 2 * k + len(studentize)
+        self.width = boot._width(len(self.theta), studentize)
 
     def __call__(self, data, therapists=None) -> np.ndarray:
         """θ* of the draw; with `studentize`, followed by its sandwich SEs
-        (sandwich_se) with the draw's `therapists` (a Clusters over its
+        (bootstrap.sandwich_se) with the draw's `therapists` (a Clusters over its
         clients, each drawn therapist a cluster of its own) or, without, its
         clients as the clusters."""
         from .likelihood import TwoLevelML
@@ -93,23 +90,8 @@ class _Refit:
         theta = _solve(lik, self.theta, lik.estimate).theta
         if self.studentize is None:
             return theta
-        return np.concatenate([theta, sandwich_se(lik, theta, self.studentize, therapists)])
-
-
-def sandwich_se(lik, theta, defined, therapists=None) -> np.ndarray:
-    """SEs of θ then of the := parameters (delta method) from the sandwich
-    the fit reports with se="robust": scores summed within therapists (CR1)
-    or lavaan's two-level MLR over clients.  Studentized intervals divide
-    each draw by these and scale by their full-sample values."""
-    from . import vcov as vc
-    V = vc.robust(lik, theta, therapists)[0]
-    se = np.sqrt(np.diag(V))
-    if len(defined):
-        Vd = defined.delta(theta, V)[2]
-        se = np.concatenate([se, np.sqrt(np.diag(Vd))])
-    if not np.all(np.isfinite(se)):
-        raise EstimationError("a bootstrap draw's sandwich SEs could not be computed")
-    return se
+        se = boot.sandwich_se(lik, theta, self.studentize, therapists)
+        return np.concatenate([theta, se])
 
 
 def _solve(lik, start, cold):
@@ -135,9 +117,7 @@ def _refit_many(refit, data, unit_list, picks, bar=None):
             groups = None
             if refit.studentize is not None and refit.by_therapist:
                 # each drawn therapist (a repeat too) is a cluster of the draw
-                groups = Clusters("therapist", np.arange(len(pick)),
-                                  np.repeat(np.arange(len(pick)), [len(u) for u in drawn]),
-                                  np.array([len(u) for u in drawn]))
+                groups = boot._drawn_clusters([len(u) for u in drawn])
             try:
                 out[r] = refit(resampled(data, np.concatenate(drawn)), groups)
             except _FAILURES:
@@ -205,7 +185,7 @@ def run(pt, lik, sol, *, therapists=None, n=1000, seed=None, progress=False,
         level=0.95, interval="percentile", workers=None) -> dict:
     """Bootstrap summary for fit(): SEs, intervals and draw counts, in the
     form of estimate.bootstrap.run."""
-    defined = boot.check_request(pt, n, interval, INTERVALS)
+    defined = boot.check_request(pt, n, interval)
     theta = sol.theta
     student = interval == "studentized"
     draws, failed = replicates(lik, theta, therapists=therapists, n=n, seed=seed,
@@ -214,7 +194,7 @@ def run(pt, lik, sol, *, therapists=None, n=1000, seed=None, progress=False,
     ok = np.all(np.isfinite(draws), axis=1)
     good, se, ci = boot.summarize(draws, theta, defined, level, interval,
                                   lambda: jackknife(lik, theta, defined, therapists),
-                                  sandwich_se(lik, theta, defined, therapists) if student
+                                  boot.sandwich_se(lik, theta, defined, therapists) if student
                                   else None)
     k = len(theta)
     unit = therapists.name if therapists is not None else lik.data.clusters.name
