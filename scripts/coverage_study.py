@@ -258,7 +258,7 @@ def replicate(seed: int, reps: int, r: int, boot: int, dsg: dict = DESIGN) -> di
         for name, interval in (("therapist_boot", "percentile"),
                                ("therapist_boot_t", "studentized")):
             _, bse, ci = boot_mod.summarize(draws, theta, defined, LEVEL, interval, None,
-                                            se_hat)
+                                            se_hat if interval == "studentized" else None)
             put(name, est, {p: float(bse[idx[p]]) for p in PARAMS},
                 {p: float(ci[idx[p], 0]) for p in PARAMS},
                 {p: float(ci[idx[p], 1]) for p in PARAMS})

@@ -777,11 +777,8 @@ def _inference(pt, lik, sol, *, se, clusters, level, mc_draws, bootstrap, seed,
         se_kind = "bootstrap.cluster"
     else:  # bootstrap
         from .estimate import bootstrap as boot
-        fiml = isinstance(lik, FIML)
-        draws = boot.run(pt, lik.ram, lik.data.X if fiml else lik.mom.X, sol,
-                         clusters=None if clusters is None else clusters.codes,
-                         n=bootstrap, seed=seed, progress=progress, level=level,
-                         interval=boot_ci, fiml=fiml)
+        draws = boot.run(pt, lik, sol, clusters=clusters, n=bootstrap, seed=seed,
+                         progress=progress, level=level, interval=boot_ci)
         V = draws["vcov"]       # the covariance of the replicates, as lavaan's
         se_kind = "bootstrap.cluster" if clusters is not None else "bootstrap"
     fit_late = None

@@ -99,7 +99,7 @@ def test_interrupt_stops_the_worker_processes_at_once(monkeypatch):
     start = time.perf_counter()
     timer.start()
     with pytest.raises(KeyboardInterrupt):
-        boot._parallel(None, None, X, np.zeros(3), units, picks, 2, False)
+        boot._parallel(None, None, X, np.zeros(3), units, picks, 2, False, {})
     timer.cancel()
     assert time.perf_counter() - start < 6
     assert not multiprocessing.active_children()
@@ -133,7 +133,7 @@ def test_interrupt_while_the_pool_starts_leaves_no_workers(monkeypatch):
     # collection of a leaked pool may hide its workers
     with pytest.raises(KeyboardInterrupt) as caught:
         boot._parallel(None, None, X, np.zeros(3), boot._units(40, None),
-                       np.zeros((8, 40), int), 2, False)
+                       np.zeros((8, 40), int), 2, False, {})
     assert not multiprocessing.active_children(), caught
     idle.set()
     assert signal.getsignal(signal.SIGINT) is before          # the handler is given back

@@ -39,20 +39,27 @@ def test_a_studentized_draw_carries_the_robust_ses_of_its_own_fit(cluster):
                               clusters=codes, n=1, seed=5, studentize=defined)
     k = len(res.theta)
     assert draw.shape == (1, 2 * k + len(defined))
-    # the same draw from the rows
-    units = boot._units(len(X), codes)
-    pick = np.random.default_rng(5).integers(0, len(units), len(units))
-    parts = []
-    for j, u in enumerate(pick):
-        rows = frame.iloc[units[u]].copy()
-        rows["therapist"] = j
-        parts.append(rows)
-    again = ap.fit(SPEC, pd.concat(parts, ignore_index=True), cluster=cluster, se="robust")
-    np.testing.assert_allclose(draw[0, :k], again.theta, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(draw[0, k:2 * k], np.sqrt(np.diag(again.vcov.to_numpy())),
-                               rtol=1e-6)
-    d = again.estimates[again.estimates["op"] == ":="]["se"].to_numpy()
-    np.testing.assert_allclose(draw[0, 2 * k:], d, rtol=1e-6)
+    again = ap.fit(SPEC, _drawn_rows(frame, codes, seed=5), cluster=cluster, se="robust")
+    _assert_draw_is_fit(draw[0], again, rtol=1e-6, atol=1e-9)
+
+
+def _drawn_rows(frame, codes, seed):
+    """The rows of bootstrap draw 0 of `seed` rebuilt from the frame, each
+    drawn unit (therapist or case; a repeat too) a therapist of its own."""
+    units = boot._units(len(frame), codes)
+    pick = np.random.default_rng(seed).integers(0, len(units), len(units))
+    parts = [frame.iloc[units[u]].assign(therapist=j) for j, u in enumerate(pick)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _assert_draw_is_fit(row, fit, rtol, atol):
+    """A studentized draw's row [θ*, SEs of θ*, SEs of the := parameters]
+    equals the estimates and robust SEs of `fit`."""
+    k = len(fit.theta)
+    np.testing.assert_allclose(row[:k], fit.theta, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(row[k:2 * k], np.sqrt(np.diag(fit.vcov.to_numpy())), rtol=rtol)
+    d = fit.estimates[fit.estimates["op"] == ":="]["se"].to_numpy()
+    np.testing.assert_allclose(row[2 * k:], d, rtol=rtol)
 
 
 def test_studentized_cluster_bootstrap_fit():
@@ -110,3 +117,32 @@ def test_parallel_studentized_draws_equal_serial_ones():
     serial, _ = boot._refit_many(pt, ram, X, res.theta, units, picks[[0, 57, 99]],
                                  studentize=defined, clustered=True)
     np.testing.assert_array_equal(both[[0, 57, 99]], serial)
+
+
+def test_a_studentized_fiml_draw_carries_the_robust_ses_of_its_own_fit():
+    """Incomplete rows: the draw is refitted by FIML and its SEs are those of
+    fit(missing="fiml", se="robust") on the drawn rows, each drawn therapist
+    a cluster of its own (1e-5: both are Newton/scoring fits to 1e-6)."""
+    spec = "cats_secure ~ a*ecr_anx\ntds_ge ~ b*cats_secure\niip_post ~ c*tds_ge\nabc := a*b*c\n"
+    frame = pd.read_csv(ROOT / "tests" / "reference" / "data" / "clients_missing.csv")
+    frame = frame.dropna(subset=["ecr_anx"]).reset_index(drop=True)    # as the fit drops them
+    res = ap.fit(spec, frame, cluster="therapist", se="robust", missing="fiml")
+    X = res.likelihood.data.X
+    codes = pd.factorize(frame["therapist"])[0]
+    assert len(X) == len(frame) and np.isnan(X).any()
+    defined = Defined.from_partable(res.partable)
+    draw, _ = boot.replicates(res.partable, res.likelihood.ram, X, res.theta,
+                              clusters=codes, n=1, seed=3, fiml=True, studentize=defined)
+    again = ap.fit(spec, _drawn_rows(frame, codes, seed=3), cluster="therapist",
+                   se="robust", missing="fiml")
+    _assert_draw_is_fit(draw[0], again, rtol=1e-5, atol=1e-8)
+
+
+def test_the_cli_offers_the_intervals_the_bootstrap_has():
+    import argparse
+
+    from attachpath.cli.options import add_fit_options
+    p = argparse.ArgumentParser()
+    add_fit_options(p)
+    choices = next(a.choices for a in p._actions if a.dest == "boot_ci")
+    assert tuple(choices) == boot.INTERVALS

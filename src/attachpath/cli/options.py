@@ -22,6 +22,7 @@ def add_fit_options(p: argparse.ArgumentParser, *, se_choices=("standard", "robu
         p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                        help="bootstrap draws with --se bootstrap (default 1000)")
         p.add_argument("--boot-ci", default="percentile",
+                       # estimate/bootstrap.INTERVALS, written out: --help loads no numpy
                        choices=["percentile", "bca", "studentized"],
                        help="bootstrap intervals: percentile (default), bca, or studentized "
                             "(bootstrap-t from each draw's sandwich SEs)")

@@ -76,18 +76,16 @@ def singular_incomplete(X: np.ndarray, full_var: np.ndarray) -> bool:
 
 
 def _refit(pt, ram, X, start, fiml=False, studentize=None, groups=None):
-    """θ* of the rows X; with `studentize` (the := parameters) followed by
-    the draw's sandwich SEs (sandwich_se) over `groups` (a Clusters over
-    the rows, each drawn cluster its own) or over its cases."""
-    if studentize is not None:
-        lik = _likelihood(pt, X, fiml)
-        theta = lik.estimate(start=start).theta
-        return np.concatenate([theta, sandwich_se(lik, theta, studentize, groups)])
-    if fiml:        # FIML on the resampled rows, warm-started
-        return _likelihood(pt, X, fiml).estimate(start=start).theta
-    mom = ml.Moments.from_array(X)
-    sol = engine.estimate(pt, mom, ram, start=start)
-    return sol.theta
+    """θ* of the rows X, warm-started; with `studentize` (the := parameters)
+    followed by the draw's sandwich SEs (sandwich_se) over `groups` (a
+    Clusters over the rows, each drawn cluster its own) or over its cases."""
+    if studentize is None and not fiml:     # the common draw needs no likelihood object
+        return engine.estimate(pt, ml.Moments.from_array(X), ram, start=start).theta
+    lik = _likelihood(pt, X, fiml)
+    theta = lik.estimate(start=start).theta
+    if studentize is None:
+        return theta
+    return np.concatenate([theta, sandwich_se(lik, theta, studentize, groups)])
 
 
 def _likelihood(pt, X, fiml):
@@ -260,10 +258,9 @@ class _InterruptHeld:
                 raise KeyboardInterrupt
 
 
-def _parallel(pt, ram, X, theta, units, picks, workers, progress, how=None):
+def _parallel(pt, ram, X, theta, units, picks, workers, progress, how):
     """The refits of `picks` spread over processes (`how`: _refit_many's
     keywords); None if a pool cannot be had."""
-    how = how or {}
     chunks = [c for c in np.array_split(np.arange(len(picks)), workers * 4) if len(c)]
     work = functools.partial(_refit_chunk, pt, ram, X, theta, units, how)
     parts = in_pool(work, [picks[c] for c in chunks], workers, _Progress(len(picks), progress))
@@ -369,25 +366,26 @@ def bca(draws, est, jack, level):
     return out
 
 
-def run(pt, ram, X, sol, *, clusters=None, n=1000, seed=None, progress=False,
-        level=0.95, interval="percentile", fiml=False) -> dict:
-    """Bootstrap summary used by fit(): SEs, intervals and draw counts.  X:
-    the rows of the fit (with missing values when fiml)."""
+def run(pt, lik, sol, *, clusters=None, n=1000, seed=None, progress=False,
+        level=0.95, interval="percentile") -> dict:
+    """Bootstrap summary used by fit(): SEs, intervals and draw counts.  lik:
+    the fit's single-level likelihood (CompleteML, or FIML: then every draw
+    is refitted by FIML); clusters: the fit's Clusters, or None."""
+    from .likelihood import FIML
     defined = check_request(pt, n, interval)
-    theta = sol.theta
+    fiml = isinstance(lik, FIML)
+    theta, ram = sol.theta, lik.ram
+    X = lik.data.X if fiml else lik.mom.X
+    codes = None if clusters is None else clusters.codes
     student = interval == "studentized"
-    draws, causes = replicates(pt, ram, X, theta, clusters=clusters, n=n, seed=seed,
+    draws, causes = replicates(pt, ram, X, theta, clusters=codes, n=n, seed=seed,
                                progress=progress, fiml=fiml,
                                studentize=defined if student else None)
     ok = np.all(np.isfinite(draws), axis=1)
     failed = n - int(ok.sum())
-    se_hat = None
-    if student:
-        from .clusters import Clusters
-        se_hat = sandwich_se(_likelihood(pt, X, fiml), theta, defined,
-                             None if clusters is None else Clusters.from_ids("cluster", clusters))
+    se_hat = sandwich_se(lik, theta, defined, clusters) if student else None
     good, se, ci = summarize(draws, theta, defined, level, interval,
-                             lambda: jackknife(pt, ram, X, theta, defined, clusters, fiml),
+                             lambda: jackknife(pt, ram, X, theta, defined, codes, fiml),
                              se_hat)
     k = len(theta)
     notes = [failure_note(n, causes, clusters is not None)] if failed else []
@@ -426,20 +424,15 @@ def studentized(both, se_draws, est, se_hat, level):
 INTERVALS = ("percentile", "bca", "studentized")
 
 
-def check_request(pt, n: int, interval: str, intervals=INTERVALS):
-    """The := parameters of pt, once n and interval are known to be usable
-    (`intervals`: the kinds this bootstrap offers)."""
+def check_request(pt, n: int, interval: str):
+    """The := parameters of pt, once n and interval are known to be usable."""
     from ..effects import Defined
     if n < 2:
         raise EstimationError("The bootstrap needs at least 2 draws.")
-    if interval not in intervals:
-        raise OptionError(f"Bootstrap intervals are {_either(intervals)}, not '{interval}'.")
+    if interval not in INTERVALS:
+        kinds = ", ".join(f"'{k}'" for k in INTERVALS[:-1]) + f" or '{INTERVALS[-1]}'"
+        raise OptionError(f"Bootstrap intervals are {kinds}, not '{interval}'.")
     return Defined.from_partable(pt)
-
-
-def _either(names) -> str:
-    quoted = [f"'{n}'" for n in names]
-    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def summarize(draws, theta, defined, level, interval, jackknife_of, studentize=None):
