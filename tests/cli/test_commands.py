@@ -27,6 +27,29 @@ def test_every_command_is_registered():
     assert set(cli.COMMANDS) >= {"fit", "check", "prepare", "simulate", "diagram", "compare", "demo"}
 
 
+@pytest.mark.parametrize("name", cli.COMMANDS)
+def test_a_commands_own_parser_is_the_full_parsers_part(name, capsys):
+    # main builds the parser of the named command only: its help and what it
+    # parses must be the full parser's
+    def help_of(parser):
+        with pytest.raises(SystemExit):
+            parser.parse_args([name, "--help"])
+        return capsys.readouterr().out
+    full, own = build_parser(), build_parser(only=name)
+    assert help_of(own) == help_of(full) and "usage: attachpath " + name in help_of(own)
+    own_sub = next(a for a in own._actions if a.dest == "command")
+    assert list(own_sub.choices) == [name]
+    full_sub = next(a for a in full._actions if a.dest == "command")
+    defaults = {a.dest: a.default for a in full_sub.choices[name]._actions}
+    assert defaults == {a.dest: a.default for a in own_sub.choices[name]._actions}
+
+
+def test_main_names_the_command_after_global_options():
+    assert cli._command_named(["--debug", "fit", "m.lav", "--data", "d.csv"]) == "fit"
+    assert cli._command_named(["--version"]) is None
+    assert cli._command_named(["fitt", "x"]) == "fitt"      # not a command: the full parser
+
+
 def test_a_broken_command_module_is_an_error_not_a_missing_command(monkeypatch):
     monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + ("no_such_command",))
     with pytest.raises(ModuleNotFoundError):

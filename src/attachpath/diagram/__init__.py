@@ -179,6 +179,11 @@ class Diagram:
 
     def svg(self) -> str:
         """The diagram as SVG text."""
+        return self._svg
+
+    @cached_property
+    def _svg(self) -> str:
+        # drawn once: `fit --out` writes it and shows it in the report
         if self._use_dot_layout():
             return _dot.run_dot(self.dot, "svg").decode("utf-8")
         from .svg import to_svg

@@ -155,6 +155,11 @@ class GroupFigure:
                       texts=texts, rules=rules)
 
     def svg(self) -> str:
+        return self._svg
+
+    @cached_property
+    def _svg(self) -> str:
+        # drawn once: the files and the report show the same figure
         from .svg import to_svg
         from .fmt import plain
         return to_svg(self.layout, self.theme, title=self.title, desc=plain(self.note))

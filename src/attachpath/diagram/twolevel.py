@@ -542,6 +542,11 @@ class TwoLevelDiagram:
 
     # -- output -----------------------------------------------------------------------------
     def svg(self) -> str:
+        return self._svg
+
+    @cached_property
+    def _svg(self) -> str:
+        # drawn once: the files and the report show the same figure
         from .svg import to_svg
         return to_svg(self.layout, self.theme, title=self.title, desc=self.note)
 
