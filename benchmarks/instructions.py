@@ -5,11 +5,12 @@
 Whole process (spawn to exit; CPU = user + sys of the process and its
 children from os.wait4, median of --reps runs; instructions from one run
 under `valgrind --tool=callgrind --trace-children=yes`, summed over every
-process, since Rscript execs R through a shell script and our CLI runs `dot`;
+process, since Rscript execs R through a shell script and our CLI with --pdf runs `dot`;
 `dot` is counted through a wrapper, see callgrind()):
 
 * `attachpath fit serial_esat_anx.lav --data clients.csv --cluster therapist --out DIR`
-  (the cluster-robust fit with all its outputs), against
+  (the cluster-robust fit with all its outputs; and with `--pdf`, which adds
+  Graphviz's rendering of the diagram), against
 * `Rscript` loading lavaan, reading the CSV, `sem(model, data, cluster="therapist",
   estimator="MLR")`, `parameterEstimates()` and `fitMeasures()`;
 * `attachpath --help` and `attachpath check SPEC` (target: at most 0.3 s CPU).
@@ -251,6 +252,7 @@ def main() -> int:
         counter = iter(range(10 ** 6))
         whole = {
             "CLI fit --out (cluster-robust)": (lambda: fit_cmd(next(counter))),
+            "CLI fit --out --pdf": (lambda: fit_cmd(next(counter)) + ["--pdf"]),
             "`attachpath --help`": (lambda: [CLI, "--help"]),
             "`attachpath check SPEC`": (lambda: [CLI, "check", str(SPEC)]),
         }

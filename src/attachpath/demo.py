@@ -193,11 +193,14 @@ def _run(out, say, t0, mc_draws, seed) -> DemoResult:
     say(6, "writing the report")
     from .report.demo_report import demo_report
     outputs = dict(inputs)
-    # the showcase keeps its 300-dpi PNGs (fit and compare write them on --png)
+    # the showcase writes every figure as PDF and 300-dpi PNG too (fit and
+    # compare write them on --pdf, --png)
+    from .diagram import RENDERS
     for n, r in {**main, MULTILEVEL: multi}.items():
-        outputs.update({f"models/{n}/{f}": c for f, c in fit_output_files(r, png=True).items()})
+        outputs.update({f"models/{n}/{f}": c
+                        for f, c in fit_output_files(r, renders=RENDERS).items()})
     outputs.update({f"comparison/{f}": c for f, c in comparison_output_files(
-        cmp, out / "comparison", report=False, figures=cmp_figs, png=True,
+        cmp, out / "comparison", report=False, figures=cmp_figs, renders=RENDERS,
         spec_display={n: spec_label(n) for n in cmp.results}).items()})
     files = list(outputs)
     cmp_srcs = {n: (f"comparison/{n}/diagram-compare.svg" if d.shared_layout

@@ -2,7 +2,7 @@
 above the report and the diagrams (it imports them; they never import it).
 
     fit --out DIR       estimates.csv, standardized.csv, fit.json, diagram.svg/.dot
-                        (.pdf with Graphviz, .png with png=True), report.html/.md
+                        (.pdf, .png with renders=, needing Graphviz), report.html/.md
                         (write_fit_outputs)
     compare --out DIR   comparison.csv, tests.csv, information.csv, effects.csv,
                         one folder per model, report.html/.md        (write_comparison)
@@ -80,17 +80,17 @@ def level_guide(res) -> dict:
 
 
 def write_fit_outputs(res, out_dir, *, report: bool = False,
-                      modindices: bool = False, png: bool = False) -> list[str]:
+                      modindices: bool = False, renders=()) -> list[str]:
     """estimates.csv, standardized.csv (lavaan's standardizedSolution) and
-    fit.json, the diagram when available (diagram.png only with png=True:
-    see diagram_files), with modindices=True
+    fit.json, the diagram when available (diagram.svg/.dot; diagram.pdf and
+    diagram.png only as asked in `renders`: see diagram_files), with modindices=True
     modindices.csv (lavaan's modificationIndices, largest first) and, with
     report=True, report.html and report.md: all written to temporary files
     first and then moved into place together (a failure leaves every earlier
     output as it was).  A diagram or report that cannot be made is a warning,
     never a reason to lose the estimates."""
     out = check_out_dir(out_dir)
-    files = fit_output_files(res, report=report, modindices=modindices, png=png)
+    files = fit_output_files(res, report=report, modindices=modindices, renders=renders)
     _mkdir(out)
     return write_files_atomic(out, files)
 
@@ -113,11 +113,11 @@ def group_fit_json(gf) -> dict:
 
 
 def write_group_outputs(gf, out_dir, *, report: bool = True,
-                        png: bool = False) -> list[str]:
+                        renders=()) -> list[str]:
     """estimates.csv (with lavaan's `group` column: 1, 2, ... in the order of
     fit.json's "groups"; := rows in group 0), fit.json, the diagram (one
-    panel per group: diagram.svg/.dot, with Graphviz .pdf and with png=True
-    .png) and
+    panel per group: diagram.svg/.dot, and .pdf/.png as asked in `renders`)
+    and
     report.html/report.md of a multiple-group fit, moved into place together."""
     out = check_out_dir(out_dir)
     files = {"estimates.csv": _csv(gf.estimates),
@@ -128,7 +128,7 @@ def write_group_outputs(gf, out_dir, *, report: bool = True,
     figure = _optional("The path diagram could not be drawn", lambda: group_figure(gf))
     if figure is not None:
         _optional("The path diagram could not be drawn",
-                  lambda: files.update(diagram_files(figure, png=png)))
+                  lambda: files.update(diagram_files(figure, renders=renders)))
     if report:
         _optional("The report could not be made",
                   lambda: _add_report(files, group_fit_report(gf, figure=figure)))
@@ -165,7 +165,7 @@ def fit_data_files(res) -> dict:
 
 
 def fit_output_files(res, *, report: bool = False, modindices: bool = False,
-                     png: bool = False) -> dict:
+                     renders=()) -> dict:
     """{file name: content} of write_fit_outputs, for writers that put
     several results into one set (compare, demo)."""
     files = fit_data_files(res)
@@ -176,7 +176,7 @@ def fit_output_files(res, *, report: bool = False, modindices: bool = False,
     figure = _optional("The path diagram could not be drawn", lambda: diagram(res))
     if figure is not None:
         _optional("The path diagram could not be drawn",
-                  lambda: files.update(diagram_files(figure, png=png)))
+                  lambda: files.update(diagram_files(figure, renders=renders)))
     if report:
         # the report shows the same figure: laid out once (without one it tries itself)
         from .report.figures import drawn_of
@@ -236,22 +236,22 @@ def comparison_files(cmp) -> dict:
 
 
 def write_comparison(cmp, out_dir, *, report: bool = True, spec_display: dict | None = None,
-                     figures: dict | None = None, png: bool = False) -> list[str]:
+                     figures: dict | None = None, renders=()) -> list[str]:
     """Write a Comparison into out_dir: comparison.csv, tests.csv,
     information.csv, effects.csv, <model>/ (estimates.csv, standardized.csv, fit.json,
-    diagram.svg/.dot, with Graphviz diagram.pdf, with png=True diagram.png)
+    diagram.svg/.dot, diagram.pdf/.png as asked in `renders`)
     and, with report=True, report.html and report.md, as one set (all
     replaced together, or none).  Returns the written paths relative to
     out_dir."""
     out = check_out_dir(out_dir)
     return _write_all(out, comparison_output_files(cmp, out, report=report,
                                                    spec_display=spec_display, figures=figures,
-                                                   png=png))
+                                                   renders=renders))
 
 
 def comparison_output_files(cmp, out: Path, *, report: bool = True,
                             spec_display: dict | None = None,
-                            figures: dict | None = None, png: bool = False) -> dict:
+                            figures: dict | None = None, renders=()) -> dict:
     """{path relative to out: content} of write_comparison."""
     files = comparison_files(cmp)
     taken = set(files) | {"report.html", "report.md"}
@@ -275,5 +275,5 @@ def comparison_output_files(cmp, out: Path, *, report: bool = True,
         files["report.html"] = doc.html()
         files["report.md"] = doc.markdown()
     models = {f"{n}/{f}": content for n, res in cmp.results.items()
-              for f, content in fit_output_files(res, png=png).items()}
+              for f, content in fit_output_files(res, renders=renders).items()}
     return {**models, **files}

@@ -88,34 +88,39 @@ def _wrote(printed: str, out: Path) -> list[str]:
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
-def test_fit_out_writes_the_pdf_and_the_png_only_with_png(clients, tmp_path, capsys):
-    """diagram.png (Graphviz's 300-dpi raster, a quarter of a fit's CPU) is
-    written on request only; the vector PDF always with Graphviz.  The Wrote
-    line names exactly the files in the folder."""
+@pytest.mark.parametrize("asked", [["--pdf"], ["--png"], ["--pdf", "--png"]])
+def test_fit_out_writes_the_pdf_and_the_png_only_on_request(clients, tmp_path, capsys,
+                                                            asked):
+    """diagram.pdf and diagram.png (Graphviz's renders: 0.06 and 0.2 s CPU,
+    a tenth and a quarter of a fit) are written on request only; the SVG
+    and DOT always.  The Wrote line names exactly the files in the folder."""
     data = tmp_path / "clients.csv"
     clients.to_csv(data, index=False)
     argv = ["fit", str(SPEC), "--data", str(data), "--cluster", "therapist", "--mc", "0"]
-    plain, png = tmp_path / "plain", tmp_path / "png"
+    plain, more = tmp_path / "plain", tmp_path / "more"
     assert main([*argv, "--out", str(plain)]) == 0
     wrote = _wrote(capsys.readouterr().out, plain)
     assert sorted(wrote) == sorted(p.name for p in plain.iterdir())
-    assert "diagram.pdf" in wrote and "diagram.png" not in wrote
-    assert (plain / "diagram.pdf").read_bytes()[:5] == b"%PDF-"
-    assert not (plain / "diagram.png").exists()
+    assert {"diagram.svg", "diagram.dot"} <= set(wrote)
+    assert not {"diagram.pdf", "diagram.png"} & set(wrote)
 
-    assert main([*argv, "--out", str(png), "--png"]) == 0
-    wrote_png = _wrote(capsys.readouterr().out, png)
-    assert sorted(wrote_png) == sorted(p.name for p in png.iterdir())
-    assert sorted(wrote_png) == sorted(wrote + ["diagram.png"])
-    assert (png / "diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for f in wrote:                      # --png changes nothing else
-        if f != "diagram.pdf":           # (cairo stamps the PDF with its creation time)
-            assert (png / f).read_bytes() == (plain / f).read_bytes(), f
+    assert main([*argv, "--out", str(more), *asked]) == 0
+    wrote_more = _wrote(capsys.readouterr().out, more)
+    added = [f"diagram.{a[2:]}" for a in asked]
+    assert sorted(wrote_more) == sorted(p.name for p in more.iterdir())
+    assert sorted(wrote_more) == sorted(wrote + added)
+    magic = {"diagram.pdf": b"%PDF-", "diagram.png": b"\x89PNG\r\n\x1a\n"}
+    for f in added:
+        assert (more / f).read_bytes().startswith(magic[f]), f
+    for f in wrote:                      # the renders change nothing else
+        assert (more / f).read_bytes() == (plain / f).read_bytes(), f
 
 
-def test_fit_png_without_graphviz_warns_and_fits(clients, tmp_path, capsys, monkeypatch):
-    """--png on a machine without dot: the warning the PDF gets, no failure,
-    and the Wrote line lists no PNG."""
+@pytest.mark.parametrize("asked", ["--pdf", "--png"])
+def test_fit_render_without_graphviz_warns_and_fits(clients, tmp_path, capsys, monkeypatch,
+                                                    asked):
+    """--pdf or --png on a machine without dot: a warning naming Graphviz, no
+    failure, and the Wrote line lists no PDF or PNG."""
     import attachpath.diagram as dg
     real = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k:
@@ -125,7 +130,7 @@ def test_fit_png_without_graphviz_warns_and_fits(clients, tmp_path, capsys, monk
     clients.to_csv(data, index=False)
     out = tmp_path / "res"
     assert main(["fit", str(SPEC), "--data", str(data), "--mc", "0", "--out", str(out),
-                 "--png"]) == 0
+                 asked]) == 0
     printed = capsys.readouterr()
     assert "Graphviz's 'dot' program is not installed" in printed.err
     wrote = _wrote(printed.out, out)
@@ -134,16 +139,37 @@ def test_fit_png_without_graphviz_warns_and_fits(clients, tmp_path, capsys, monk
     assert not {"diagram.pdf", "diagram.png"} & set(wrote)
 
 
+@pytest.mark.parametrize("asked", ["--pdf", "--png"])
 @pytest.mark.parametrize("argv", [
-    ["fit", str(SPEC), "--data", "clients.csv", "--png"],
+    ["fit", str(SPEC), "--data", "clients.csv"],
     ["compare", str(SPEC), str(SPEC), "--data", "clients.csv", "--group", "g", "--out",
-     "o", "--png"]])
-def test_png_where_no_diagram_is_written_is_refused(argv, tmp_path, capsys, monkeypatch):
+     "o"]])
+def test_a_render_where_no_diagram_is_written_is_refused(argv, asked, tmp_path, capsys,
+                                                         monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(argv) == 2
+    assert main([*argv, asked]) == 2
     err = capsys.readouterr().err
-    assert "--png" in err and "Traceback" not in err
+    assert asked in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fit_out_runs_no_graphviz(clients, tmp_path, capsys, monkeypatch):
+    """Without --pdf/--png, fit --out never starts dot: its files are the same
+    on a machine with Graphviz and without, and no warning is printed."""
+    import subprocess
+    started = []
+    real = subprocess.Popen
+
+    def spy(cmd, *a, **k):
+        started.append(cmd)
+        return real(cmd, *a, **k)
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    data = tmp_path / "clients.csv"
+    clients.to_csv(data, index=False)
+    assert main(["fit", str(SPEC), "--data", str(data), "--mc", "0", "--out",
+                 str(tmp_path / "res")]) == 0
+    assert started == []
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_warnings_are_printed_once(clients, tmp_path, capsys):

@@ -72,11 +72,10 @@ def test_cli_writes_estimates_with_group_column_and_fit_json(spec, tmp_path, cap
     assert [g["n"] for g in fit["groups"]] == c["nobs"]
     assert np.allclose([g["chisq"] for g in fit["groups"]], c["chisq_group"], rtol=1e-6)
     assert fit["group_equal"] == ["loadings", "intercepts"] and fit["se"] == "standard"
-    from attachpath.diagram import dot_binary
-    graphviz = ["diagram.pdf"] if dot_binary() else []      # diagram.png only with --png
+    # diagram.pdf and diagram.png only with --pdf, --png
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["estimates.csv", "fit.json", "diagram.svg", "diagram.dot", "report.html",
-         "report.md", *graphviz])
+         "report.md"])
     # the report: the groups, the whole model's fit, the figure, each group's estimates
     md = (out / "report.md").read_text()
     for label, n in zip(c["group_labels"], c["nobs"]):

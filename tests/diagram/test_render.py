@@ -73,9 +73,22 @@ def test_without_dot_the_dot_layout_falls_back(serial_res, no_dot):
 
 def test_render_for_result_without_dot(serial_res, no_dot):
     with pytest.warns(DiagramWarning):
-        files = render_for_result(serial_res)
+        files = render_for_result(serial_res, renders=("pdf", "png"))
     assert set(files) == {"diagram.svg", "diagram.dot"}
     assert files["diagram.svg"].startswith("<svg") and "digraph" in files["diagram.dot"]
+
+
+def test_the_default_files_need_no_graphviz(serial_res, no_dot):
+    # without renders asked for, no dot is run and nothing is missing: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        files = render_for_result(serial_res)
+    assert set(files) == {"diagram.svg", "diagram.dot"}
+
+
+def test_an_unknown_render_lists_the_valid_ones(serial_res):
+    with pytest.raises(OutputError, match="'eps'.*pdf, png"):
+        render_for_result(serial_res, renders=("eps",))
 
 
 def test_write_fit_outputs_includes_the_diagram(serial_res, tmp_path, no_dot):

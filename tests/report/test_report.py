@@ -155,13 +155,14 @@ def test_compare_cli_writes_every_file(compare_run, capsys):
 
 
 def test_compare_cli_png_writes_each_models_png(clients_csv, tmp_path, capsys):
-    """compare --png: every model's folder gets diagram.png (needs Graphviz)."""
+    """compare --pdf --png: every model's folder gets diagram.pdf and
+    diagram.png (needs Graphviz)."""
     import shutil
     if shutil.which("dot") is None:
         pytest.skip("Graphviz's dot is not installed")
     out = tmp_path / "out"
     argv = ["compare", *(str(SPECS / f"{n}.lav") for n in COMPARE[:2]), "--data",
-            str(clients_csv), "--mc", "0", "--out", str(out), "--png"]
+            str(clients_csv), "--mc", "0", "--out", str(out), "--pdf", "--png"]
     assert main(argv) == 0
     for n in COMPARE[:2]:
         assert (out / n / "diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", n

@@ -9,7 +9,7 @@ stem), tests.csv (nested pairs: model_a, model_b, df_diff, chisq_diff,
 pvalue, method), information.csv (non-nested pairs: AIC/BIC differences),
 effects.csv (defined effects that share a name, side by side), one folder
 per model (estimates.csv, standardized.csv, fit.json, diagram.svg/.dot, with
-Graphviz diagram.pdf, with --png diagram.png) and report.html + report.md.
+--pdf diagram.pdf, with --png diagram.png) and report.html + report.md.
 Other files in DIR are left alone; every file is replaced atomically.
 """
 
@@ -19,7 +19,7 @@ import argparse
 import sys
 import warnings
 
-from .options import add_fit_options, add_png_option, data_of, fit_options
+from .options import add_fit_options, add_render_options, data_of, fit_options, renders_of
 
 
 def add_command(subparsers) -> None:
@@ -44,7 +44,7 @@ def add_command(subparsers) -> None:
                         "--group-equal loadings,intercepts")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="output directory (created if missing)")
-    add_png_option(p)
+    add_render_options(p)
     p.set_defaults(func=run_compare)
 
 
@@ -68,7 +68,7 @@ def run_compare(args) -> int:
                       mc_draws=opts.mc_draws, seed=opts.seed, level=opts.level,
                       labels=opts.labels, progress=opts.progress, missing=opts.missing,
                       information=opts.information, auxiliary=opts.auxiliary)
-    written = write_comparison(cmp, args.out, png=args.png)
+    written = write_comparison(cmp, args.out, renders=renders_of(args))
     # outputs first: a closed pipe (| head) cannot lose them
     print(cmp.summary())
     tops = [w for w in written if "/" not in w]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from .options import add_fit_options, add_png_option, data_of, fit_options
+from .options import add_fit_options, add_render_options, data_of, fit_options, renders_of
 
 
 def add_command(subparsers) -> None:
@@ -17,8 +17,8 @@ def add_command(subparsers) -> None:
     p = subparsers.add_parser(
         "fit", help="fit a model and write estimates.csv, standardized.csv and fit.json",
         description="Fit a lavaan-syntax model by ML. With --out DIR: estimates.csv, "
-                    "standardized.csv, fit.json, the diagram (SVG and DOT; PDF too when "
-                    "Graphviz's dot is installed; PNG with --png) and "
+                    "standardized.csv, fit.json, the diagram (SVG and DOT; PDF with --pdf and "
+                    "PNG with --png, both by Graphviz's dot) and "
                     "report.html/report.md.")
     p.add_argument("spec", help="model spec (.lav, lavaan syntax)")
     add_fit_options(p)
@@ -58,7 +58,7 @@ def add_command(subparsers) -> None:
                         "Mplus' z); auto (default): t(G-1) for --cluster therapist/client "
                         "with --se robust, normal otherwise")
     p.add_argument("--out", help="output directory")
-    add_png_option(p)
+    add_render_options(p)
     p.set_defaults(func=run)
 
 
@@ -81,7 +81,7 @@ def run(args) -> int:
     if args.out:
         from attachpath.export import write_fit_outputs      # the report's modules: on use only
         written = write_fit_outputs(res, args.out, report=True, modindices=args.modindices,
-                                    png=args.png)
+                                    renders=renders_of(args))
     # outputs first: a closed pipe (| head) or a full terminal cannot lose them
     print(res.summary(style=args.style))
     if args.modindices:
@@ -116,7 +116,7 @@ def run_groups(args) -> int:
               model_type=args.model_type, group=args.group,
               group_equal=args.group_equal or (), group_partial=args.group_partial or (),
               **fit_options(args).kwargs())
-    written = write_group_outputs(res, args.out, png=args.png) if args.out else None
+    written = write_group_outputs(res, args.out, renders=renders_of(args)) if args.out else None
     print(res.summary())
     if written:
         print(f"\nWrote {', '.join(written)} to {args.out}")

@@ -60,12 +60,20 @@ def add_na_values(p: argparse.ArgumentParser) -> None:
                         "--na-values=-99,-999 (with '=' so a leading minus is not an option)")
 
 
-def add_png_option(p: argparse.ArgumentParser) -> None:
-    """--png for the commands that write a diagram into --out (fit, compare)."""
+def add_render_options(p: argparse.ArgumentParser) -> None:
+    """--pdf and --png for the commands that write a diagram into --out (fit,
+    compare): Graphviz's renders of the figure, on request (see
+    attachpath.diagram.diagram_files)."""
+    p.add_argument("--pdf", action="store_true",
+                   help="also write diagram.pdf (vector; needs Graphviz). The SVG is "
+                        "always written, the same with or without Graphviz")
     p.add_argument("--png", action="store_true",
-                   help="also write diagram.png (300 dpi; needs Graphviz). Off by "
-                        "default: the vector PDF/SVG are the publication formats and "
-                        "the raster costs about a quarter of a fit's CPU")
+                   help="also write diagram.png (300 dpi; needs Graphviz)")
+
+
+def renders_of(args) -> tuple[str, ...]:
+    """The renders --pdf and --png ask for, as diagram_files takes them."""
+    return tuple(kind for kind in ("pdf", "png") if getattr(args, kind, False))
 
 
 def na_values(codes: str) -> list[str]:
@@ -126,10 +134,10 @@ def usage_problems(args) -> list[str]:
     boot = getattr(args, "bootstrap", None)
     if boot is not None and (boot < 0 or (getattr(args, "se", None) == "bootstrap" and boot < 2)):
         out.append(f"--bootstrap must be a number of draws of at least 2, not {boot}.")
-    if getattr(args, "png", False):
+    for kind in renders_of(args):
         if not getattr(args, "out", None):
-            out.append("--png writes diagram.png into the --out folder: give --out DIR.")
+            out.append(f"--{kind} writes diagram.{kind} into the --out folder: give --out DIR.")
         elif args.command == "compare" and getattr(args, "group", None):
-            out.append("--png: compare --group writes no diagrams (only the tables and "
-                       "each model's estimates.csv and fit.json).")
+            out.append(f"--{kind}: compare --group writes no diagrams (only the tables and "
+                       f"each model's estimates.csv and fit.json).")
     return out
