@@ -3,7 +3,8 @@
     python benchmarks/instructions.py [--reps 5] [--no-r] [--no-callgrind] [--in-process]
 
 Whole process (spawn to exit; CPU = user + sys of the process and its
-children from os.wait4, median of --reps runs; instructions from one run
+children from os.wait4, median of --reps runs taken in interleaved rounds,
+one run of each command per round; instructions from one run
 under `valgrind --tool=callgrind --trace-children=yes`, summed over every
 process, since Rscript execs R through a shell script and our CLI with --pdf runs `dot`;
 `dot` is counted through a wrapper, see callgrind()):
@@ -260,9 +261,10 @@ def main() -> int:
             whole["Rscript: lavaan MLR fit"] = (
                 lambda: ["Rscript", str(tmp / "one_fit.R"), str(data_csv), str(SPEC)])
         measured = {}
+        times = {} if args.in_process else interleaved_cpu_times(whole, args.reps)
         for label, make in ({} if args.in_process else whole).items():
             print(f"  {label} ...", file=sys.stderr, flush=True)
-            cpu = statistics.median(cpu_time_fresh(make, args.reps))
+            cpu = statistics.median(times[label])
             ins = callgrind(make()) if use_cg else None
             measured[label] = (cpu, ins)
             print(f"    CPU {cpu:.2f} s, instructions {ins or 0:,}", file=sys.stderr, flush=True)
@@ -301,7 +303,9 @@ def main() -> int:
              f"{os.getloadavg()[0]:.1f} at the end", "",
              "| item | CPU (median) | instructions | target |", "|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
-    lines += ["", f"- {BYTECODE_NOTE}; pyarrow "
+    lines += ["", f"- CPU: medians of {args.reps} interleaved rounds (one run of each command "
+              f"per round), so the machine's drift falls on every command alike",
+              f"- {BYTECODE_NOTE}; pyarrow "
               f"{'installed (pandas imports it)' if importlib.util.find_spec('pyarrow') else 'not installed'}",
               f"- minimal fit vs attachpath: largest difference of estimates, SEs, := effects "
               f"and chisq {worst:.1e}"]
@@ -312,9 +316,20 @@ def main() -> int:
     return 0
 
 
-def cpu_time_fresh(make, reps: int) -> list[float]:
-    cpu_time(make(), 1)                            # untimed: fills the bytecode cache
-    return [cpu_time(make(), 1)[0] for _ in range(reps)]
+def interleaved_cpu_times(commands: dict, reps: int) -> dict[str, list[float]]:
+    """CPU seconds of `reps` runs of each command ({label: make the argv}),
+    taken in rounds of one run of each, so that the machine's drift (a
+    shared VM's CPU time varies by ±20% from minute to minute) falls on
+    every command alike instead of on whichever ran in a slow minute.  One
+    untimed run of each first fills the bytecode cache."""
+    for make in commands.values():
+        cpu_time(make(), 1)
+    times = {label: [] for label in commands}
+    for i in range(reps):
+        print(f"  CPU times, round {i + 1} of {reps}", file=sys.stderr, flush=True)
+        for label, make in commands.items():
+            times[label] += cpu_time(make(), 1)
+    return times
 
 
 if __name__ == "__main__":
