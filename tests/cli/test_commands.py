@@ -153,6 +153,15 @@ def test_a_render_where_no_diagram_is_written_is_refused(argv, asked, tmp_path, 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_render_flags_are_the_diagrams_renders():
+    # cli/options writes the renders out (no diagram import for --help)
+    from attachpath.cli.options import renders_of
+    from attachpath.diagram import RENDERS
+    args = build_parser(only="fit").parse_args(["fit", "m.lav", "--data", "d.csv",
+                                                *(f"--{r}" for r in RENDERS)])
+    assert renders_of(args) == RENDERS
+
+
 def test_a_fit_out_runs_no_graphviz(clients, tmp_path, capsys, monkeypatch):
     """Without --pdf/--png, fit --out never starts dot: its files are the same
     on a machine with Graphviz and without, and no warning is printed."""

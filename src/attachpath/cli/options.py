@@ -72,7 +72,8 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
 
 
 def renders_of(args) -> tuple[str, ...]:
-    """The renders --pdf and --png ask for, as diagram_files takes them."""
+    """The renders --pdf and --png ask for, as diagram_files takes them
+    (attachpath.diagram.RENDERS, written out: --help loads no diagram code)."""
     return tuple(kind for kind in ("pdf", "png") if getattr(args, kind, False))
 
 

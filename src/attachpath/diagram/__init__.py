@@ -460,8 +460,6 @@ def diagram_files(d, *, renders=()) -> dict:
     files = {"diagram.svg": d.svg(), "diagram.dot": d.dot}
     if renders and dot_binary() is None:
         _warn_no_dot()
-    elif renders:
-        for kind in RENDERS:
-            if kind in renders:
-                files[f"diagram.{kind}"] = d.to_bytes(kind)
+        return files
+    files.update({f"diagram.{kind}": d.to_bytes(kind) for kind in RENDERS if kind in renders})
     return files

@@ -160,11 +160,8 @@ def _refit_many(pt, ram, X, theta, units, picks, bar=None, fiml=False, studentiz
             Xr = X[rows]
             singular[r] = (singular_incomplete(Xr, full_var) if fiml else
                            singular_draws(np.cov(Xr, rowvar=False, bias=True), full_var))
-            groups = None
-            if studentize is not None and clustered:
-                # each drawn cluster (a repeat too) is a cluster of the draw
-                groups = _drawn_clusters([len(u) for u in drawn])
             if not singular[r]:
+                groups = drawn_clusters(drawn, studentize is not None and clustered)
                 try:
                     out[r] = _refit(pt, ram, Xr, theta, fiml, studentize, groups)
                 except (EstimationError, np.linalg.LinAlgError, ValueError):
@@ -180,12 +177,16 @@ def _width(k: int, studentize) -> int:
     return k if studentize is None else 2 * k + len(studentize)
 
 
-def _drawn_clusters(sizes):
-    """The Clusters of a draw whose units (in draw order) have these sizes."""
+def drawn_clusters(drawn, wanted: bool = True):
+    """The Clusters of a draw made of the units `drawn` (their rows, in draw
+    order): each drawn unit, a repeat too, is a cluster of the draw.  None
+    when not `wanted` (a draw whose SEs are not needed, or per case)."""
+    if not wanted:
+        return None
     from .clusters import Clusters
+    sizes = np.array([len(u) for u in drawn])
     g = len(sizes)
-    return Clusters("cluster", np.arange(g), np.repeat(np.arange(g), sizes),
-                    np.asarray(sizes))
+    return Clusters("cluster", np.arange(g), np.repeat(np.arange(g), sizes), sizes)
 
 
 def _workers(n_draws: int) -> int:

@@ -36,6 +36,10 @@ from ..errors import EstimationError
 from ..partable import ParTable, build
 from ..syntax.statement import Statement
 from . import engine, ml, starts
+from .scoring import Discrepancy, fisher_scoring
+from .robust_test import h0_trace
+from .vcov import meat
+from .ram import ram_of
 
 
 class _OnFirstUse:
@@ -57,10 +61,6 @@ class _OnFirstUse:
 fiml = _OnFirstUse(".fiml")
 tl = _OnFirstUse(".twolevel")
 tm = _OnFirstUse(".twolevel_missing")
-from .scoring import Discrepancy, fisher_scoring
-from .robust_test import h0_trace
-from .vcov import meat
-from .ram import ram_of
 
 GRAD_TOL = 1e-9          # max |dF/dθ| accepted for a two-level solution
 MAX_SCORING = 200

@@ -114,10 +114,8 @@ def _refit_many(refit, data, unit_list, picks, bar=None):
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
         for r, pick in enumerate(picks):
             drawn = [unit_list[i] for i in pick]
-            groups = None
-            if refit.studentize is not None and refit.by_therapist:
-                # each drawn therapist (a repeat too) is a cluster of the draw
-                groups = boot._drawn_clusters([len(u) for u in drawn])
+            groups = boot.drawn_clusters(drawn, refit.studentize is not None
+                                         and refit.by_therapist)
             try:
                 out[r] = refit(resampled(data, np.concatenate(drawn)), groups)
             except _FAILURES:
